@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hvd: the scaffolding every hvguest daemon shares.
+ *
+ * A daemon describes itself in a struct hvd_service and calls hvd_main() from main(). hvd
+ * then does, in order: parse the command line (kernel-daemon compatible: -n, -h, -d, -V,
+ * plus --config FILE and --dump-config), load and check the config section, open logging,
+ * detach unless -n, create the sd-event loop (signals: SIGTERM/SIGINT stop, SIGHUP reloads
+ * the config; watchdog pings when WATCHDOG_USEC is set), call init(), open the device and
+ * register, send READY=1, then dispatch one message at a time to handle() until stopped.
+ *
+ * Transport errors (kernel timeout, hibernation, late reply: EINVAL/EBADF/short read) close
+ * the device, call disconnected(), reopen and register again, with back-off when the device
+ * is missing; the daemon's own state lives in its state pointer and survives.
+ *
+ * Common config keys every section has:
+ *   device=        the char device, or unix:/path for the simulated host
+ *   state-dir=     persistent state (KVP pools); run-dir= runtime state
+ *   log-level=     err|warning|notice|info|debug;  log-target= auto|journal|stderr
+ *   journal-socket= where journal records go (tests)
+ *   register-timeout=  how long to wait for the kernel's registration reply
+ */
+#ifndef HVD_H
+#define HVD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+#include "conf.h"
+#include "log.h"
+#include "vmbus-user.h"
+
+struct hvd;
+
+/* handle() return values besides a reply length >= 0 */
+#define HVD_REPLY_LATER (-1000000)	/* the service will call hvd_reply() itself */
+
+struct hvd_service {
+	const char *name;		/* config section and log ident suffix: "kvp" */
+	const char *program;		/* "hv-kvpd" */
+	const char *summary;		/* one line for --help */
+	enum vmu_service service;
+	const struct conf_key *keys;	/* service-specific keys, {NULL}-terminated; may be NULL */
+
+	/* After config and logging, before the device is opened. *ret_state is passed back. */
+	int (*init)(struct hvd *d, void **ret_state);
+	/* After every successful registration (first and after each reopen). */
+	void (*registered)(struct hvd *d, void *state, const char *kernel_version);
+	/* One validated-length message from the kernel (len bytes in msg). Write the reply into
+	 * reply (reply_size bytes, preallocated, may alias msg) and return its length, or
+	 * HVD_REPLY_LATER, or a negative errno to drop the message and reopen the device. */
+	ssize_t (*handle)(struct hvd *d, void *state, void *msg, size_t len, void *reply,
+			  size_t reply_size);
+	/* The device was closed (error, reopen, shutdown); a pending deferred reply is void. */
+	void (*disconnected)(struct hvd *d, void *state);
+	/* SIGHUP: the new config is already loaded (hvd_conf). */
+	void (*reload)(struct hvd *d, void *state);
+	/* Before exit. */
+	void (*finish)(struct hvd *d, void *state);
+	/* Optional: extra lines for --help (options are all in the config). */
+	const char *help_extra;
+};
+
+int hvd_main(const struct hvd_service *service, int argc, char **argv);
+
+sd_event *hvd_event(struct hvd *d);
+const struct conf *hvd_conf(struct hvd *d);
+/* The kernel's registration reply (KVP: "3.1"); NULL while not registered. */
+const char *hvd_kernel_version(struct hvd *d);
+/* Sends a deferred reply (after HVD_REPLY_LATER). -ENOTCONN when the device was reopened
+ * since the request came in. */
+int hvd_reply(struct hvd *d, const void *reply, size_t len);
+/* sd_notify STATUS= line; printf-style. Also kept for the "status" log on SIGUSR1. */
+void hvd_set_status(struct hvd *d, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* Stop the loop with this exit status. */
+void hvd_exit(struct hvd *d, int status);
+
+#endif

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Logging for the daemons: structured records to the journal when running under systemd,
+ * plain lines to stderr in the foreground.
+ *
+ * Never blocks: journal records go out on a non-blocking datagram socket (the journal's
+ * native protocol); when the socket would block, or while log_hold() is in force (VSS holds
+ * the log while file systems are frozen, because journald may be writing to one of them),
+ * records wait in a bounded in-memory queue and go out on log_release()/the next record.
+ * Records that do not fit in the queue are counted and reported once it drains.
+ *
+ * Identical error/warning messages repeated within the rate-limit interval are suppressed
+ * and summarised ("... repeated N times") when the interval ends.
+ */
+#ifndef HVD_LOG_H
+#define HVD_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <syslog.h>
+
+enum log_target {
+	LOG_TARGET_AUTO,	/* journal when stderr is the journal stream or INVOCATION_ID is set */
+	LOG_TARGET_JOURNAL,
+	LOG_TARGET_STDERR,
+};
+
+/* ident: syslog identifier (e.g. "hv-kvpd"). journal_socket: NULL for the default
+ * /run/systemd/journal/socket (tests point it at their own socket). */
+int log_open(const char *ident, enum log_target target, const char *journal_socket);
+void log_close(void);
+void log_set_max_level(int priority);	/* LOG_DEBUG with -d; default LOG_INFO */
+int log_get_max_level(void);
+enum log_target log_get_target(void);
+
+/* Plain message. Always returns -error when error != 0 (so `return log_error_errno(r, ...)`
+ * works), else 0. error may be given positive or negative. */
+int log_internal(int priority, int error, const char *file, int line, const char *func,
+		 const char *format, ...) __attribute__((format(printf, 6, 7)));
+
+/* Structured record: fields are "KEY=value" strings, NULL-terminated, after the message
+ * format's arguments are consumed by the MESSAGE field. Example:
+ *   log_struct(LOG_INFO, "KVP request", "HV_OP=get", "HV_POOL=0", NULL); */
+int log_struct_internal(int priority, int error, const char *file, int line, const char *func,
+			const char *message, ...) __attribute__((sentinel));
+
+#define log_full_errno(prio, error, ...) \
+	log_internal((prio), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define log_debug(...) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_info(...) log_full_errno(LOG_INFO, 0, __VA_ARGS__)
+#define log_notice(...) log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_warning(...) log_full_errno(LOG_WARNING, 0, __VA_ARGS__)
+#define log_error(...) log_full_errno(LOG_ERR, 0, __VA_ARGS__)
+#define log_debug_errno(e, ...) log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
+#define log_info_errno(e, ...) log_full_errno(LOG_INFO, (e), __VA_ARGS__)
+#define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
+#define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)
+#define log_struct(prio, msg, ...) \
+	log_struct_internal((prio), 0, __FILE__, __LINE__, __func__, (msg), __VA_ARGS__)
+
+/* Hold: queue records in memory instead of sending them (frozen file systems). */
+void log_hold(void);
+/* Release: send everything queued, in order, then log normally again. Returns the number of
+ * records flushed. */
+int log_release(void);
+
+/* Rate limit for identical warnings/errors (default 10 s, burst 5). 0 disables. */
+void log_set_ratelimit(unsigned interval_sec, unsigned burst);
+
+#endif

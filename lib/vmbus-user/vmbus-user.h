@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvmbus-user: the user-space side of the Hyper-V integration services.
+ *
+ * What it gives a daemon:
+ *   - validated views of the messages the kernel's hv_utils driver hands to user space
+ *     (KVP, VSS, fcopy), and builders for the replies, in the exact layouts the kernel reads;
+ *   - bounded, strict UTF-16LE <-> UTF-8 conversion;
+ *   - IC message framing (vmbuspipe_hdr + icmsg_hdr) and version negotiation;
+ *   - the char-device transport (/dev/vmbus/hv_*) with its registration handshakes, and the
+ *     same transport over a UNIX SOCK_SEQPACKET socket ("unix:/path") for a simulated kernel.
+ *
+ * Conventions: every function returns >= 0 on success and a negative errno on failure.
+ * Output parameters are called ret_* and are left untouched on failure. Destructors accept
+ * NULL and return NULL. The library never logs, never aborts on outside input, and
+ * allocates nothing an outsider controls the size of.
+ *
+ * Byte layouts are those of <linux/hyperv.h> and ../shared/spec/protocol.md; every size
+ * and offset is asserted at compile time in the implementation.
+ */
+#ifndef VMBUS_USER_H
+#define VMBUS_USER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(VMU_BUILDING_LIBRARY) && defined(__GNUC__)
+#define VMU_EXPORT __attribute__((visibility("default")))
+#else
+#define VMU_EXPORT
+#endif
+
+/* ------------------------------------------------------------------------------------------
+ * Services
+ * ------------------------------------------------------------------------------------------ */
+
+enum vmu_service {
+	VMU_SERVICE_KVP,
+	VMU_SERVICE_VSS,
+	VMU_SERVICE_FCOPY,
+	_VMU_SERVICE_MAX,
+};
+
+/* "kvp", "vss", "fcopy"; NULL when out of range. */
+VMU_EXPORT const char *vmu_service_name(enum vmu_service service);
+/* Parses "kvp"/"vss"/"fcopy". Returns the service or -EINVAL. */
+VMU_EXPORT int vmu_service_from_name(const char *name);
+/* "/dev/vmbus/hv_kvp" etc.; NULL when out of range. */
+VMU_EXPORT const char *vmu_service_default_device(enum vmu_service service);
+/* Size of the largest message the kernel hands the daemon for this service (the read buffer
+ * a daemon needs): KVP 7432 (sizeof struct hv_kvp_msg), VSS 12, fcopy 6196
+ * (sizeof struct hv_do_fcopy). 0 when out of range. */
+VMU_EXPORT size_t vmu_service_max_message(enum vmu_service service);
+
+/* Host status codes (HRESULTs) as the host sees them; same values as <linux/hyperv.h>. */
+#define VMU_S_OK 0x00000000u
+#define VMU_E_FAIL 0x80004005u
+#define VMU_S_CONT 0x80070103u
+#define VMU_ERROR_NOT_SUPPORTED 0x80070032u
+#define VMU_INVALIDARG 0x80070057u
+#define VMU_GUID_NOTFOUND 0x80041002u
+#define VMU_ERROR_ALREADY_EXISTS 0x80070050u
+#define VMU_ERROR_DISK_FULL 0x80070070u
+
+/* ------------------------------------------------------------------------------------------
+ * UTF-16LE <-> UTF-8
+ *
+ * Strict by default: unpaired surrogates (UTF-16) and malformed, overlong, surrogate or
+ * > U+10FFFF sequences (UTF-8) give -EILSEQ, and output that does not fit gives -ENOBUFS.
+ * Output is always NUL-terminated when the call succeeds.
+ *
+ * VMU_UTF_TRUNCATE: stop at the last whole character that fits instead of -ENOBUFS
+ *   (never splits a character or a surrogate pair).
+ * VMU_UTF_KERNEL_COMPAT: reproduce the Linux kernel's fs/nls conversion quirks exactly, as
+ *   hv_utils applies them to host strings (for the simulated kernel only): unpaired
+ *   surrogates are dropped silently, characters that do not fit are skipped and
+ *   conversion continues, invalid UTF-8 fails with -EINVAL.
+ * ------------------------------------------------------------------------------------------ */
+
+#define VMU_UTF_TRUNCATE (1u << 0)
+#define VMU_UTF_KERNEL_COMPAT (1u << 1)
+
+/* Converts at most src_units UTF-16LE code units from src (stopping at the first NUL unit)
+ * into dst (dst_size bytes including the terminating NUL). src need not be aligned.
+ * ret_len (optional): bytes written, excluding the NUL. */
+VMU_EXPORT int vmu_utf16le_to_utf8(const void *src, size_t src_units, char *dst, size_t dst_size,
+				   unsigned flags, size_t *ret_len);
+
+/* Converts src_len bytes of UTF-8 (stopping at a NUL byte) into dst, which holds dst_units
+ * UTF-16 code units including the terminating NUL unit, little-endian, unaligned allowed.
+ * ret_units (optional): code units written, excluding the NUL. */
+VMU_EXPORT int vmu_utf8_to_utf16le(const char *src, size_t src_len, void *dst, size_t dst_units,
+				   unsigned flags, size_t *ret_units);
+
+/* True when buf[0..len) is well-formed UTF-8 (no NUL inside). */
+VMU_EXPORT bool vmu_utf8_valid(const char *buf, size_t len);
+
+/* ------------------------------------------------------------------------------------------
+ * IC framing (spec §1.2): vmbuspipe_hdr (8 bytes) + icmsg_hdr (20 bytes) = 28 bytes, followed
+ * by the service message. The kernel keeps these headers internal, so the layout is ours,
+ * asserted against the spec.
+ * ------------------------------------------------------------------------------------------ */
+
+#define VMU_ICMSG_HDR_SIZE 28
+
+enum vmu_icmsg_type {
+	VMU_ICMSGTYPE_NEGOTIATE = 0,
+	VMU_ICMSGTYPE_HEARTBEAT = 1,
+	VMU_ICMSGTYPE_KVPEXCHANGE = 2,
+	VMU_ICMSGTYPE_SHUTDOWN = 3,
+	VMU_ICMSGTYPE_TIMESYNC = 4,
+	VMU_ICMSGTYPE_VSS = 5,
+	VMU_ICMSGTYPE_FCOPY = 7,
+};
+
+#define VMU_ICMSGHDRFLAG_TRANSACTION 1u
+#define VMU_ICMSGHDRFLAG_REQUEST 2u
+#define VMU_ICMSGHDRFLAG_RESPONSE 4u
+
+struct vmu_ic_version {
+	uint16_t major;
+	uint16_t minor;
+};
+
+/* A parsed copy of the 28-byte header (host byte order). */
+struct vmu_icmsg {
+	uint32_t pipe_flags;
+	uint32_t pipe_msgsize;
+	struct vmu_ic_version icverframe;
+	uint16_t icmsgtype;
+	struct vmu_ic_version icvermsg;
+	uint16_t icmsgsize;
+	uint32_t status;
+	uint8_t ictransaction_id;
+	uint8_t icflags;
+};
+
+/* Parses the header at buf. Fails with -EBADMSG when len < 28. ret_payload_len: the number of
+ * bytes after the header (len - 28). */
+VMU_EXPORT int vmu_icmsg_parse(const void *buf, size_t len, struct vmu_icmsg *ret_hdr,
+			       size_t *ret_payload_len);
+/* Writes hdr into the first 28 bytes of buf (-ENOBUFS when size < 28). */
+VMU_EXPORT int vmu_icmsg_write(void *buf, size_t size, const struct vmu_icmsg *hdr);
+/* Turns the message in buf into the response, in place, as the kernel does: sets status and
+ * icflags = TRANSACTION|RESPONSE. */
+VMU_EXPORT int vmu_icmsg_set_response(void *buf, size_t len, uint32_t status);
+
+/* The versions a guest offers for a service, in preference order (spec §1.2 table).
+ * Pointers to static tables. */
+VMU_EXPORT int vmu_service_versions(enum vmu_service service,
+				    const struct vmu_ic_version **ret_fw, size_t *ret_n_fw,
+				    const struct vmu_ic_version **ret_srv, size_t *ret_n_srv);
+
+/* Guest side of NEGOTIATE, exactly as the kernel's vmbus_prep_negotiate_resp (spec §1.2):
+ * edits buf (the whole IC message, header included) in place into the response payload.
+ * Returns 0 and the chosen versions when a framework and a service version were agreed,
+ * -EPROTO when no common version exists (counts set to 0/0 as the kernel does), -EBADMSG when
+ * the message is malformed (too short, counts > 100 or not fitting). The caller then sets
+ * status/flags with vmu_icmsg_set_response. */
+VMU_EXPORT int vmu_ic_negotiate(void *buf, size_t len, const struct vmu_ic_version *fw,
+				size_t n_fw, const struct vmu_ic_version *srv, size_t n_srv,
+				struct vmu_ic_version *ret_fw, struct vmu_ic_version *ret_srv);
+
+/* Host side: builds a NEGOTIATE request (header + icmsg_negotiate + versions) into buf.
+ * ret_len: total bytes. -ENOBUFS when it does not fit, -EINVAL for counts > 100. */
+VMU_EXPORT int vmu_ic_negotiate_build(void *buf, size_t size, const struct vmu_ic_version *fw,
+				      size_t n_fw, const struct vmu_ic_version *srv, size_t n_srv,
+				      size_t *ret_len);
+/* Host side: reads the guest's NEGOTIATE response. -EPROTO when the guest agreed on nothing
+ * (counts 0/0), -EBADMSG when malformed. */
+VMU_EXPORT int vmu_ic_negotiate_parse_response(const void *buf, size_t len,
+					       struct vmu_ic_version *ret_fw,
+					       struct vmu_ic_version *ret_srv);
+
+/* ------------------------------------------------------------------------------------------
+ * KVP messages as the daemon sees them (the kernel's translated, UTF-8 form of
+ * struct hv_kvp_msg, 7432 bytes). Views point into the caller's buffer.
+ * ------------------------------------------------------------------------------------------ */
+
+#define VMU_KVP_MSG_SIZE 7432
+#define VMU_KVP_MAX_KEY_SIZE 512	/* bytes, including the NUL */
+#define VMU_KVP_MAX_VALUE_SIZE 2048	/* bytes, including the NUL */
+/* What reaches the host after the kernel's UTF-16 conversion (spec §3.2). */
+#define VMU_KVP_HOST_MAX_KEY_UNITS 254
+#define VMU_KVP_HOST_MAX_VALUE_UNITS 1022
+
+enum vmu_kvp_op {
+	VMU_KVP_OP_GET = 0,
+	VMU_KVP_OP_SET = 1,
+	VMU_KVP_OP_DELETE = 2,
+	VMU_KVP_OP_ENUMERATE = 3,
+	VMU_KVP_OP_GET_IP_INFO = 4,
+	VMU_KVP_OP_SET_IP_INFO = 5,
+	_VMU_KVP_OP_MAX,
+};
+
+enum vmu_kvp_pool {
+	VMU_KVP_POOL_EXTERNAL = 0,
+	VMU_KVP_POOL_GUEST = 1,
+	VMU_KVP_POOL_AUTO = 2,
+	VMU_KVP_POOL_AUTO_EXTERNAL = 3,
+	VMU_KVP_POOL_AUTO_INTERNAL = 4,
+	_VMU_KVP_POOL_MAX,
+};
+
+/* A string inside the message: NUL-terminated at s[len], valid UTF-8. */
+struct vmu_str {
+	const char *s;
+	size_t len;
+};
+
+struct vmu_kvp_request {
+	enum vmu_kvp_op op;
+	enum vmu_kvp_pool pool;
+	union {
+		struct vmu_str key;	/* GET, DELETE */
+		struct {
+			struct vmu_str key;
+			struct vmu_str value;
+		} set;
+		uint32_t index;		/* ENUMERATE */
+		struct {
+			struct vmu_str adapter_id;
+			uint8_t addr_family;
+		} get_ip;
+		struct {
+			struct vmu_str adapter_id;
+			uint8_t addr_family;
+			uint8_t dhcp_enabled;
+			struct vmu_str ip_addr, sub_net, gate_way, dns_addr;
+		} set_ip;
+	};
+};
+
+/* Validates a kernel->daemon KVP message. len must be VMU_KVP_MSG_SIZE; op and pool in range;
+ * every string NUL-bounded inside its array, its size field (where there is one) equal to
+ * its length + 1, and valid UTF-8. GET's value_size is ignored (the kernel sends 0).
+ * Errors: -EBADMSG (wrong length, bad size field, missing NUL), -ERANGE (op or pool out of
+ * range), -EILSEQ (invalid UTF-8). */
+VMU_EXPORT int vmu_kvp_request_parse(const void *buf, size_t len, struct vmu_kvp_request *ret);
+
+/* Reply builders. buf is the VMU_KVP_MSG_SIZE reply buffer (usually the request buffer,
+ * reused); each writes the error field (bytes 0..3) and whatever the kernel reads for that
+ * operation. Strings must be valid UTF-8 and fit (-EILSEQ, -ENOBUFS). */
+VMU_EXPORT int vmu_kvp_reply_status(void *buf, size_t len, uint32_t status);
+/* ENUMERATE success: key @20, value @532 as the kernel reads them. */
+VMU_EXPORT int vmu_kvp_reply_enumerate(void *buf, size_t len, const char *key, const char *value);
+/* GET success: the value where the kernel really reads it (offset 532, spec §3.2/§9.1). */
+VMU_EXPORT int vmu_kvp_reply_get(void *buf, size_t len, const char *value);
+struct vmu_kvp_ip_info {
+	const char *adapter_id;
+	uint8_t addr_family;
+	uint8_t dhcp_enabled;
+	const char *ip_addr, *sub_net, *gate_way, *dns_addr;
+};
+/* GET_IP_INFO success: UTF-8 fields in the daemon layout (spec §3.1 kvp_ip_val). */
+VMU_EXPORT int vmu_kvp_reply_ip_info(void *buf, size_t len, const struct vmu_kvp_ip_info *info);
+
+/* ------------------------------------------------------------------------------------------
+ * VSS messages (struct hv_vss_msg, 12 bytes)
+ * ------------------------------------------------------------------------------------------ */
+
+#define VMU_VSS_MSG_SIZE 12
+enum vmu_vss_op {
+	VMU_VSS_OP_CREATE = 0,
+	VMU_VSS_OP_DELETE = 1,
+	VMU_VSS_OP_HOT_BACKUP = 2,
+	VMU_VSS_OP_GET_DM_INFO = 3,
+	VMU_VSS_OP_BU_COMPLETE = 4,
+	VMU_VSS_OP_FREEZE = 5,
+	VMU_VSS_OP_THAW = 6,
+	VMU_VSS_OP_AUTO_RECOVER = 7,
+	_VMU_VSS_OP_MAX,
+};
+#define VMU_VSS_HBU_NO_AUTO_RECOVERY 0x00000005u
+
+struct vmu_vss_request {
+	enum vmu_vss_op op;
+};
+/* -EBADMSG when len != 12, -ERANGE when the op is not a VSS operation. */
+VMU_EXPORT int vmu_vss_request_parse(const void *buf, size_t len, struct vmu_vss_request *ret);
+/* Writes the 12-byte reply: error = status, and for a successful HOT_BACKUP the layout the
+ * kernel needs to report VSS_HBU_NO_AUTO_RECOVERY (spec §4, §9.13). */
+VMU_EXPORT int vmu_vss_reply(void *buf, size_t len, enum vmu_vss_op op, uint32_t status);
+
+/* ------------------------------------------------------------------------------------------
+ * fcopy messages as the legacy char device delivers them (spec §5): START with UTF-8 names,
+ * WRITE raw, COMPLETE/CANCEL header only. Replies are a 4-byte status.
+ * ------------------------------------------------------------------------------------------ */
+
+#define VMU_FCOPY_HDR_SIZE 36
+#define VMU_FCOPY_START_SIZE 1088
+#define VMU_FCOPY_WRITE_SIZE 6196
+#define VMU_FCOPY_DATA_FRAGMENT 6144
+#define VMU_FCOPY_MAX_PATH 260	/* UTF-16 units per name on the wire */
+#define VMU_FCOPY_OVER_WRITE 0x1u
+#define VMU_FCOPY_CREATE_PATH 0x2u
+
+enum vmu_fcopy_op {
+	VMU_FCOPY_OP_START = 0,
+	VMU_FCOPY_OP_WRITE = 1,
+	VMU_FCOPY_OP_COMPLETE = 2,
+	VMU_FCOPY_OP_CANCEL = 3,
+	_VMU_FCOPY_OP_MAX,
+};
+
+struct vmu_fcopy_request {
+	enum vmu_fcopy_op op;
+	union {
+		struct {
+			struct vmu_str file_name;
+			struct vmu_str path_name;
+			uint32_t flags;
+			uint64_t file_size;
+		} start;
+		struct {
+			uint64_t offset;
+			uint32_t size;	/* <= VMU_FCOPY_DATA_FRAGMENT */
+			const uint8_t *data;
+		} write;
+	};
+};
+/* Validates a kernel->daemon fcopy message. START: len == 1088, names NUL-bounded within 260
+ * bytes and valid UTF-8, flags only OVER_WRITE|CREATE_PATH; WRITE: len == 6196, size <= 6144,
+ * offset + size does not overflow; COMPLETE/CANCEL: len >= 36.
+ * Errors: -EBADMSG, -ERANGE (op or flags), -EILSEQ. */
+VMU_EXPORT int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_fcopy_request *ret);
+
+/* ------------------------------------------------------------------------------------------
+ * Char-device transport.
+ *
+ * path: NULL for the default device, "/dev/..." (any file path) for a real hv_utils char
+ * device, or "unix:/path/to/socket" for a simulated kernel speaking the same protocol over a
+ * SOCK_SEQPACKET socket (see chardev-sock.h in the source tree for its framing).
+ *
+ * Kernel rules this mirrors (spec §2): one opener (-EBUSY), one message per read (a buffer
+ * that is too small gives -EINVAL and leaves the message queued), replies checked by the
+ * kernel (-EINVAL for a late or malformed reply). After -EINVAL, -EBADF, -EIO or a short
+ * read/write the daemon should call vmu_chardev_reopen(): see vmu_chardev_error_is_fatal().
+ * ------------------------------------------------------------------------------------------ */
+
+struct vmu_chardev;
+
+/* Opens (does not register). -ENOENT: no such device; -EBUSY: another daemon has it open;
+ * -EINVAL: bad path syntax or service. */
+VMU_EXPORT int vmu_chardev_open(enum vmu_service service, const char *path,
+				struct vmu_chardev **ret);
+VMU_EXPORT struct vmu_chardev *vmu_chardev_free(struct vmu_chardev *dev);
+
+/* Registration handshake (spec §2.1): writes REGISTER1 / VSS_OP_REGISTER1 / FCOPY_VERSION_1
+ * and reads the kernel's reply, waiting at most timeout_ms for it (-ETIMEDOUT).
+ * -EPROTO when the reply is not what the kernel sends. */
+VMU_EXPORT int vmu_chardev_register(struct vmu_chardev *dev, int timeout_ms);
+/* Closes, opens again and registers, keeping the path and service. */
+VMU_EXPORT int vmu_chardev_reopen(struct vmu_chardev *dev, int timeout_ms);
+
+/* The version the kernel announced on registration: KVP its version string ("3.1"),
+ * VSS "129" (VSS_OP_REGISTER1), fcopy "1". NULL before registration. */
+VMU_EXPORT const char *vmu_chardev_kernel_version(const struct vmu_chardev *dev);
+VMU_EXPORT enum vmu_service vmu_chardev_service(const struct vmu_chardev *dev);
+/* The path as given (or the default). */
+VMU_EXPORT const char *vmu_chardev_path(const struct vmu_chardev *dev);
+/* fd to poll for POLLIN; -EBADF when closed. Changes on reopen. */
+VMU_EXPORT int vmu_chardev_fd(const struct vmu_chardev *dev);
+
+/* Reads one message into buf. Returns its length. -EAGAIN when none is queued (only
+ * possible after a poll that did not signal POLLIN), -EINVAL when size is smaller than the
+ * message (the message stays queued). */
+VMU_EXPORT ssize_t vmu_chardev_recv(struct vmu_chardev *dev, void *buf, size_t size);
+/* Writes one reply. Returns 0 when the kernel took it whole. */
+VMU_EXPORT int vmu_chardev_send(struct vmu_chardev *dev, const void *buf, size_t len);
+/* True when a message is already buffered inside the transport (the socket transport may
+ * receive one while waiting for the result of a send); call vmu_chardev_recv() without
+ * polling. */
+VMU_EXPORT bool vmu_chardev_has_pending(const struct vmu_chardev *dev);
+
+/* True for the errors after which the device must be reopened and re-registered:
+ * -EINVAL, -EBADF, -EIO, -EPIPE, -ECONNRESET, -ENODEV, -EPROTO. */
+VMU_EXPORT bool vmu_chardev_error_needs_reopen(int error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
