@@ -1,1 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# daemons/common: the scaffolding every daemon links (event loop, config, logging, CLI).
+
+noinst_LTLIBRARIES += daemons/common/libhvd.la
+daemons_common_libhvd_la_SOURCES = \
+	daemons/common/hvd.h \
+	daemons/common/conf.h \
+	daemons/common/conf.c \
+	daemons/common/log.h
+daemons_common_libhvd_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+daemons_common_libhvd_la_LIBADD = lib/vmbus-user/libvmbus-user-internal.la \
+	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS)

@@ -1,1 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# Unit tests of daemons/common (config, logging, the hvd scaffolding).
+
+HVD_TEST_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) -I$(top_srcdir)/daemons/common
+HVD_TEST_LIBS = daemons/common/libhvd.la lib/vmbus-user/libvmbus-user-internal.la \
+	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS)
+
+check_PROGRAMS += tests/unit/test-conf
+TESTS += tests/unit/test-conf
+tests_unit_test_conf_SOURCES = tests/unit/test-conf.c
+tests_unit_test_conf_CFLAGS = $(HVD_TEST_CFLAGS)
+tests_unit_test_conf_LDADD = $(HVD_TEST_LIBS)
+
