@@ -1,1 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# Integration tests: the real daemon binaries against the simulated host.
+
+check_LTLIBRARIES += tests/integration/libtestdaemon.la
+tests_integration_libtestdaemon_la_SOURCES = tests/integration/daemon.c tests/integration/daemon.h
+tests_integration_libtestdaemon_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+
+check_PROGRAMS += tests/integration/test-kvpd
+TESTS += tests/integration/test-kvpd
+tests_integration_test_kvpd_SOURCES = tests/integration/test-kvpd.c
+tests_integration_test_kvpd_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+tests_integration_test_kvpd_LDADD = tests/integration/libtestdaemon.la \
+	tools/hv-host-sim/libhvsim.la lib/vmbus-user/libvmbus-user-internal.la \
+	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
+# The daemon under test must be built first.
+EXTRA_tests_integration_test_kvpd_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * os-release and uname facts for the intrinsic KVP items.
+ *
+ * os-release(5) is a shell-compatible assignment list. We accept what the format allows:
+ * comments, blank lines, KEY=value with the value unquoted, single-quoted or double-quoted,
+ * and backslash escapes outside single quotes. Unquoted blanks inside a value are kept
+ * (a common mistake in hand-written files), trailing blanks and CRs are dropped; a malformed
+ * line never fails the whole file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "os-info.h"
+
+#define OS_RELEASE_MAX (64 * 1024)
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+}
+
+/* Unquotes one value (from v up to the end of the line) into dst. */
+static int unquote_value(const char *v, const char *end, char *dst, size_t size)
+{
+	size_t n = 0;
+	char quote = 0;
+
+	for (; v < end; v++) {
+		char c = *v;
+
+		if (quote != '\'' && c == '\\' && v + 1 < end) {
+			c = *++v;
+		} else if (!quote && (c == '"' || c == '\'')) {
+			quote = c;
+			continue;
+		} else if (quote && c == quote) {
+			quote = 0;
+			continue;
+		}
+		if (n + 1 >= size)
+			return -ENOBUFS;
+		dst[n++] = c;
+	}
+	/* Sloppy files: unquoted trailing blanks and a CR of CRLF line ends are not data. */
+	while (n > 0 && (dst[n - 1] == ' ' || dst[n - 1] == '\t' || dst[n - 1] == '\r'))
+		n--;
+	dst[n] = 0;
+	return (int)n;
+}
+
+int os_release_lookup(const char *text, const char *key, char *dst, size_t dst_size)
+{
+	size_t klen = strlen(key);
+	const char *line = text;
+
+	if (dst_size == 0)
+		return -ENOBUFS;
+	while (line && *line) {
+		const char *eol = strchr(line, '\n');
+		const char *end = eol ? eol : line + strlen(line);
+
+		while (line < end && (*line == ' ' || *line == '\t'))
+			line++;
+		if (line[0] != '#' && (size_t)(end - line) > klen &&
+		    strncmp(line, key, klen) == 0 && line[klen] == '=')
+			return unquote_value(line + klen + 1, end, dst, dst_size);
+		line = eol ? eol + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+void kernel_version_xyz(const char *release, char *dst, size_t dst_size)
+{
+	unsigned long part[3] = {0, 0, 0};
+	const char *p = release;
+
+	for (int i = 0; i < 3 && *p >= '0' && *p <= '9'; i++) {
+		char *next;
+
+		errno = 0;
+		part[i] = strtoul(p, &next, 10);
+		if (errno)
+			part[i] = 0;
+		p = next;
+		if (*p != '.')
+			break;
+		p++;
+	}
+	snprintf(dst, dst_size, "%lu.%lu.%lu", part[0], part[1], part[2]);
+}
+
+/* Reads at most OS_RELEASE_MAX bytes of the first readable file; NULL when none. */
+static char *read_first(const char *const *paths)
+{
+	for (; paths && *paths; paths++) {
+		int fd = open(*paths, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		char *buf;
+		ssize_t n;
+
+		if (fd < 0)
+			continue;
+		buf = malloc(OS_RELEASE_MAX + 1);
+		n = buf ? read(fd, buf, OS_RELEASE_MAX) : -1;
+		close(fd);
+		if (n < 0) {
+			free(buf);
+			continue;
+		}
+		buf[n] = 0;
+		return buf;
+	}
+	return NULL;
+}
+
+void os_info_load(const char *const *paths, struct os_info *ret)
+{
+	struct utsname u;
+	char *text = read_first(paths);
+
+	memset(ret, 0, sizeof(*ret));
+	if (uname(&u) == 0) {
+		copy_str(ret->name, sizeof(ret->name), u.sysname);
+		copy_str(ret->kernel_release, sizeof(ret->kernel_release), u.release);
+		copy_str(ret->machine, sizeof(ret->machine), u.machine);
+		copy_str(ret->hostname, sizeof(ret->hostname), u.nodename);
+	}
+	kernel_version_xyz(ret->kernel_release, ret->kernel_version, sizeof(ret->kernel_version));
+	if (text) {
+		char v[OS_INFO_FIELD_MAX];
+
+		if (os_release_lookup(text, "NAME", v, sizeof(v)) > 0)
+			copy_str(ret->name, sizeof(ret->name), v);
+		if (os_release_lookup(text, "VERSION_ID", v, sizeof(v)) >= 0)
+			copy_str(ret->version_id, sizeof(ret->version_id), v);
+		free(text);
+	}
+}

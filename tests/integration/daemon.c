@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Integration-test helpers (see daemon.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+char *test_build_path(const char *relpath)
+{
+	const char *builddir = g_getenv("HVGUEST_BUILDDIR");
+
+	return g_build_filename(builddir ? builddir : ".", relpath, NULL);
+}
+
+struct test_env *test_env_new(enum vmu_service service, const char *extra_config)
+{
+	struct test_env *env = g_new0(struct test_env, 1);
+	g_autofree char *sock_name = g_strdup_printf("%s.sock", vmu_service_name(service));
+
+	env->dir = g_dir_make_tmp("hvguest-it-XXXXXX", NULL);
+	g_assert_nonnull(env->dir);
+	env->socket_path = g_build_filename(env->dir, sock_name, NULL);
+	env->device = g_strconcat("unix:", env->socket_path, NULL);
+	env->config_path = g_build_filename(env->dir, "hvguest.conf", NULL);
+	env->state_dir = g_build_filename(env->dir, "state", NULL);
+	env->run_dir = g_build_filename(env->dir, "run", NULL);
+	g_assert_cmpint(g_mkdir(env->state_dir, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(env->run_dir, 0755), ==, 0);
+	env->service = service;
+	test_env_write_config(env, extra_config);
+	return env;
+}
+
+void test_env_write_config(struct test_env *env, const char *extra_config)
+{
+	g_autofree char *config =
+	    g_strdup_printf("[%s]\ndevice=%s\nstate-dir=%s\nrun-dir=%s\nlog-target=stderr\n"
+			    "register-timeout=5s\nreconnect-max=1s\n%s\n",
+			    vmu_service_name(env->service), env->device, env->state_dir,
+			    env->run_dir, extra_config ? extra_config : "");
+
+	g_assert_true(g_file_set_contents(env->config_path, config, -1, NULL));
+}
+
+static void remove_tree(const char *path)
+{
+	GDir *dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	if (dir) {
+		while ((name = g_dir_read_name(dir))) {
+			g_autofree char *child = g_build_filename(path, name, NULL);
+
+			if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
+			    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+				remove_tree(child);
+			else
+				g_unlink(child);
+		}
+		g_dir_close(dir);
+	}
+	g_rmdir(path);
+}
+
+void test_env_free(struct test_env *env)
+{
+	if (!env)
+		return;
+	if (env->dir && !g_getenv("HVGUEST_KEEP_TMP"))
+		remove_tree(env->dir);
+	g_free(env->dir);
+	g_free(env->socket_path);
+	g_free(env->device);
+	g_free(env->config_path);
+	g_free(env->state_dir);
+	g_free(env->run_dir);
+	g_free(env);
+}
+
+struct test_daemon *test_daemon_start(const struct test_env *env, const char *program,
+				      const char *const *extra_args)
+{
+	struct test_daemon *d = g_new0(struct test_daemon, 1);
+	g_autofree char *path = test_build_path(program);
+	g_autofree char *base = g_path_get_basename(program);
+	GPtrArray *argv = g_ptr_array_new();
+	int fd;
+
+	d->log_path =
+	    g_strdup_printf("%s/%s.%d.log", env->dir, base, g_random_int_range(0, 1 << 30));
+	g_ptr_array_add(argv, path);
+	g_ptr_array_add(argv, (char *)"-n");
+	g_ptr_array_add(argv, (char *)"--config");
+	g_ptr_array_add(argv, env->config_path);
+	for (; extra_args && *extra_args; extra_args++)
+		g_ptr_array_add(argv, (char *)*extra_args);
+	g_ptr_array_add(argv, NULL);
+
+	fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	g_assert_cmpint(fd, >=, 0);
+	d->pid = fork();
+	g_assert_cmpint(d->pid, >=, 0);
+	if (d->pid == 0) {
+		dup2(fd, STDERR_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		g_unsetenv("NOTIFY_SOCKET");
+		g_unsetenv("WATCHDOG_USEC");
+		g_unsetenv("JOURNAL_STREAM");
+		execv(path, (char **)argv->pdata);
+		_exit(127);
+	}
+	close(fd);
+	g_ptr_array_free(argv, TRUE);
+	return d;
+}
+
+int test_daemon_wait(struct test_daemon *d, int timeout_ms)
+{
+	int status, pidfd;
+	pid_t r;
+
+	if (d->pid <= 0)
+		return -1;
+	/* A pidfd becomes readable when the child exits: a bounded wait without polling. */
+	pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+	g_assert_cmpint(pidfd, >=, 0);
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+	r = waitpid(d->pid, &status, WNOHANG);
+	if (r != d->pid)
+		return -1;
+	d->pid = 0;
+	return status;
+}
+
+int test_daemon_stop(struct test_daemon *d, int sig, int timeout_ms)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, sig);
+	status = test_daemon_wait(d, timeout_ms);
+	if (status == -1 && d->pid > 0) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		d->pid = 0;
+	}
+	return status;
+}
+
+char *test_daemon_log(const struct test_daemon *d)
+{
+	char *text = NULL;
+
+	if (!g_file_get_contents(d->log_path, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+void test_daemon_free(struct test_daemon *d)
+{
+	if (!d)
+		return;
+	if (d->pid > 0) {
+		kill(d->pid, SIGCONT);
+		test_daemon_stop(d, SIGKILL, 2000);
+	}
+	g_free(d->log_path);
+	g_free(d);
+}

@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Unit tests of the KVP daemon's modules.
+
+check_PROGRAMS += tests/unit/test-os-info
+TESTS += tests/unit/test-os-info
+tests_unit_test_os_info_SOURCES = tests/unit/test-os-info.c
+tests_unit_test_os_info_CPPFLAGS = $(daemons_kvp_libkvpd_la_CPPFLAGS)
+tests_unit_test_os_info_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_unit_test_os_info_LDADD = daemons/kvp/libkvpd.la daemons/common/libhvd.la \
+	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS) $(LIBSYSTEMD_LIBS)
