@@ -9,18 +9,24 @@
  * records wait in a bounded in-memory queue and go out on log_release()/the next record.
  * Records that do not fit in the queue are counted and reported once it drains.
  *
- * Identical error/warning messages repeated within the rate-limit interval are suppressed
- * and summarised ("... repeated N times") when the interval ends.
+ * Identical error/warning messages (same priority and format string) repeated more than
+ * `burst` times within the rate-limit interval are suppressed and summarised
+ * ("Suppressed N similar messages: <first>") when the interval ends.
+ *
+ * With an error, the message gets ": strerror" appended (stderr and journal MESSAGE alike)
+ * and the journal record an ERRNO= field.
  */
 #ifndef HVD_LOG_H
 #define HVD_LOG_H
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <syslog.h>
 
 enum log_target {
-	LOG_TARGET_AUTO,	/* journal when stderr is the journal stream or INVOCATION_ID is set */
+	LOG_TARGET_AUTO, /* journal when stderr is the journal stream ($JOURNAL_STREAM) */
 	LOG_TARGET_JOURNAL,
 	LOG_TARGET_STDERR,
 };
@@ -29,7 +35,7 @@ enum log_target {
  * /run/systemd/journal/socket (tests point it at their own socket). */
 int log_open(const char *ident, enum log_target target, const char *journal_socket);
 void log_close(void);
-void log_set_max_level(int priority);	/* LOG_DEBUG with -d; default LOG_INFO */
+void log_set_max_level(int priority); /* LOG_DEBUG with -d; default LOG_INFO */
 int log_get_max_level(void);
 enum log_target log_get_target(void);
 
@@ -44,7 +50,7 @@ int log_internal(int priority, int error, const char *file, int line, const char
 int log_struct_internal(int priority, int error, const char *file, int line, const char *func,
 			const char *message, ...) __attribute__((sentinel));
 
-#define log_full_errno(prio, error, ...) \
+#define log_full_errno(prio, error, ...)                                                           \
 	log_internal((prio), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define log_debug(...) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
 #define log_info(...) log_full_errno(LOG_INFO, 0, __VA_ARGS__)
@@ -55,7 +61,7 @@ int log_struct_internal(int priority, int error, const char *file, int line, con
 #define log_info_errno(e, ...) log_full_errno(LOG_INFO, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
 #define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)
-#define log_struct(prio, msg, ...) \
+#define log_struct(prio, msg, ...)                                                                 \
 	log_struct_internal((prio), 0, __FILE__, __LINE__, __func__, (msg), __VA_ARGS__)
 
 /* Hold: queue records in memory instead of sending them (frozen file systems). */
@@ -66,5 +72,10 @@ int log_release(void);
 
 /* Rate limit for identical warnings/errors (default 10 s, burst 5). 0 disables. */
 void log_set_ratelimit(unsigned interval_sec, unsigned burst);
+
+/* Records waiting in the queue (held, or the journal socket was full). */
+size_t log_queued(void);
+/* Tests: the clock the rate limit uses (NULL: CLOCK_MONOTONIC), in microseconds. */
+void log_set_clock(uint64_t (*now_usec)(void));
 
 #endif

@@ -11,3 +11,9 @@ tests_unit_test_conf_SOURCES = tests/unit/test-conf.c
 tests_unit_test_conf_CFLAGS = $(HVD_TEST_CFLAGS)
 tests_unit_test_conf_LDADD = $(HVD_TEST_LIBS)
 
+
+check_PROGRAMS += tests/unit/test-log
+TESTS += tests/unit/test-log
+tests_unit_test_log_SOURCES = tests/unit/test-log.c
+tests_unit_test_log_CFLAGS = $(HVD_TEST_CFLAGS)
+tests_unit_test_log_LDADD = $(HVD_TEST_LIBS)

@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of daemons/common/log.c. Each journal test binds its own AF_UNIX datagram
+ * socket in a temporary directory, points the log at it and parses what arrives with an
+ * independent decoder of the journal native protocol (both the KEY=value and the binary
+ * length-prefixed form). stderr tests swap fd 2 for a pipe. The rate limit runs on a fake
+ * clock, so no test sleeps or measures time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "daemons/common/log.h"
+
+static char *tmpdir;
+
+/* ---------------------------------------------------------------- receiver helpers */
+
+struct receiver {
+	int fd;
+	char *path;
+};
+
+static struct receiver receiver_new(void)
+{
+	static unsigned counter;
+	struct receiver rx = {.path = g_strdup_printf("%s/journal-%u", tmpdir, counter++)};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	g_assert_cmpuint(strlen(rx.path), <, sizeof(sa.sun_path));
+	strcpy(sa.sun_path, rx.path);
+	rx.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	g_assert_cmpint(rx.fd, >=, 0);
+	g_assert_cmpint(bind(rx.fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	return rx;
+}
+
+static void receiver_free(struct receiver *rx)
+{
+	close(rx->fd);
+	g_unlink(rx->path);
+	g_free(rx->path);
+}
+
+/* Next datagram, or NULL when none is queued (the log sends synchronously, so "none queued"
+ * right after a log call means nothing was sent). */
+static GBytes *receive_raw(struct receiver *rx)
+{
+	static char buf[256 * 1024];
+	ssize_t n = recv(rx->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0) {
+		g_assert_cmpint(errno, ==, EAGAIN);
+		return NULL;
+	}
+	return g_bytes_new(buf, (gsize)n);
+}
+
+/* Decodes a native-protocol datagram into name -> value (NUL-terminated copies). */
+static GHashTable *decode(GBytes *dgram)
+{
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	gsize len;
+	const char *p = g_bytes_get_data(dgram, &len), *end = p + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		g_assert_nonnull(nl);
+		if (eq && eq < nl) {
+			g_hash_table_insert(h, g_strndup(p, (gsize)(eq - p)),
+					    g_strndup(eq + 1, (gsize)(nl - eq - 1)));
+			p = nl + 1;
+			continue;
+		}
+		/* binary: NAME\n le64 bytes \n */
+		g_assert_cmpint(end - nl, >=, 9);
+		uint64_t n = 0;
+		for (int i = 7; i >= 0; i--)
+			n = (n << 8) | (uint8_t)nl[1 + i];
+		g_assert_cmpuint(n, <=, (uint64_t)(end - nl - 9 - 1));
+		g_assert_cmpint(nl[9 + n], ==, '\n');
+		g_hash_table_insert(h, g_strndup(p, (gsize)(nl - p)), g_strndup(nl + 9, (gsize)n));
+		p = nl + 9 + n + 1;
+	}
+	return h;
+}
+
+static GHashTable *receive(struct receiver *rx)
+{
+	g_autoptr(GBytes) b = receive_raw(rx);
+
+	g_assert_nonnull(b);
+	return decode(b);
+}
+
+static void assert_nothing(struct receiver *rx)
+{
+	g_autoptr(GBytes) b = receive_raw(rx);
+	g_assert_null(b);
+}
+
+static const char *field(GHashTable *h, const char *name)
+{
+	return g_hash_table_lookup(h, name);
+}
+
+/* Reads everything, nudging the log to flush its queue whenever the socket is drained,
+ * until the log has nothing queued and nothing more arrives. Returns the MESSAGEs. */
+static GPtrArray *drain_messages(struct receiver *rx)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+	for (;;) {
+		GBytes *b = receive_raw(rx);
+		if (!b) {
+			if (log_queued() == 0)
+				break;
+			g_assert_cmpint(log_release(), >, 0);
+			continue;
+		}
+		GHashTable *h = decode(b);
+		g_ptr_array_add(out, g_strdup(field(h, "MESSAGE")));
+		g_hash_table_unref(h);
+		g_bytes_unref(b);
+	}
+	return out;
+}
+
+static struct receiver open_journal_log(void)
+{
+	struct receiver rx = receiver_new();
+
+	g_assert_cmpint(log_open("test-ident", LOG_TARGET_JOURNAL, rx.path), ==, 0);
+	g_assert_cmpint(log_get_target(), ==, LOG_TARGET_JOURNAL);
+	log_set_max_level(LOG_INFO);
+	return rx;
+}
+
+static void close_journal_log(struct receiver *rx)
+{
+	log_close();
+	receiver_free(rx);
+}
+
+/* ---------------------------------------------------------------- stderr helpers */
+
+struct stderr_capture {
+	int saved;
+	int pipe_rd;
+};
+
+static struct stderr_capture capture_stderr(void)
+{
+	struct stderr_capture c;
+	int p[2];
+
+	g_assert_cmpint(pipe2(p, O_CLOEXEC | O_NONBLOCK), ==, 0);
+	c.saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	g_assert_cmpint(c.saved, >=, 0);
+	g_assert_cmpint(dup2(p[1], STDERR_FILENO), ==, STDERR_FILENO);
+	close(p[1]);
+	c.pipe_rd = p[0];
+	return c;
+}
+
+/* Everything written to stderr so far. */
+static char *captured(struct stderr_capture *c)
+{
+	GString *s = g_string_new(NULL);
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(c->pipe_rd, buf, sizeof(buf))) > 0)
+		g_string_append_len(s, buf, n);
+	return g_string_free(s, FALSE);
+}
+
+static void restore_stderr(struct stderr_capture *c)
+{
+	g_assert_cmpint(dup2(c->saved, STDERR_FILENO), ==, STDERR_FILENO);
+	close(c->saved);
+	close(c->pipe_rd);
+}
+
+/* ---------------------------------------------------------------- fake clock */
+
+static uint64_t fake_now = 1000000;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_journal_fields(void)
+{
+	struct receiver rx = open_journal_log();
+	int line = __LINE__ + 1;
+	g_assert_cmpint(log_info("hello %d", 42), ==, 0);
+	GHashTable *h = receive(&rx);
+
+	g_assert_cmpstr(field(h, "PRIORITY"), ==, "6");
+	g_assert_cmpstr(field(h, "SYSLOG_IDENTIFIER"), ==, "test-ident");
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "hello 42");
+	g_assert_true(g_str_has_suffix(field(h, "CODE_FILE"), "test-log.c"));
+	g_autofree char *want_line = g_strdup_printf("%d", line);
+	g_assert_cmpstr(field(h, "CODE_LINE"), ==, want_line);
+	g_assert_cmpstr(field(h, "CODE_FUNC"), ==, "test_journal_fields");
+	g_assert_null(field(h, "ERRNO"));
+	g_assert_cmpuint(g_hash_table_size(h), ==, 6);
+	g_hash_table_unref(h);
+	assert_nothing(&rx);
+	close_journal_log(&rx);
+}
+
+static void test_journal_errno(void)
+{
+	struct receiver rx = open_journal_log();
+	GHashTable *h;
+
+	errno = EPERM;
+	g_assert_cmpint(log_error_errno(-ENOENT, "open %s", "x"), ==, -ENOENT);
+	g_assert_cmpint(errno, ==, EPERM);
+	h = receive(&rx);
+	g_assert_cmpstr(field(h, "PRIORITY"), ==, "3");
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "open x: No such file or directory");
+	g_assert_cmpstr(field(h, "ERRNO"), ==, "2");
+	g_hash_table_unref(h);
+
+	/* positive errors are accepted too; %m sees the error */
+	g_assert_cmpint(log_warning_errno(EIO, "read failed (%m)"), ==, -EIO);
+	h = receive(&rx);
+	g_assert_cmpstr(field(h, "PRIORITY"), ==, "4");
+	g_assert_cmpstr(field(h, "MESSAGE"), ==,
+			"read failed (Input/output error): Input/output error");
+	g_assert_cmpstr(field(h, "ERRNO"), ==, "5");
+	g_hash_table_unref(h);
+	close_journal_log(&rx);
+}
+
+static void test_journal_multiline_binary(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GBytes) b = NULL;
+	static const char want[] = "MESSAGE\n\x07\0\0\0\0\0\0\0line1\nx\n";
+	gsize len;
+	const char *data;
+
+	log_notice("line1\n%s", "x");
+	b = receive_raw(&rx);
+	g_assert_nonnull(b);
+	data = g_bytes_get_data(b, &len);
+	/* the exact bytes of the binary form are in the datagram */
+	g_assert_nonnull(memmem(data, len, want, sizeof(want) - 1));
+	g_assert_null(memmem(data, len, "MESSAGE=", 8));
+	GHashTable *h = decode(b);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "line1\nx");
+	g_assert_cmpstr(field(h, "PRIORITY"), ==, "5");
+	g_hash_table_unref(h);
+	close_journal_log(&rx);
+}
+
+static void test_journal_struct(void)
+{
+	struct receiver rx = open_journal_log();
+	GHashTable *h;
+
+	g_assert_cmpint(log_struct(LOG_INFO, "KVP request", "HV_OP=get", "HV_POOL=0", NULL), ==, 0);
+	h = receive(&rx);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "KVP request");
+	g_assert_cmpstr(field(h, "HV_OP"), ==, "get");
+	g_assert_cmpstr(field(h, "HV_POOL"), ==, "0");
+	g_assert_cmpstr(field(h, "CODE_FUNC"), ==, "test_journal_struct");
+	g_hash_table_unref(h);
+
+	/* format arguments are consumed before the fields; invalid field names are skipped;
+	 * a field value with a newline uses the binary form */
+	g_assert_cmpint(log_struct_internal(LOG_WARNING, -EAGAIN, "f.c", 7, "fn",
+					    "op %s %d %lu %.*s %5.2f%%", "set", -5, 7ul, 2, "abc",
+					    1.5, "HV_KEY=a\nb", "lower=1", "_PID=1", "NOEQUALS",
+					    "HV_EMPTY=", NULL),
+			==, -EAGAIN);
+	h = receive(&rx);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==,
+			"op set -5 7 ab  1.50%: Resource temporarily unavailable");
+	g_assert_cmpstr(field(h, "ERRNO"), ==, "11");
+	g_assert_cmpstr(field(h, "CODE_FILE"), ==, "f.c");
+	g_assert_cmpstr(field(h, "CODE_LINE"), ==, "7");
+	g_assert_cmpstr(field(h, "CODE_FUNC"), ==, "fn");
+	g_assert_cmpstr(field(h, "HV_KEY"), ==, "a\nb");
+	g_assert_cmpstr(field(h, "HV_EMPTY"), ==, "");
+	g_assert_null(field(h, "lower"));
+	g_assert_null(field(h, "_PID"));
+	g_assert_null(field(h, "NOEQUALS"));
+	g_hash_table_unref(h);
+	close_journal_log(&rx);
+}
+
+static void test_levels(void)
+{
+	struct receiver rx = open_journal_log();
+	GHashTable *h;
+
+	g_assert_cmpint(log_get_max_level(), ==, LOG_INFO);
+	g_assert_cmpint(log_debug("hidden"), ==, 0);
+	g_assert_cmpint(log_debug_errno(-EBADF, "hidden"), ==, -EBADF);
+	assert_nothing(&rx);
+	log_set_max_level(LOG_DEBUG);
+	g_assert_cmpint(log_get_max_level(), ==, LOG_DEBUG);
+	log_debug("shown");
+	h = receive(&rx);
+	g_assert_cmpstr(field(h, "PRIORITY"), ==, "7");
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "shown");
+	g_hash_table_unref(h);
+	log_set_max_level(LOG_ERR);
+	log_warning("hidden");
+	log_info("hidden");
+	assert_nothing(&rx);
+	log_error("shown");
+	h = receive(&rx);
+	g_assert_cmpstr(field(h, "PRIORITY"), ==, "3");
+	g_hash_table_unref(h);
+	close_journal_log(&rx);
+}
+
+static void test_hold_release(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+
+	log_hold();
+	log_info("one");
+	log_warning("two");
+	log_error("three");
+	assert_nothing(&rx);
+	g_assert_cmpuint(log_queued(), ==, 3);
+	g_assert_cmpint(log_release(), ==, 3);
+	g_assert_cmpuint(log_queued(), ==, 0);
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 3);
+	g_assert_cmpstr(msgs->pdata[0], ==, "one");
+	g_assert_cmpstr(msgs->pdata[1], ==, "two");
+	g_assert_cmpstr(msgs->pdata[2], ==, "three");
+	/* releasing again sends nothing */
+	g_assert_cmpint(log_release(), ==, 0);
+	assert_nothing(&rx);
+	close_journal_log(&rx);
+}
+
+static void test_queue_record_bound(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+
+	log_hold();
+	for (int i = 0; i < 1100; i++)
+		log_info("record %d", i);
+	g_assert_cmpuint(log_queued(), ==, 1024);
+	assert_nothing(&rx);
+	log_release();
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 1025);
+	for (int i = 0; i < 1024; i++) {
+		g_autofree char *want = g_strdup_printf("record %d", i);
+		g_assert_cmpstr(msgs->pdata[i], ==, want);
+	}
+	g_assert_cmpstr(msgs->pdata[1024], ==,
+			"76 log messages were dropped while the log was held");
+	close_journal_log(&rx);
+}
+
+static void test_queue_byte_bound(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+	g_autoptr(GBytes) sample = NULL;
+	g_autofree char *big = g_strnfill(15000, 'x');
+	size_t queued, expected = 0, bytes = 0, two_digit_size;
+
+	/* measure one record with a two-digit number (CODE_LINE has as many digits below) */
+	log_info("%d %s", 50, big);
+	sample = receive_raw(&rx);
+	g_assert_nonnull(sample);
+	two_digit_size = g_bytes_get_size(sample);
+	/* what fits in 1 MiB: records 0..9 are one byte shorter */
+	for (size_t i = 0; i < 100; i++) {
+		size_t size = i < 10 ? two_digit_size - 1 : two_digit_size;
+		if (bytes + size > 1024 * 1024)
+			break;
+		bytes += size;
+		expected++;
+	}
+	g_assert_cmpuint(expected, >, 10);
+	g_assert_cmpuint(expected, <, 100);
+
+	log_hold();
+	for (int i = 0; i < 100; i++)
+		log_info("%d %s", i, big);
+	queued = log_queued();
+	g_assert_cmpuint(queued, ==, expected);
+	log_release();
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, queued + 1);
+	g_autofree char *want =
+	    g_strdup_printf("%zu log messages were dropped while the log was held", 100 - queued);
+	g_assert_cmpstr(msgs->pdata[queued], ==, want);
+	close_journal_log(&rx);
+}
+
+static void test_message_truncated(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autofree char *huge = g_strnfill(100000, 'y');
+	GHashTable *h;
+
+	log_info("%s", huge);
+	h = receive(&rx);
+	g_assert_cmpuint(strlen(field(h, "MESSAGE")), ==, 16383);
+	g_hash_table_unref(h);
+	close_journal_log(&rx);
+}
+
+static void test_full_socket_does_not_block(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+	int small = 1;
+	int sent = 0;
+
+	g_assert_cmpint(setsockopt(rx.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), ==, 0);
+	/* a blocking send would hang here; the alarm turns that into a failure */
+	alarm(60);
+	for (; sent < 3000; sent++)
+		log_info("flood %d", sent);
+	alarm(0);
+	/* the socket filled up: the rest waits in the queue, the excess was dropped */
+	g_assert_cmpuint(log_queued(), ==, 1024);
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, >, 1024);
+	g_assert_cmpuint(msgs->len, <, 3000);
+	/* in order, gap-free up to the drop point, then the drop report */
+	for (guint i = 0; i + 1 < msgs->len; i++) {
+		g_autofree char *want = g_strdup_printf("flood %u", i);
+		g_assert_cmpstr(msgs->pdata[i], ==, want);
+	}
+	g_autofree char *want = g_strdup_printf(
+	    "%u log messages were dropped while the journal was not accepting messages",
+	    3000 - (msgs->len - 1));
+	g_assert_cmpstr(msgs->pdata[msgs->len - 1], ==, want);
+	/* records flow normally again */
+	log_info("after");
+	GHashTable *h = receive(&rx);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "after");
+	g_hash_table_unref(h);
+	close_journal_log(&rx);
+}
+
+static void test_ratelimit(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+
+	fake_now = 1000000;
+	log_set_clock(fake_clock);
+	log_set_ratelimit(10, 5);
+	for (int i = 0; i < 8; i++)
+		log_warning("same warning %d", i);
+	for (int i = 0; i < 6; i++)
+		log_error("same warning %d", i); /* same format, other priority: own budget */
+	for (int i = 0; i < 8; i++)
+		log_info("info %d", i); /* never limited */
+	for (int i = 0; i < 7; i++)
+		log_debug("debug %d", i); /* below the level: neither sent nor counted */
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 5 + 5 + 8);
+	g_assert_cmpstr(msgs->pdata[4], ==, "same warning 4");
+	g_assert_cmpstr(msgs->pdata[9], ==, "same warning 4");
+	g_ptr_array_unref(g_steal_pointer(&msgs));
+
+	/* one microsecond short of the interval: still suppressed, no summary yet */
+	fake_now += 10 * 1000000 - 1;
+	log_warning("same warning %d", 99);
+	log_info("tick");
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 1);
+	g_assert_cmpstr(msgs->pdata[0], ==, "tick");
+	g_ptr_array_unref(g_steal_pointer(&msgs));
+
+	/* the interval rolls over: the summaries come before the next record */
+	fake_now += 1;
+	log_info("tock");
+	GHashTable *h = receive(&rx);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "Suppressed 4 similar messages: same warning 5");
+	g_assert_cmpstr(field(h, "PRIORITY"), ==, "4");
+	g_hash_table_unref(h);
+	h = receive(&rx);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "Suppressed 1 similar messages: same warning 5");
+	g_assert_cmpstr(field(h, "PRIORITY"), ==, "3");
+	g_hash_table_unref(h);
+	h = receive(&rx);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "tock");
+	g_hash_table_unref(h);
+	assert_nothing(&rx);
+
+	/* a fresh interval allows a full burst again */
+	for (int i = 0; i < 5; i++)
+		log_warning("same warning %d", i);
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 5);
+	g_ptr_array_unref(g_steal_pointer(&msgs));
+
+	/* 0 disables */
+	log_set_ratelimit(0, 0);
+	for (int i = 0; i < 20; i++)
+		log_error("unlimited %d", i);
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 20);
+
+	log_set_ratelimit(10, 5);
+	log_set_clock(NULL);
+	close_journal_log(&rx);
+}
+
+static void test_ratelimit_summary_on_close(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+
+	fake_now = 5000000;
+	log_set_clock(fake_clock);
+	log_set_ratelimit(10, 1);
+	log_error("burst %s", "a");
+	log_error("burst %s", "b");
+	log_error("burst %s", "c");
+	log_close();
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 2);
+	g_assert_cmpstr(msgs->pdata[0], ==, "burst a");
+	g_assert_cmpstr(msgs->pdata[1], ==, "Suppressed 2 similar messages: burst b");
+	log_set_ratelimit(10, 5);
+	log_set_clock(NULL);
+	receiver_free(&rx);
+}
+
+static void test_stderr_target(void)
+{
+	struct stderr_capture c = capture_stderr();
+	g_autofree char *out = NULL, *out2 = NULL, *out3 = NULL;
+
+	g_assert_cmpint(log_open("ident", LOG_TARGET_STDERR, NULL), ==, 0);
+	g_assert_cmpint(log_get_target(), ==, LOG_TARGET_STDERR);
+	log_set_max_level(LOG_INFO);
+	log_info("plain %s", "x");
+	g_assert_cmpint(log_warning_errno(-EIO, "fail"), ==, -EIO);
+	log_notice("two\nlines");
+	out = captured(&c);
+	g_assert_cmpstr(out, ==,
+			"ident: plain x\nident: fail: Input/output error\nident: two\nlines\n");
+
+	log_hold();
+	log_info("held");
+	out2 = captured(&c);
+	g_assert_cmpstr(out2, ==, "");
+	g_assert_cmpint(log_release(), ==, 1);
+	out3 = captured(&c);
+	g_assert_cmpstr(out3, ==, "ident: held\n");
+	log_close();
+	restore_stderr(&c);
+}
+
+static void test_journal_unreachable_falls_back(void)
+{
+	struct stderr_capture c = capture_stderr();
+	g_autofree char *path = g_build_filename(tmpdir, "no-journal-here", NULL);
+	g_autofree char *out = NULL;
+
+	g_assert_cmpint(log_open("fallback", LOG_TARGET_JOURNAL, path), ==, 0);
+	log_info("to stderr");
+	out = captured(&c);
+	g_assert_cmpstr(out, ==, "fallback: to stderr\n");
+	log_close();
+	restore_stderr(&c);
+}
+
+static void test_open_errors(void)
+{
+	g_autofree char *long_path = g_strnfill(200, 'p');
+
+	g_assert_cmpint(log_open("x", LOG_TARGET_JOURNAL, long_path), ==, -EINVAL);
+	g_assert_cmpint(log_get_target(), ==, LOG_TARGET_STDERR);
+	g_assert_cmpint(log_open("x", LOG_TARGET_JOURNAL, ""), ==, -EINVAL);
+	log_close();
+	log_close(); /* twice is fine */
+}
+
+static void test_auto_target(void)
+{
+	struct receiver rx = receiver_new();
+	struct stat st;
+	g_autofree char *match = NULL, *other = NULL;
+
+	g_assert_cmpint(fstat(STDERR_FILENO, &st), ==, 0);
+	match = g_strdup_printf("%llu:%llu", (unsigned long long)st.st_dev,
+				(unsigned long long)st.st_ino);
+	other = g_strdup_printf("%llu:%llu", (unsigned long long)st.st_dev,
+				(unsigned long long)st.st_ino + 1);
+
+	g_unsetenv("JOURNAL_STREAM");
+	g_assert_cmpint(log_open("a", LOG_TARGET_AUTO, rx.path), ==, 0);
+	g_assert_cmpint(log_get_target(), ==, LOG_TARGET_STDERR);
+	g_setenv("JOURNAL_STREAM", other, TRUE);
+	g_assert_cmpint(log_open("a", LOG_TARGET_AUTO, rx.path), ==, 0);
+	g_assert_cmpint(log_get_target(), ==, LOG_TARGET_STDERR);
+	g_setenv("JOURNAL_STREAM", "garbage", TRUE);
+	g_assert_cmpint(log_open("a", LOG_TARGET_AUTO, rx.path), ==, 0);
+	g_assert_cmpint(log_get_target(), ==, LOG_TARGET_STDERR);
+	g_setenv("JOURNAL_STREAM", match, TRUE);
+	g_assert_cmpint(log_open("a", LOG_TARGET_AUTO, rx.path), ==, 0);
+	g_assert_cmpint(log_get_target(), ==, LOG_TARGET_JOURNAL);
+	log_info("via auto");
+	GHashTable *h = receive(&rx);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "via auto");
+	g_hash_table_unref(h);
+	g_unsetenv("JOURNAL_STREAM");
+	close_journal_log(&rx);
+}
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	g_test_init(&argc, &argv, NULL);
+	tmpdir = g_dir_make_tmp("test-log-XXXXXX", NULL);
+	g_assert_nonnull(tmpdir);
+
+	g_test_add_func("/log/journal/fields", test_journal_fields);
+	g_test_add_func("/log/journal/errno", test_journal_errno);
+	g_test_add_func("/log/journal/multiline-binary", test_journal_multiline_binary);
+	g_test_add_func("/log/journal/struct", test_journal_struct);
+	g_test_add_func("/log/journal/truncated", test_message_truncated);
+	g_test_add_func("/log/levels", test_levels);
+	g_test_add_func("/log/hold-release", test_hold_release);
+	g_test_add_func("/log/queue/record-bound", test_queue_record_bound);
+	g_test_add_func("/log/queue/byte-bound", test_queue_byte_bound);
+	g_test_add_func("/log/queue/full-socket", test_full_socket_does_not_block);
+	g_test_add_func("/log/ratelimit/counts", test_ratelimit);
+	g_test_add_func("/log/ratelimit/summary-on-close", test_ratelimit_summary_on_close);
+	g_test_add_func("/log/stderr", test_stderr_target);
+	g_test_add_func("/log/journal/unreachable", test_journal_unreachable_falls_back);
+	g_test_add_func("/log/open-errors", test_open_errors);
+	g_test_add_func("/log/auto-target", test_auto_target);
+	r = g_test_run();
+	g_rmdir(tmpdir);
+	g_free(tmpdir);
+	return r;
+}
