@@ -3,7 +3,8 @@
 
 LIB_UNIT_TESTS = \
 	tests/unit/test-service \
-	tests/unit/test-utf16
+	tests/unit/test-utf16 \
+	tests/unit/test-icmsg
 
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
@@ -18,3 +19,7 @@ tests_unit_test_service_LDADD = $(LIB_UNIT_LDADD)
 tests_unit_test_utf16_SOURCES = tests/unit/test-utf16.c
 tests_unit_test_utf16_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_test_utf16_LDADD = $(LIB_UNIT_LDADD)
+
+tests_unit_test_icmsg_SOURCES = tests/unit/test-icmsg.c
+tests_unit_test_icmsg_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_test_icmsg_LDADD = $(LIB_UNIT_LDADD)
