@@ -17,6 +17,8 @@
  *   stash is full is a protocol error.
  * - Every wait is bounded: the OPEN and WRITE frames by CHARDEV_FRAME_TIMEOUT_MS, the
  *   registration reply by the caller's timeout (which must be >= 0).
+ * - The socket is non-blocking, so that neither connect() to a kernel whose backlog is full
+ *   (-EAGAIN) nor send() to one that stopped reading (-EAGAIN) can hang the daemon.
  * - connect() failing with ECONNREFUSED (a stale socket file: nobody listens) is reported
  *   as -ENOENT, like a missing socket: to a daemon both mean "there is no device", which is
  *   what -ENOENT means for a /dev node.
@@ -232,7 +234,7 @@ static int sock_open(const char *sock_path)
 
 	/* Length checked by chardev_check_path(); sun_path keeps its NUL. */
 	memcpy(sa.sun_path, sock_path, strlen(sock_path));
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return vmu_negative_errno();
 	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
@@ -445,10 +447,25 @@ static int chardev_connect(struct vmu_chardev *dev)
 	return 0;
 }
 
+VMU_EXPORT struct vmu_chardev *vmu_chardev_free(struct vmu_chardev *dev)
+{
+	if (!dev)
+		return NULL;
+	chardev_close(dev);
+	free(dev->path);
+	free(dev);
+	return NULL;
+}
+
+static void chardev_freep(struct vmu_chardev **dev)
+{
+	vmu_chardev_free(*dev);
+}
+
 VMU_EXPORT int vmu_chardev_open(enum vmu_service service, const char *path,
 				struct vmu_chardev **ret)
 {
-	_vmu_cleanup_free_ struct vmu_chardev *dev = NULL;
+	_vmu_cleanup_(chardev_freep) struct vmu_chardev *dev = NULL;
 	bool is_socket = false;
 	int r;
 
@@ -471,22 +488,10 @@ VMU_EXPORT int vmu_chardev_open(enum vmu_service service, const char *path,
 	if (!dev->path)
 		return -ENOMEM;
 	r = chardev_connect(dev);
-	if (r < 0) {
-		free(dev->path);
+	if (r < 0)
 		return r;
-	}
 	*ret = VMU_TAKE_PTR(dev);
 	return 0;
-}
-
-VMU_EXPORT struct vmu_chardev *vmu_chardev_free(struct vmu_chardev *dev)
-{
-	if (!dev)
-		return NULL;
-	chardev_close(dev);
-	free(dev->path);
-	free(dev);
-	return NULL;
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -216,7 +216,7 @@ static void fk_join(FakeKernel *fk)
 	g_assert_cmpstr(fk->failure, ==, NULL);
 }
 
-static int listen_at(const char *path)
+static int listen_backlog(const char *path, int backlog)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -225,7 +225,29 @@ static int listen_at(const char *path)
 	g_assert_cmpuint(strlen(path), <, sizeof(sa.sun_path));
 	strcpy(sa.sun_path, path);
 	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-	g_assert_cmpint(listen(fd, 4), ==, 0);
+	g_assert_cmpint(listen(fd, backlog), ==, 0);
+	return fd;
+}
+
+static int listen_at(const char *path)
+{
+	return listen_backlog(path, 4);
+}
+
+/* A non-blocking client connection; -errno when connect() fails. */
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	strcpy(sa.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
 	return fd;
 }
 
@@ -612,6 +634,24 @@ static void test_open_missing(FakeKernel *fk, gconstpointer data)
 	g_assert_true(g_file_test(fk->sock_path, G_FILE_TEST_EXISTS));
 	g_assert_cmpint(vmu_chardev_open(VMU_SERVICE_KVP, fk->dev_path, &dev), ==, -ENOENT);
 	g_assert_null(dev);
+}
+
+/* A kernel that does not accept: connect() must not block. */
+static void test_open_backlog_full(FakeKernel *fk, gconstpointer data)
+{
+	struct vmu_chardev *dev = NULL;
+	int clients[16], n = 0, r = 0;
+
+	close(fk->listen_fd);
+	g_unlink(fk->sock_path);
+	fk->listen_fd = listen_backlog(fk->sock_path, 0);
+	while (n < (int)G_N_ELEMENTS(clients) && (r = connect_to(fk->sock_path)) >= 0)
+		clients[n++] = r;
+	g_assert_cmpint(r, ==, -EAGAIN);
+	g_assert_cmpint(vmu_chardev_open(VMU_SERVICE_KVP, fk->dev_path, &dev), ==, -EAGAIN);
+	g_assert_null(dev);
+	while (n > 0)
+		close(clients[--n]);
 }
 
 static void test_open_invalid(void)
@@ -1096,6 +1136,7 @@ int main(int argc, char **argv)
 	ADD_FK("open/refused", test_open_refused);
 	ADD_FK("open/bad-frame", test_open_bad_frame);
 	ADD_FK("open/missing", test_open_missing);
+	ADD_FK("open/backlog-full", test_open_backlog_full);
 	g_test_add_func("/chardev/open/invalid", test_open_invalid);
 	g_test_add_func("/chardev/null-args", test_null_args);
 	g_test_add_func("/chardev/needs-reopen", test_needs_reopen);
