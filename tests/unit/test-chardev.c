@@ -432,6 +432,8 @@ static void test_register_kvp(FakeKernel *fk, gconstpointer data)
 	g_assert_cmpint(vmu_chardev_service(dev), ==, VMU_SERVICE_KVP);
 	g_assert_cmpstr(vmu_chardev_path(dev), ==, fk->dev_path);
 	g_assert_cmpint(vmu_chardev_fd(dev), >=, 0);
+	g_assert_cmpint(fcntl(vmu_chardev_fd(dev), F_GETFD) & FD_CLOEXEC, ==, FD_CLOEXEC);
+	g_assert_cmpint(fcntl(vmu_chardev_fd(dev), F_GETFL) & O_NONBLOCK, ==, O_NONBLOCK);
 	g_assert_false(vmu_chardev_has_pending(dev));
 	g_assert_cmpuint(fk->accepted, ==, 1);
 	g_assert_null(vmu_chardev_free(dev));
@@ -1014,6 +1016,8 @@ static void test_device_null_zero(void)
 
 	g_assert_cmpint(vmu_chardev_open(VMU_SERVICE_KVP, "/dev/null", &dev), ==, 0);
 	g_assert_cmpstr(vmu_chardev_path(dev), ==, "/dev/null");
+	g_assert_cmpint(fcntl(vmu_chardev_fd(dev), F_GETFD) & FD_CLOEXEC, ==, FD_CLOEXEC);
+	g_assert_cmpint(fcntl(vmu_chardev_fd(dev), F_GETFL) & O_ACCMODE, ==, O_RDWR);
 	g_assert_cmpint(vmu_chardev_register(dev, REG_TIMEOUT_MS), ==, -EIO);
 	g_assert_cmpint(vmu_chardev_send(dev, buf, sizeof(buf)), ==, 0);
 	g_assert_cmpint(vmu_chardev_recv(dev, buf, sizeof(buf)), ==, -EIO);
