@@ -4,7 +4,8 @@
 LIB_UNIT_TESTS = \
 	tests/unit/test-service \
 	tests/unit/test-utf16 \
-	tests/unit/test-icmsg
+	tests/unit/test-icmsg \
+	tests/unit/test-kvp-msg
 
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
@@ -23,3 +24,7 @@ tests_unit_test_utf16_LDADD = $(LIB_UNIT_LDADD)
 tests_unit_test_icmsg_SOURCES = tests/unit/test-icmsg.c
 tests_unit_test_icmsg_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_test_icmsg_LDADD = $(LIB_UNIT_LDADD)
+
+tests_unit_test_kvp_msg_SOURCES = tests/unit/test-kvp-msg.c
+tests_unit_test_kvp_msg_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_test_kvp_msg_LDADD = $(LIB_UNIT_LDADD)
