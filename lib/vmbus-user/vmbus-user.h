@@ -342,7 +342,7 @@ VMU_EXPORT int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_f
  * Kernel rules this mirrors (spec §2): one opener (-EBUSY), one message per read (a buffer
  * that is too small gives -EINVAL and leaves the message queued), replies checked by the
  * kernel (-EINVAL for a late or malformed reply). After -EINVAL, -EBADF, -EIO or a short
- * read/write the daemon should call vmu_chardev_reopen(): see vmu_chardev_error_is_fatal().
+ * read/write the daemon should call vmu_chardev_reopen(): see vmu_chardev_error_needs_reopen().
  * ------------------------------------------------------------------------------------------ */
 
 struct vmu_chardev;
