@@ -5,7 +5,9 @@ LIB_UNIT_TESTS = \
 	tests/unit/test-service \
 	tests/unit/test-utf16 \
 	tests/unit/test-icmsg \
-	tests/unit/test-kvp-msg
+	tests/unit/test-kvp-msg \
+	tests/unit/test-vss-msg \
+	tests/unit/test-fcopy-msg
 
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
@@ -28,3 +30,11 @@ tests_unit_test_icmsg_LDADD = $(LIB_UNIT_LDADD)
 tests_unit_test_kvp_msg_SOURCES = tests/unit/test-kvp-msg.c
 tests_unit_test_kvp_msg_CFLAGS = $(LIB_UNIT_CFLAGS)
 tests_unit_test_kvp_msg_LDADD = $(LIB_UNIT_LDADD)
+
+tests_unit_test_vss_msg_SOURCES = tests/unit/test-vss-msg.c
+tests_unit_test_vss_msg_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_test_vss_msg_LDADD = $(LIB_UNIT_LDADD)
+
+tests_unit_test_fcopy_msg_SOURCES = tests/unit/test-fcopy-msg.c
+tests_unit_test_fcopy_msg_CFLAGS = $(LIB_UNIT_CFLAGS)
+tests_unit_test_fcopy_msg_LDADD = $(LIB_UNIT_LDADD)

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of lib/vmbus-user/fcopy-msg.c: START, WRITE, COMPLETE and CANCEL as the
+ * legacy char device delivers them, every bound at and past its limit. */
+#include "vmbus-user.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+
+#include "vmu-internal.h"
+
+#define FILE_NAME 36
+#define PATH_NAME 556
+#define FLAGS 1076
+#define FILE_SIZE 1080
+#define W_OFFSET 40
+#define W_SIZE 48
+#define W_DATA 52
+
+static void make_start(uint8_t *m, const char *file, const char *path, uint32_t flags,
+		       uint64_t size)
+{
+	memset(m, 0, VMU_FCOPY_START_SIZE);
+	vmu_put_le32(m, VMU_FCOPY_OP_START);
+	memcpy(m + FILE_NAME, file, strlen(file));
+	memcpy(m + PATH_NAME, path, strlen(path));
+	vmu_put_le32(m + FLAGS, flags);
+	vmu_put_le64(m + FILE_SIZE, size);
+}
+
+static void test_header(void)
+{
+	uint8_t m[64] = {0};
+	struct vmu_fcopy_request req = {.op = 9};
+
+	g_assert_cmpint(vmu_fcopy_request_parse(m, 35, &req), ==, -EBADMSG);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, 0, &req), ==, -EBADMSG);
+	g_assert_cmpint(vmu_fcopy_request_parse(NULL, 36, &req), ==, -EBADMSG);
+	vmu_put_le32(m, 4);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, 36, &req), ==, -ERANGE);
+	vmu_put_le32(m, 0x100);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, 36, &req), ==, -ERANGE);
+	vmu_put_le32(m, UINT32_MAX);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, 36, &req), ==, -ERANGE);
+	g_assert_cmpint(req.op, ==, 9);
+}
+
+static void test_complete_cancel(void)
+{
+	uint8_t m[64];
+	struct vmu_fcopy_request req;
+
+	memset(m, 0xab, sizeof(m)); /* stale bytes past the header are fine */
+	for (uint32_t op = VMU_FCOPY_OP_COMPLETE; op <= VMU_FCOPY_OP_CANCEL; op++) {
+		vmu_put_le32(m, op);
+		g_assert_cmpint(vmu_fcopy_request_parse(m, 36, &req), ==, 0);
+		g_assert_cmpint(req.op, ==, op);
+		g_assert_cmpint(vmu_fcopy_request_parse(m, 64, &req), ==, 0);
+		g_assert_cmpint(vmu_fcopy_request_parse(m, 35, &req), ==, -EBADMSG);
+	}
+}
+
+static void test_start(void)
+{
+	g_autofree uint8_t *m = g_malloc0(VMU_FCOPY_START_SIZE + 1);
+	struct vmu_fcopy_request req;
+	char name[261];
+
+	make_start(m, "file.txt", "C:\\\xc3\xa9t\xc3\xa9",
+		   VMU_FCOPY_OVER_WRITE | VMU_FCOPY_CREATE_PATH, 0x1122334455667788ull);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, 0);
+	g_assert_cmpint(req.op, ==, VMU_FCOPY_OP_START);
+	g_assert_cmpstr(req.start.file_name.s, ==, "file.txt");
+	g_assert_cmpuint(req.start.file_name.len, ==, 8);
+	g_assert_true(req.start.file_name.s == (const char *)m + FILE_NAME);
+	g_assert_cmpstr(req.start.path_name.s, ==, "C:\\\xc3\xa9t\xc3\xa9");
+	g_assert_cmpuint(req.start.flags, ==, 3);
+	g_assert_cmpuint(req.start.file_size, ==, 0x1122334455667788ull);
+
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE - 1, &req), ==, -EBADMSG);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE + 1, &req), ==, -EBADMSG);
+
+	/* flags: only bits 0 and 1 */
+	for (unsigned bit = 2; bit < 32; bit++) {
+		vmu_put_le32(m + FLAGS, 1u << bit);
+		g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==,
+				-ERANGE);
+	}
+	vmu_put_le32(m + FLAGS, 0);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, 0);
+	vmu_put_le64(m + FILE_SIZE, UINT64_MAX);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, 0);
+	g_assert_cmpuint(req.start.file_size, ==, UINT64_MAX);
+
+	/* names: NUL within the first 260 bytes (259 bytes of text at most) */
+	memset(name, 'n', 259);
+	name[259] = 0;
+	make_start(m, name, name, 0, 0);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, 0);
+	g_assert_cmpuint(req.start.file_name.len, ==, 259);
+	g_assert_cmpuint(req.start.path_name.len, ==, 259);
+	m[FILE_NAME + 259] = 'n';
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, -EBADMSG);
+	m[FILE_NAME + 259] = 0;
+	m[PATH_NAME + 259] = 'n';
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, -EBADMSG);
+	m[PATH_NAME + 259] = 0;
+
+	make_start(m, "", "", 0, 0);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, 0);
+	g_assert_cmpuint(req.start.file_name.len, ==, 0);
+	make_start(m, "bad\xff", "/tmp", 0, 0);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, -EILSEQ);
+	make_start(m, "ok", "/tmp/\xe0\x80\xaf", 0, 0);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, -EILSEQ);
+}
+
+static void test_write(void)
+{
+	g_autofree uint8_t *m = g_malloc0(VMU_FCOPY_WRITE_SIZE + 1);
+	struct vmu_fcopy_request req;
+
+	vmu_put_le32(m, VMU_FCOPY_OP_WRITE);
+	vmu_put_le64(m + W_OFFSET, 4096);
+	vmu_put_le32(m + W_SIZE, 6144);
+	m[W_DATA] = 'd';
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE, &req), ==, 0);
+	g_assert_cmpint(req.op, ==, VMU_FCOPY_OP_WRITE);
+	g_assert_cmpuint(req.write.offset, ==, 4096);
+	g_assert_cmpuint(req.write.size, ==, 6144);
+	g_assert_true(req.write.data == m + W_DATA);
+
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE - 1, &req), ==, -EBADMSG);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE + 1, &req), ==, -EBADMSG);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, -EBADMSG);
+
+	vmu_put_le32(m + W_SIZE, 6145);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE, &req), ==, -EBADMSG);
+	vmu_put_le32(m + W_SIZE, UINT32_MAX);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE, &req), ==, -EBADMSG);
+	vmu_put_le32(m + W_SIZE, 0);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE, &req), ==, 0);
+	g_assert_cmpuint(req.write.size, ==, 0);
+
+	/* offset + size at and past UINT64_MAX */
+	vmu_put_le32(m + W_SIZE, 16);
+	vmu_put_le64(m + W_OFFSET, UINT64_MAX - 16);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE, &req), ==, 0);
+	vmu_put_le64(m + W_OFFSET, UINT64_MAX - 15);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE, &req), ==, -EBADMSG);
+	vmu_put_le32(m + W_SIZE, 0);
+	vmu_put_le64(m + W_OFFSET, UINT64_MAX);
+	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE, &req), ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/fcopy-msg/header", test_header);
+	g_test_add_func("/fcopy-msg/complete-cancel", test_complete_cancel);
+	g_test_add_func("/fcopy-msg/start", test_start);
+	g_test_add_func("/fcopy-msg/write", test_write);
+	return g_test_run();
+}
