@@ -1,1 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# Unit tests of the simulated host (tools/hv-host-sim), one GTest binary per service, each
+# driving the in-process simulator against a fake daemon thread that uses the real library
+# transport, plus a test of the hv-host-sim command line.
+
+HVSIM_TEST_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+HVSIM_TEST_LIBS = tools/hv-host-sim/libhvsim.la lib/vmbus-user/libvmbus-user-internal.la \
+	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
+HVSIM_TEST_DAEMON = tests/unit/test-hvsim-daemon.c tests/unit/test-hvsim-daemon.h
+
+check_PROGRAMS += tests/unit/test-hvsim-kvp
+TESTS += tests/unit/test-hvsim-kvp
+tests_unit_test_hvsim_kvp_SOURCES = tests/unit/test-hvsim-kvp.c $(HVSIM_TEST_DAEMON)
+tests_unit_test_hvsim_kvp_CFLAGS = $(HVSIM_TEST_CFLAGS)
+tests_unit_test_hvsim_kvp_LDADD = $(HVSIM_TEST_LIBS)

@@ -127,6 +127,13 @@ struct hvsim_ip_config {
 int hvsim_kvp_set_ip_info(struct hvsim *sim, const struct hvsim_ip_config *cfg,
 			  struct hvsim_result *ret);
 
+/* SET with a REG_SZ value given as raw UTF-16 code units, as a host may send them
+ * (unpaired surrogates, over-long strings): key_units/value_units exclude the NUL and
+ * must fit the host arrays (255 / 1023 units), else -ENOBUFS. */
+int hvsim_kvp_set_utf16(struct hvsim *sim, enum vmu_kvp_pool pool, const uint16_t *key,
+			size_t key_units, const uint16_t *value, size_t value_units,
+			struct hvsim_result *ret);
+
 int hvsim_vss_request(struct hvsim *sim, enum vmu_vss_op op, struct hvsim_result *ret);
 
 /* fcopy: names are UTF-8 here and go on the wire as UTF-16, as the host sends them. */
