@@ -19,6 +19,11 @@
  *   log-level=     err|warning|notice|info|debug;  log-target= auto|journal|stderr
  *   journal-socket= where journal records go (tests)
  *   register-timeout=  how long to wait for the kernel's registration reply
+ *   reconnect-max=     longest back-off between attempts to open a missing device
+ *
+ * Signals: SIGTERM/SIGINT stop (exit 0), SIGHUP reloads the config (an invalid new one is
+ * logged and the old one kept; hvd_conf() then returns the new object, so services must not
+ * keep pointers into the old one), SIGUSR1 logs the current status line.
  */
 #ifndef HVD_H
 #define HVD_H
@@ -37,14 +42,14 @@
 struct hvd;
 
 /* handle() return values besides a reply length >= 0 */
-#define HVD_REPLY_LATER (-1000000)	/* the service will call hvd_reply() itself */
+#define HVD_REPLY_LATER (-1000000) /* the service will call hvd_reply() itself */
 
 struct hvd_service {
-	const char *name;		/* config section and log ident suffix: "kvp" */
-	const char *program;		/* "hv-kvpd" */
-	const char *summary;		/* one line for --help */
+	const char *name;    /* config section and log ident suffix: "kvp" */
+	const char *program; /* "hv-kvpd" */
+	const char *summary; /* one line for --help */
 	enum vmu_service service;
-	const struct conf_key *keys;	/* service-specific keys, {NULL}-terminated; may be NULL */
+	const struct conf_key *keys; /* service-specific keys, {NULL}-terminated; may be NULL */
 
 	/* After config and logging, before the device is opened. *ret_state is passed back. */
 	int (*init)(struct hvd *d, void **ret_state);
@@ -52,7 +57,8 @@ struct hvd_service {
 	void (*registered)(struct hvd *d, void *state, const char *kernel_version);
 	/* One validated-length message from the kernel (len bytes in msg). Write the reply into
 	 * reply (reply_size bytes, preallocated, may alias msg) and return its length, or
-	 * HVD_REPLY_LATER, or a negative errno to drop the message and reopen the device. */
+	 * HVD_REPLY_LATER, or a negative errno to drop the message and reopen the device.
+	 * Returning 0 sends no reply. */
 	ssize_t (*handle)(struct hvd *d, void *state, void *msg, size_t len, void *reply,
 			  size_t reply_size);
 	/* The device was closed (error, reopen, shutdown); a pending deferred reply is void. */

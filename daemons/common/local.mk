@@ -4,6 +4,7 @@
 noinst_LTLIBRARIES += daemons/common/libhvd.la
 daemons_common_libhvd_la_SOURCES = \
 	daemons/common/hvd.h \
+	daemons/common/hvd.c \
 	daemons/common/conf.h \
 	daemons/common/conf.c \
 	daemons/common/log.h \

@@ -17,3 +17,15 @@ TESTS += tests/unit/test-log
 tests_unit_test_log_SOURCES = tests/unit/test-log.c
 tests_unit_test_log_CFLAGS = $(HVD_TEST_CFLAGS)
 tests_unit_test_log_LDADD = $(HVD_TEST_LIBS)
+
+# A tiny daemon on hvd_main() that test-hvd drives through a fake kernel socket.
+check_PROGRAMS += tests/unit/hvd-echo
+tests_unit_hvd_echo_SOURCES = tests/unit/hvd-echo.c
+tests_unit_hvd_echo_CFLAGS = $(HVD_TEST_CFLAGS)
+tests_unit_hvd_echo_LDADD = $(HVD_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-hvd
+TESTS += tests/unit/test-hvd
+tests_unit_test_hvd_SOURCES = tests/unit/test-hvd.c
+tests_unit_test_hvd_CFLAGS = $(HVD_TEST_CFLAGS)
+tests_unit_test_hvd_LDADD = $(HVD_TEST_LIBS)

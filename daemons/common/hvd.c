@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hvd_main(): command line, config, logging, detaching, the sd-event loop, and the life
+ * cycle of the device connection, so that a daemon only supplies struct hvd_service.
+ *
+ * Connection life cycle (one struct vmu_chardev for the whole run once it exists):
+ *
+ *   hvd_connect() --ok--> registered: io source on the device fd, READY=1, registered()
+ *        |  ^                  |
+ *     fails |              error on recv/send, handle() < 0
+ *        v  |                  v
+ *   retry timer  <------  hvd_disconnect(): generation++, drop io source, disconnected()
+ *   (back-off 100 ms doubling up to reconnect-max)
+ *
+ * The first attempt opens the device (vmu_chardev_open + register); later ones call
+ * vmu_chardev_reopen(). A missing device (ENOENT; ECONNREFUSED for a socket) is waited for,
+ * logged once at notice; EBUSY (another daemon has it) is fatal, as is any other open error
+ * at start-up; registration failures are retried, logged once per outage.
+ *
+ * Every reconnection attempt runs from the retry timer, never from inside a callback, so a
+ * service callback is never re-entered. Deferred replies (HVD_REPLY_LATER) carry the
+ * connection generation they were made for; hvd_reply() refuses a stale one with -ENOTCONN.
+ *
+ * A handle() result of 0 means "no reply" (nothing is written).
+ *
+ * Detaching (without -n) happens after the config and logging are set up, so their errors
+ * still reach the terminal; a detached daemon has no stderr, so log-target=auto then means
+ * the journal.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "hvd.h"
+
+#define HVD_BACKOFF_MIN_USEC UINT64_C(100000)
+#define USEC_PER_MSEC UINT64_C(1000)
+#define USEC_PER_SEC UINT64_C(1000000)
+
+struct hvd {
+	const struct hvd_service *service;
+	struct conf_key *keys;   /* common keys + the service's, {NULL}-terminated */
+	const char *config_path; /* -c, NULL for the default */
+	bool no_daemon, debug, dump_config;
+	struct conf *conf;
+	sd_event *event;
+	sd_event_source *io, *retry, *pending;
+	struct vmu_chardev *dev;
+	void *state;
+	bool initialised, registered, ready_sent, waiting_logged, failure_logged;
+	uint8_t *buf;
+	size_t buf_size;
+	uint64_t generation, reply_generation;
+	bool reply_pending;
+	uint64_t backoff_usec;
+	char *status;
+	int exit_status;
+};
+
+static const char *const hvd_log_levels[] = {"err", "warning", "notice", "info", "debug", NULL};
+static const int hvd_log_level_values[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+static const char *const hvd_log_targets[] = {"auto", "journal", "stderr", NULL};
+
+static void hvd_connect(struct hvd *d);
+static void hvd_disconnect(struct hvd *d, int error, const char *what);
+
+/* ---------------------------------------------------------------- object */
+
+static struct hvd *hvd_free(struct hvd *d)
+{
+	if (!d)
+		return NULL;
+	sd_event_source_disable_unref(d->io);
+	sd_event_source_disable_unref(d->retry);
+	sd_event_source_disable_unref(d->pending);
+	vmu_chardev_free(d->dev);
+	sd_event_unref(d->event);
+	conf_free(d->conf);
+	free(d->keys);
+	free(d->buf);
+	free(d->status);
+	free(d);
+	return NULL;
+}
+
+static void hvd_freep(struct hvd **d)
+{
+	hvd_free(*d);
+}
+#define _cleanup_hvd_ __attribute__((cleanup(hvd_freep)))
+
+/* The common keys every daemon's section has, then the service's own. */
+static struct conf_key *hvd_build_keys(const struct hvd_service *s)
+{
+	const struct conf_key common[] = {
+	    {"device", CONF_STRING, vmu_service_default_device(s->service),
+	     "the kernel's char device, or unix:/path for a simulated host"},
+	    {"state-dir", CONF_PATH, "/var/lib/hyperv", "persistent state (KVP pools)"},
+	    {"run-dir", CONF_PATH, RUNSTATEDIR "/hvguest", "runtime state"},
+	    {"log-level", CONF_ENUM, "info", "most verbose level logged", 0, 0, hvd_log_levels},
+	    {"log-target", CONF_ENUM, "auto",
+	     "auto: the journal when stderr is connected to it, else stderr", 0, 0,
+	     hvd_log_targets},
+	    {"journal-socket", CONF_PATH, "/run/systemd/journal/socket",
+	     "where journal records are sent"},
+	    {"register-timeout", CONF_DURATION, "10s",
+	     "how long to wait for the kernel's registration reply", USEC_PER_MSEC,
+	     3600 * USEC_PER_SEC},
+	    {"reconnect-max", CONF_DURATION, "30s",
+	     "longest back-off between attempts to open the device", USEC_PER_MSEC,
+	     86400 * USEC_PER_SEC},
+	};
+	size_t n_common = sizeof(common) / sizeof(common[0]), n = 0;
+	struct conf_key *keys;
+
+	while (s->keys && s->keys[n].name)
+		n++;
+	keys = calloc(n_common + n + 1, sizeof(*keys));
+	if (!keys)
+		return NULL;
+	memcpy(keys, common, sizeof(common));
+	if (n)
+		memcpy(keys + n_common, s->keys, n * sizeof(*keys));
+	return keys;
+}
+
+static int hvd_new(const struct hvd_service *service, struct hvd **ret)
+{
+	struct hvd *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->service = service;
+	d->buf_size = vmu_service_max_message(service->service);
+	d->keys = hvd_build_keys(service);
+	d->buf = d->buf_size ? malloc(d->buf_size) : NULL;
+	if (!d->keys || !d->buf) {
+		hvd_free(d);
+		return -ENOMEM;
+	}
+	*ret = d;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- accessors */
+
+sd_event *hvd_event(struct hvd *d)
+{
+	return d->event;
+}
+
+const struct conf *hvd_conf(struct hvd *d)
+{
+	return d->conf;
+}
+
+const char *hvd_kernel_version(struct hvd *d)
+{
+	return d->registered ? vmu_chardev_kernel_version(d->dev) : NULL;
+}
+
+static const char *hvd_device(struct hvd *d)
+{
+	return conf_get_string(d->conf, "device");
+}
+
+void hvd_set_status(struct hvd *d, const char *format, ...)
+{
+	char *status = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	if (vasprintf(&status, format, ap) < 0)
+		status = NULL;
+	va_end(ap);
+	if (!status)
+		return;
+	free(d->status);
+	d->status = status;
+	sd_notifyf(false, "STATUS=%s", status);
+}
+
+void hvd_exit(struct hvd *d, int status)
+{
+	d->exit_status = status;
+	sd_notify(false, "STOPPING=1");
+	if (d->event)
+		sd_event_exit(d->event, status);
+}
+
+/* ---------------------------------------------------------------- command line */
+
+static void hvd_usage(const struct hvd_service *s, FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [OPTIONS]\n"
+		"%s\n\n"
+		"  -n, --no-daemon     stay in the foreground\n"
+		"  -d, --debug         log debug messages\n"
+		"  -c, --config=FILE   read FILE instead of %s\n"
+		"      --dump-config   print the effective configuration and exit\n"
+		"  -V, --version       print the version and exit\n"
+		"  -h, --help          print this help and exit\n",
+		s->program, s->summary ? s->summary : "", SYSCONFDIR "/hvguest/hvguest.conf");
+	if (s->help_extra)
+		fprintf(f, "\n%s\n", s->help_extra);
+}
+
+/* 1: carry on; 0: done, exit 0 (help, version); -EINVAL: bad usage, exit 1. */
+static int hvd_parse_argv(struct hvd *d, int argc, char **argv)
+{
+	enum { ARG_DUMP_CONFIG = 0x100 };
+	static const struct option options[] = {
+	    {"no-daemon", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"dump-config", no_argument, NULL, ARG_DUMP_CONFIG},
+	    {},
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "nhdVc:", options, NULL)) >= 0) {
+		switch (c) {
+		case 'n':
+			d->no_daemon = true;
+			break;
+		case 'h':
+			hvd_usage(d->service, stdout);
+			return 0;
+		case 'd':
+			d->debug = true;
+			break;
+		case 'V':
+			printf("%s (%s) %s\n", d->service->program, PACKAGE_NAME, PACKAGE_VERSION);
+			return 0;
+		case 'c':
+			d->config_path = optarg;
+			break;
+		case ARG_DUMP_CONFIG:
+			d->dump_config = true;
+			break;
+		default:
+			hvd_usage(d->service, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", d->service->program,
+			argv[optind]);
+		hvd_usage(d->service, stderr);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------- config and logging */
+
+static int hvd_load_conf(struct hvd *d, struct conf **ret, char **ret_error)
+{
+	return conf_load(d->config_path, d->service->name, d->keys, ret, ret_error);
+}
+
+static int hvd_conf_log_level(const struct conf *c)
+{
+	const char *level = conf_get_string(c, "log-level");
+
+	for (size_t i = 0; hvd_log_levels[i]; i++)
+		if (strcmp(hvd_log_levels[i], level) == 0)
+			return hvd_log_level_values[i];
+	return LOG_INFO; /* unreachable: the value was checked against the same table */
+}
+
+static enum log_target hvd_conf_log_target(const struct hvd *d)
+{
+	const char *target = conf_get_string(d->conf, "log-target");
+
+	if (strcmp(target, "journal") == 0)
+		return LOG_TARGET_JOURNAL;
+	if (strcmp(target, "stderr") == 0)
+		return LOG_TARGET_STDERR;
+	return d->no_daemon ? LOG_TARGET_AUTO : LOG_TARGET_JOURNAL;
+}
+
+static int hvd_setup_conf(struct hvd *d)
+{
+	char *error = NULL;
+	int r = hvd_load_conf(d, &d->conf, &error);
+
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", d->service->program, error ? error : strerror(-r));
+		free(error);
+	}
+	return r;
+}
+
+static int hvd_setup_log(struct hvd *d)
+{
+	int r = log_open(d->service->program, hvd_conf_log_target(d),
+			 conf_get_string(d->conf, "journal-socket"));
+
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot open the log: %s\n", d->service->program, strerror(-r));
+		return r;
+	}
+	log_set_max_level(d->debug ? LOG_DEBUG : hvd_conf_log_level(d->conf));
+	return 0;
+}
+
+static int hvd_detach(struct hvd *d)
+{
+	if (d->no_daemon)
+		return 0;
+	if (daemon(1, 0) < 0)
+		return log_error_errno(errno, "failed to detach");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static int hvd_send(struct hvd *d, const void *reply, size_t len)
+{
+	if (len == 0)
+		return 0;
+	return vmu_chardev_send(d->dev, reply, len);
+}
+
+/* Hands one message to the service and sends its reply. */
+static int hvd_dispatch(struct hvd *d, size_t len)
+{
+	const struct hvd_service *s = d->service;
+	ssize_t n = s->handle(d, d->state, d->buf, len, d->buf, d->buf_size);
+
+	if (n == HVD_REPLY_LATER) {
+		d->reply_pending = true;
+		d->reply_generation = d->generation;
+		return 0;
+	}
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n > d->buf_size)
+		return -EINVAL; /* a service bug; reopening is the safe answer */
+	return hvd_send(d, d->buf, (size_t)n);
+}
+
+/* Reads and handles messages until none is left. */
+static int hvd_process_messages(struct hvd *d)
+{
+	for (;;) {
+		ssize_t n = vmu_chardev_recv(d->dev, d->buf, d->buf_size);
+		int r;
+
+		if (n == -EAGAIN)
+			return 0;
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			return (int)n;
+		r = hvd_dispatch(d, (size_t)n);
+		if (r < 0)
+			return r;
+	}
+}
+
+static void hvd_process(struct hvd *d)
+{
+	int r = hvd_process_messages(d);
+
+	if (r < 0)
+		hvd_disconnect(d, r, "device I/O failed");
+}
+
+static int hvd_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct hvd *d = userdata;
+
+	hvd_process(d);
+	/* an error or hang-up that reading did not report would otherwise spin */
+	if (d->registered && (revents & (EPOLLERR | EPOLLHUP)))
+		hvd_disconnect(d, -ECONNRESET, "device hung up");
+	return 0;
+}
+
+static int hvd_on_pending(sd_event_source *s, void *userdata)
+{
+	struct hvd *d = userdata;
+
+	d->pending = sd_event_source_disable_unref(d->pending);
+	if (d->registered)
+		hvd_process(d);
+	return 0;
+}
+
+/* Processes messages the transport buffered while a deferred reply was being sent. */
+static void hvd_schedule_pending(struct hvd *d)
+{
+	if (d->pending || !vmu_chardev_has_pending(d->dev))
+		return;
+	if (sd_event_add_defer(d->event, &d->pending, hvd_on_pending, d) < 0)
+		log_warning("cannot schedule buffered messages, they wait for the next one");
+}
+
+int hvd_reply(struct hvd *d, const void *reply, size_t len)
+{
+	int r;
+
+	if (!d->registered || !d->reply_pending || d->reply_generation != d->generation)
+		return -ENOTCONN;
+	d->reply_pending = false;
+	r = hvd_send(d, reply, len);
+	if (r < 0) {
+		hvd_disconnect(d, r, "sending a deferred reply failed");
+		return r;
+	}
+	hvd_schedule_pending(d);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- connection */
+
+static int hvd_register_timeout_ms(struct hvd *d)
+{
+	uint64_t ms = conf_get_usec(d->conf, "register-timeout") / USEC_PER_MSEC;
+
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static uint64_t hvd_next_backoff(struct hvd *d)
+{
+	uint64_t max = conf_get_usec(d->conf, "reconnect-max");
+
+	if (d->backoff_usec == 0)
+		d->backoff_usec = HVD_BACKOFF_MIN_USEC;
+	else if (d->backoff_usec < max / 2)
+		d->backoff_usec *= 2;
+	else
+		d->backoff_usec = max;
+	if (d->backoff_usec > max)
+		d->backoff_usec = max;
+	return d->backoff_usec;
+}
+
+static int hvd_on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct hvd *d = userdata;
+
+	d->retry = sd_event_source_disable_unref(d->retry);
+	hvd_connect(d);
+	return 0;
+}
+
+static void hvd_schedule_retry(struct hvd *d, uint64_t delay_usec)
+{
+	int r;
+
+	d->retry = sd_event_source_disable_unref(d->retry);
+	r = sd_event_add_time_relative(d->event, &d->retry, CLOCK_MONOTONIC, delay_usec, 0,
+				       hvd_on_retry, d);
+	if (r < 0) {
+		log_error_errno(r, "cannot arm the reconnect timer, exiting");
+		hvd_exit(d, 1);
+	}
+}
+
+static int hvd_try_connect(struct hvd *d)
+{
+	int timeout_ms = hvd_register_timeout_ms(d);
+	int r;
+
+	if (d->dev)
+		return vmu_chardev_reopen(d->dev, timeout_ms);
+	r = vmu_chardev_open(d->service->service, hvd_device(d), &d->dev);
+	if (r == -ECONNREFUSED)
+		r = -ENOENT;
+	if (r < 0)
+		return r;
+	return vmu_chardev_register(d->dev, timeout_ms);
+}
+
+static void hvd_connect_failed(struct hvd *d, int r, bool opened_before)
+{
+	if (r == -EBUSY) {
+		log_error("another daemon is already serving %s, exiting", hvd_device(d));
+		hvd_exit(d, 1);
+		return;
+	}
+	if (!opened_before && r != -ENOENT) {
+		log_error_errno(r, "cannot open %s, exiting", hvd_device(d));
+		hvd_exit(d, 1);
+		return;
+	}
+	if (r == -ENOENT && !d->waiting_logged) {
+		log_notice("waiting for %s", hvd_device(d));
+		d->waiting_logged = true;
+	} else if (r != -ENOENT && !d->failure_logged) {
+		log_warning_errno(r, "registering with the kernel on %s failed, retrying",
+				  hvd_device(d));
+		d->failure_logged = true;
+	}
+	hvd_schedule_retry(d, hvd_next_backoff(d));
+}
+
+static void hvd_notify_registered(struct hvd *d, const char *version)
+{
+	hvd_set_status(d, "Registered with the kernel (version %s) on %s", version, hvd_device(d));
+	if (!d->ready_sent) {
+		sd_notify(false, "READY=1");
+		d->ready_sent = true;
+	}
+}
+
+static int hvd_connected(struct hvd *d)
+{
+	const char *version = vmu_chardev_kernel_version(d->dev);
+	int r;
+
+	r = sd_event_add_io(d->event, &d->io, vmu_chardev_fd(d->dev), EPOLLIN, hvd_on_io, d);
+	if (r < 0)
+		return r;
+	d->registered = true;
+	d->backoff_usec = 0;
+	d->waiting_logged = d->failure_logged = false;
+	log_info("registered with the kernel (version %s)", version ? version : "unknown");
+	hvd_notify_registered(d, version ? version : "unknown");
+	if (d->service->registered)
+		d->service->registered(d, d->state, version);
+	if (d->registered && vmu_chardev_has_pending(d->dev))
+		hvd_process(d);
+	return 0;
+}
+
+static void hvd_connect(struct hvd *d)
+{
+	bool opened_before = d->dev != NULL;
+	int r = hvd_try_connect(d);
+
+	if (r < 0) {
+		hvd_connect_failed(d, r, opened_before);
+		return;
+	}
+	r = hvd_connected(d);
+	if (r < 0) {
+		log_error_errno(r, "cannot watch %s, exiting", hvd_device(d));
+		hvd_exit(d, 1);
+	}
+}
+
+static void hvd_disconnect(struct hvd *d, int error, const char *what)
+{
+	if (!d->registered)
+		return;
+	log_warning_errno(error, "%s on %s, reopening", what, hvd_device(d));
+	d->registered = false;
+	d->reply_pending = false;
+	d->generation++;
+	d->io = sd_event_source_disable_unref(d->io);
+	d->pending = sd_event_source_disable_unref(d->pending);
+	hvd_set_status(d, "Reopening %s", hvd_device(d));
+	if (d->service->disconnected)
+		d->service->disconnected(d, d->state);
+	hvd_schedule_retry(d, 0);
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static int hvd_on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	log_info("received SIG%s, stopping", sigabbrev_np((int)si->ssi_signo));
+	hvd_exit(userdata, 0);
+	return 0;
+}
+
+static int hvd_on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct hvd *d = userdata;
+	struct conf *c = NULL;
+	char *error = NULL;
+
+	sd_notify(false, "RELOADING=1");
+	if (hvd_load_conf(d, &c, &error) < 0) {
+		log_error("reloading the configuration failed, keeping the old one: %s",
+			  error ? error : "unknown error");
+		free(error);
+		sd_notify(false, "READY=1");
+		return 0;
+	}
+	if (strcmp(conf_get_string(c, "device"), hvd_device(d)) != 0)
+		log_notice("the device changed to %s; restart to use it",
+			   conf_get_string(c, "device"));
+	conf_free(d->conf);
+	d->conf = c;
+	log_set_max_level(d->debug ? LOG_DEBUG : hvd_conf_log_level(d->conf));
+	if (d->service->reload)
+		d->service->reload(d, d->state);
+	log_info("reloaded the configuration");
+	sd_notify(false, "READY=1");
+	return 0;
+}
+
+static int hvd_on_status(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct hvd *d = userdata;
+
+	log_info("status: %s", d->status ? d->status : "starting");
+	return 0;
+}
+
+static int hvd_setup_event(struct hvd *d)
+{
+	static const int stop[] = {SIGTERM, SIGINT};
+	sigset_t mask;
+	int r;
+
+	r = sd_event_default(&d->event);
+	if (r < 0)
+		return log_error_errno(r, "cannot create the event loop");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return log_error_errno(errno, "cannot block signals");
+	for (size_t i = 0; i < 2; i++) {
+		r = sd_event_add_signal(d->event, NULL, stop[i], hvd_on_stop, d);
+		if (r < 0)
+			return log_error_errno(r, "cannot watch signal %d", stop[i]);
+	}
+	r = sd_event_add_signal(d->event, NULL, SIGHUP, hvd_on_reload, d);
+	if (r >= 0)
+		r = sd_event_add_signal(d->event, NULL, SIGUSR1, hvd_on_status, d);
+	if (r < 0)
+		return log_error_errno(r, "cannot watch SIGHUP/SIGUSR1");
+	r = sd_event_set_watchdog(d->event, true);
+	if (r < 0)
+		log_warning_errno(r, "cannot enable the watchdog, ignoring");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int hvd_init_service(struct hvd *d)
+{
+	int r;
+
+	if (!d->service->init)
+		return 0;
+	r = d->service->init(d, &d->state);
+	if (r < 0)
+		return log_error_errno(r, "initialisation failed");
+	d->initialised = true;
+	return 0;
+}
+
+static int hvd_run(struct hvd *d)
+{
+	int r;
+
+	hvd_set_status(d, "Opening %s", hvd_device(d));
+	hvd_connect(d);
+	r = sd_event_loop(d->event);
+	if (r < 0)
+		return log_error_errno(r, "event loop failed");
+	return r;
+}
+
+static void hvd_shutdown(struct hvd *d)
+{
+	sd_notify(false, "STOPPING=1");
+	if (d->registered && d->service->disconnected)
+		d->service->disconnected(d, d->state);
+	d->registered = false;
+	if ((d->initialised || !d->service->init) && d->service->finish)
+		d->service->finish(d, d->state);
+}
+
+int hvd_main(const struct hvd_service *service, int argc, char **argv)
+{
+	_cleanup_hvd_ struct hvd *d = NULL;
+	int r;
+
+	if (hvd_new(service, &d) < 0) {
+		fprintf(stderr, "%s: out of memory\n", service->program);
+		return 1;
+	}
+	r = hvd_parse_argv(d, argc, argv);
+	if (r <= 0)
+		return r == 0 ? 0 : 1;
+	if (hvd_setup_conf(d) < 0)
+		return 1;
+	if (d->dump_config) {
+		conf_dump(d->conf, stdout);
+		return 0;
+	}
+	if (hvd_setup_log(d) < 0)
+		return 1;
+	r = hvd_detach(d);
+	if (r >= 0) {
+		log_info("starting; pid is:%d", (int)getpid());
+		r = hvd_setup_event(d);
+	}
+	if (r >= 0)
+		r = hvd_init_service(d);
+	if (r >= 0)
+		r = hvd_run(d);
+	hvd_shutdown(d);
+	log_info("stopped");
+	log_close();
+	return r < 0 ? 1 : r;
+}
