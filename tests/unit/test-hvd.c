@@ -196,6 +196,23 @@ static char *child_stderr(struct child *c)
 	return text;
 }
 
+/* Reads the child's stderr pipe until `needle` has appeared (bounded); keeps all of it. */
+static void expect_stderr(struct child *c, GString *seen, const char *needle)
+{
+	int64_t deadline = now_ms() + TIMEOUT_MS;
+
+	while (!strstr(seen->str, needle)) {
+		char buf[4096];
+		ssize_t n;
+		wait_readable(c->err, deadline, needle);
+		n = read(c->err, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		g_assert_cmpint(n, >, 0);
+		g_string_append_len(seen, buf, n);
+	}
+}
+
 static unsigned count_substr(const char *haystack, const char *needle)
 {
 	unsigned n = 0;
@@ -569,6 +586,52 @@ static void test_waits_for_device(void)
 	fk_free(&fk);
 }
 
+/* -d, SIGHUP with a bad and then a good config, SIGUSR1. */
+static void test_signals(void)
+{
+	struct fake_kernel fk = fk_new();
+	struct notify notify = notify_new();
+	g_autofree char *conf = daemon_conf(&fk);
+	g_autofree char *good = NULL, *bad = NULL, *want_bad = NULL;
+	g_autoptr(GString) err = g_string_new(NULL);
+	struct child c =
+	    spawn_echo((const char *const[]){"-n", "-d", "-c", conf, NULL}, notify.path, NULL);
+
+	fk_register(&fk);
+	notify_expect(&notify, "READY=1");
+	/* -d: the service's debug message is logged */
+	expect_stderr(&c, err, "echo service registered, kernel 3.1, greeting hello\n");
+
+	g_file_get_contents(conf, &good, NULL, NULL);
+	g_assert_nonnull(good);
+	bad = g_strconcat("[kvp]\nbogus=1\n", NULL);
+	g_assert_true(g_file_set_contents(conf, bad, -1, NULL));
+	g_assert_cmpint(kill(c.pid, SIGHUP), ==, 0);
+	want_bad = g_strdup_printf(
+	    "reloading the configuration failed, keeping the old one: %s:2: [kvp] bogus: "
+	    "unknown key\n",
+	    conf);
+	expect_stderr(&c, err, want_bad);
+
+	g_autofree char *changed = g_strconcat(good, "greeting=changed\n", NULL);
+	g_assert_true(g_file_set_contents(conf, changed, -1, NULL));
+	g_assert_cmpint(kill(c.pid, SIGHUP), ==, 0);
+	expect_stderr(&c, err, "hvd-echo: reloaded the configuration\n");
+
+	g_assert_cmpint(kill(c.pid, SIGUSR1), ==, 0);
+	expect_stderr(&c, err,
+		      "hvd-echo: status: Registered with the kernel (version 3.1) on unix:");
+	fk_request(&fk, VMU_KVP_OP_GET, "still-serving", VMU_S_OK, 0);
+
+	g_assert_cmpint(kill(c.pid, SIGTERM), ==, 0);
+	expect_stderr(&c, err, "hvd-echo: stopped\n");
+	g_assert_cmpint(child_wait(&c), ==, 0);
+	g_assert_null(strstr(err->str, "failed to")); /* nothing else went wrong */
+	child_close(&c);
+	notify_free(&notify);
+	fk_free(&fk);
+}
+
 static void test_busy(void)
 {
 	struct fake_kernel fk = fk_new();
@@ -608,6 +671,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hvd/lifecycle", test_lifecycle);
 	g_test_add_func("/hvd/waits-for-device", test_waits_for_device);
 	g_test_add_func("/hvd/busy", test_busy);
+	g_test_add_func("/hvd/signals", test_signals);
 	r = g_test_run();
 
 	g_autoptr(GDir) d = g_dir_open(tmpdir, 0, NULL);
