@@ -13,3 +13,15 @@ TESTS += tests/unit/test-hvsim-kvp
 tests_unit_test_hvsim_kvp_SOURCES = tests/unit/test-hvsim-kvp.c $(HVSIM_TEST_DAEMON)
 tests_unit_test_hvsim_kvp_CFLAGS = $(HVSIM_TEST_CFLAGS)
 tests_unit_test_hvsim_kvp_LDADD = $(HVSIM_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-hvsim-vss
+TESTS += tests/unit/test-hvsim-vss
+tests_unit_test_hvsim_vss_SOURCES = tests/unit/test-hvsim-vss.c $(HVSIM_TEST_DAEMON)
+tests_unit_test_hvsim_vss_CFLAGS = $(HVSIM_TEST_CFLAGS)
+tests_unit_test_hvsim_vss_LDADD = $(HVSIM_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-hvsim-fcopy
+TESTS += tests/unit/test-hvsim-fcopy
+tests_unit_test_hvsim_fcopy_SOURCES = tests/unit/test-hvsim-fcopy.c $(HVSIM_TEST_DAEMON)
+tests_unit_test_hvsim_fcopy_CFLAGS = $(HVSIM_TEST_CFLAGS)
+tests_unit_test_hvsim_fcopy_LDADD = $(HVSIM_TEST_LIBS)
