@@ -4,7 +4,8 @@
  * section per daemon ([kvp], [vss], [fcopy]). Each daemon declares its keys in a table; the
  * file is checked against it: an unknown key or section, or a bad value, is an error that
  * names the file, the line and the key. A missing default file is fine (all defaults); a
- * missing file given with --config is an error.
+ * missing file given with --config is an error. A key given twice in the section is an
+ * error too (GKeyFile alone would keep the last one silently).
  */
 #ifndef HVD_CONF_H
 #define HVD_CONF_H

@@ -71,12 +71,15 @@ struct child {
 	char *err_file; /* stderr file for long-running daemons */
 };
 
-static char **child_env(const char *notify_socket)
+static char **child_env(const char *notify_socket, const char *watchdog_usec)
 {
 	char **env = g_get_environ();
 
 	env = g_environ_unsetenv(env, "JOURNAL_STREAM");
 	env = g_environ_unsetenv(env, "WATCHDOG_USEC");
+	env = g_environ_unsetenv(env, "WATCHDOG_PID");
+	if (watchdog_usec)
+		env = g_environ_setenv(env, "WATCHDOG_USEC", watchdog_usec, TRUE);
 	if (notify_socket)
 		env = g_environ_setenv(env, "NOTIFY_SOCKET", notify_socket, TRUE);
 	else
@@ -95,11 +98,11 @@ static void child_setup_stderr_file(gpointer data)
 }
 
 /* Starts hvd-echo with args. With err_file, stderr goes there; else into a pipe. */
-static struct child spawn_echo(const char *const *args, const char *notify_socket,
-			       const char *err_file)
+static struct child spawn_echo_env(const char *const *args, const char *notify_socket,
+				   const char *err_file, const char *watchdog_usec)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	g_auto(GStrv) env = child_env(notify_socket);
+	g_auto(GStrv) env = child_env(notify_socket, watchdog_usec);
 	g_autoptr(GError) error = NULL;
 	struct child c = {.out = -1, .err = -1};
 	gboolean ok;
@@ -116,6 +119,12 @@ static struct child spawn_echo(const char *const *args, const char *notify_socke
 	c.err_file = g_strdup(err_file);
 	c.pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);
 	return c;
+}
+
+static struct child spawn_echo(const char *const *args, const char *notify_socket,
+			       const char *err_file)
+{
+	return spawn_echo_env(args, notify_socket, err_file, NULL);
 }
 
 /* Reads a pipe to EOF (bounded). */
@@ -586,7 +595,7 @@ static void test_waits_for_device(void)
 	fk_free(&fk);
 }
 
-/* -d, SIGHUP with a bad and then a good config, SIGUSR1. */
+/* -d, watchdog pings, SIGHUP with a bad and then a good config, SIGUSR1. */
 static void test_signals(void)
 {
 	struct fake_kernel fk = fk_new();
