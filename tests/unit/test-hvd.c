@@ -641,6 +641,59 @@ static void test_signals(void)
 	fk_free(&fk);
 }
 
+/* Receives journal datagrams until one has MESSAGE=<prefix>...; returns the rest of that
+ * line. */
+static char *journal_expect(int fd, const char *prefix)
+{
+	int64_t deadline = now_ms() + TIMEOUT_MS;
+	g_autofree char *field = g_strconcat("\nMESSAGE=", prefix, NULL);
+
+	for (;;) {
+		char buf[65536];
+		ssize_t n;
+		wait_readable(fd, deadline, prefix);
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		g_assert_cmpint(n, >, 0);
+		buf[n] = '\0';
+		char *p = strstr(buf, field);
+		if (p) {
+			p += strlen(field);
+			return g_strndup(p, strcspn(p, "\n"));
+		}
+	}
+}
+
+/* Without -n the daemon detaches (the parent exits 0 at once) and, having no stderr any
+ * more, logs to the journal. */
+static void test_detach(void)
+{
+	struct fake_kernel fk = fk_new();
+	g_autofree char *journal = g_build_filename(tmpdir, "journal.sock", NULL);
+	g_autofree char *text = NULL, *conf = NULL, *pid_text = NULL, *out = NULL, *err = NULL;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int jfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	gint64 pid;
+
+	g_assert_cmpint(jfd, >=, 0);
+	strcpy(sa.sun_path, journal);
+	g_assert_cmpint(bind(jfd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	fk_unlisten(&fk); /* no device: the daemon waits in the background */
+	text = g_strdup_printf("[kvp]\ndevice=unix:%s\njournal-socket=%s\n", fk.path, journal);
+	conf = write_conf("detach.conf", text);
+
+	g_assert_cmpint(run_echo((const char *const[]){"-c", conf, NULL}, &out, &err), ==, 0);
+	g_assert_cmpstr(out, ==, "");
+	g_assert_cmpstr(err, ==, "");
+	pid_text = journal_expect(jfd, "starting; pid is:");
+	g_assert_true(g_ascii_string_to_signed(pid_text, 10, 2, G_MAXINT, &pid, NULL));
+	g_free(journal_expect(jfd, "waiting for unix:"));
+	g_assert_cmpint(kill((pid_t)pid, SIGTERM), ==, 0);
+	g_free(journal_expect(jfd, "stopped"));
+	close(jfd);
+	g_unlink(journal);
+	fk_free(&fk);
+}
+
 static void test_busy(void)
 {
 	struct fake_kernel fk = fk_new();
@@ -681,6 +734,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hvd/waits-for-device", test_waits_for_device);
 	g_test_add_func("/hvd/busy", test_busy);
 	g_test_add_func("/hvd/signals", test_signals);
+	g_test_add_func("/hvd/detach", test_detach);
 	r = g_test_run();
 
 	g_autoptr(GDir) d = g_dir_open(tmpdir, 0, NULL);
