@@ -11,7 +11,9 @@
  * Replies follow what the kernel really reads (spec §3.2): the error int at bytes 0..3;
  * ENUMERATE key/value in the enumerate layout (@20/@532); GET's value also at @532, not at
  * the GET layout's @528 (spec §9.1). Builders validate every argument before writing, so a
- * failed call leaves the buffer untouched.
+ * failed call leaves the buffer untouched. A string argument may point into buf only at
+ * its own destination; pointing into another field's destination gives unspecified (but
+ * memory-safe) contents.
  */
 #include "vmbus-user.h"
 
@@ -216,13 +218,15 @@ static int check_str(const char *s, const struct str_field *f)
 	return vmu_utf8_valid(s, len) ? 0 : -EILSEQ;
 }
 
-/* Writes a checked string, zero-filling the rest of its array, and its size field. */
+/* Writes a checked string, zero-filling the rest of its array, and its size field. memmove:
+ * s may already sit at (or overlap) its destination, e.g. a request string echoed back. */
 static void put_str(uint8_t *b, const char *s, const struct str_field *f)
 {
 	size_t len = s ? strlen(s) : 0;
 
-	memset(b + f->off, 0, f->size);
-	memcpy(b + f->off, s ? s : "", len);
+	if (len > 0)
+		memmove(b + f->off, s, len);
+	memset(b + f->off + len, 0, f->size - len);
 	if (f->size_off != NO_SIZE)
 		vmu_put_le32(b + f->size_off, (uint32_t)len + 1);
 }

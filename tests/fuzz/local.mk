@@ -1,1 +1,90 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# Fuzz targets for every parser of outside input in lib/vmbus-user's message layer.
+#
+# Always: each target is linked with the replay driver tests/fuzz/fuzz-main.c and run by
+# `make check`, which replays the checked-in corpus tests/fuzz/corpus/<target>/.
+# With a libFuzzer-capable compiler (clang): tests/fuzz/<target>-libfuzzer as well, built
+# from the library's message sources with coverage instrumentation, and
+# `make fuzz-smoke [FUZZ_SECONDS=n]` runs each for n seconds on a scratch copy of its corpus
+# and fails on the first crash.
+
+FUZZ_TARGETS = fuzz-kvp-msg fuzz-utf16 fuzz-icmsg fuzz-vss-fcopy-msg
+FUZZ_REPLAY_BINS = \
+	tests/fuzz/fuzz-kvp-msg \
+	tests/fuzz/fuzz-utf16 \
+	tests/fuzz/fuzz-icmsg \
+	tests/fuzz/fuzz-vss-fcopy-msg
+
+check_PROGRAMS += $(FUZZ_REPLAY_BINS)
+TESTS += $(FUZZ_REPLAY_BINS)
+
+FUZZ_REPLAY_LIBS = lib/vmbus-user/libvmbus-user-internal.la
+
+tests_fuzz_fuzz_kvp_msg_SOURCES = tests/fuzz/fuzz-kvp-msg.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_kvp_msg_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_fuzz_utf16_SOURCES = tests/fuzz/fuzz-utf16.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_utf16_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_fuzz_icmsg_SOURCES = tests/fuzz/fuzz-icmsg.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_icmsg_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_fuzz_vss_fcopy_msg_SOURCES = tests/fuzz/fuzz-vss-fcopy-msg.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_vss_fcopy_msg_LDADD = $(FUZZ_REPLAY_LIBS)
+
+EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/corpus
+
+FUZZ_SECONDS = 20
+
+if HAVE_LIBFUZZER
+# The library's message sources are compiled into each binary so that libFuzzer sees
+# their coverage.
+FUZZ_LIB_SOURCES = \
+	lib/vmbus-user/service.c \
+	lib/vmbus-user/utf16.c \
+	lib/vmbus-user/icmsg.c \
+	lib/vmbus-user/kvp-msg.c \
+	lib/vmbus-user/vss-msg.c \
+	lib/vmbus-user/fcopy-msg.c
+FUZZ_LF_CFLAGS = $(AM_CFLAGS) -DVMU_BUILDING_LIBRARY -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_LF_LINKFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+FUZZ_LIBFUZZER_BINS = \
+	tests/fuzz/fuzz-kvp-msg-libfuzzer \
+	tests/fuzz/fuzz-utf16-libfuzzer \
+	tests/fuzz/fuzz-icmsg-libfuzzer \
+	tests/fuzz/fuzz-vss-fcopy-msg-libfuzzer
+check_PROGRAMS += $(FUZZ_LIBFUZZER_BINS)
+
+tests_fuzz_fuzz_kvp_msg_libfuzzer_SOURCES = tests/fuzz/fuzz-kvp-msg.c $(FUZZ_LIB_SOURCES)
+tests_fuzz_fuzz_kvp_msg_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_kvp_msg_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_utf16_libfuzzer_SOURCES = tests/fuzz/fuzz-utf16.c $(FUZZ_LIB_SOURCES)
+tests_fuzz_fuzz_utf16_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_utf16_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_icmsg_libfuzzer_SOURCES = tests/fuzz/fuzz-icmsg.c $(FUZZ_LIB_SOURCES)
+tests_fuzz_fuzz_icmsg_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_icmsg_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_vss_fcopy_msg_libfuzzer_SOURCES = tests/fuzz/fuzz-vss-fcopy-msg.c \
+	$(FUZZ_LIB_SOURCES)
+tests_fuzz_fuzz_vss_fcopy_msg_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_vss_fcopy_msg_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+
+fuzz-smoke: $(FUZZ_LIBFUZZER_BINS)
+	$(AM_V_at)for t in $(FUZZ_TARGETS); do \
+		work=`mktemp -d` || exit 1; \
+		cp -R $(srcdir)/tests/fuzz/corpus/$$t/. "$$work/" || { rm -rf "$$work"; exit 1; }; \
+		echo "  FUZZ     $$t for $(FUZZ_SECONDS)s"; \
+		./tests/fuzz/$$t-libfuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			-artifact_prefix=tests/fuzz/$$t- "$$work" >tests/fuzz/$$t-smoke.log 2>&1; \
+		rc=$$?; rm -rf "$$work"; \
+		if test $$rc -ne 0; then \
+			tail -n 40 tests/fuzz/$$t-smoke.log; \
+			echo "fuzz-smoke: $$t found a crash (exit $$rc), see tests/fuzz/$$t-smoke.log"; \
+			exit 1; \
+		fi; \
+	done
+else
+fuzz-smoke:
+	@echo "fuzz-smoke: the compiler has no libFuzzer (configure with CC=clang); nothing to do"
+endif
+
+CLEANFILES += tests/fuzz/*-smoke.log
+.PHONY: fuzz-smoke
