@@ -25,3 +25,10 @@ TESTS += tests/unit/test-hvsim-fcopy
 tests_unit_test_hvsim_fcopy_SOURCES = tests/unit/test-hvsim-fcopy.c $(HVSIM_TEST_DAEMON)
 tests_unit_test_hvsim_fcopy_CFLAGS = $(HVSIM_TEST_CFLAGS)
 tests_unit_test_hvsim_fcopy_LDADD = $(HVSIM_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test-hvsim-cli
+TESTS += tests/unit/test-hvsim-cli
+tests_unit_test_hvsim_cli_SOURCES = tests/unit/test-hvsim-cli.c $(HVSIM_TEST_DAEMON)
+tests_unit_test_hvsim_cli_CFLAGS = $(HVSIM_TEST_CFLAGS)
+tests_unit_test_hvsim_cli_LDADD = $(HVSIM_TEST_LIBS)
+EXTRA_tests_unit_test_hvsim_cli_DEPENDENCIES = tools/hv-host-sim/hv-host-sim

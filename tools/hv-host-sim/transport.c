@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -193,32 +194,39 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
+/* The socket is bound under a temporary name and renamed into place once it listens, so
+ * that whoever waits for the path to appear can connect at once. */
 int hvsim_transport_listen(struct hvsim_transport *t, const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	int fd, r;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d~", path, (int)getpid()) >=
+	    (int)sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return -EEXIST;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0 ||
+	    rename(sa.sun_path, path) < 0) {
 		r = -errno;
+		unlink(sa.sun_path);
 		close(fd);
 		return r;
 	}
 	r = sd_event_add_io(t->svc->sim->event, &t->listen_src, fd, EPOLLIN, on_accept, t);
-	if (r < 0) {
+	t->path = strdup(path);
+	if (r < 0 || !t->path) {
 		close(fd);
 		unlink(path);
-		return r;
+		free(t->path);
+		t->path = NULL;
+		return r < 0 ? r : -ENOMEM;
 	}
-	t->path = strdup(path);
 	t->listen_fd = fd;
 	return 0;
 }
