@@ -33,35 +33,49 @@ cat >"$tmp/demo.script" <<'SCRIPT'
 echo == Waiting for hv-kvpd to register with the host
 wait kvp 10
 echo
-echo == PS> Get-VMIntegrationService -VMName demo
+echo "== PS> Get-VMIntegrationService -VMName demo"
 status
 echo
-echo == The guest's intrinsic items (auto pool), as the host reads them
+echo "== The guest's intrinsic items (auto pool), as the host reads them"
 kvp list auto
 echo
-echo == One host request in detail (JSON)
+echo "== One host request in detail"
 kvp enumerate auto 5
+echo
+echo "== Stopping hv-kvpd (SIGTERM)"
+wait-gone kvp 10
+status
 SCRIPT
 
 echo "hvguest demo: simulated host and hv-kvpd in $tmp"
-"$sim" --kvp "$tmp/kvp.sock" --script "$tmp/demo.script" &
+"$sim" --kvp "$tmp/kvp.sock" --script "$tmp/demo.script" >"$tmp/sim.out" 2>&1 &
 sim_pid=$!
-# The simulator creates its sockets before it runs the script.
+# Follow the simulator's output; it creates its sockets before it runs the script.
+tail -n +1 -f "$tmp/sim.out" --pid="$sim_pid" &
+tail_pid=$!
 i=0
 while [ ! -S "$tmp/kvp.sock" ]; do
 	i=$((i + 1))
-	[ $i -gt 100 ] && { echo "demo: the simulator did not start" >&2; exit 1; }
+	[ $i -gt 200 ] && { echo "demo: the simulator did not start" >&2; exit 1; }
 	sleep 0.05
 done
 "$kvpd" -n --config "$tmp/hvguest.conf" 2>"$tmp/kvpd.log" &
 kvpd_pid=$!
+# Stop the daemon once the host has asked its questions, so the host sees it go.
+i=0
+until grep -q "^== Stopping hv-kvpd" "$tmp/sim.out"; do
+	i=$((i + 1))
+	if [ $i -gt 400 ] || ! kill -0 "$sim_pid" 2>/dev/null; then break; fi
+	sleep 0.05
+done
+kill -TERM "$kvpd_pid" 2>/dev/null || true
+wait "$kvpd_pid" || true
+kvpd_pid=""
 
 status=0
 wait "$sim_pid" || status=$?
 sim_pid=""
-kill "$kvpd_pid"
-wait "$kvpd_pid" || true
-kvpd_pid=""
+wait "$tail_pid" 2>/dev/null || true
 echo
 echo "== hv-kvpd's log"
 sed 's/^/  /' "$tmp/kvpd.log"
