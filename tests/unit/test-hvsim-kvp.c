@@ -363,6 +363,72 @@ static void test_daemon_close_fails_request(void)
 	test_sim_free(sim, path);
 }
 
+static void handler_ip(struct fake_daemon *d, const uint8_t *msg, size_t len)
+{
+	static const struct vmu_kvp_ip_info info = {
+	    .adapter_id = "00:15:5D:00:00:01",
+	    .addr_family = 3,
+	    .dhcp_enabled = 1,
+	    .ip_addr = "192.0.2.5;2001:db8::5",
+	    .sub_net = "255.255.255.0;/64",
+	    .gate_way = "192.0.2.1;",
+	    .dns_addr = "192.0.2.53;",
+	};
+	uint8_t reply[VMU_KVP_MSG_SIZE];
+
+	memcpy(reply, msg, sizeof(reply));
+	if (msg[0] == VMU_KVP_OP_GET_IP_INFO)
+		g_assert_cmpint(vmu_kvp_reply_ip_info(reply, sizeof(reply), &info), ==, 0);
+	else
+		g_assert_cmpint(vmu_kvp_reply_status(reply, sizeof(reply), VMU_S_OK), ==, 0);
+	fake_reply(d, reply, sizeof(reply));
+}
+
+static void test_ip_info(void)
+{
+	const struct hvsim_ip_config cfg = {
+	    .adapter_id = "{0a1b2c3d-0000-0000-0000-000000000001}",
+	    .addr_family = 1,
+	    .dhcp_enabled = 0,
+	    .ip_addr = "10.0.0.2",
+	    .sub_net = "255.0.0.0",
+	    .gate_way = "10.0.0.1",
+	    .dns_addr = "10.0.0.53",
+	};
+	struct hvsim_result r;
+	struct fake_daemon d;
+	char path[256];
+	struct hvsim *sim =
+	    test_sim_with_daemon(VMU_SERVICE_KVP, &d, handler_ip, path, sizeof(path));
+
+	g_assert_cmpint(hvsim_kvp_get_ip_info(sim, "00:15:5D:00:00:01", 0, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+	/* The daemon got the adapter id and family only. */
+	g_assert_cmpuint(d.last[0], ==, VMU_KVP_OP_GET_IP_INFO);
+	g_assert_cmpstr((const char *)d.last + 4, ==, "00:15:5D:00:00:01");
+	g_assert_cmpuint(d.last[262], ==, 0);
+	g_assert_cmpstr(r.ip_addr, ==, "192.0.2.5;2001:db8::5");
+	g_assert_cmpstr(r.sub_net, ==, "255.255.255.0;/64");
+	g_assert_cmpstr(r.gate_way, ==, "192.0.2.1;");
+	g_assert_cmpstr(r.dns_addr, ==, "192.0.2.53;");
+	g_assert_cmpstr(r.adapter_id, ==, "00:15:5D:00:00:01");
+	g_assert_cmpuint(r.addr_family, ==, 3);
+	g_assert_cmpuint(r.dhcp_enabled, ==, 1);
+
+	g_assert_cmpint(hvsim_kvp_set_ip_info(sim, &cfg, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+	g_assert_cmpuint(d.last[0], ==, VMU_KVP_OP_SET_IP_INFO);
+	g_assert_cmpstr((const char *)d.last + 4, ==, cfg.adapter_id);
+	g_assert_cmpuint(d.last[260], ==, 1);
+	g_assert_cmpuint(d.last[261], ==, 0);
+	g_assert_cmpstr((const char *)d.last + 262, ==, "10.0.0.2");
+	g_assert_cmpstr((const char *)d.last + 2310, ==, "255.0.0.0");
+	g_assert_cmpstr((const char *)d.last + 4358, ==, "10.0.0.1");
+	g_assert_cmpstr((const char *)d.last + 5382, ==, "10.0.0.53");
+	fake_daemon_stop(&d);
+	test_sim_free(sim, path);
+}
+
 static void test_not_enabled(void)
 {
 	struct hvsim_result r;
@@ -389,6 +455,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/hvsim/kvp/kernel-timeout", test_kernel_timeout);
 	g_test_add_func("/hvsim/kvp/write-size", test_write_size);
 	g_test_add_func("/hvsim/kvp/not-enabled", test_not_enabled);
+	g_test_add_func("/hvsim/kvp/ip-info", test_ip_info);
 	g_test_add_func("/hvsim/kvp/daemon-close", test_daemon_close_fails_request);
 	return g_test_run();
 }
