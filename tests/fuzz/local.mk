@@ -67,8 +67,12 @@ tests_fuzz_fuzz_vss_fcopy_msg_libfuzzer_SOURCES = tests/fuzz/fuzz-vss-fcopy-msg.
 tests_fuzz_fuzz_vss_fcopy_msg_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
 tests_fuzz_fuzz_vss_fcopy_msg_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 
+# Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
+# targets, one per line, for CI's summary.
 fuzz-smoke: $(FUZZ_LIBFUZZER_BINS)
-	$(AM_V_at)for t in $(FUZZ_TARGETS); do \
+	$(AM_V_at)rm -f tests/fuzz/smoke-passed tests/fuzz/smoke-failed; \
+	touch tests/fuzz/smoke-passed tests/fuzz/smoke-failed; failed=0; \
+	for t in $(FUZZ_TARGETS); do \
 		work=`mktemp -d` || exit 1; \
 		cp -R $(srcdir)/tests/fuzz/corpus/$$t/. "$$work/" || { rm -rf "$$work"; exit 1; }; \
 		echo "  FUZZ     $$t for $(FUZZ_SECONDS)s"; \
@@ -78,13 +82,16 @@ fuzz-smoke: $(FUZZ_LIBFUZZER_BINS)
 		if test $$rc -ne 0; then \
 			tail -n 40 tests/fuzz/$$t-smoke.log; \
 			echo "fuzz-smoke: $$t found a crash (exit $$rc), see tests/fuzz/$$t-smoke.log"; \
-			exit 1; \
+			echo $$t >>tests/fuzz/smoke-failed; failed=1; \
+		else \
+			echo $$t >>tests/fuzz/smoke-passed; \
 		fi; \
-	done
+	done; \
+	exit $$failed
 else
 fuzz-smoke:
 	@echo "fuzz-smoke: the compiler has no libFuzzer (configure with CC=clang); nothing to do"
 endif
 
-CLEANFILES += tests/fuzz/*-smoke.log
+CLEANFILES += tests/fuzz/*-smoke.log tests/fuzz/smoke-passed tests/fuzz/smoke-failed
 .PHONY: fuzz-smoke
