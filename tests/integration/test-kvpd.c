@@ -77,6 +77,12 @@ static void test_register_ok(struct fixture *f, gconstpointer data)
 	g_assert_true(st.enabled);
 	g_assert_true(st.daemon_registered);
 	g_assert_cmpstr(st.kernel_version, ==, "3.1");
+	/* Registration unblocks the KVP channel: the host's negotiation is done by now, as
+	 * Get-VMIntegrationService would show right after the daemon starts. */
+	g_assert_true(st.negotiated);
+	g_assert_cmpuint(st.version.major, ==, 4);
+	g_assert_cmpuint(st.version.minor, ==, 0);
+	g_assert_cmpuint(st.framework.major, ==, 3);
 	assert_primary(f, HVSIM_OK);
 }
 

@@ -186,8 +186,12 @@ static bool service_state_reached(void *userdata)
 {
 	struct wait_service *w = userdata;
 
+	/* Registered, and the host <-> kernel negotiation that registration unblocks (KVP
+	 * defers reading its channel until a daemon is there) has settled, so a status
+	 * right after the wait shows the negotiated version. */
 	if (w->registered)
-		return w->svc->registered;
+		return w->svc->registered &&
+		       (!w->svc->nego_sent || w->svc->negotiated || w->svc->nego_failed);
 	return !hvsim_transport_connected(&w->svc->transport);
 }
 
