@@ -15,22 +15,22 @@
 #include <stdio.h>
 
 enum conf_type {
-	CONF_STRING,	/* any string */
-	CONF_PATH,	/* absolute path */
-	CONF_BOOL,	/* true/false/yes/no/1/0 */
-	CONF_UINT,	/* decimal unsigned within [min, max] */
-	CONF_DURATION,	/* "250ms", "30s", "15min", "1h" or plain seconds; stored in usec */
-	CONF_STRV,	/* ';' or ',' separated list */
-	CONF_ENUM,	/* one of choices[] */
+	CONF_STRING,   /* any string */
+	CONF_PATH,     /* absolute path */
+	CONF_BOOL,     /* true/false/yes/no/1/0 */
+	CONF_UINT,     /* decimal unsigned within [min, max] */
+	CONF_DURATION, /* "250ms", "30s", "15min", "1h" or plain seconds; stored in usec */
+	CONF_STRV,     /* ';' or ',' separated list */
+	CONF_ENUM,     /* one of choices[] */
 };
 
 struct conf_key {
 	const char *name;
 	enum conf_type type;
-	const char *default_value;	/* as it would be written in the file */
-	const char *help;		/* one line, shown by --dump-config */
-	uint64_t min, max;		/* CONF_UINT / CONF_DURATION (usec) bounds; 0,0 = any */
-	const char *const *choices;	/* CONF_ENUM: NULL-terminated */
+	const char *default_value;  /* as it would be written in the file */
+	const char *help;           /* one line, shown by --dump-config */
+	uint64_t min, max;          /* CONF_UINT / CONF_DURATION (usec) bounds; 0,0 = any */
+	const char *const *choices; /* CONF_ENUM: NULL-terminated */
 };
 
 struct conf;
@@ -39,8 +39,8 @@ struct conf;
  * `section` against keys (terminated by a {NULL} entry). Sections of the other hvguest
  * daemons are skipped; any other section is an error. On error, ret_error (optional) gets a
  * malloc'd message "FILE:LINE: [section] key: what is wrong". */
-int conf_load(const char *path, const char *section, const struct conf_key *keys,
-	      struct conf **ret, char **ret_error);
+int conf_load(const char *path, const char *section, const struct conf_key *keys, struct conf **ret,
+	      char **ret_error);
 struct conf *conf_free(struct conf *c);
 
 /* Typed getters; the key must be in the table (asserted: a programming error otherwise). */
@@ -50,7 +50,7 @@ uint64_t conf_get_uint(const struct conf *c, const char *key);
 uint64_t conf_get_usec(const struct conf *c, const char *key);
 /* NULL-terminated; owned by conf. */
 const char *const *conf_get_strv(const struct conf *c, const char *key);
-const char *conf_get_path(const struct conf *c);	/* the file read, or NULL */
+const char *conf_get_path(const struct conf *c); /* the file read, or NULL */
 
 /* Writes the effective configuration of the section as a valid config file, each key with
  * its help as a comment, to stdout. */

@@ -31,8 +31,8 @@ enum vmu_sock_kind {
 };
 
 struct vmu_sock_frame {
-	uint32_t kind;	/* enum vmu_sock_kind */
-	int32_t error;	/* positive errno or 0 */
+	uint32_t kind; /* enum vmu_sock_kind */
+	int32_t error; /* positive errno or 0 */
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct vmu_sock_frame) == 8, "socket frame header is 8 bytes");

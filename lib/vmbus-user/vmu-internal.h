@@ -14,8 +14,9 @@
 #include "vmbus-user.h"
 
 #define VMU_ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-#define VMU_ASSERT_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " is " #size " bytes")
-#define VMU_ASSERT_OFFSET(type, member, off) \
+#define VMU_ASSERT_SIZE(type, size)                                                                \
+	_Static_assert(sizeof(type) == (size), #type " is " #size " bytes")
+#define VMU_ASSERT_OFFSET(type, member, off)                                                       \
 	_Static_assert(__builtin_offsetof(type, member) == (off), #type "." #member " at " #off)
 
 /* Little-endian loads/stores at any alignment (the library supports little-endian hosts

@@ -64,15 +64,14 @@ struct hvsim_service_status {
 	enum vmu_service service;
 	bool enabled;
 	enum hvsim_primary_status primary;
-	bool daemon_connected;		/* a daemon has the "device" open */
-	bool daemon_registered;		/* ... and completed the handshake */
-	bool negotiated;		/* host <-> kernel IC negotiation done */
-	struct vmu_ic_version framework, version;	/* negotiated versions */
-	char kernel_version[16];	/* what the kernel told the daemon ("3.1", "129", "1") */
+	bool daemon_connected;                    /* a daemon has the "device" open */
+	bool daemon_registered;                   /* ... and completed the handshake */
+	bool negotiated;                          /* host <-> kernel IC negotiation done */
+	struct vmu_ic_version framework, version; /* negotiated versions */
+	char kernel_version[16]; /* what the kernel told the daemon ("3.1", "129", "1") */
 	uint64_t requests, failures, timeouts;
 };
-int hvsim_get_status(struct hvsim *sim, enum vmu_service service,
-		     struct hvsim_service_status *ret);
+int hvsim_get_status(struct hvsim *sim, enum vmu_service service, struct hvsim_service_status *ret);
 /* The Get-VMIntegrationService-style table, one line per enabled service. */
 void hvsim_print_status(struct hvsim *sim, FILE *f);
 json_object *hvsim_status_json(struct hvsim *sim);
@@ -86,9 +85,9 @@ int hvsim_run_for(struct hvsim *sim, uint64_t usec);
 
 /* The answer to one host request, as the host sees it. */
 struct hvsim_result {
-	uint32_t status;		/* HRESULT in the host's icmsg header */
-	uint64_t latency_usec;		/* host send -> host receive */
-	bool kernel_timeout;		/* the kernel's deadline fired */
+	uint32_t status;       /* HRESULT in the host's icmsg header */
+	uint64_t latency_usec; /* host send -> host receive */
+	bool kernel_timeout;   /* the kernel's deadline fired */
 	/* KVP GET/ENUMERATE: UTF-8 decoded from the host's UTF-16 */
 	uint32_t value_type;
 	char key[1024];
@@ -120,7 +119,7 @@ int hvsim_kvp_enumerate_all(struct hvsim *sim, enum vmu_kvp_pool pool, json_obje
 int hvsim_kvp_get_ip_info(struct hvsim *sim, const char *adapter_id, uint8_t addr_family,
 			  struct hvsim_result *ret);
 struct hvsim_ip_config {
-	const char *adapter_id;		/* device GUID "{...}" */
+	const char *adapter_id; /* device GUID "{...}" */
 	uint8_t addr_family, dhcp_enabled;
 	const char *ip_addr, *sub_net, *gate_way, *dns_addr;
 };
