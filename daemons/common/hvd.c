@@ -134,6 +134,19 @@ static struct conf_key *hvd_build_keys(const struct hvd_service *s)
 	return keys;
 }
 
+int hvd_config_load(const struct hvd_service *service, const char *path, struct conf **ret,
+		    char **ret_error)
+{
+	struct conf_key *keys = hvd_build_keys(service);
+	int r;
+
+	if (!keys)
+		return -ENOMEM;
+	r = conf_load(path, service->name, keys, ret, ret_error);
+	free(keys);
+	return r;
+}
+
 static int hvd_new(const struct hvd_service *service, struct hvd **ret)
 {
 	struct hvd *d = calloc(1, sizeof(*d));

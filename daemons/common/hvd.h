@@ -73,6 +73,11 @@ struct hvd_service {
 
 int hvd_main(const struct hvd_service *service, int argc, char **argv);
 
+/* Loads a daemon's config section the way the daemon itself does (common keys + the
+ * service's), for tools that need the daemon's paths (path NULL: the default file). */
+int hvd_config_load(const struct hvd_service *service, const char *path, struct conf **ret,
+		    char **ret_error);
+
 sd_event *hvd_event(struct hvd *d);
 const struct conf *hvd_conf(struct hvd *d);
 /* The kernel's registration reply (KVP: "3.1"); NULL while not registered. */
