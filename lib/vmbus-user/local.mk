@@ -25,7 +25,7 @@ lib_LTLIBRARIES += lib/vmbus-user/libvmbus-user.la
 lib_vmbus_user_libvmbus_user_la_SOURCES = $(VMU_SOURCES)
 lib_vmbus_user_libvmbus_user_la_CFLAGS = $(VMU_CFLAGS)
 lib_vmbus_user_libvmbus_user_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
-	-Wl,--version-script=$(top_srcdir)/lib/vmbus-user/libvmbus-user.sym -Wl,--no-undefined
+	-Wl,--version-script=$(top_srcdir)/lib/vmbus-user/libvmbus-user.sym $(HV_NO_UNDEFINED)
 EXTRA_lib_vmbus_user_libvmbus_user_la_DEPENDENCIES = $(top_srcdir)/lib/vmbus-user/libvmbus-user.sym
 
 vmbususerincludedir = $(includedir)/hvguest
