@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Unit tests of hv-kvpd's network facts (daemons/kvp/libkvpnet.la). test-netinfo runs in a
+# network namespace it creates itself (root only; skipped otherwise).
+
+KVPNET_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common \
+	-DNET_FIXTURES_DIR=\"$(abs_top_srcdir)/tests/unit/fixtures/net\"
+KVPNET_TEST_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(LIBNL_CFLAGS)
+KVPNET_TEST_LIBS = daemons/kvp/libkvpnet.la lib/vmbus-user/libvmbus-user-internal.la \
+	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(LIBNL_LIBS) -lpthread
+
+check_PROGRAMS += tests/unit/test-netinfo tests/unit/test-dns-dhcp
+TESTS += tests/unit/test-netinfo tests/unit/test-dns-dhcp
+
+tests_unit_test_netinfo_SOURCES = tests/unit/test-netinfo.c
+tests_unit_test_netinfo_CPPFLAGS = $(KVPNET_TEST_CPPFLAGS)
+tests_unit_test_netinfo_CFLAGS = $(KVPNET_TEST_CFLAGS)
+tests_unit_test_netinfo_LDADD = $(KVPNET_TEST_LIBS)
+
+tests_unit_test_dns_dhcp_SOURCES = tests/unit/test-dns-dhcp.c
+tests_unit_test_dns_dhcp_CPPFLAGS = $(KVPNET_TEST_CPPFLAGS)
+tests_unit_test_dns_dhcp_CFLAGS = $(KVPNET_TEST_CFLAGS)
+tests_unit_test_dns_dhcp_LDADD = $(KVPNET_TEST_LIBS)
+
+EXTRA_DIST += tests/unit/fixtures/net
