@@ -11,7 +11,8 @@ VMU_SOURCES = \
 	lib/vmbus-user/kvp-msg.c \
 	lib/vmbus-user/vss-msg.c \
 	lib/vmbus-user/fcopy-msg.c \
-	lib/vmbus-user/chardev.c
+	lib/vmbus-user/chardev.c \
+	lib/vmbus-user/kvp-pool.c
 
 VMU_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -DVMU_BUILDING_LIBRARY
 

@@ -384,6 +384,110 @@ VMU_EXPORT bool vmu_chardev_has_pending(const struct vmu_chardev *dev);
  * -EINVAL, -EBADF, -EIO, -EPIPE, -ECONNRESET, -ENODEV, -EPROTO. */
 VMU_EXPORT bool vmu_chardev_error_needs_reopen(int error);
 
+/* ------------------------------------------------------------------------------------------
+ * KVP pool files (spec §3.4): <state dir>/.kvp_pool_0 .. _4, headerless arrays of 2560-byte
+ * records (char key[512]; char value[2048]; NUL-terminated UTF-8), shared with cloud-init,
+ * azure-init, WALinuxAgent and the kernel's reference daemon. See kvp-pool.c for the design:
+ * both lock kinds around every access, in-place updates, an in-memory index reloaded only
+ * when the file changed.
+ *
+ * One object per pool file and per thread; the library takes no mutex. Open each pool file
+ * once per process: fcntl locks belong to the process, and closing any other fd of the same
+ * file drops them.
+ * ------------------------------------------------------------------------------------------ */
+
+#define VMU_KVP_POOL_RECORD_SIZE 2560
+/* Largest file the index accepts, in records (a bigger file gives -EFBIG). */
+#define VMU_KVP_POOL_MAX_RECORDS 131072
+
+/* vmu_kvp_pool_open() flags. */
+#define VMU_KVP_POOL_CREATE (1u << 0)	 /* create the file (0644) when missing, also later */
+#define VMU_KVP_POOL_READ_ONLY (1u << 1) /* O_RDONLY, shared locks only; changes give -EROFS */
+
+/* Per-record flags: the record is returned as stored, the caller decides what to do. */
+#define VMU_KVP_RECORD_KEY_NOT_UTF8 (1u << 0)
+#define VMU_KVP_RECORD_VALUE_NOT_UTF8 (1u << 1)
+
+struct vmu_kvp_pool_file;
+
+/* A copy of one item: key and value NUL-terminated, lengths without the NUL. */
+struct vmu_kvp_pool_record {
+	char key[VMU_KVP_MAX_KEY_SIZE];
+	char value[VMU_KVP_MAX_VALUE_SIZE];
+	size_t key_len;
+	size_t value_len;
+	unsigned flags; /* VMU_KVP_RECORD_* */
+};
+
+enum vmu_kvp_pool_reload {
+	VMU_KVP_POOL_RELOAD_NONE,     /* nothing read yet */
+	VMU_KVP_POOL_RELOAD_INITIAL,  /* first read */
+	VMU_KVP_POOL_RELOAD_REOPENED, /* the path names another file now (replaced, recreated) */
+	VMU_KVP_POOL_RELOAD_CHANGED,  /* size, mtime or ctime differ */
+	VMU_KVP_POOL_RELOAD_RACY,     /* unchanged, but too recent to trust (racily clean) */
+	VMU_KVP_POOL_RELOAD_MISMATCH, /* a record did not hold the key the index expected */
+	_VMU_KVP_POOL_RELOAD_MAX,
+};
+
+/* What the last reload found, and counters since open, for the caller's log lines. */
+struct vmu_kvp_pool_stats {
+	enum vmu_kvp_pool_reload last_reload;
+	size_t records;	     /* whole records in the file */
+	size_t keys;	     /* distinct valid keys (= vmu_kvp_pool_count) */
+	size_t duplicates;   /* records shadowed by a later record of the same key */
+	size_t invalid;	     /* records skipped: no NUL inside key or value, or an empty key */
+	size_t not_utf8;     /* valid records whose key or value is not UTF-8 (kept, flagged) */
+	size_t partial_tail; /* bytes of a trailing partial record (ignored) */
+	uint64_t reloads;
+	uint64_t reopens;
+	uint64_t tails_truncated; /* partial tails this object cut off before changing the file */
+};
+
+/* ".kvp_pool_0" .. ".kvp_pool_4"; NULL when out of range. */
+VMU_EXPORT const char *vmu_kvp_pool_file_name(enum vmu_kvp_pool pool);
+/* Creates dir (0755) when missing and the five pool files (0644) that are missing; never
+ * truncates or re-modes an existing file. -ENOTDIR when dir is not a directory. */
+VMU_EXPORT int vmu_kvp_pool_create_all(const char *dir);
+
+/* Opens a pool file (nothing is read until the first operation). -ENOENT when missing and
+ * not VMU_KVP_POOL_CREATE, -EISDIR, -EACCES, -EINVAL for a non-regular file or bad flags. */
+VMU_EXPORT int vmu_kvp_pool_open(const char *path, unsigned flags,
+				 struct vmu_kvp_pool_file **ret);
+VMU_EXPORT struct vmu_kvp_pool_file *vmu_kvp_pool_free(struct vmu_kvp_pool_file *pool);
+
+/* Every operation checks cheaply whether the file changed (and re-reads it if so) under both
+ * locks. Errors common to all: -ENOENT (file gone, no CREATE), -EFBIG (more than
+ * VMU_KVP_POOL_MAX_RECORDS), -ENOMEM, I/O and lock errors as -errno. */
+
+/* Explicit change check. Returns 1 when the file was re-read, 0 when the index was current. */
+VMU_EXPORT int vmu_kvp_pool_refresh(struct vmu_kvp_pool_file *pool);
+/* Number of distinct valid keys: the ENUMERATE view. */
+VMU_EXPORT int vmu_kvp_pool_count(struct vmu_kvp_pool_file *pool, size_t *ret_count);
+/* The value of the LAST record holding exactly key. -ENOENT when absent. */
+VMU_EXPORT int vmu_kvp_pool_get(struct vmu_kvp_pool_file *pool, const char *key,
+				struct vmu_kvp_pool_record *ret);
+/* Item #index of the ENUMERATE view: one item per distinct key, in the order of the key's
+ * first record in the file, with the value of its last record (what GET returns). Indexes
+ * are stable while the file does not change. -ENOENT when index >= count. */
+VMU_EXPORT int vmu_kvp_pool_get_by_index(struct vmu_kvp_pool_file *pool, size_t index,
+					 struct vmu_kvp_pool_record *ret);
+/* Adds or modifies. Every existing record of key is rewritten in place with value; a new key
+ * is appended. Limits are the file format's: key 1..511 bytes (-EINVAL empty,
+ * -ENAMETOOLONG longer), value 0..2047 bytes (-E2BIG longer), both valid UTF-8 (-EILSEQ).
+ * -EROFS on a read-only object. */
+VMU_EXPORT int vmu_kvp_pool_set(struct vmu_kvp_pool_file *pool, const char *key,
+				const char *value);
+/* Removes every record of key. -ENOENT when absent, -EROFS on a read-only object. */
+VMU_EXPORT int vmu_kvp_pool_delete(struct vmu_kvp_pool_file *pool, const char *key);
+VMU_EXPORT int vmu_kvp_pool_get_stats(const struct vmu_kvp_pool_file *pool,
+				      struct vmu_kvp_pool_stats *ret);
+
+/* Whether the host would see key and value whole after the kernel's UTF-16 conversion
+ * (VMU_KVP_HOST_MAX_KEY_UNITS / VMU_KVP_HOST_MAX_VALUE_UNITS, excluding the NUL). Either may
+ * be NULL (not checked). -ENAMETOOLONG: the key would be cut; -E2BIG: the value would be
+ * cut; -EILSEQ: not UTF-8. */
+VMU_EXPORT int vmu_kvp_pool_check_host_limits(const char *key, const char *value);
+
 #ifdef __cplusplus
 }
 #endif

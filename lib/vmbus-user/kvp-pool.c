@@ -1,0 +1,1199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * KVP pool files (spec §3.4): the on-disk store behind KVP GET/SET/DELETE/ENUMERATE, shared
+ * with programs we do not control.
+ *
+ * Who else writes these files, and how:
+ *   - cloud-init and azure-init take flock(LOCK_EX) and APPEND whole records with O_APPEND;
+ *     cloud-init also truncates pool 1 to zero once per boot.
+ *   - the kernel's reference daemon and older tools take an fcntl(F_SETLKW, F_WRLCK) lock on
+ *     the whole file and REWRITE it (truncate + write).
+ * So every read and every change here holds BOTH lock kinds, always flock first and fcntl
+ * second (one order, no lock-order inversion between our own objects): LOCK_SH + F_RDLCK to
+ * read, LOCK_EX + F_WRLCK to change. Locks live on one long-lived fd per object. fcntl locks
+ * belong to the process and vanish when ANY fd of the file is closed, so the object never
+ * opens or closes another fd of the file while it holds them (the identity check uses
+ * stat(path)), and callers should open each pool once per process.
+ *
+ * Changes are made IN PLACE, never by writing a new file and renaming it over the old one:
+ * an appender that opened the old inode with O_APPEND before the rename would write its
+ * record into an unlinked file, and the record would be lost.
+ *   - SET of an existing key rewrites, in place, EVERY record holding that key (pwrite of the
+ *     whole 2560-byte record, the value NUL-padded so no stale tail survives). Rewriting all
+ *     duplicates, not just the last one, means readers that take the first match (the
+ *     reference daemon does) and readers that take the last agree.
+ *   - SET of a new key appends one record at the end, at a record boundary (pwrite at
+ *     records * 2560; if that write comes up short, the file is truncated back so no
+ *     partial record is left behind).
+ *   - DELETE removes every record of the key by SHIFTING the later records down and
+ *     truncating. Moving the last records into the holes would be O(k) writes, but it
+ *     reorders records, and with duplicate keys the order is the meaning: moving a newer
+ *     duplicate in front of an older one would flip which value wins. Shifting keeps the
+ *     order (and so every other key's value and the ENUMERATE order) intact; its cost is
+ *     linear in the records after the first hole, paid only on DELETE, which is rare (the
+ *     host's admin deletes; cloud-init never does). A crash half-way leaves a record
+ *     duplicated, never lost and never reordered.
+ *   - A trailing partial record found under the exclusive lock is garbage: every writer
+ *     that writes whole records holds one of the two locks we hold, so nobody is half-way
+ *     through a record. Before appending or deleting, the tail is TRUNCATED away rather
+ *     than padded: padding would turn garbage into a record that the host might enumerate,
+ *     and cutting it restores alignment so that our record and every later one are read by
+ *     everybody. The library does not log; stats.tails_truncated counts it for the caller.
+ *
+ * What a file may hold, and what we make of it:
+ *   - records appended at any time: seen at the next operation (size changed);
+ *   - duplicate keys: GET returns the LAST record's value; ENUMERATE shows one item per
+ *     key, in the order of the key's FIRST record, with the LAST value: the host sees what
+ *     GET sees and the index of an item does not move when someone appends a newer value;
+ *   - a trailing partial record: ignored (count = size / 2560), reported in stats;
+ *   - truncation to zero, replacement by rename, deletion: seen at the next operation
+ *     (size change; inode of the path differs from the fd's, or the path is gone: reopen,
+ *     recreating only with VMU_KVP_POOL_CREATE);
+ *   - bytes after a NUL: ignored (compared only up to the NUL, never returned);
+ *   - a key or value array without a NUL, or an empty key: an invalid record, skipped by
+ *     every lookup but preserved byte for byte in the file;
+ *   - non-UTF-8 key or value: kept and returned, flagged per record;
+ *   - a missing or unreadable file: -errno, never a crash.
+ *
+ * Constant time. The index maps key -> the key's records (hash table, linear probing) and
+ * ENUMERATE index -> key (array); the value is pread from the file (one 2560-byte read)
+ * under the shared lock, and the record's key is checked against the index, so a value is
+ * never served from memory. The file is re-read only when it may have changed, which is
+ * decided from fstat(fd) against the state seen at the last read: device, inode (plus
+ * stat(path): a renamed-over file means reopen), size, mtime and ctime in nanoseconds.
+ * Our own changes update the index directly.
+ *
+ * Racily clean files (the case git handles for its index): timestamps advance in ticks
+ * (jiffies; seconds on some file systems), so a write that lands in the same tick as our
+ * read may leave size, mtime and ctime all unchanged (an in-place rewrite of one record
+ * with utimensat() restoring the mtime; ctime cannot be set by anyone, so it is the stamp
+ * we trust). We take the clock BEFORE the fstat of a snapshot; any later write stamps
+ * ctime >= that time minus one tick. If the snapshot's ctime is not at least one
+ * granularity older than the clock reading, a later write could carry the same ctime, so
+ * the snapshot is "racily clean" and the next operation re-reads the file (until a re-read
+ * happens safely after the last change). Granularity: 10 ms (a conservative bound on a
+ * jiffy at HZ >= 100) or the coarse clock's resolution if larger, and 2 s when the ctime
+ * has no nanoseconds (a file system with second or FAT granularity). Consequence: for
+ * 10 ms after any change, including our own, every operation re-reads; GET and ENUMERATE
+ * are O(1) once the file is quiet, SET in a tight loop is O(n).
+ *
+ * Limits: at most VMU_KVP_POOL_MAX_RECORDS records (-EFBIG), so memory is bounded by what
+ * the file may hold: keys (at most 511 bytes each) plus a few words per record.
+ *
+ * Thread safety: none; one object per thread.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmu-internal.h"
+
+#define KEY_SIZE VMU_KVP_MAX_KEY_SIZE
+#define VALUE_SIZE VMU_KVP_MAX_VALUE_SIZE
+#define RECORD_SIZE VMU_KVP_POOL_RECORD_SIZE
+_Static_assert(KEY_SIZE + VALUE_SIZE == RECORD_SIZE, "record = key[512] + value[2048]");
+_Static_assert((uint64_t)VMU_KVP_POOL_MAX_RECORDS *KEY_SIZE < UINT32_MAX, "key offsets fit");
+
+#define NONE UINT32_MAX
+/* Records read or shifted per system call. */
+#define CHUNK_RECORDS 64
+#define RACY_MIN_NS 10000000LL
+#define RACY_COARSE_FS_NS 2000000000LL
+#define NSEC_PER_SEC 1000000000LL
+/* A path that keeps being replaced while we try to lock it. */
+#define LOCK_ATTEMPTS 8
+
+/* One record of the file, in file order. */
+struct pool_slot {
+	uint32_t key_off; /* into the key arena */
+	uint32_t entry;   /* NONE: invalid record */
+	uint32_t next;    /* next record of the same key, NONE at the last */
+	uint16_t key_len;
+};
+
+/* One distinct valid key. */
+struct pool_entry {
+	uint32_t key_off;
+	uint32_t hash;
+	uint32_t first; /* slots */
+	uint32_t last;
+	uint16_t key_len;
+};
+
+struct pool_snapshot {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct timespec ctime;
+	int64_t taken_ns; /* CLOCK_REALTIME before the fstat */
+};
+
+struct vmu_kvp_pool_file {
+	char *path;
+	unsigned flags;
+	int fd;
+	bool loaded;
+	struct pool_snapshot snap;
+
+	struct pool_slot *slots;
+	uint32_t n_slots, cap_slots;
+	struct pool_entry *entries;
+	uint32_t n_entries, cap_entries;
+	uint32_t *buckets; /* entry numbers, NONE = empty; power-of-two size */
+	uint32_t n_buckets;
+	char *keys;
+	size_t keys_len, keys_cap;
+
+	struct vmu_kvp_pool_stats stats;
+	uint8_t rec[RECORD_SIZE];
+};
+
+static const char *const pool_file_names[_VMU_KVP_POOL_MAX] = {
+    ".kvp_pool_0", ".kvp_pool_1", ".kvp_pool_2", ".kvp_pool_3", ".kvp_pool_4",
+};
+
+VMU_EXPORT const char *vmu_kvp_pool_file_name(enum vmu_kvp_pool pool)
+{
+	if ((unsigned)pool >= _VMU_KVP_POOL_MAX)
+		return NULL;
+	return pool_file_names[pool];
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Small helpers
+ * ------------------------------------------------------------------------------------------ */
+
+static uint32_t key_hash(const char *key, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)key[i]) * 16777619u;
+	return h;
+}
+
+static int64_t ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
+}
+
+static bool ts_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts_ns(&ts);
+}
+
+static int64_t racy_granularity_ns(const struct timespec *ctime)
+{
+	struct timespec res;
+	int64_t g = RACY_MIN_NS;
+
+	if (ctime->tv_nsec == 0)
+		return RACY_COARSE_FS_NS;
+	if (clock_getres(CLOCK_REALTIME_COARSE, &res) == 0 && ts_ns(&res) > g)
+		g = ts_ns(&res);
+	return g;
+}
+
+static ssize_t pread_full(int fd, void *buf, size_t size, off_t off)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t n = pread(fd, (uint8_t *)buf + done, size - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return vmu_negative_errno();
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* 0 when all of buf was written; -errno otherwise (-ENOSPC for a short write). */
+static int pwrite_full(int fd, const void *buf, size_t size, off_t off)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t n = pwrite(fd, (const uint8_t *)buf + done, size - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return vmu_negative_errno();
+		if (n == 0)
+			return -ENOSPC;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int truncate_to(int fd, off_t size)
+{
+	while (ftruncate(fd, size) < 0) {
+		if (errno != EINTR)
+			return vmu_negative_errno();
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Locks: flock first, fcntl second; released in the reverse order.
+ * ------------------------------------------------------------------------------------------ */
+
+static int fcntl_lock(int fd, short type)
+{
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+
+	while (fcntl(fd, type == F_UNLCK ? F_SETLK : F_SETLKW, &fl) < 0) {
+		if (errno != EINTR)
+			return vmu_negative_errno();
+	}
+	return 0;
+}
+
+static int flock_retry(int fd, int op)
+{
+	while (flock(fd, op) < 0) {
+		if (errno != EINTR)
+			return vmu_negative_errno();
+	}
+	return 0;
+}
+
+static int lock_fd(int fd, bool exclusive)
+{
+	int r = flock_retry(fd, exclusive ? LOCK_EX : LOCK_SH);
+
+	if (r < 0)
+		return r;
+	r = fcntl_lock(fd, exclusive ? F_WRLCK : F_RDLCK);
+	if (r < 0)
+		flock_retry(fd, LOCK_UN);
+	return r;
+}
+
+static void unlock_fd(int fd)
+{
+	fcntl_lock(fd, F_UNLCK);
+	flock_retry(fd, LOCK_UN);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Opening
+ * ------------------------------------------------------------------------------------------ */
+
+static int open_pool_fd(const char *path, unsigned flags)
+{
+	int oflags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	struct stat st;
+	_vmu_cleanup_close_ int fd = -1;
+
+	oflags |= (flags & VMU_KVP_POOL_READ_ONLY) ? O_RDONLY : O_RDWR;
+	if (flags & VMU_KVP_POOL_CREATE)
+		oflags |= O_CREAT;
+	/* O_NONBLOCK so that a FIFO in place of the file cannot hang open(). */
+	fd = open(path, oflags, 0644);
+	if (fd < 0)
+		return vmu_negative_errno();
+	if (fstat(fd, &st) < 0)
+		return vmu_negative_errno();
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		return vmu_negative_errno();
+	return vmu_take_fd(&fd);
+}
+
+VMU_EXPORT int vmu_kvp_pool_open(const char *path, unsigned flags, struct vmu_kvp_pool_file **ret)
+{
+	_vmu_cleanup_free_ struct vmu_kvp_pool_file *p = NULL;
+	int fd;
+
+	if (!path || !*path || !ret)
+		return -EINVAL;
+	if (flags & ~(VMU_KVP_POOL_CREATE | VMU_KVP_POOL_READ_ONLY))
+		return -EINVAL;
+	if ((flags & VMU_KVP_POOL_CREATE) && (flags & VMU_KVP_POOL_READ_ONLY))
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->path = strdup(path);
+	if (!p->path)
+		return -ENOMEM;
+	fd = open_pool_fd(path, flags);
+	if (fd < 0) {
+		free(p->path);
+		return fd;
+	}
+	p->fd = fd;
+	p->flags = flags;
+	*ret = VMU_TAKE_PTR(p);
+	return 0;
+}
+
+static void index_clear(struct vmu_kvp_pool_file *p)
+{
+	p->n_slots = 0;
+	p->n_entries = 0;
+	p->keys_len = 0;
+	if (p->buckets)
+		memset(p->buckets, 0xff, sizeof(*p->buckets) * p->n_buckets);
+	p->loaded = false;
+}
+
+VMU_EXPORT struct vmu_kvp_pool_file *vmu_kvp_pool_free(struct vmu_kvp_pool_file *p)
+{
+	if (!p)
+		return NULL;
+	vmu_safe_close(p->fd);
+	free(p->slots);
+	free(p->entries);
+	free(p->buckets);
+	free(p->keys);
+	free(p->path);
+	free(p);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The index
+ * ------------------------------------------------------------------------------------------ */
+
+static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+	uint32_t n = *cap ? *cap : 16;
+	void *a;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	a = realloc(*arr, (size_t)n * elem);
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	*cap = n;
+	return 0;
+}
+
+static int keys_append(struct vmu_kvp_pool_file *p, const char *key, size_t len, uint32_t *ret_off)
+{
+	if (p->keys_len + len + 1 > p->keys_cap) {
+		size_t cap = p->keys_cap ? p->keys_cap : 4096;
+		char *k;
+
+		while (cap < p->keys_len + len + 1)
+			cap *= 2;
+		k = realloc(p->keys, cap);
+		if (!k)
+			return -ENOMEM;
+		p->keys = k;
+		p->keys_cap = cap;
+	}
+	memcpy(p->keys + p->keys_len, key, len);
+	p->keys[p->keys_len + len] = 0;
+	*ret_off = (uint32_t)p->keys_len;
+	p->keys_len += len + 1;
+	return 0;
+}
+
+static uint32_t *bucket_find(const struct vmu_kvp_pool_file *p, const char *key, size_t len,
+			     uint32_t hash)
+{
+	uint32_t mask = p->n_buckets - 1;
+
+	for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+		uint32_t e = p->buckets[i];
+		const struct pool_entry *en;
+
+		if (e == NONE)
+			return &p->buckets[i];
+		en = &p->entries[e];
+		if (en->hash == hash && en->key_len == len &&
+		    memcmp(p->keys + en->key_off, key, len) == 0)
+			return &p->buckets[i];
+	}
+}
+
+/* Keeps the table at most half full. */
+static int buckets_reserve(struct vmu_kvp_pool_file *p, uint32_t n_entries)
+{
+	uint32_t n = p->n_buckets ? p->n_buckets : 64;
+	uint32_t *b;
+
+	while ((uint64_t)n < (uint64_t)n_entries * 2)
+		n *= 2;
+	if (n == p->n_buckets)
+		return 0;
+	b = malloc(sizeof(*b) * n);
+	if (!b)
+		return -ENOMEM;
+	memset(b, 0xff, sizeof(*b) * n);
+	free(p->buckets);
+	p->buckets = b;
+	p->n_buckets = n;
+	for (uint32_t e = 0; e < p->n_entries; e++) {
+		const struct pool_entry *en = &p->entries[e];
+
+		*bucket_find(p, p->keys + en->key_off, en->key_len, en->hash) = e;
+	}
+	return 0;
+}
+
+static const struct pool_entry *index_lookup(const struct vmu_kvp_pool_file *p, const char *key,
+					     size_t len)
+{
+	uint32_t e;
+
+	if (p->n_buckets == 0)
+		return NULL;
+	e = *bucket_find(p, key, len, key_hash(key, len));
+	return e == NONE ? NULL : &p->entries[e];
+}
+
+/* Adds the record at slot number p->n_slots (file order). key NULL: an invalid record. */
+static int index_add_slot(struct vmu_kvp_pool_file *p, const char *key, size_t len)
+{
+	struct pool_slot *s;
+	uint32_t hash, *bucket;
+	int r;
+
+	r = grow((void **)&p->slots, &p->cap_slots, p->n_slots + 1, sizeof(*p->slots));
+	if (r < 0)
+		return r;
+	s = &p->slots[p->n_slots];
+	*s = (struct pool_slot){.key_off = 0, .entry = NONE, .next = NONE, .key_len = 0};
+	if (!key) {
+		p->n_slots++;
+		return 0;
+	}
+	r = buckets_reserve(p, p->n_entries + 1);
+	if (r < 0)
+		return r;
+	hash = key_hash(key, len);
+	bucket = bucket_find(p, key, len, hash);
+	if (*bucket != NONE) {
+		struct pool_entry *en = &p->entries[*bucket];
+
+		s->key_off = en->key_off;
+		s->key_len = en->key_len;
+		s->entry = *bucket;
+		p->slots[en->last].next = p->n_slots;
+		en->last = p->n_slots++;
+		return 0;
+	}
+	r = grow((void **)&p->entries, &p->cap_entries, p->n_entries + 1, sizeof(*p->entries));
+	if (r < 0)
+		return r;
+	r = keys_append(p, key, len, &s->key_off);
+	if (r < 0)
+		return r;
+	s->key_len = (uint16_t)len;
+	s->entry = p->n_entries;
+	p->entries[p->n_entries] = (struct pool_entry){
+	    .key_off = s->key_off,
+	    .hash = hash,
+	    .first = p->n_slots,
+	    .last = p->n_slots,
+	    .key_len = (uint16_t)len,
+	};
+	*bucket = p->n_entries++;
+	p->n_slots++;
+	return 0;
+}
+
+/* Validates one record as stored. Returns the key length, or -EBADMSG for an invalid record
+ * (no NUL inside key or value, or an empty key). */
+static ssize_t record_check(const uint8_t *rec, unsigned *ret_flags, size_t *ret_value_len)
+{
+	ssize_t klen = vmu_bounded_strlen(rec, KEY_SIZE);
+	ssize_t vlen = vmu_bounded_strlen(rec + KEY_SIZE, VALUE_SIZE);
+	unsigned flags = 0;
+
+	if (klen <= 0 || vlen < 0)
+		return -EBADMSG;
+	if (!vmu_utf8_valid((const char *)rec, (size_t)klen))
+		flags |= VMU_KVP_RECORD_KEY_NOT_UTF8;
+	if (!vmu_utf8_valid((const char *)rec + KEY_SIZE, (size_t)vlen))
+		flags |= VMU_KVP_RECORD_VALUE_NOT_UTF8;
+	if (ret_flags)
+		*ret_flags = flags;
+	if (ret_value_len)
+		*ret_value_len = (size_t)vlen;
+	return klen;
+}
+
+static int index_add_record(struct vmu_kvp_pool_file *p, const uint8_t *rec)
+{
+	unsigned flags;
+	ssize_t klen = record_check(rec, &flags, NULL);
+
+	if (klen < 0) {
+		p->stats.invalid++;
+		return index_add_slot(p, NULL, 0);
+	}
+	if (flags)
+		p->stats.not_utf8++;
+	return index_add_slot(p, (const char *)rec, (size_t)klen);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Loading and change detection (called with a lock held)
+ * ------------------------------------------------------------------------------------------ */
+
+static int snapshot_take(struct vmu_kvp_pool_file *p, struct pool_snapshot *ret)
+{
+	struct stat st;
+	int64_t taken = now_ns();
+
+	if (fstat(p->fd, &st) < 0)
+		return vmu_negative_errno();
+	*ret = (struct pool_snapshot){
+	    .dev = st.st_dev,
+	    .ino = st.st_ino,
+	    .size = st.st_size,
+	    .mtime = st.st_mtim,
+	    .ctime = st.st_ctim,
+	    .taken_ns = taken,
+	};
+	return 0;
+}
+
+static bool snapshot_racy(const struct pool_snapshot *s)
+{
+	return ts_ns(&s->ctime) + racy_granularity_ns(&s->ctime) > s->taken_ns;
+}
+
+static bool snapshot_same_file(const struct pool_snapshot *a, const struct pool_snapshot *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       ts_equal(&a->mtime, &b->mtime) && ts_equal(&a->ctime, &b->ctime);
+}
+
+static void stats_reset_load(struct vmu_kvp_pool_file *p)
+{
+	p->stats.records = 0;
+	p->stats.keys = 0;
+	p->stats.duplicates = 0;
+	p->stats.invalid = 0;
+	p->stats.not_utf8 = 0;
+	p->stats.partial_tail = 0;
+}
+
+static int load_records(struct vmu_kvp_pool_file *p, uint64_t n_records)
+{
+	_vmu_cleanup_free_ uint8_t *buf = malloc((size_t)CHUNK_RECORDS * RECORD_SIZE);
+
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < n_records; i += CHUNK_RECORDS) {
+		uint64_t want = n_records - i < CHUNK_RECORDS ? n_records - i : CHUNK_RECORDS;
+		ssize_t n = pread_full(p->fd, buf, want * RECORD_SIZE, (off_t)(i * RECORD_SIZE));
+
+		if (n < 0)
+			return (int)n;
+		/* Shrunk while we read (a writer that ignores locks): the next check sees it. */
+		for (size_t j = 0; j < (size_t)n / RECORD_SIZE; j++) {
+			int r = index_add_record(p, buf + j * RECORD_SIZE);
+
+			if (r < 0)
+				return r;
+		}
+		if ((size_t)n < want * RECORD_SIZE)
+			break;
+	}
+	return 0;
+}
+
+static int pool_load(struct vmu_kvp_pool_file *p, const struct pool_snapshot *snap,
+		     enum vmu_kvp_pool_reload why)
+{
+	uint64_t n_records = (uint64_t)snap->size / RECORD_SIZE;
+	int r;
+
+	index_clear(p);
+	stats_reset_load(p);
+	if (n_records > VMU_KVP_POOL_MAX_RECORDS)
+		return -EFBIG;
+	r = load_records(p, n_records);
+	if (r < 0) {
+		index_clear(p);
+		return r;
+	}
+	p->snap = *snap;
+	p->loaded = true;
+	p->stats.last_reload = why;
+	p->stats.reloads++;
+	p->stats.records = p->n_slots;
+	p->stats.keys = p->n_entries;
+	p->stats.duplicates = p->n_slots - p->n_entries - p->stats.invalid;
+	p->stats.partial_tail = (size_t)((uint64_t)snap->size % RECORD_SIZE);
+	return 1;
+}
+
+/* Re-reads the file when it may have changed. Returns 1 when it did, 0 when current. */
+static int pool_check(struct vmu_kvp_pool_file *p, enum vmu_kvp_pool_reload why)
+{
+	struct pool_snapshot now;
+	int r = snapshot_take(p, &now);
+
+	if (r < 0)
+		return r;
+	if (!p->loaded)
+		return pool_load(p, &now, why);
+	if (!snapshot_same_file(&p->snap, &now))
+		return pool_load(p, &now, VMU_KVP_POOL_RELOAD_CHANGED);
+	if (snapshot_racy(&p->snap))
+		return pool_load(p, &now, VMU_KVP_POOL_RELOAD_RACY);
+	return 0;
+}
+
+/* 1 when the path still names the file behind our fd, 0 when it names another file or
+ * nothing (file replaced or deleted), -errno when it cannot be checked. */
+static int path_is_ours(const struct vmu_kvp_pool_file *p)
+{
+	struct stat a, b;
+
+	if (fstat(p->fd, &a) < 0)
+		return vmu_negative_errno();
+	if (stat(p->path, &b) < 0)
+		return errno == ENOENT ? 0 : vmu_negative_errno();
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Called without locks: the old fd is closed and the path opened again. */
+static int pool_reopen(struct vmu_kvp_pool_file *p)
+{
+	int fd = open_pool_fd(p->path, p->flags);
+
+	if (fd < 0)
+		return fd;
+	vmu_safe_close(p->fd);
+	p->fd = fd;
+	index_clear(p);
+	p->stats.reopens++;
+	return 0;
+}
+
+/* Takes both locks on the file the path names now, and brings the index up to date. */
+static int pool_lock(struct vmu_kvp_pool_file *p, bool exclusive)
+{
+	enum vmu_kvp_pool_reload why = VMU_KVP_POOL_RELOAD_INITIAL;
+	int r;
+
+	if (exclusive && (p->flags & VMU_KVP_POOL_READ_ONLY))
+		return -EROFS;
+	if (p->stats.reloads > 0)
+		why = VMU_KVP_POOL_RELOAD_CHANGED;
+	for (unsigned attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
+		r = lock_fd(p->fd, exclusive);
+		if (r < 0)
+			return r;
+		r = path_is_ours(p);
+		if (r > 0) {
+			r = pool_check(p, why);
+			if (r >= 0)
+				return 0;
+		}
+		unlock_fd(p->fd);
+		if (r < 0)
+			return r;
+		r = pool_reopen(p);
+		if (r < 0)
+			return r;
+		why = VMU_KVP_POOL_RELOAD_REOPENED;
+	}
+	return -EAGAIN;
+}
+
+VMU_EXPORT int vmu_kvp_pool_refresh(struct vmu_kvp_pool_file *p)
+{
+	uint64_t before;
+	int r;
+
+	if (!p)
+		return -EINVAL;
+	before = p->stats.reloads;
+	r = pool_lock(p, false);
+	if (r < 0)
+		return r;
+	unlock_fd(p->fd);
+	return p->stats.reloads != before;
+}
+
+VMU_EXPORT int vmu_kvp_pool_count(struct vmu_kvp_pool_file *p, size_t *ret_count)
+{
+	int r;
+
+	if (!p || !ret_count)
+		return -EINVAL;
+	r = pool_lock(p, false);
+	if (r < 0)
+		return r;
+	*ret_count = p->n_entries;
+	unlock_fd(p->fd);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Reading items (lock held)
+ * ------------------------------------------------------------------------------------------ */
+
+/* Reads the winning record of entry e into p->rec and checks it still holds e's key.
+ * 1: ok, 0: the file does not hold what the index says, -errno on I/O errors. */
+static int read_entry(struct vmu_kvp_pool_file *p, uint32_t e)
+{
+	const struct pool_entry *en = &p->entries[e];
+	ssize_t n = pread_full(p->fd, p->rec, RECORD_SIZE, (off_t)en->last * RECORD_SIZE);
+
+	if (n < 0)
+		return (int)n;
+	if (n != RECORD_SIZE)
+		return 0;
+	return record_check(p->rec, NULL, NULL) == en->key_len &&
+	       memcmp(p->rec, p->keys + en->key_off, en->key_len) == 0;
+}
+
+static void record_copy_out(const uint8_t *rec, struct vmu_kvp_pool_record *ret)
+{
+	unsigned flags = 0;
+	size_t vlen = 0;
+	ssize_t klen = record_check(rec, &flags, &vlen);
+
+	/* read_entry() checked the record, so klen > 0 */
+	memcpy(ret->key, rec, (size_t)klen + 1);
+	memcpy(ret->value, rec + KEY_SIZE, vlen + 1);
+	ret->key_len = (size_t)klen;
+	ret->value_len = vlen;
+	ret->flags = flags;
+}
+
+/* Finds the entry (by key when key != NULL, else by index) and copies its item, re-reading
+ * the file once when the record does not match the index. */
+static int lookup_locked(struct vmu_kvp_pool_file *p, const char *key, size_t index,
+			 struct vmu_kvp_pool_record *ret)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		const struct pool_entry *en;
+		struct pool_snapshot now;
+		int r;
+
+		if (key)
+			en = index_lookup(p, key, strlen(key));
+		else
+			en = index < p->n_entries ? &p->entries[index] : NULL;
+		if (!en)
+			return -ENOENT;
+		r = read_entry(p, (uint32_t)(en - p->entries));
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			record_copy_out(p->rec, ret);
+			return 0;
+		}
+		r = snapshot_take(p, &now);
+		if (r >= 0)
+			r = pool_load(p, &now, VMU_KVP_POOL_RELOAD_MISMATCH);
+		if (r < 0)
+			return r;
+	}
+	return -EIO;
+}
+
+/* ret is written only on success (lookup_locked copies out last). */
+static int pool_lookup(struct vmu_kvp_pool_file *p, const char *key, size_t index,
+		       struct vmu_kvp_pool_record *ret)
+{
+	int r = pool_lock(p, false);
+
+	if (r < 0)
+		return r;
+	r = lookup_locked(p, key, index, ret);
+	unlock_fd(p->fd);
+	return r;
+}
+
+VMU_EXPORT int vmu_kvp_pool_get(struct vmu_kvp_pool_file *p, const char *key,
+				struct vmu_kvp_pool_record *ret)
+{
+	if (!p || !key || !ret)
+		return -EINVAL;
+	if (!*key || strnlen(key, KEY_SIZE) >= KEY_SIZE)
+		return -ENOENT; /* no record can hold it */
+	return pool_lookup(p, key, 0, ret);
+}
+
+VMU_EXPORT int vmu_kvp_pool_get_by_index(struct vmu_kvp_pool_file *p, size_t index,
+					 struct vmu_kvp_pool_record *ret)
+{
+	if (!p || !ret)
+		return -EINVAL;
+	return pool_lookup(p, NULL, index, ret);
+}
+
+VMU_EXPORT int vmu_kvp_pool_get_stats(const struct vmu_kvp_pool_file *p,
+				      struct vmu_kvp_pool_stats *ret)
+{
+	if (!p || !ret)
+		return -EINVAL;
+	*ret = p->stats;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Changes (exclusive lock held)
+ * ------------------------------------------------------------------------------------------ */
+
+static int check_item(const char *key, const char *value)
+{
+	size_t klen, vlen;
+
+	if (!key || !value)
+		return -EINVAL;
+	klen = strnlen(key, KEY_SIZE);
+	vlen = strnlen(value, VALUE_SIZE);
+	if (klen == 0)
+		return -EINVAL;
+	if (klen >= KEY_SIZE)
+		return -ENAMETOOLONG;
+	if (vlen >= VALUE_SIZE)
+		return -E2BIG;
+	if (!vmu_utf8_valid(key, klen) || !vmu_utf8_valid(value, vlen))
+		return -EILSEQ;
+	return 0;
+}
+
+static void record_build(uint8_t *rec, const char *key, const char *value)
+{
+	size_t klen = strlen(key), vlen = strlen(value);
+
+	memset(rec, 0, RECORD_SIZE);
+	memcpy(rec, key, klen);
+	memcpy(rec + KEY_SIZE, value, vlen);
+}
+
+/* After our own change: the index is current, remember the file as it is now. */
+static int after_change(struct vmu_kvp_pool_file *p)
+{
+	int r = snapshot_take(p, &p->snap);
+
+	if (r < 0) {
+		index_clear(p);
+		return r;
+	}
+	p->stats.records = p->n_slots;
+	p->stats.keys = p->n_entries;
+	p->stats.partial_tail = (size_t)((uint64_t)p->snap.size % RECORD_SIZE);
+	return 0;
+}
+
+/* Cuts a trailing partial record away (someone's garbage, see the top of the file). */
+static int drop_partial_tail(struct vmu_kvp_pool_file *p)
+{
+	off_t whole = (off_t)p->n_slots * RECORD_SIZE;
+	int r;
+
+	if (p->snap.size == whole)
+		return 0;
+	r = truncate_to(p->fd, whole);
+	if (r < 0)
+		return r;
+	p->stats.tails_truncated++;
+	return 0;
+}
+
+static int rewrite_entry(struct vmu_kvp_pool_file *p, const struct pool_entry *en)
+{
+	for (uint32_t s = en->first; s != NONE; s = p->slots[s].next) {
+		int r = pwrite_full(p->fd, p->rec, RECORD_SIZE, (off_t)s * RECORD_SIZE);
+
+		if (r < 0) {
+			/* a record may be half-written: forget the index, re-read next time */
+			index_clear(p);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int append_record(struct vmu_kvp_pool_file *p, const char *key)
+{
+	off_t end = (off_t)p->n_slots * RECORD_SIZE;
+	int r;
+
+	if (p->n_slots >= VMU_KVP_POOL_MAX_RECORDS)
+		return -EFBIG;
+	r = drop_partial_tail(p);
+	if (r < 0)
+		return r;
+	r = pwrite_full(p->fd, p->rec, RECORD_SIZE, end);
+	if (r < 0) {
+		/* never leave a partial record behind */
+		truncate_to(p->fd, end);
+		index_clear(p);
+		return r;
+	}
+	r = index_add_slot(p, key, strlen(key));
+	if (r < 0)
+		index_clear(p);
+	return r;
+}
+
+static int set_locked(struct vmu_kvp_pool_file *p, const char *key, const char *value)
+{
+	const struct pool_entry *en = index_lookup(p, key, strlen(key));
+	int r;
+
+	record_build(p->rec, key, value);
+	r = en ? rewrite_entry(p, en) : append_record(p, key);
+	if (r < 0)
+		return r;
+	return after_change(p);
+}
+
+VMU_EXPORT int vmu_kvp_pool_set(struct vmu_kvp_pool_file *p, const char *key, const char *value)
+{
+	int r;
+
+	if (!p)
+		return -EINVAL;
+	r = check_item(key, value);
+	if (r < 0)
+		return r;
+	r = pool_lock(p, true);
+	if (r < 0)
+		return r;
+	r = set_locked(p, key, value);
+	unlock_fd(p->fd);
+	return r;
+}
+
+/* Shifts the records after the first hole down over the records of entry e, in chunks.
+ * Returns the new number of records. Writes go below the chunk just read, so the copy is
+ * safe in place. */
+static int64_t shift_out(struct vmu_kvp_pool_file *p, uint32_t e, uint32_t first_hole)
+{
+	_vmu_cleanup_free_ uint8_t *buf = malloc((size_t)CHUNK_RECORDS * RECORD_SIZE);
+	uint32_t out = first_hole;
+
+	if (!buf)
+		return -ENOMEM;
+	for (uint32_t in = first_hole; in < p->n_slots; in += CHUNK_RECORDS) {
+		uint32_t n = p->n_slots - in < CHUNK_RECORDS ? p->n_slots - in : CHUNK_RECORDS;
+		ssize_t got =
+		    pread_full(p->fd, buf, (size_t)n * RECORD_SIZE, (off_t)in * RECORD_SIZE);
+		uint32_t kept = 0;
+		int r;
+
+		if (got < 0)
+			return got;
+		if ((size_t)got != (size_t)n * RECORD_SIZE)
+			return -EIO; /* shrank under our exclusive lock: a lock-ignoring writer */
+		for (uint32_t j = 0; j < n; j++) {
+			if (p->slots[in + j].entry == e)
+				continue;
+			if (kept != j)
+				memcpy(buf + (size_t)kept * RECORD_SIZE,
+				       buf + (size_t)j * RECORD_SIZE, RECORD_SIZE);
+			kept++;
+		}
+		r = pwrite_full(p->fd, buf, (size_t)kept * RECORD_SIZE, (off_t)out * RECORD_SIZE);
+		if (r < 0)
+			return r;
+		out += kept;
+	}
+	return out;
+}
+
+/* Rebuilds the index from the slots that remain, in file order, without re-reading. */
+static int index_rebuild_without(struct vmu_kvp_pool_file *p, uint32_t e)
+{
+	_vmu_cleanup_free_ struct pool_slot *old = p->slots;
+	_vmu_cleanup_free_ char *old_keys = p->keys;
+	uint32_t n_old = p->n_slots;
+	size_t invalid = 0;
+
+	p->slots = NULL;
+	p->cap_slots = 0;
+	p->keys = NULL;
+	p->keys_cap = 0;
+	index_clear(p);
+	for (uint32_t s = 0; s < n_old; s++) {
+		const struct pool_slot *o = &old[s];
+		int r;
+
+		if (o->entry == e)
+			continue;
+		invalid += o->entry == NONE;
+		r = index_add_slot(p, o->entry == NONE ? NULL : old_keys + o->key_off, o->key_len);
+		if (r < 0) {
+			index_clear(p);
+			return r;
+		}
+	}
+	p->loaded = true;
+	p->stats.invalid = invalid;
+	p->stats.duplicates = p->n_slots - p->n_entries - invalid;
+	return 0;
+}
+
+static int delete_locked(struct vmu_kvp_pool_file *p, const char *key)
+{
+	const struct pool_entry *en = index_lookup(p, key, strlen(key));
+	uint32_t e;
+	int64_t n;
+	int r;
+
+	if (!en)
+		return -ENOENT;
+	e = (uint32_t)(en - p->entries);
+	n = shift_out(p, e, en->first);
+	if (n < 0) {
+		index_clear(p);
+		return (int)n;
+	}
+	if (p->snap.size != (off_t)p->n_slots * RECORD_SIZE)
+		p->stats.tails_truncated++;
+	r = truncate_to(p->fd, (off_t)n * RECORD_SIZE);
+	if (r >= 0)
+		r = index_rebuild_without(p, e);
+	if (r < 0) {
+		index_clear(p);
+		return r;
+	}
+	return after_change(p);
+}
+
+VMU_EXPORT int vmu_kvp_pool_delete(struct vmu_kvp_pool_file *p, const char *key)
+{
+	int r;
+
+	if (!p || !key)
+		return -EINVAL;
+	if (p->flags & VMU_KVP_POOL_READ_ONLY)
+		return -EROFS;
+	if (!*key || strnlen(key, KEY_SIZE) >= KEY_SIZE)
+		return -ENOENT;
+	r = pool_lock(p, true);
+	if (r < 0)
+		return r;
+	r = delete_locked(p, key);
+	unlock_fd(p->fd);
+	return r;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Host limits and creation
+ * ------------------------------------------------------------------------------------------ */
+
+/* UTF-16 code units of a valid UTF-8 string: one per character, two above U+FFFF (lead
+ * bytes 0xF0..0xF4). -EILSEQ when not UTF-8. */
+static ssize_t utf16_units(const char *s)
+{
+	size_t len = strlen(s), units = 0;
+
+	if (!vmu_utf8_valid(s, len))
+		return -EILSEQ;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)s[i];
+
+		if ((c & 0xc0) == 0x80)
+			continue;
+		units += c >= 0xf0 ? 2 : 1;
+	}
+	return (ssize_t)units;
+}
+
+VMU_EXPORT int vmu_kvp_pool_check_host_limits(const char *key, const char *value)
+{
+	ssize_t n;
+
+	if (key) {
+		n = utf16_units(key);
+		if (n < 0)
+			return (int)n;
+		if (n > VMU_KVP_HOST_MAX_KEY_UNITS)
+			return -ENAMETOOLONG;
+	}
+	if (value) {
+		n = utf16_units(value);
+		if (n < 0)
+			return (int)n;
+		if (n > VMU_KVP_HOST_MAX_VALUE_UNITS)
+			return -E2BIG;
+	}
+	return 0;
+}
+
+static int create_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0755) == 0) {
+		/* the umask may have taken bits away; readers need 0755 */
+		if (chmod(dir, 0755) < 0)
+			return vmu_negative_errno();
+		return 0;
+	}
+	if (errno != EEXIST)
+		return vmu_negative_errno();
+	if (stat(dir, &st) < 0)
+		return vmu_negative_errno();
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static int create_file_at(int dirfd, const char *name)
+{
+	_vmu_cleanup_close_ int fd = -1;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : vmu_negative_errno();
+	if (fchmod(fd, 0644) < 0)
+		return vmu_negative_errno();
+	return 0;
+}
+
+VMU_EXPORT int vmu_kvp_pool_create_all(const char *dir)
+{
+	_vmu_cleanup_close_ int dirfd = -1;
+	int r;
+
+	if (!dir || !*dir)
+		return -EINVAL;
+	r = create_dir(dir);
+	if (r < 0)
+		return r;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return vmu_negative_errno();
+	for (unsigned i = 0; i < _VMU_KVP_POOL_MAX; i++) {
+		r = create_file_at(dirfd, pool_file_names[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
