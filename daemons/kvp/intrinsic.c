@@ -2,13 +2,15 @@
 /*
  * Intrinsic items of the auto pool, in the order the host enumerates them.
  *
- * Walking-skeleton scope: the OS items are real (os-release, uname); the FQDN is the host
- * name until asynchronous resolution lands, and the network address items are empty until
- * the netlink address collector lands (both belong to the full KVP daemon). Nothing here
- * ever reports an error text as a value.
+ * The OS items come from os-release and uname (os-info.c) and do not change; the daemon
+ * keeps the others current: the FQDN (fqdn.c, resolved off the event loop) and the address
+ * lists (netinfo.c, over netlink). Nothing here ever reports an error text as a value.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include "intrinsic.h"
 #include "vmu-internal.h"
@@ -51,8 +53,9 @@ static const char *intrinsic_value(const struct intrinsic *in, enum intrinsic_it
 	case INTRINSIC_INTEGRATION_SERVICES_VERSION:
 		return in->integration_services_version;
 	case INTRINSIC_NETWORK_ADDRESS_IPV4:
+		return in->addresses[0] ? in->addresses[0] : "";
 	case INTRINSIC_NETWORK_ADDRESS_IPV6:
-		return "";
+		return in->addresses[1] ? in->addresses[1] : "";
 	case INTRINSIC_OS_BUILD_NUMBER:
 		return in->os.kernel_release;
 	case INTRINSIC_OS_NAME:
@@ -78,5 +81,67 @@ int intrinsic_get(const struct intrinsic *in, uint32_t index, const char **ret_k
 		return -ENOENT;
 	*ret_key = intrinsic_keys[index];
 	*ret_value = intrinsic_value(in, (enum intrinsic_item)index);
+	return 0;
+}
+
+void intrinsic_set_fqdn(struct intrinsic *in, const char *fqdn)
+{
+	if (fqdn && *fqdn)
+		snprintf(in->fqdn, sizeof(in->fqdn), "%s", fqdn);
+}
+
+bool intrinsic_set_addresses(struct intrinsic *in, bool ipv6, char *list)
+{
+	char **slot = &in->addresses[ipv6];
+	bool changed = strcmp(*slot ? *slot : "", list ? list : "") != 0;
+
+	free(*slot);
+	*slot = list;
+	return changed;
+}
+
+void intrinsic_done(struct intrinsic *in)
+{
+	free(in->addresses[0]);
+	free(in->addresses[1]);
+	in->addresses[0] = in->addresses[1] = NULL;
+}
+
+int intrinsic_lookup(const struct intrinsic *in, const char *key, const char **ret_value)
+{
+	for (uint32_t i = 0; i < _INTRINSIC_MAX; i++)
+		if (strcmp(intrinsic_keys[i], key) == 0) {
+			*ret_value = intrinsic_value(in, (enum intrinsic_item)i);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int intrinsic_publish(const struct intrinsic *in, const char *path)
+{
+	_vmu_cleanup_free_ char *tmp = NULL;
+	_vmu_cleanup_free_ char *records = calloc(_INTRINSIC_MAX, VMU_KVP_POOL_RECORD_SIZE);
+	_vmu_cleanup_close_ int fd = -1;
+	size_t size = (size_t)_INTRINSIC_MAX * VMU_KVP_POOL_RECORD_SIZE;
+
+	if (!records || asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < _INTRINSIC_MAX; i++) {
+		char *rec = records + (size_t)i * VMU_KVP_POOL_RECORD_SIZE;
+
+		snprintf(rec, VMU_KVP_MAX_KEY_SIZE, "%s", intrinsic_keys[i]);
+		snprintf(rec + VMU_KVP_MAX_KEY_SIZE, VMU_KVP_MAX_VALUE_SIZE, "%s",
+			 intrinsic_value(in, (enum intrinsic_item)i));
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0644) < 0 || write(fd, records, size) != (ssize_t)size ||
+	    rename(tmp, path) < 0) {
+		int r = errno ? -errno : -EIO;
+
+		unlink(tmp);
+		return r;
+	}
 	return 0;
 }

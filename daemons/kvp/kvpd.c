@@ -4,28 +4,45 @@
  *
  * Data flow: hvd reads one message from the device and calls kvpd_handle(); the library
  * validates it into a struct vmu_kvp_request (this file never touches raw bytes); the
- * operation is answered from the intrinsic items (pool 2); the library writes the reply
- * in the layout the kernel reads; hvd writes it back.
+ * operation is answered from the pool files (pools 0, 1, 3, 4: store.c over the library's
+ * pool store), the intrinsic items (pool 2: intrinsic.c, fqdn.c, netinfo.c) or the network
+ * facts (GET_IP_INFO: netinfo.c); the library writes the reply in the layout the kernel
+ * reads; hvd writes it back.
  *
- * Walking-skeleton scope: ENUMERATE of the auto pool is served with real values. The
- * other pools have no store yet: ENUMERATE of them reports the end of the list
- * (HV_S_CONT, an empty pool), GET/SET/DELETE and the IP operations answer HV_E_FAIL and
- * say so once in the log. The pool store, GET_IP_INFO and SET_IP_INFO are the full KVP
- * daemon's work.
+ * Status codes (spec §1.3, §3.3): HV_S_OK; HV_S_CONT for a missing key and at the end of an
+ * enumeration; HV_E_FAIL when an operation fails (I/O, invalid item, unknown adapter);
+ * HV_ERROR_NOT_SUPPORTED for SET_IP_INFO until static IP injection exists, and for changes
+ * to the auto pool, which is the daemon's own.
  */
 #include <errno.h>
+#include <glib.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
+#include "fqdn.h"
 #include "intrinsic.h"
 #include "kvpd.h"
+#include "netinfo.h"
+#include "store.h"
+
+#define USEC_PER_SEC 1000000ull
 
 struct kvpd {
+	struct hvd *hvd;
 	struct intrinsic intrinsic;
+	struct kvp_store *store;
+	struct netinfo *net;
+	struct fqdn *fqdn;
+	sd_event_source *refresh;
+	char *auto_path; /* <run-dir>/.kvp_pool_2: the auto pool as the host sees it */
+	uint64_t refresh_usec;
+	size_t left_out[2];
 	uint64_t requests, failures;
-	bool unsupported_logged[_VMU_KVP_OP_MAX];
+	bool logged_once[_VMU_KVP_OP_MAX];
 };
 
 static const char *const kvp_op_names[_VMU_KVP_OP_MAX] = {
@@ -40,6 +57,25 @@ static const char *const kvp_op_names[_VMU_KVP_OP_MAX] = {
 static const struct conf_key kvpd_keys[] = {
     {"os-release", CONF_STRV, "/etc/os-release;/usr/lib/os-release",
      "os-release files to read the OS name and version from, first found wins"},
+    {"include-interfaces", CONF_STRV, "",
+     "globs of interfaces whose addresses the host sees (empty: all)"},
+    {"exclude-interfaces", CONF_STRV, NETINFO_DEFAULT_EXCLUDE,
+     "globs of interfaces never reported (container and virtual plumbing)"},
+    {"ipv6-link-local", CONF_BOOL, "false", "report IPv6 link-local (fe80::/10) addresses"},
+    {"address-refresh", CONF_DURATION, "30s",
+     "how often the published auto pool's addresses are refreshed", 100000, 86400 * USEC_PER_SEC},
+    {"fqdn-refresh", CONF_DURATION, "15min", "how often the domain name is resolved again",
+     USEC_PER_SEC, 7 * 86400 * USEC_PER_SEC},
+    {"resolv-conf", CONF_PATH, "/etc/resolv.conf",
+     "DNS servers when systemd-resolved does not answer"},
+    {"use-resolved", CONF_BOOL, "true", "ask systemd-resolved for each link's DNS servers"},
+    {"network-root", CONF_PATH, "/",
+     "root under which NetworkManager, networkd and ifupdown state is read"},
+    {"compat-scripts", CONF_BOOL, "false",
+     "run hv_get_dns_info and hv_get_dhcp_info instead of the native sources"},
+    {"script-dir", CONF_PATH, NETINFO_DEFAULT_SCRIPT_DIR, "where the compatibility scripts live"},
+    {"script-timeout", CONF_DURATION, "5s", "how long a compatibility script may run", 100000,
+     300 * USEC_PER_SEC},
     {NULL},
 };
 
@@ -48,16 +84,143 @@ static uint64_t now_usec(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---------------------------------------------------------------- the auto pool */
+
+static void kvpd_publish(struct kvpd *k)
+{
+	int r = intrinsic_publish(&k->intrinsic, k->auto_path);
+
+	if (r < 0)
+		log_warning_errno(r, "Cannot publish the auto pool to %s, continuing",
+				  k->auto_path);
+}
+
+/* Re-reads one address list; true when it changed. */
+static bool kvpd_refresh_family(struct kvpd *k, bool ipv6)
+{
+	char *list = NULL;
+	size_t left_out = 0;
+	int r = netinfo_address_list(k->net, ipv6 ? AF_INET6 : AF_INET, &list, &left_out);
+
+	if (r < 0) {
+		log_warning_errno(r, "Cannot read the %s addresses, keeping the last list",
+				  ipv6 ? "IPv6" : "IPv4");
+		return false;
+	}
+	if (left_out != k->left_out[ipv6] && left_out > 0)
+		log_notice("%zu %s addresses left out of NetworkAddressIPv%c: the host shows at "
+			   "most %d characters",
+			   left_out, ipv6 ? "IPv6" : "IPv4", ipv6 ? '6' : '4',
+			   NETINFO_MAX_LIST_CHARS);
+	k->left_out[ipv6] = left_out;
+	/* netinfo's lists are g_malloc'd; intrinsic owns malloc'd strings. */
+	char *copy = strdup(list ? list : "");
+	g_free(list);
+	return copy && intrinsic_set_addresses(&k->intrinsic, ipv6, copy);
+}
+
+static void kvpd_refresh_addresses(struct kvpd *k)
+{
+	bool changed = kvpd_refresh_family(k, false);
+
+	changed |= kvpd_refresh_family(k, true);
+	if (changed)
+		kvpd_publish(k);
+}
+
+static int kvpd_on_refresh(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct kvpd *k = userdata;
+
+	kvpd_refresh_addresses(k);
+	fqdn_check(k->fqdn);
+	sd_event_source_set_time(s, usec + k->refresh_usec);
+	return 0;
+}
+
+static void kvpd_fqdn_changed(const char *fqdn, void *userdata)
+{
+	struct kvpd *k = userdata;
+
+	intrinsic_set_fqdn(&k->intrinsic, fqdn);
+	kvpd_publish(k);
+}
+
+/* ---------------------------------------------------------------- set-up */
+
+static int kvpd_net_new(struct kvpd *k, const struct conf *c)
+{
+	struct netinfo_config nc = {
+	    .include = conf_get_strv(c, "include-interfaces"),
+	    .exclude = conf_get_strv(c, "exclude-interfaces"),
+	    .include_link_local = conf_get_bool(c, "ipv6-link-local"),
+	    .dns = {.resolv_conf = conf_get_string(c, "resolv-conf"),
+		    .bus_address = conf_get_bool(c, "use-resolved") ? NULL : ""},
+	    .dhcp = {.root = conf_get_string(c, "network-root")},
+	    .use_scripts = conf_get_bool(c, "compat-scripts"),
+	    .script_dir = conf_get_string(c, "script-dir"),
+	    .script_timeout_usec = conf_get_usec(c, "script-timeout"),
+	};
+
+	return netinfo_new(&nc, &k->net);
+}
+
+static struct kvpd *kvpd_free(struct kvpd *k)
+{
+	if (!k)
+		return NULL;
+	sd_event_source_disable_unref(k->refresh);
+	fqdn_free(k->fqdn);
+	netinfo_free(k->net);
+	kvp_store_free(k->store);
+	intrinsic_done(&k->intrinsic);
+	free(k->auto_path);
+	free(k);
+	return NULL;
 }
 
 static int kvpd_init(struct hvd *d, void **ret_state)
 {
+	const struct conf *c = hvd_conf(d);
 	struct kvpd *k = calloc(1, sizeof(*k));
+	sd_event *e = hvd_event(d);
+	int r;
 
 	if (!k)
 		return log_error_errno(ENOMEM, "Cannot allocate the KVP state");
-	intrinsic_init(&k->intrinsic, conf_get_strv(hvd_conf(d), "os-release"));
+	k->hvd = d;
+	k->refresh_usec = conf_get_usec(c, "address-refresh");
+	intrinsic_init(&k->intrinsic, conf_get_strv(c, "os-release"));
+	if (asprintf(&k->auto_path, "%s/.kvp_pool_2", conf_get_string(c, "run-dir")) < 0) {
+		kvpd_free(k);
+		return log_error_errno(ENOMEM, "Cannot allocate the KVP state");
+	}
+	/* The pool files must exist early: cloud-init looks for them (anchors, pain 18). */
+	r = kvp_store_open(conf_get_string(c, "state-dir"), &k->store);
+	if (r < 0) {
+		kvpd_free(k);
+		return r; /* logged by the store */
+	}
+	r = kvpd_net_new(k, c);
+	if (r < 0) {
+		kvpd_free(k);
+		return log_error_errno(r, "Cannot open a netlink socket");
+	}
+	r = fqdn_new(e, 60 * USEC_PER_SEC, conf_get_usec(c, "fqdn-refresh"), kvpd_fqdn_changed, k,
+		     &k->fqdn);
+	if (r >= 0)
+		r = sd_event_add_time_relative(e, &k->refresh, CLOCK_MONOTONIC, k->refresh_usec, 0,
+					       kvpd_on_refresh, k);
+	if (r < 0) {
+		kvpd_free(k);
+		return log_error_errno(r, "Cannot set up the KVP timers");
+	}
+	intrinsic_set_fqdn(&k->intrinsic, fqdn_get(k->fqdn));
+	kvpd_refresh_family(k, false);
+	kvpd_refresh_family(k, true);
 	log_debug("OSName=%s OSMajorVersion=%s OSVersion=%s OSBuildNumber=%s", k->intrinsic.os.name,
 		  k->intrinsic.os.version_id, k->intrinsic.os.kernel_version,
 		  k->intrinsic.os.kernel_release);
@@ -65,60 +228,217 @@ static int kvpd_init(struct hvd *d, void **ret_state)
 	return 0;
 }
 
+static void kvpd_status(struct kvpd *k, const char *last)
+{
+	hvd_set_status(k->hvd,
+		       "%s%s%" PRIu64 " requests, %" PRIu64 " failed; KVP %s; pools: %zu items",
+		       last ? last : "", last ? "; " : "", k->requests, k->failures,
+		       k->intrinsic.integration_services_version, kvp_store_total_items(k->store));
+}
+
 static void kvpd_registered(struct hvd *d, void *state, const char *kernel_version)
 {
 	struct kvpd *k = state;
 
 	intrinsic_set_kernel_version(&k->intrinsic, kernel_version);
-	hvd_set_status(d, "Registered (KVP %s); %" PRIu64 " requests, %" PRIu64 " failed",
-		       k->intrinsic.integration_services_version, k->requests, k->failures);
+	kvpd_publish(k);
+	kvpd_status(k, "Registered");
 }
 
-static uint32_t kvpd_enumerate(struct kvpd *k, const struct vmu_kvp_request *req, void *reply,
-			       size_t size, const char **ret_key)
+/* ---------------------------------------------------------------- operations */
+
+/* The key named in the log is copied first: the reply overwrites the request buffer the
+ * request's strings point into. */
+static void note_key(char *buf, size_t size, const char *key)
 {
-	const char *key, *value;
+	if (buf)
+		snprintf(buf, size, "%s", key);
+}
+
+/* Replies with a pool item, making text the host can convert: bytes another program wrote
+ * that are not UTF-8 are replaced by U+FFFD rather than failing the whole request. */
+static uint32_t reply_item(void *reply, size_t size, enum vmu_kvp_op op, const char *key,
+			   const char *value)
+{
+	g_autofree char *k = g_utf8_make_valid(key, -1), *v = g_utf8_make_valid(value, -1);
 	int r;
 
-	if (req->pool != VMU_KVP_POOL_AUTO)
-		return VMU_S_CONT; /* no pool store yet: every other pool is empty */
-	if (intrinsic_get(&k->intrinsic, req->index, &key, &value) < 0)
-		return VMU_S_CONT; /* past the last item: the end of the enumeration */
-	r = vmu_kvp_reply_enumerate(reply, size, key, value);
+	if (op == VMU_KVP_OP_GET)
+		r = vmu_kvp_reply_get(reply, size, v);
+	else
+		r = vmu_kvp_reply_enumerate(reply, size, k, v);
 	if (r < 0) {
-		log_warning_errno(r, "Cannot build the reply for %s, answering failure", key);
+		log_warning_errno(r, "Cannot answer with item %s, answering failure", key);
 		return VMU_E_FAIL;
 	}
-	*ret_key = key;
+	if (vmu_kvp_pool_check_host_limits(k, v) < 0)
+		log_debug("Item %s is longer than the host shows: the kernel cuts it to %d/%d "
+			  "UTF-16 units",
+			  key, VMU_KVP_HOST_MAX_KEY_UNITS, VMU_KVP_HOST_MAX_VALUE_UNITS);
 	return VMU_S_OK;
 }
 
-static uint32_t kvpd_unsupported(struct kvpd *k, const struct vmu_kvp_request *req)
+static uint32_t kvpd_enumerate(struct kvpd *k, const struct vmu_kvp_request *req, void *reply,
+			       size_t size, char *key_out, size_t key_size)
 {
-	if (!k->unsupported_logged[req->op]) {
-		log_notice("KVP %s is not implemented yet, answering failure",
-			   kvp_op_names[req->op]);
-		k->unsupported_logged[req->op] = true;
+	struct vmu_kvp_pool_record *rec;
+	const char *key, *value;
+	uint32_t status;
+	int r;
+
+	if (req->pool == VMU_KVP_POOL_AUTO) {
+		if (intrinsic_get(&k->intrinsic, req->index, &key, &value) < 0)
+			return VMU_S_CONT; /* past the last item: the end of the enumeration */
+		if (req->index == INTRINSIC_FQDN)
+			fqdn_check(k->fqdn);
+		else if (req->index == INTRINSIC_NETWORK_ADDRESS_IPV4 ||
+			 req->index == INTRINSIC_NETWORK_ADDRESS_IPV6) {
+			if (kvpd_refresh_family(k, req->index == INTRINSIC_NETWORK_ADDRESS_IPV6))
+				kvpd_publish(k);
+			intrinsic_get(&k->intrinsic, req->index, &key, &value);
+		}
+		note_key(key_out, key_size, key);
+		return reply_item(reply, size, req->op, key, value);
 	}
-	return VMU_E_FAIL;
+	rec = malloc(sizeof(*rec));
+	if (!rec)
+		return VMU_E_FAIL;
+	r = kvp_store_get_by_index(k->store, req->pool, req->index, rec);
+	if (r == -ENOENT)
+		status = VMU_S_CONT;
+	else if (r < 0)
+		status = VMU_E_FAIL;
+	else {
+		note_key(key_out, key_size, rec->key);
+		status = reply_item(reply, size, req->op, rec->key, rec->value);
+	}
+	free(rec);
+	return status;
+}
+
+static uint32_t kvpd_get(struct kvpd *k, const struct vmu_kvp_request *req, void *reply,
+			 size_t size)
+{
+	struct vmu_kvp_pool_record *rec;
+	const char *value;
+	uint32_t status;
+	int r;
+
+	if (req->pool == VMU_KVP_POOL_AUTO) {
+		if (intrinsic_lookup(&k->intrinsic, req->key.s, &value) < 0)
+			return VMU_S_CONT;
+		return reply_item(reply, size, req->op, req->key.s, value);
+	}
+	rec = malloc(sizeof(*rec));
+	if (!rec)
+		return VMU_E_FAIL;
+	r = kvp_store_get(k->store, req->pool, req->key.s, rec);
+	status = r == -ENOENT ? VMU_S_CONT
+		 : r < 0      ? VMU_E_FAIL
+			      : reply_item(reply, size, req->op, rec->key, rec->value);
+	free(rec);
+	return status;
+}
+
+static uint32_t kvpd_not_supported(struct kvpd *k, const struct vmu_kvp_request *req,
+				   const char *why)
+{
+	if (!k->logged_once[req->op]) {
+		log_notice("KVP %s %s, answering 'not supported'", kvp_op_names[req->op], why);
+		k->logged_once[req->op] = true;
+	}
+	return VMU_ERROR_NOT_SUPPORTED;
+}
+
+static uint32_t kvpd_change(struct kvpd *k, const struct vmu_kvp_request *req)
+{
+	int r;
+
+	if (req->pool == VMU_KVP_POOL_AUTO)
+		return kvpd_not_supported(k, req, "on the auto pool (the daemon's own items)");
+	if (req->op == VMU_KVP_OP_SET)
+		r = kvp_store_set(k->store, req->pool, req->set.key.s, req->set.value.s);
+	else
+		r = kvp_store_delete(k->store, req->pool, req->key.s);
+	if (r == -ENOENT)
+		return VMU_S_CONT;
+	return r < 0 ? VMU_E_FAIL : VMU_S_OK;
+}
+
+static uint32_t kvpd_get_ip_info(struct kvpd *k, const struct vmu_kvp_request *req, void *reply,
+				 size_t size)
+{
+	struct netinfo_ip_info info;
+	int r = netinfo_collect_ip_info(k->net, req->get_ip.adapter_id.s, &info);
+
+	if (r < 0) {
+		if (r == -ENODEV || r == -EINVAL)
+			log_info_errno(r, "GET_IP_INFO: no interface has the MAC %s",
+				       req->get_ip.adapter_id.s);
+		else
+			log_warning_errno(r, "GET_IP_INFO for %s failed", req->get_ip.adapter_id.s);
+		return VMU_E_FAIL;
+	}
+	if (info.left_out > 0)
+		log_notice("GET_IP_INFO for %s: %zu items left out to fit the host's limits",
+			   info.ifname, info.left_out);
+	r = vmu_kvp_reply_ip_info(reply, size,
+				  &(struct vmu_kvp_ip_info){
+				      .adapter_id = req->get_ip.adapter_id.s,
+				      .addr_family = info.addr_family,
+				      .dhcp_enabled = info.dhcp_enabled,
+				      .ip_addr = info.ip_addr,
+				      .sub_net = info.sub_net,
+				      .gate_way = info.gate_way,
+				      .dns_addr = info.dns_addr,
+				  });
+	if (r < 0) {
+		log_warning_errno(r, "Cannot build the GET_IP_INFO reply for %s", info.ifname);
+		return VMU_E_FAIL;
+	}
+	return VMU_S_OK;
 }
 
 static uint32_t kvpd_dispatch(struct kvpd *k, const struct vmu_kvp_request *req, void *reply,
-			      size_t size, const char **ret_key)
+			      size_t size, char *key, size_t key_size)
 {
 	switch (req->op) {
 	case VMU_KVP_OP_ENUMERATE:
-		return kvpd_enumerate(k, req, reply, size, ret_key);
+		return kvpd_enumerate(k, req, reply, size, key, key_size);
 	case VMU_KVP_OP_GET:
+		note_key(key, key_size, req->key.s);
+		return kvpd_get(k, req, reply, size);
 	case VMU_KVP_OP_SET:
+		note_key(key, key_size, req->set.key.s);
+		return kvpd_change(k, req);
 	case VMU_KVP_OP_DELETE:
+		note_key(key, key_size, req->key.s);
+		return kvpd_change(k, req);
 	case VMU_KVP_OP_GET_IP_INFO:
+		note_key(key, key_size, req->get_ip.adapter_id.s);
+		return kvpd_get_ip_info(k, req, reply, size);
 	case VMU_KVP_OP_SET_IP_INFO:
-		return kvpd_unsupported(k, req);
+		note_key(key, key_size, req->set_ip.adapter_id.s);
+		return kvpd_not_supported(k, req, "(static IP injection) is not implemented");
 	case _VMU_KVP_OP_MAX:
 		break;
 	}
 	return VMU_E_FAIL;
+}
+
+/* -d: one structured record per host operation (op, pool, key, status, microseconds). */
+static void kvpd_log_op(const struct vmu_kvp_request *req, const char *key, uint32_t status,
+			uint64_t usec)
+{
+	g_autofree char *f_op = g_strdup_printf("HVGUEST_KVP_OP=%s", kvp_op_names[req->op]);
+	g_autofree char *f_pool = g_strdup_printf("HVGUEST_KVP_POOL=%u", (unsigned)req->pool);
+	g_autofree char *f_key = g_strdup_printf("HVGUEST_KVP_KEY=%s", key);
+	g_autofree char *f_status = g_strdup_printf("HVGUEST_KVP_STATUS=0x%08x", status);
+	g_autofree char *f_usec = g_strdup_printf("HVGUEST_KVP_USEC=%" PRIu64, usec);
+
+	log_struct(LOG_DEBUG, "KVP %s pool=%u key=%s status=0x%08x %" PRIu64 "us",
+		   kvp_op_names[req->op], (unsigned)req->pool, key[0] ? key : "-", status, usec,
+		   f_op, f_pool, f_key, f_status, f_usec, NULL);
 }
 
 static ssize_t kvpd_handle(struct hvd *d, void *state, void *msg, size_t len, void *reply,
@@ -126,37 +446,41 @@ static ssize_t kvpd_handle(struct hvd *d, void *state, void *msg, size_t len, vo
 {
 	struct kvpd *k = state;
 	struct vmu_kvp_request req;
-	const char *key = NULL;
+	bool debug = log_get_max_level() >= LOG_DEBUG;
+	char key[VMU_KVP_MAX_KEY_SIZE] = "";
 	uint64_t start = now_usec();
 	uint32_t status;
+	char last[96];
 	int r;
 
 	k->requests++;
 	r = vmu_kvp_request_parse(msg, len, &req);
 	if (r < 0) {
 		k->failures++;
-		log_warning_errno(
-		    r, "Malformed KVP request from the kernel (%zu bytes), answering failure", len);
+		log_warning_errno(r,
+				  "Malformed KVP request from the kernel (%zu bytes), "
+				  "answering failure",
+				  len);
 		vmu_kvp_reply_status(reply, reply_size, VMU_E_FAIL);
 		return VMU_KVP_MSG_SIZE;
 	}
-	status = kvpd_dispatch(k, &req, reply, reply_size, &key);
-	if (status != VMU_S_OK) {
-		vmu_kvp_reply_status(reply, reply_size, status);
-		if (status == VMU_E_FAIL)
-			k->failures++;
-	}
-	log_debug("KVP %s pool=%u%s%s status=0x%08x %" PRIu64 "us", kvp_op_names[req.op],
-		  (unsigned)req.pool, key ? " key=" : "", key ? key : "", status,
-		  now_usec() - start);
-	hvd_set_status(d, "Last: %s pool %u -> 0x%08x; %" PRIu64 " requests, %" PRIu64 " failed",
-		       kvp_op_names[req.op], (unsigned)req.pool, status, k->requests, k->failures);
+	status = kvpd_dispatch(k, &req, reply, reply_size, debug ? key : NULL, sizeof(key));
+	/* Always: a SET or DELETE reply has no payload, and its first bytes still hold the
+	 * request's op and pool, which the kernel would take as the status. */
+	vmu_kvp_reply_status(reply, reply_size, status);
+	if (status != VMU_S_OK && status != VMU_S_CONT)
+		k->failures++;
+	if (debug)
+		kvpd_log_op(&req, key, status, now_usec() - start);
+	snprintf(last, sizeof(last), "last: %s pool %u -> 0x%08x", kvp_op_names[req.op],
+		 (unsigned)req.pool, status);
+	kvpd_status(k, last);
 	return VMU_KVP_MSG_SIZE;
 }
 
 static void kvpd_finish(struct hvd *d, void *state)
 {
-	free(state);
+	kvpd_free(state);
 }
 
 const struct hvd_service kvpd_service = {

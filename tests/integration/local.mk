@@ -14,3 +14,11 @@ tests_integration_test_kvpd_LDADD = tests/integration/libtestdaemon.la \
 	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
 # The daemon under test must be built first.
 EXTRA_tests_integration_test_kvpd_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)
+
+check_PROGRAMS += tests/integration/test-kvpd-pools
+TESTS += tests/integration/test-kvpd-pools
+tests_integration_test_kvpd_pools_SOURCES = tests/integration/test-kvpd-pools.c
+tests_integration_test_kvpd_pools_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
+tests_integration_test_kvpd_pools_LDADD = $(tests_integration_test_kvpd_LDADD)
+EXTRA_tests_integration_test_kvpd_pools_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT) \
+	tests/unit/kvp-appender$(EXEEXT)

@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Integration: host operations on the KVP pools through the real hv-kvpd and the simulated
+ * host, and the pool files shared with other programs (cloud-init-style appenders, the
+ * reference daemon's rewrites, truncation, garbage).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "tools/hv-host-sim/hvsim.h"
+
+#define SEC (1000 * 1000ull)
+#define RECORD 2560
+
+struct fixture {
+	struct test_env *env;
+	struct hvsim *sim;
+	struct test_daemon *daemon;
+};
+
+static void fixture_setup(struct fixture *f, gconstpointer data)
+{
+	f->env = test_env_new(VMU_SERVICE_KVP, NULL);
+	g_assert_cmpint(hvsim_new(NULL, &f->sim), ==, 0);
+	g_assert_cmpint(hvsim_listen(f->sim, VMU_SERVICE_KVP, f->env->socket_path), ==, 0);
+	hvsim_set_host_timeout(f->sim, 20 * SEC);
+	f->daemon = test_daemon_start(f->env, "daemons/kvp/hv-kvpd", NULL);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_KVP, 10 * SEC), ==, 0);
+}
+
+static void fixture_teardown(struct fixture *f, gconstpointer data)
+{
+	if (f->daemon && g_test_failed()) {
+		g_autofree char *log = test_daemon_log(f->daemon);
+		g_test_message("daemon log:\n%s", log);
+	}
+	test_daemon_free(f->daemon);
+	hvsim_free(f->sim);
+	test_env_free(f->env);
+}
+
+static char *pool_path(struct fixture *f, int pool)
+{
+	return g_strdup_printf("%s/.kvp_pool_%d", f->env->state_dir, pool);
+}
+
+static uint32_t host_set(struct fixture *f, int pool, const char *key, const char *value)
+{
+	struct hvsim_result r;
+
+	g_assert_cmpint(hvsim_kvp_set(f->sim, pool, key, value, &r), ==, 0);
+	return r.status;
+}
+
+static uint32_t host_get(struct fixture *f, int pool, const char *key, char **ret_value)
+{
+	struct hvsim_result r;
+
+	g_assert_cmpint(hvsim_kvp_get(f->sim, pool, key, &r), ==, 0);
+	if (ret_value)
+		*ret_value = r.status == VMU_S_OK ? g_strdup(r.value) : NULL;
+	return r.status;
+}
+
+static uint32_t host_delete(struct fixture *f, int pool, const char *key)
+{
+	struct hvsim_result r;
+
+	g_assert_cmpint(hvsim_kvp_delete(f->sim, pool, key, &r), ==, 0);
+	return r.status;
+}
+
+static void assert_get(struct fixture *f, int pool, const char *key, const char *want)
+{
+	g_autofree char *value = NULL;
+
+	g_assert_cmphex(host_get(f, pool, key, &value), ==, VMU_S_OK);
+	g_assert_cmpstr(value, ==, want);
+}
+
+/* Host ENUMERATE of a whole pool as "key=value" lines. */
+static GPtrArray *host_list(struct fixture *f, int pool)
+{
+	GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
+	struct hvsim_result r;
+
+	for (uint32_t i = 0;; i++) {
+		g_assert_cmpint(hvsim_kvp_enumerate(f->sim, pool, i, &r), ==, 0);
+		if (r.status == VMU_S_CONT)
+			break;
+		g_assert_cmphex(r.status, ==, VMU_S_OK);
+		g_ptr_array_add(items, g_strdup_printf("%s=%s", r.key, r.value));
+		g_assert_cmpuint(i, <, 100000);
+	}
+	return items;
+}
+
+static bool list_has(GPtrArray *items, const char *item)
+{
+	for (guint i = 0; i < items->len; i++)
+		if (strcmp(items->pdata[i], item) == 0)
+			return true;
+	return false;
+}
+
+/* Appends one raw record the way cloud-init does (flock + O_APPEND, one write). */
+static void append_raw(const char *path, const char *key, const char *value, size_t size)
+{
+	char rec[RECORD] = {0};
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(flock(fd, LOCK_EX), ==, 0);
+	memcpy(rec, key, strlen(key));
+	memcpy(rec + 512, value, strlen(value));
+	g_assert_cmpint(write(fd, rec, size), ==, (ssize_t)size);
+	close(fd);
+}
+
+static void test_every_op_every_pool(struct fixture *f, gconstpointer data)
+{
+	static const int pools[] = {VMU_KVP_POOL_EXTERNAL, VMU_KVP_POOL_GUEST,
+				    VMU_KVP_POOL_AUTO_EXTERNAL, VMU_KVP_POOL_AUTO_INTERNAL};
+	/* Non-ASCII: Cyrillic, CJK and a character outside the BMP (a surrogate pair). */
+	const char *key2 = "ключ-設定-\xf0\x9d\x84\x9e", *value2 = "значение ✓ \xf0\x9f\x98\x80";
+
+	for (size_t i = 0; i < G_N_ELEMENTS(pools); i++) {
+		int pool = pools[i];
+		g_autoptr(GPtrArray) items = NULL;
+		g_autofree char *path = pool_path(f, pool);
+		g_autofree char *content = NULL;
+		gsize len;
+
+		g_assert_cmphex(host_set(f, pool, "VirtualMachineName", "vm-1"), ==, VMU_S_OK);
+		g_assert_cmphex(host_set(f, pool, key2, value2), ==, VMU_S_OK);
+		assert_get(f, pool, "VirtualMachineName", "vm-1");
+		assert_get(f, pool, key2, value2);
+		/* Modify in place. */
+		g_assert_cmphex(host_set(f, pool, "VirtualMachineName", "vm-2"), ==, VMU_S_OK);
+		assert_get(f, pool, "VirtualMachineName", "vm-2");
+		items = host_list(f, pool);
+		g_assert_cmpuint(items->len, ==, 2);
+		g_assert_cmpstr(items->pdata[0], ==, "VirtualMachineName=vm-2");
+		g_autofree char *item2 = g_strdup_printf("%s=%s", key2, value2);
+		g_assert_true(list_has(items, item2));
+		/* The file holds whole records in the shared format. */
+		g_assert_true(g_file_get_contents(path, &content, &len, NULL));
+		g_assert_cmpuint(len, ==, 2 * RECORD);
+		g_assert_cmpstr(content, ==, "VirtualMachineName");
+		g_assert_cmpstr(content + 512, ==, "vm-2");
+		/* Delete, and the status codes for what is not there. */
+		g_assert_cmphex(host_delete(f, pool, "VirtualMachineName"), ==, VMU_S_OK);
+		g_assert_cmphex(host_get(f, pool, "VirtualMachineName", NULL), ==, VMU_S_CONT);
+		g_assert_cmphex(host_delete(f, pool, "VirtualMachineName"), ==, VMU_S_CONT);
+		g_assert_cmphex(host_get(f, pool, "virtualmachinename", NULL), ==, VMU_S_CONT);
+		g_ptr_array_unref(items);
+		items = host_list(f, pool);
+		g_assert_cmpuint(items->len, ==, 1);
+	}
+}
+
+static void test_auto_pool(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *value = NULL;
+
+	/* The host can GET an intrinsic item by name; it cannot change them. */
+	g_assert_cmphex(host_get(f, VMU_KVP_POOL_AUTO, "IntegrationServicesVersion", &value), ==,
+			VMU_S_OK);
+	g_assert_cmpstr(value, ==, "3.1");
+	g_assert_cmphex(host_get(f, VMU_KVP_POOL_AUTO, "NoSuchItem", NULL), ==, VMU_S_CONT);
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_AUTO, "OSName", "x"), ==, VMU_ERROR_NOT_SUPPORTED);
+	g_assert_cmphex(host_delete(f, VMU_KVP_POOL_AUTO, "OSName"), ==, VMU_ERROR_NOT_SUPPORTED);
+}
+
+static void test_published_auto_pool(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *path = g_strdup_printf("%s/.kvp_pool_2", f->env->run_dir);
+	g_autofree char *content = NULL;
+	gsize len;
+	struct stat st;
+
+	/* hv-kvpd publishes what the host sees for hv-kvp, on registration, before it serves
+	 * any request: one round trip orders the check after it. Ten whole records. */
+	assert_get(f, VMU_KVP_POOL_AUTO, "IntegrationServicesVersion", "3.1");
+	g_assert_true(g_file_get_contents(path, &content, &len, NULL));
+	g_assert_cmpuint(len, ==, 10 * RECORD);
+	g_assert_cmpstr(content, ==, "FullyQualifiedDomainName");
+	g_assert_cmpstr(content + RECORD, ==, "IntegrationServicesVersion");
+	g_assert_cmpstr(content + RECORD + 512, ==, "3.1");
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	g_assert_cmpuint(st.st_mode & 07777, ==, 0644);
+}
+
+static void test_pool_files_created(struct fixture *f, gconstpointer data)
+{
+	struct stat st;
+
+	g_assert_cmpint(stat(f->env->state_dir, &st), ==, 0);
+	for (int p = 0; p < 5; p++) {
+		g_autofree char *path = pool_path(f, p);
+
+		g_assert_cmpint(stat(path, &st), ==, 0);
+		g_assert_true(S_ISREG(st.st_mode));
+		g_assert_cmpuint(st.st_mode & 07777, ==, 0644);
+	}
+}
+
+static void test_limits(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *key254 = g_strnfill(254, 'k'), *key255 = g_strnfill(255, 'K');
+	g_autofree char *value1022 = g_strnfill(1022, 'v'), *value1023 = g_strnfill(1023, 'w');
+	GString *euros = g_string_new(NULL);
+	g_autofree char *got = NULL;
+	g_autoptr(GPtrArray) items = NULL;
+	g_autofree char *path = pool_path(f, VMU_KVP_POOL_GUEST);
+	g_autofree char *content = NULL;
+	gsize len;
+
+	/* At the host's limits everything round-trips whole. */
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, key254, value1022), ==, VMU_S_OK);
+	assert_get(f, VMU_KVP_POOL_GUEST, key254, value1022);
+	/* One past: the daemon stores all of it; what the host reads back is cut by the kernel
+	 * to 1022 units (the daemon logs it; hv-kvp refuses such items up front). */
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, "long", value1023), ==, VMU_S_OK);
+	g_assert_cmphex(host_get(f, VMU_KVP_POOL_GUEST, "long", &got), ==, VMU_S_OK);
+	g_assert_cmpuint(strlen(got), ==, 1022);
+	g_assert_true(g_str_has_prefix(value1023, got));
+	/* Limits count UTF-16 units, not bytes: 682 euro signs are 682 units but 2046 bytes of
+	 * UTF-8, near the record's 2047; stored and read back whole. */
+	for (int i = 0; i < 682; i++)
+		g_string_append(euros, "\xe2\x82\xac");
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, "longest", euros->str), ==, VMU_S_OK);
+	assert_get(f, VMU_KVP_POOL_GUEST, "longest", euros->str);
+	g_assert_true(g_file_get_contents(path, &content, &len, NULL));
+	g_assert_cmpuint(len, ==, 3 * RECORD);
+	g_assert_cmpstr(content + 2 * RECORD + 512, ==, euros->str);
+	g_string_free(euros, TRUE);
+	/* A 255-character key reaches the daemon whole, and enumerates cut to 254 units. */
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, key255, "v"), ==, VMU_S_OK);
+	items = host_list(f, VMU_KVP_POOL_GUEST);
+	g_assert_cmpuint(items->len, ==, 4);
+	g_autofree char *cut = g_strdup_printf("%.254s=v", key255);
+	g_assert_true(list_has(items, cut));
+}
+
+static void test_duplicates_and_garbage(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *path = pool_path(f, VMU_KVP_POOL_GUEST);
+	g_autoptr(GPtrArray) items = NULL;
+
+	/* Other writers append without looking: the last record of a key wins, and the host
+	 * enumerates each key once with the value GET gives. */
+	append_raw(path, "PROVISIONING_REPORT", "result=pending", RECORD);
+	append_raw(path, "other", "1", RECORD);
+	append_raw(path, "PROVISIONING_REPORT", "result=success", RECORD);
+	assert_get(f, VMU_KVP_POOL_GUEST, "PROVISIONING_REPORT", "result=success");
+	items = host_list(f, VMU_KVP_POOL_GUEST);
+	g_assert_cmpuint(items->len, ==, 2);
+	g_assert_cmpstr(items->pdata[0], ==, "PROVISIONING_REPORT=result=success");
+	g_assert_cmpstr(items->pdata[1], ==, "other=1");
+	/* A partial record at the end (a torn write from a lock-ignoring writer) is ignored;
+	 * the next change writes at a record boundary. */
+	append_raw(path, "torn", "x", 1000);
+	assert_get(f, VMU_KVP_POOL_GUEST, "other", "1");
+	g_assert_cmphex(host_get(f, VMU_KVP_POOL_GUEST, "torn", NULL), ==, VMU_S_CONT);
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, "after", "2"), ==, VMU_S_OK);
+	assert_get(f, VMU_KVP_POOL_GUEST, "after", "2");
+	g_ptr_array_unref(items);
+	items = host_list(f, VMU_KVP_POOL_GUEST);
+	g_assert_cmpuint(items->len, ==, 3);
+	/* Bytes that are not UTF-8 reach the host as U+FFFD instead of failing the request. */
+	append_raw(path, "bad", "ok\xff\xfe", RECORD);
+	assert_get(f, VMU_KVP_POOL_GUEST, "bad", "ok\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+static void test_truncated_to_zero(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *path = pool_path(f, VMU_KVP_POOL_GUEST);
+	int fd;
+
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, "a", "1"), ==, VMU_S_OK);
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, "b", "2"), ==, VMU_S_OK);
+	/* cloud-init truncates pool 1 once per boot, under flock. */
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(flock(fd, LOCK_EX), ==, 0);
+	g_assert_cmpint(ftruncate(fd, 0), ==, 0);
+	close(fd);
+	g_assert_cmphex(host_get(f, VMU_KVP_POOL_GUEST, "a", NULL), ==, VMU_S_CONT);
+	struct hvsim_result r;
+	g_assert_cmpint(hvsim_kvp_enumerate(f->sim, VMU_KVP_POOL_GUEST, 0, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_CONT);
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, "c", "3"), ==, VMU_S_OK);
+	assert_get(f, VMU_KVP_POOL_GUEST, "c", "3");
+}
+
+static void test_racy_external_rewrite(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *path = pool_path(f, VMU_KVP_POOL_GUEST);
+	struct stat before;
+	char rec[RECORD] = {0};
+	int fd;
+
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, "k", "old"), ==, VMU_S_OK);
+	assert_get(f, VMU_KVP_POOL_GUEST, "k", "old");
+	/* Right after the daemon's read, in the same timestamp tick, another program rewrites
+	 * the record in place: same size, and it even puts the old mtime back. */
+	g_assert_cmpint(stat(path, &before), ==, 0);
+	memcpy(rec, "k", 1);
+	memcpy(rec + 512, "new", 3);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(flock(fd, LOCK_EX), ==, 0);
+	g_assert_cmpint(pwrite(fd, rec, sizeof(rec), 0), ==, (ssize_t)sizeof(rec));
+	struct timespec times[2] = {before.st_atim, before.st_mtim};
+	g_assert_cmpint(futimens(fd, times), ==, 0);
+	close(fd);
+	assert_get(f, VMU_KVP_POOL_GUEST, "k", "new");
+}
+
+/* Runs tests/unit/kvp-appender in the background. */
+static GPid spawn_appender(const char *mode, const char *path, const char *prefix, int n)
+{
+	g_autofree char *helper = test_build_path("tests/unit/kvp-appender");
+	g_autofree char *count = g_strdup_printf("%d", n);
+	const char *argv[] = {helper, mode, path, prefix, count, NULL};
+	GPid pid;
+
+	g_assert_true(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+				    NULL, &pid, NULL));
+	return pid;
+}
+
+static int wait_pid(GPid pid)
+{
+	int status;
+
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	return status;
+}
+
+/* The host sets and deletes its own keys (host-0..49) n times; returns nothing, asserts
+ * every status. */
+static void host_churn(struct fixture *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		g_autofree char *key = g_strdup_printf("host-%d", i % 50);
+		g_autofree char *value = g_strdup_printf("v%d", i);
+
+		if (i % 3 == 2) {
+			uint32_t st = host_delete(f, VMU_KVP_POOL_GUEST, key);
+			g_assert_true(st == VMU_S_OK || st == VMU_S_CONT);
+		} else {
+			g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, key, value), ==, VMU_S_OK);
+		}
+	}
+}
+
+/* After host_churn(n): each host key holds its last value, or is gone if last deleted. */
+static void assert_churn_result(struct fixture *f, int n)
+{
+	for (int k = 0; k < 50 && k < n; k++) {
+		g_autofree char *key = g_strdup_printf("host-%d", k);
+		int last = k + ((n - 1 - k) / 50) * 50;
+
+		if (last % 3 == 2) {
+			g_assert_cmphex(host_get(f, VMU_KVP_POOL_GUEST, key, NULL), ==, VMU_S_CONT);
+		} else {
+			g_autofree char *want = g_strdup_printf("v%d", last);
+			assert_get(f, VMU_KVP_POOL_GUEST, key, want);
+		}
+	}
+}
+
+static void assert_all_present(GPtrArray *items, const char *prefix, int n)
+{
+	for (int i = 0; i < n; i++) {
+		g_autofree char *want = g_strdup_printf("%s-%d=value-%d", prefix, i, i);
+		if (!list_has(items, want))
+			g_error("record %s lost", want);
+	}
+}
+
+/* One kind of outside writer at a time: cloud-init's appends (flock) and the reference
+ * daemon's rewrites (fcntl) do not exclude each other, so together they can lose each
+ * other's records whatever we do; each one alongside hv-kvpd must lose nothing. */
+static void run_with_writer(struct fixture *f, const char *mode, const char *prefix, int n,
+			    int host_ops)
+{
+	g_autofree char *path = pool_path(f, VMU_KVP_POOL_GUEST);
+	g_autoptr(GPtrArray) items = NULL;
+	g_autofree char *content = NULL;
+	gsize len;
+	GPid writer = spawn_appender(mode, path, prefix, n);
+	int status;
+
+	host_churn(f, host_ops);
+	status = wait_pid(writer);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	g_assert_true(g_file_get_contents(path, &content, &len, NULL));
+	g_assert_cmpuint(len % RECORD, ==, 0);
+	items = host_list(f, VMU_KVP_POOL_GUEST);
+	assert_all_present(items, prefix, n);
+	assert_churn_result(f, host_ops);
+}
+
+static void test_concurrent_appender(struct fixture *f, gconstpointer data)
+{
+	run_with_writer(f, "append", "ci", 2000, 2000);
+}
+
+static void test_concurrent_rewriter(struct fixture *f, gconstpointer data)
+{
+	run_with_writer(f, "rewrite", "ref", 200, 1500);
+}
+
+#define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	ADD("/kvpd/pools/every-op-every-pool", test_every_op_every_pool);
+	ADD("/kvpd/pools/auto-pool", test_auto_pool);
+	ADD("/kvpd/pools/published-auto-pool", test_published_auto_pool);
+	ADD("/kvpd/pools/files-created", test_pool_files_created);
+	ADD("/kvpd/pools/limits", test_limits);
+	ADD("/kvpd/pools/duplicates-and-garbage", test_duplicates_and_garbage);
+	ADD("/kvpd/pools/truncated-to-zero", test_truncated_to_zero);
+	ADD("/kvpd/pools/racy-external-rewrite", test_racy_external_rewrite);
+	ADD("/kvpd/pools/concurrent-appender", test_concurrent_appender);
+	ADD("/kvpd/pools/concurrent-rewriter", test_concurrent_rewriter);
+	return g_test_run();
+}
