@@ -22,3 +22,10 @@ tests_integration_test_kvpd_pools_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
 tests_integration_test_kvpd_pools_LDADD = $(tests_integration_test_kvpd_LDADD)
 EXTRA_tests_integration_test_kvpd_pools_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT) \
 	tests/unit/kvp-appender$(EXEEXT)
+
+check_PROGRAMS += tests/integration/test-kvpd-net
+TESTS += tests/integration/test-kvpd-net
+tests_integration_test_kvpd_net_SOURCES = tests/integration/test-kvpd-net.c
+tests_integration_test_kvpd_net_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
+tests_integration_test_kvpd_net_LDADD = $(tests_integration_test_kvpd_LDADD)
+EXTRA_tests_integration_test_kvpd_net_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Integration: the network facts the host reads from hv-kvpd (GET_IP_INFO, the
+ * NetworkAddressIPv4/IPv6 items), with real interfaces in a private network namespace this
+ * test creates (root only). Nothing is sent on any network; the machine's own interfaces are
+ * never touched.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "tools/hv-host-sim/hvsim.h"
+
+#define SEC (1000 * 1000ull)
+
+struct fixture {
+	struct test_env *env;
+	struct hvsim *sim;
+	struct test_daemon *daemon;
+};
+
+static bool in_private_netns;
+
+static void ip(const char *args)
+{
+	g_autofree char *cmd = g_strdup_printf("ip %s", args);
+	g_autofree char *err = NULL;
+	int status;
+
+	g_assert_true(g_spawn_command_line_sync(cmd, NULL, &err, &status, NULL));
+	if (!g_spawn_check_wait_status(status, NULL))
+		g_error("%s failed: %s", cmd, err);
+}
+
+/* eth1 (primary: default routes), eth10 (a name eth1 is a prefix of), docker0 (container
+ * plumbing the host must not see). */
+static void make_links(void)
+{
+	ip("link set lo up");
+	/* ifb links: dummy is not built into every kernel these tests run on. */
+	ip("link add eth1 address 00:15:5d:00:00:01 type ifb");
+	ip("link set eth1 up");
+	ip("addr add 192.0.2.10/24 dev eth1");
+	ip("addr add 2001:db8:1::10/64 dev eth1 nodad");
+	ip("route add default via 192.0.2.1 dev eth1");
+	ip("-6 route add default via 2001:db8:1::1 dev eth1");
+	ip("link add eth10 address 00:15:5d:00:00:0a type ifb");
+	ip("link set eth10 up");
+	ip("addr add 198.51.100.10/25 dev eth10");
+	ip("route add default via 198.51.100.1 dev eth10 metric 500");
+	ip("link add docker0 type ifb");
+	ip("link set docker0 up");
+	ip("addr add 172.17.0.1/16 dev docker0");
+}
+
+static void fixture_setup(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *resolv = NULL, *root = NULL, *ifaces = NULL, *extra = NULL;
+
+	if (!in_private_netns)
+		return;
+	make_links();
+	f->env = test_env_new(VMU_SERVICE_KVP, NULL);
+	resolv = g_build_filename(f->env->dir, "resolv.conf", NULL);
+	g_assert_true(g_file_set_contents(
+	    resolv, "nameserver 192.0.2.53\nnameserver 2001:db8::53\n", -1, NULL));
+	root = g_build_filename(f->env->dir, "root", NULL);
+	ifaces = g_build_filename(root, "etc", "network", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(ifaces, 0755), ==, 0);
+	g_free(ifaces);
+	ifaces = g_build_filename(root, "etc", "network", "interfaces", NULL);
+	g_assert_true(g_file_set_contents(ifaces, "auto eth1\niface eth1 inet dhcp\n", -1, NULL));
+	extra = g_strdup_printf("resolv-conf=%s\nuse-resolved=false\nnetwork-root=%s\n"
+				"address-refresh=1h\n",
+				resolv, root);
+	test_env_write_config(f->env, extra);
+	g_assert_cmpint(hvsim_new(NULL, &f->sim), ==, 0);
+	g_assert_cmpint(hvsim_listen(f->sim, VMU_SERVICE_KVP, f->env->socket_path), ==, 0);
+	hvsim_set_host_timeout(f->sim, 20 * SEC);
+	f->daemon = test_daemon_start(f->env, "daemons/kvp/hv-kvpd", NULL);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_KVP, 10 * SEC), ==, 0);
+}
+
+static void fixture_teardown(struct fixture *f, gconstpointer data)
+{
+	if (!in_private_netns)
+		return;
+	if (f->daemon && g_test_failed()) {
+		g_autofree char *log = test_daemon_log(f->daemon);
+		g_test_message("daemon log:\n%s", log);
+	}
+	test_daemon_free(f->daemon);
+	hvsim_free(f->sim);
+	test_env_free(f->env);
+	ip("link del eth1");
+	ip("link del eth10");
+	ip("link del docker0");
+}
+
+#define REQUIRE_NETNS()                                                                            \
+	do {                                                                                       \
+		if (!in_private_netns) {                                                           \
+			g_test_skip("needs root to create a private network namespace");           \
+			return;                                                                    \
+		}                                                                                  \
+	} while (0)
+
+static void test_get_ip_info(struct fixture *f, gconstpointer data)
+{
+	struct hvsim_result r;
+
+	REQUIRE_NETNS();
+	g_assert_cmpint(hvsim_kvp_get_ip_info(f->sim, "00:15:5D:00:00:01", 3, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+	/* Every address of the adapter, as the host's adapter view lists them: the kernel's
+	 * IPv6 link-local one too (unlike the intrinsic list), each with its mask. */
+	g_assert_true(g_str_has_prefix(r.ip_addr, "192.0.2.10;2001:db8:1::10"));
+	g_assert_true(g_str_has_prefix(r.sub_net, "255.255.255.0;/64"));
+	g_auto(GStrv) addrs = g_strsplit(r.ip_addr, ";", -1);
+	g_auto(GStrv) masks = g_strsplit(r.sub_net, ";", -1);
+	g_assert_cmpuint(g_strv_length(addrs), ==, g_strv_length(masks));
+	for (guint i = 2; addrs[i]; i++) {
+		g_assert_true(g_str_has_prefix(addrs[i], "fe80:"));
+		g_assert_cmpstr(masks[i], ==, "/64");
+	}
+	g_assert_cmpstr(r.gate_way, ==, "192.0.2.1;2001:db8:1::1;");
+	g_assert_cmpstr(r.dns_addr, ==, "192.0.2.53;2001:db8::53;");
+	g_assert_cmpuint(r.addr_family, ==, 3);
+	g_assert_cmpuint(r.dhcp_enabled, ==, 1);
+	g_assert_cmpstr(r.adapter_id, ==, "00:15:5D:00:00:01");
+}
+
+static void test_get_ip_info_exact_interface(struct fixture *f, gconstpointer data)
+{
+	struct hvsim_result r;
+
+	REQUIRE_NETNS();
+	/* eth10 is not eth1 (the reference's prefix match would mix them up). */
+	g_assert_cmpint(hvsim_kvp_get_ip_info(f->sim, "00:15:5D:00:00:0A", 1, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+	g_assert_true(g_str_has_prefix(r.ip_addr, "198.51.100.10"));
+	g_assert_null(strstr(r.ip_addr, "192.0.2."));
+	g_assert_true(g_str_has_prefix(r.sub_net, "255.255.255.128"));
+	g_assert_cmpstr(r.gate_way, ==, "198.51.100.1;");
+	g_assert_cmpuint(r.dhcp_enabled, ==, 0);
+	/* Lower case and dashes name the same adapter. */
+	g_assert_cmpint(hvsim_kvp_get_ip_info(f->sim, "00-15-5d-00-00-0a", 1, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+	g_assert_true(g_str_has_prefix(r.ip_addr, "198.51.100.10"));
+}
+
+static void test_get_ip_info_unknown(struct fixture *f, gconstpointer data)
+{
+	struct hvsim_result r;
+
+	REQUIRE_NETNS();
+	g_assert_cmpint(hvsim_kvp_get_ip_info(f->sim, "00:15:5D:99:99:99", 3, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_E_FAIL);
+	g_assert_cmpint(hvsim_kvp_get_ip_info(f->sim, "not-a-mac", 3, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_E_FAIL);
+	/* And the daemon still serves. */
+	g_assert_cmpint(hvsim_kvp_get_ip_info(f->sim, "00:15:5D:00:00:01", 3, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+}
+
+static void enumerate(struct fixture *f, uint32_t index, struct hvsim_result *r)
+{
+	g_assert_cmpint(hvsim_kvp_enumerate(f->sim, VMU_KVP_POOL_AUTO, index, r), ==, 0);
+	g_assert_cmphex(r->status, ==, VMU_S_OK);
+}
+
+static void test_intrinsic_addresses(struct fixture *f, gconstpointer data)
+{
+	struct hvsim_result r;
+
+	REQUIRE_NETNS();
+	/* The primary interface first, docker0 and loopback left out, no link-local. */
+	enumerate(f, 2, &r);
+	g_assert_cmpstr(r.key, ==, "NetworkAddressIPv4");
+	g_assert_cmpstr(r.value, ==, "192.0.2.10;198.51.100.10");
+	enumerate(f, 3, &r);
+	g_assert_cmpstr(r.key, ==, "NetworkAddressIPv6");
+	g_assert_cmpstr(r.value, ==, "2001:db8:1::10");
+	/* Addresses added later show up on the next request. */
+	ip("addr add 192.0.2.11/24 dev eth1");
+	enumerate(f, 2, &r);
+	g_assert_cmpstr(r.value, ==, "192.0.2.10;192.0.2.11;198.51.100.10");
+}
+
+static void test_intrinsic_cap(struct fixture *f, gconstpointer data)
+{
+	struct hvsim_result r;
+	g_auto(GStrv) parts = NULL;
+
+	REQUIRE_NETNS();
+	for (int i = 0; i < 120; i++) {
+		g_autofree char *args = g_strdup_printf("addr add 10.%d.%d.%d/32 dev eth10", i / 50,
+							i % 50, 100 + i % 100);
+		ip(args);
+	}
+	enumerate(f, 2, &r);
+	/* Fits the host's 1022 units and never ends in half an address. */
+	g_assert_cmpuint(strlen(r.value), <=, 1022);
+	g_assert_true(g_str_has_prefix(r.value, "192.0.2.10;"));
+	parts = g_strsplit(r.value, ";", -1);
+	g_assert_cmpuint(g_strv_length(parts), >, 60);
+	for (char **p = parts; *p; p++) {
+		unsigned a, b, c, d;
+		g_assert_cmpint(sscanf(*p, "%u.%u.%u.%u", &a, &b, &c, &d), ==, 4);
+	}
+}
+
+#define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	/* Everything below happens in a network namespace of our own: the daemon inherits it. */
+	in_private_netns =
+	    geteuid() == 0 && unshare(CLONE_NEWNET) == 0 && g_find_program_in_path("ip") != NULL;
+	ADD("/kvpd/net/get-ip-info", test_get_ip_info);
+	ADD("/kvpd/net/get-ip-info-exact-interface", test_get_ip_info_exact_interface);
+	ADD("/kvpd/net/get-ip-info-unknown", test_get_ip_info_unknown);
+	ADD("/kvpd/net/intrinsic-addresses", test_intrinsic_addresses);
+	ADD("/kvpd/net/intrinsic-cap", test_intrinsic_cap);
+	return g_test_run();
+}
