@@ -8,12 +8,13 @@
 # `make fuzz-smoke [FUZZ_SECONDS=n]` runs each for n seconds on a scratch copy of its corpus
 # and fails on the first crash.
 
-FUZZ_TARGETS = fuzz-kvp-msg fuzz-utf16 fuzz-icmsg fuzz-vss-fcopy-msg
+FUZZ_TARGETS = fuzz-kvp-msg fuzz-utf16 fuzz-icmsg fuzz-vss-fcopy-msg fuzz-kvp-pool
 FUZZ_REPLAY_BINS = \
 	tests/fuzz/fuzz-kvp-msg \
 	tests/fuzz/fuzz-utf16 \
 	tests/fuzz/fuzz-icmsg \
-	tests/fuzz/fuzz-vss-fcopy-msg
+	tests/fuzz/fuzz-vss-fcopy-msg \
+	tests/fuzz/fuzz-kvp-pool
 
 check_PROGRAMS += $(FUZZ_REPLAY_BINS)
 TESTS += $(FUZZ_REPLAY_BINS)
@@ -28,6 +29,8 @@ tests_fuzz_fuzz_icmsg_SOURCES = tests/fuzz/fuzz-icmsg.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_icmsg_LDADD = $(FUZZ_REPLAY_LIBS)
 tests_fuzz_fuzz_vss_fcopy_msg_SOURCES = tests/fuzz/fuzz-vss-fcopy-msg.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_vss_fcopy_msg_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_fuzz_kvp_pool_SOURCES = tests/fuzz/fuzz-kvp-pool.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_kvp_pool_LDADD = $(FUZZ_REPLAY_LIBS)
 
 EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/corpus
 
@@ -50,7 +53,8 @@ FUZZ_LIBFUZZER_BINS = \
 	tests/fuzz/fuzz-kvp-msg-libfuzzer \
 	tests/fuzz/fuzz-utf16-libfuzzer \
 	tests/fuzz/fuzz-icmsg-libfuzzer \
-	tests/fuzz/fuzz-vss-fcopy-msg-libfuzzer
+	tests/fuzz/fuzz-vss-fcopy-msg-libfuzzer \
+	tests/fuzz/fuzz-kvp-pool-libfuzzer
 check_PROGRAMS += $(FUZZ_LIBFUZZER_BINS)
 
 tests_fuzz_fuzz_kvp_msg_libfuzzer_SOURCES = tests/fuzz/fuzz-kvp-msg.c $(FUZZ_LIB_SOURCES)
@@ -66,6 +70,10 @@ tests_fuzz_fuzz_vss_fcopy_msg_libfuzzer_SOURCES = tests/fuzz/fuzz-vss-fcopy-msg.
 	$(FUZZ_LIB_SOURCES)
 tests_fuzz_fuzz_vss_fcopy_msg_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
 tests_fuzz_fuzz_vss_fcopy_msg_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_kvp_pool_libfuzzer_SOURCES = tests/fuzz/fuzz-kvp-pool.c $(FUZZ_LIB_SOURCES) \
+	lib/vmbus-user/kvp-pool.c
+tests_fuzz_fuzz_kvp_pool_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_kvp_pool_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 
 # Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
 # targets, one per line, for CI's summary.

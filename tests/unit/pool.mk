@@ -11,3 +11,6 @@ tests_unit_test_kvp_pool_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_unit_test_kvp_pool_LDADD = lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS)
 
 tests_unit_kvp_appender_SOURCES = tests/unit/kvp-appender.c
+
+noinst_HEADERS += lib/vmbus-user/kvp-pool-internal.h
+EXTRA_DIST += tests/fuzz/corpus/fuzz-kvp-pool
