@@ -13,4 +13,3 @@ tests_unit_test_kvp_pool_LDADD = lib/vmbus-user/libvmbus-user-internal.la $(GLIB
 tests_unit_kvp_appender_SOURCES = tests/unit/kvp-appender.c
 
 noinst_HEADERS += lib/vmbus-user/kvp-pool-internal.h
-EXTRA_DIST += tests/fuzz/corpus/fuzz-kvp-pool
