@@ -6,6 +6,14 @@ noinst_PROGRAMS += bench/bench-kvp-pool
 bench_bench_kvp_pool_SOURCES = bench/bench-kvp-pool.c
 bench_bench_kvp_pool_LDADD = lib/vmbus-user/libvmbus-user-internal.la
 
+
+noinst_PROGRAMS += bench/bench-kvp
+bench_bench_kvp_SOURCES = bench/bench-kvp.c
+bench_bench_kvp_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+bench_bench_kvp_LDADD = tools/hv-host-sim/libhvsim.la lib/vmbus-user/libvmbus-user-internal.la \
+	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
+
 .PHONY: bench
-bench: bench/bench-kvp-pool
+bench: bench/bench-kvp-pool bench/bench-kvp daemons/kvp/hv-kvpd
 	$(AM_V_at)./bench/bench-kvp-pool
+	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-kvp
