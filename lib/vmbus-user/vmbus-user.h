@@ -153,9 +153,9 @@ VMU_EXPORT int vmu_icmsg_set_response(void *buf, size_t len, uint32_t status);
 
 /* The versions a guest offers for a service, in preference order (spec §1.2 table).
  * Pointers to static tables. */
-VMU_EXPORT int vmu_service_versions(enum vmu_service service,
-				    const struct vmu_ic_version **ret_fw, size_t *ret_n_fw,
-				    const struct vmu_ic_version **ret_srv, size_t *ret_n_srv);
+VMU_EXPORT int vmu_service_versions(enum vmu_service service, const struct vmu_ic_version **ret_fw,
+				    size_t *ret_n_fw, const struct vmu_ic_version **ret_srv,
+				    size_t *ret_n_srv);
 
 /* Guest side of NEGOTIATE, exactly as the kernel's vmbus_prep_negotiate_resp (spec §1.2):
  * edits buf (the whole IC message, header included) in place into the response payload.
@@ -163,8 +163,8 @@ VMU_EXPORT int vmu_service_versions(enum vmu_service service,
  * -EPROTO when no common version exists (counts set to 0/0 as the kernel does), -EBADMSG when
  * the message is malformed (too short, counts > 100 or not fitting). The caller then sets
  * status/flags with vmu_icmsg_set_response. */
-VMU_EXPORT int vmu_ic_negotiate(void *buf, size_t len, const struct vmu_ic_version *fw,
-				size_t n_fw, const struct vmu_ic_version *srv, size_t n_srv,
+VMU_EXPORT int vmu_ic_negotiate(void *buf, size_t len, const struct vmu_ic_version *fw, size_t n_fw,
+				const struct vmu_ic_version *srv, size_t n_srv,
 				struct vmu_ic_version *ret_fw, struct vmu_ic_version *ret_srv);
 
 /* Host side: builds a NEGOTIATE request (header + icmsg_negotiate + versions) into buf.
@@ -184,8 +184,8 @@ VMU_EXPORT int vmu_ic_negotiate_parse_response(const void *buf, size_t len,
  * ------------------------------------------------------------------------------------------ */
 
 #define VMU_KVP_MSG_SIZE 7432
-#define VMU_KVP_MAX_KEY_SIZE 512	/* bytes, including the NUL */
-#define VMU_KVP_MAX_VALUE_SIZE 2048	/* bytes, including the NUL */
+#define VMU_KVP_MAX_KEY_SIZE 512    /* bytes, including the NUL */
+#define VMU_KVP_MAX_VALUE_SIZE 2048 /* bytes, including the NUL */
 /* What reaches the host after the kernel's UTF-16 conversion (spec §3.2). */
 #define VMU_KVP_HOST_MAX_KEY_UNITS 254
 #define VMU_KVP_HOST_MAX_VALUE_UNITS 1022
@@ -219,12 +219,12 @@ struct vmu_kvp_request {
 	enum vmu_kvp_op op;
 	enum vmu_kvp_pool pool;
 	union {
-		struct vmu_str key;	/* GET, DELETE */
+		struct vmu_str key; /* GET, DELETE */
 		struct {
 			struct vmu_str key;
 			struct vmu_str value;
 		} set;
-		uint32_t index;		/* ENUMERATE */
+		uint32_t index; /* ENUMERATE */
 		struct {
 			struct vmu_str adapter_id;
 			uint8_t addr_family;
@@ -298,7 +298,7 @@ VMU_EXPORT int vmu_vss_reply(void *buf, size_t len, enum vmu_vss_op op, uint32_t
 #define VMU_FCOPY_START_SIZE 1088
 #define VMU_FCOPY_WRITE_SIZE 6196
 #define VMU_FCOPY_DATA_FRAGMENT 6144
-#define VMU_FCOPY_MAX_PATH 260	/* UTF-16 units per name on the wire */
+#define VMU_FCOPY_MAX_PATH 260 /* UTF-16 units per name on the wire */
 #define VMU_FCOPY_OVER_WRITE 0x1u
 #define VMU_FCOPY_CREATE_PATH 0x2u
 
@@ -321,7 +321,7 @@ struct vmu_fcopy_request {
 		} start;
 		struct {
 			uint64_t offset;
-			uint32_t size;	/* <= VMU_FCOPY_DATA_FRAGMENT */
+			uint32_t size; /* <= VMU_FCOPY_DATA_FRAGMENT */
 			const uint8_t *data;
 		} write;
 	};
@@ -401,7 +401,7 @@ VMU_EXPORT bool vmu_chardev_error_needs_reopen(int error);
 #define VMU_KVP_POOL_MAX_RECORDS 131072
 
 /* vmu_kvp_pool_open() flags. */
-#define VMU_KVP_POOL_CREATE (1u << 0)	 /* create the file (0644) when missing, also later */
+#define VMU_KVP_POOL_CREATE (1u << 0)    /* create the file (0644) when missing, also later */
 #define VMU_KVP_POOL_READ_ONLY (1u << 1) /* O_RDONLY, shared locks only; changes give -EROFS */
 
 /* Per-record flags: the record is returned as stored, the caller decides what to do. */
@@ -432,10 +432,10 @@ enum vmu_kvp_pool_reload {
 /* What the last reload found, and counters since open, for the caller's log lines. */
 struct vmu_kvp_pool_stats {
 	enum vmu_kvp_pool_reload last_reload;
-	size_t records;	     /* whole records in the file */
-	size_t keys;	     /* distinct valid keys (= vmu_kvp_pool_count) */
+	size_t records;      /* whole records in the file */
+	size_t keys;         /* distinct valid keys (= vmu_kvp_pool_count) */
 	size_t duplicates;   /* records shadowed by a later record of the same key */
-	size_t invalid;	     /* records skipped: no NUL inside key or value, or an empty key */
+	size_t invalid;      /* records skipped: no NUL inside key or value, or an empty key */
 	size_t not_utf8;     /* valid records whose key or value is not UTF-8 (kept, flagged) */
 	size_t partial_tail; /* bytes of a trailing partial record (ignored) */
 	uint64_t reloads;
@@ -451,8 +451,7 @@ VMU_EXPORT int vmu_kvp_pool_create_all(const char *dir);
 
 /* Opens a pool file (nothing is read until the first operation). -ENOENT when missing and
  * not VMU_KVP_POOL_CREATE, -EISDIR, -EACCES, -EINVAL for a non-regular file or bad flags. */
-VMU_EXPORT int vmu_kvp_pool_open(const char *path, unsigned flags,
-				 struct vmu_kvp_pool_file **ret);
+VMU_EXPORT int vmu_kvp_pool_open(const char *path, unsigned flags, struct vmu_kvp_pool_file **ret);
 VMU_EXPORT struct vmu_kvp_pool_file *vmu_kvp_pool_free(struct vmu_kvp_pool_file *pool);
 
 /* Every operation checks cheaply whether the file changed (and re-reads it if so) under both
@@ -475,8 +474,7 @@ VMU_EXPORT int vmu_kvp_pool_get_by_index(struct vmu_kvp_pool_file *pool, size_t 
  * is appended. Limits are the file format's: key 1..511 bytes (-EINVAL empty,
  * -ENAMETOOLONG longer), value 0..2047 bytes (-E2BIG longer), both valid UTF-8 (-EILSEQ).
  * -EROFS on a read-only object. */
-VMU_EXPORT int vmu_kvp_pool_set(struct vmu_kvp_pool_file *pool, const char *key,
-				const char *value);
+VMU_EXPORT int vmu_kvp_pool_set(struct vmu_kvp_pool_file *pool, const char *key, const char *value);
 /* Removes every record of key. -ENOENT when absent, -EROFS on a read-only object. */
 VMU_EXPORT int vmu_kvp_pool_delete(struct vmu_kvp_pool_file *pool, const char *key);
 VMU_EXPORT int vmu_kvp_pool_get_stats(const struct vmu_kvp_pool_file *pool,
