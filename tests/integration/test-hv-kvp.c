@@ -24,9 +24,11 @@
 #include <json-c/json.h>
 
 #include "tests/integration/daemon.h"
+#include "tools/hv-host-sim/hvsim.h"
 #include "vmbus-user.h"
 
 #define RUN_TIMEOUT_MS 20000
+#define SEC (1000 * 1000ull)
 
 struct result {
 	int status; /* exit status */
@@ -911,6 +913,148 @@ static void test_missing_state_dir(void)
 	test_env_free(env);
 }
 
+/* ---------------------------------------------------------------- with hv-kvpd and a host */
+
+/* The real daemon, serving the simulated host in this process, on the same state and run
+ * dirs the CLI uses. */
+struct live {
+	struct test_env *env;
+	struct hvsim *sim;
+	struct test_daemon *daemon;
+};
+
+static void live_setup(struct live *l, gconstpointer data)
+{
+	g_autofree char *os_release = NULL, *extra = NULL;
+	struct hvsim_result r;
+
+	l->env = env_new();
+	os_release = g_build_filename(l->env->dir, "os-release", NULL);
+	g_assert_true(g_file_set_contents(
+	    os_release, "NAME=\"CLI Test Linux\"\nVERSION_ID=\"4.2\"\n", -1, NULL));
+	extra = g_strdup_printf("os-release=%s\n", os_release);
+	test_env_write_config(l->env, extra);
+	g_assert_cmpint(hvsim_new(NULL, &l->sim), ==, 0);
+	g_assert_cmpint(hvsim_listen(l->sim, VMU_SERVICE_KVP, l->env->socket_path), ==, 0);
+	hvsim_set_host_timeout(l->sim, 20 * SEC);
+	l->daemon = test_daemon_start(l->env, "daemons/kvp/hv-kvpd", NULL);
+	g_assert_cmpint(hvsim_wait_registered(l->sim, VMU_SERVICE_KVP, 10 * SEC), ==, 0);
+	/* The daemon publishes the auto pool when it registers; once it has answered a request
+	 * after that, the snapshot is there (it serves one message at a time). */
+	g_assert_cmpint(hvsim_kvp_enumerate(l->sim, VMU_KVP_POOL_AUTO, 0, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+}
+
+static void live_teardown(struct live *l, gconstpointer data)
+{
+	if (l->daemon && g_test_failed()) {
+		g_autofree char *log = test_daemon_log(l->daemon);
+
+		g_test_message("daemon log:\n%s", log);
+	}
+	if (l->daemon)
+		g_assert_cmpint(test_daemon_stop(l->daemon, SIGTERM, 10000), !=, -1);
+	test_daemon_free(l->daemon);
+	hvsim_free(l->sim);
+	test_env_free(l->env);
+}
+
+/* Items that do not change while the daemon runs (the FQDN and the addresses may be
+ * republished at any time). */
+static bool stable_intrinsic(const char *key)
+{
+	return strcmp(key, "FullyQualifiedDomainName") != 0 &&
+	       !g_str_has_prefix(key, "NetworkAddress");
+}
+
+static void test_live_auto_is_what_host_sees(struct live *l, gconstpointer data)
+{
+	g_autoptr(json_object) host = NULL;
+	g_autoptr(json_object) cli = NULL;
+	g_autoptr(Result) r = NULL;
+	size_t n;
+
+	g_assert_cmpint(hvsim_kvp_enumerate_all(l->sim, VMU_KVP_POOL_AUTO, &host), ==, 0);
+	r = run(l->env, "list", "--pool", "auto", "--json", NULL);
+	assert_status(r, 0);
+	cli = parse_json(r->out->str);
+	n = json_object_array_length(host);
+	g_assert_cmpuint(n, ==, 10);
+	g_assert_cmpuint(json_object_array_length(cli), ==, n);
+	for (size_t i = 0; i < n; i++) {
+		json_object *h = json_object_array_get_idx(host, i);
+		json_object *c = json_object_array_get_idx(cli, i);
+		const char *key = json_field_str(h, "key");
+
+		g_assert_cmpstr(json_field_str(c, "pool"), ==, "auto");
+		g_assert_cmpstr(json_field_str(c, "key"), ==, key);
+		if (stable_intrinsic(key))
+			g_assert_cmpstr(json_field_str(c, "value"), ==, json_field_str(h, "value"));
+	}
+	g_clear_pointer(&r, result_free);
+	r = run(l->env, "get", "--pool", "auto", "OSName", NULL);
+	assert_status(r, 0);
+	g_assert_cmpstr(r->out->str, ==, "CLI Test Linux\n");
+}
+
+static void test_live_host_and_cli(struct live *l, gconstpointer data)
+{
+	struct hvsim_result hr;
+	g_autoptr(Result) r = NULL;
+
+	/* host -> pool 0 -> CLI */
+	g_assert_cmpint(hvsim_kvp_set(l->sim, VMU_KVP_POOL_EXTERNAL, "Admin✓", "from host ✓", &hr),
+			==, 0);
+	g_assert_cmphex(hr.status, ==, VMU_S_OK);
+	r = run(l->env, "get", "--pool", "external", "Admin✓", NULL);
+	assert_status(r, 0);
+	g_assert_cmpstr(r->out->str, ==, "from host ✓\n");
+	g_clear_pointer(&r, result_free);
+
+	/* CLI -> pool 1 -> host, while the daemon has the file open */
+	r = run(l->env, "set", "Guest✓", "from guest \xf0\x9f\x98\x80", NULL);
+	assert_status(r, 0);
+	g_clear_pointer(&r, result_free);
+	g_assert_cmpint(hvsim_kvp_get(l->sim, VMU_KVP_POOL_GUEST, "Guest✓", &hr), ==, 0);
+	g_assert_cmphex(hr.status, ==, VMU_S_OK);
+	g_assert_cmpstr(hr.value, ==, "from guest \xf0\x9f\x98\x80");
+	g_assert_cmpint(hvsim_kvp_enumerate(l->sim, VMU_KVP_POOL_GUEST, 0, &hr), ==, 0);
+	g_assert_cmphex(hr.status, ==, VMU_S_OK);
+	g_assert_cmpstr(hr.key, ==, "Guest✓");
+
+	/* CLI delete: the host no longer finds it */
+	r = run(l->env, "delete", "Guest✓", NULL);
+	assert_status(r, 0);
+	g_clear_pointer(&r, result_free);
+	g_assert_cmpint(hvsim_kvp_get(l->sim, VMU_KVP_POOL_GUEST, "Guest✓", &hr), ==, 0);
+	g_assert_cmphex(hr.status, ==, VMU_S_CONT);
+
+	/* host parameters (pool 3) */
+	g_assert_cmpint(
+	    hvsim_kvp_set(l->sim, VMU_KVP_POOL_AUTO_EXTERNAL, "VirtualMachineName", "web-01", &hr),
+	    ==, 0);
+	g_assert_cmphex(hr.status, ==, VMU_S_OK);
+	r = run(l->env, "list", "--pool", "host", NULL);
+	assert_status(r, 0);
+	g_assert_cmpstr(r->out->str, ==, "VirtualMachineName=web-01\n");
+}
+
+/* What set accepts at the limits, the host receives whole. */
+static void test_live_limits_reach_host(struct live *l, gconstpointer data)
+{
+	g_autofree char *key = repeat("\xf0\x9f\x98\x80", 127);   /* 254 units */
+	g_autofree char *value = repeat("\xf0\x9f\x98\x80", 511); /* 1022 units */
+	struct hvsim_result hr;
+	g_autoptr(Result) r = NULL;
+
+	r = run(l->env, "set", key, value, NULL);
+	assert_status(r, 0);
+	g_assert_cmpint(hvsim_kvp_enumerate(l->sim, VMU_KVP_POOL_GUEST, 0, &hr), ==, 0);
+	g_assert_cmphex(hr.status, ==, VMU_S_OK);
+	g_assert_cmpstr(hr.key, ==, key);
+	g_assert_cmpstr(hr.value, ==, value);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -935,5 +1079,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/hv-kvp/help-version", test_help_version);
 	g_test_add_func("/hv-kvp/config-state-dir", test_config_state_dir);
 	g_test_add_func("/hv-kvp/missing-state-dir", test_missing_state_dir);
+	g_test_add("/hv-kvp/live/auto-is-what-host-sees", struct live, NULL, live_setup,
+		   test_live_auto_is_what_host_sees, live_teardown);
+	g_test_add("/hv-kvp/live/host-and-cli", struct live, NULL, live_setup,
+		   test_live_host_and_cli, live_teardown);
+	g_test_add("/hv-kvp/live/limits-reach-host", struct live, NULL, live_setup,
+		   test_live_limits_reach_host, live_teardown);
 	return g_test_run();
 }
