@@ -2,8 +2,8 @@
 /*
  * Integration: the network facts the host reads from hv-kvpd (GET_IP_INFO, the
  * NetworkAddressIPv4/IPv6 items), with real interfaces in a private network namespace this
- * test creates (root only). Nothing is sent on any network; the machine's own interfaces are
- * never touched.
+ * test creates (root only), with a host name of its own (a private UTS namespace). Nothing is
+ * sent on any network; the machine's own interfaces and host name are never touched.
  */
 #include <errno.h>
 #include <glib.h>
@@ -215,18 +215,39 @@ static void test_intrinsic_cap(struct fixture *f, gconstpointer data)
 	}
 }
 
+static void test_fqdn_follows_hostname(struct fixture *f, gconstpointer data)
+{
+	struct hvsim_result r;
+
+	REQUIRE_NETNS();
+	/* The name does not resolve here (no network in this namespace): the host sees the
+	 * host name itself, never a resolver error text. */
+	enumerate(f, 0, &r);
+	g_assert_cmpstr(r.key, ==, "FullyQualifiedDomainName");
+	g_test_message("FQDN reported: %s", r.value);
+	g_assert_true(g_str_has_prefix(r.value, "hvguest-test-a"));
+	g_assert_null(strstr(r.value, "failed"));
+	/* A new host name is seen at the host's next request. */
+	g_assert_cmpint(sethostname("hvguest-test-b", 14), ==, 0);
+	enumerate(f, 0, &r);
+	g_assert_true(g_str_has_prefix(r.value, "hvguest-test-b"));
+	g_assert_cmpint(sethostname("hvguest-test-a", 14), ==, 0);
+}
+
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
 
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	/* Everything below happens in a network namespace of our own: the daemon inherits it. */
-	in_private_netns =
-	    geteuid() == 0 && unshare(CLONE_NEWNET) == 0 && g_find_program_in_path("ip") != NULL;
+	in_private_netns = geteuid() == 0 && unshare(CLONE_NEWNET | CLONE_NEWUTS) == 0 &&
+			   sethostname("hvguest-test-a", 14) == 0 &&
+			   g_find_program_in_path("ip") != NULL;
 	ADD("/kvpd/net/get-ip-info", test_get_ip_info);
 	ADD("/kvpd/net/get-ip-info-exact-interface", test_get_ip_info_exact_interface);
 	ADD("/kvpd/net/get-ip-info-unknown", test_get_ip_info_unknown);
 	ADD("/kvpd/net/intrinsic-addresses", test_intrinsic_addresses);
 	ADD("/kvpd/net/intrinsic-cap", test_intrinsic_cap);
+	ADD("/kvpd/net/fqdn-follows-hostname", test_fqdn_follows_hostname);
 	return g_test_run();
 }
