@@ -13,4 +13,4 @@ tests_integration_test_hv_kvp_LDADD = tests/integration/libtestdaemon.la \
 	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
 # The programs under test must be built first.
 EXTRA_tests_integration_test_hv_kvp_DEPENDENCIES = tools/hv-kvp/hv-kvp$(EXEEXT) \
-	daemons/kvp/hv-kvpd$(EXEEXT)
+	daemons/kvp/hv-kvpd$(EXEEXT) tests/unit/kvp-appender$(EXEEXT)

@@ -120,14 +120,18 @@ static int collect(pid_t pid, int out_fd, int err_fd, struct result *res)
 	return WEXITSTATUS(status);
 }
 
-/* Runs hv-kvp with the given arguments (NULL-terminated), without adding any. */
-static struct result *run_raw(const char *const *args)
-{
-	g_autofree char *program = test_build_path("tools/hv-kvp/hv-kvp");
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	struct result *res = g_new0(struct result, 1);
-	int out[2], err[2];
+struct child {
 	pid_t pid;
+	int out, err;
+};
+
+/* Starts program (a path under the build dir) with the arguments (NULL-terminated). */
+static struct child start_program(const char *relpath, const char *const *args)
+{
+	g_autofree char *program = test_build_path(relpath);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	struct child c;
+	int out[2], err[2];
 
 	g_ptr_array_add(argv, program);
 	for (; *args; args++)
@@ -135,18 +139,34 @@ static struct result *run_raw(const char *const *args)
 	g_ptr_array_add(argv, NULL);
 	g_assert_cmpint(pipe2(out, O_CLOEXEC), ==, 0);
 	g_assert_cmpint(pipe2(err, O_CLOEXEC), ==, 0);
-	pid = spawn((char **)argv->pdata, out[1], err[1]);
+	c.pid = spawn((char **)argv->pdata, out[1], err[1]);
 	close(out[1]);
 	close(err[1]);
+	c.out = out[0];
+	c.err = err[0];
+	return c;
+}
+
+/* Waits (bounded) for the child's exit and collects its output. */
+static struct result *finish_program(struct child c)
+{
+	struct result *res = g_new0(struct result, 1);
+
 	res->out = g_string_new(NULL);
 	res->err = g_string_new(NULL);
-	res->status = collect(pid, out[0], err[0], res);
-	close(out[0]);
-	close(err[0]);
+	res->status = collect(c.pid, c.out, c.err, res);
+	close(c.out);
+	close(c.err);
 	if (g_test_verbose())
 		g_test_message("exit %d\nstdout: %s\nstderr: %s", res->status, res->out->str,
 			       res->err->str);
 	return res;
+}
+
+/* Runs hv-kvp with the given arguments (NULL-terminated), without adding any. */
+static struct result *run_raw(const char *const *args)
+{
+	return finish_program(start_program("tools/hv-kvp/hv-kvp", args));
 }
 
 /* Runs hv-kvp -c <the env's config> ARGS... */
@@ -583,6 +603,89 @@ static void test_external_appender(void)
 	/* the file still holds every record */
 	g_autofree char *mine = file_get(env->state_dir, VMU_KVP_POOL_GUEST, "Mine");
 	g_assert_cmpstr(mine, ==, "1");
+	test_env_free(env);
+}
+
+/* cloud-init appends records (flock + O_APPEND) while the CLI adds and changes items:
+ * every record of both survives. */
+#define APPENDED 400
+#define SET 40
+static void test_concurrent_appender(void)
+{
+	struct test_env *env = env_new();
+	g_autofree char *path = pool_file(env->state_dir, VMU_KVP_POOL_GUEST);
+	g_autoptr(Result) appender = NULL;
+	g_autoptr(Result) r = NULL;
+	g_autoptr(json_object) items = NULL;
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	struct child c;
+
+	c = start_program("tests/unit/kvp-appender",
+			  (const char *[]){"append", path, "cloud", G_STRINGIFY(APPENDED), NULL});
+	for (int i = 0; i < SET; i++) {
+		g_autofree char *key = g_strdup_printf("cli-%d", i % (SET / 2));
+		g_autofree char *value = g_strdup_printf("round-%d", i);
+
+		r = run(env, "set", key, value, NULL);
+		assert_status(r, 0);
+		g_clear_pointer(&r, result_free);
+	}
+	appender = finish_program(c);
+	assert_status(appender, 0);
+
+	r = run(env, "list", "--json", "--pool", "guest", NULL);
+	assert_status(r, 0);
+	items = parse_json(r->out->str);
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
+		json_object *item = json_object_array_get_idx(items, i);
+
+		g_assert_true(g_hash_table_insert(seen, g_strdup(json_field_str(item, "key")),
+						  g_strdup(json_field_str(item, "value"))));
+	}
+	g_assert_cmpuint(g_hash_table_size(seen), ==, APPENDED + SET / 2);
+	for (int i = 0; i < APPENDED; i++) {
+		g_autofree char *key = g_strdup_printf("cloud-%d", i);
+		g_autofree char *value = g_strdup_printf("value-%d", i);
+
+		g_assert_cmpstr(g_hash_table_lookup(seen, key), ==, value);
+	}
+	for (int i = 0; i < SET / 2; i++) {
+		g_autofree char *key = g_strdup_printf("cli-%d", i);
+		g_autofree char *value = g_strdup_printf("round-%d", i + SET / 2);
+
+		g_assert_cmpstr(g_hash_table_lookup(seen, key), ==, value);
+	}
+	test_env_free(env);
+}
+
+/* A pool path that cannot be a pool file: the message names the file and says why. */
+static void test_io_error_named(void)
+{
+	struct test_env *env = env_new();
+	g_autofree char *path = pool_file(env->state_dir, VMU_KVP_POOL_GUEST);
+	g_autofree char *expect = NULL;
+	g_autoptr(Result) r = NULL;
+	g_autoptr(json_object) o = NULL;
+
+	g_assert_cmpint(g_mkdir(path, 0755), ==, 0);
+	expect = g_strdup_printf("cannot open %s: not a regular file", path);
+	r = run(env, "get", "Key", NULL);
+	assert_status(r, 1);
+	g_assert_nonnull(strstr(r->err->str, expect));
+	g_clear_pointer(&r, result_free);
+	r = run(env, "set", "Key", "v", NULL);
+	assert_status(r, 1);
+	g_assert_nonnull(strstr(r->err->str, expect));
+	g_clear_pointer(&r, result_free);
+	r = run(env, "list", "--json", NULL);
+	assert_status(r, 1);
+	g_assert_nonnull(strstr(r->err->str, expect));
+	/* the other pools are still listed on stderr notes; stdout holds the error object */
+	o = parse_json(r->out->str);
+	g_assert_false(json_field_bool(o, "ok"));
+	g_assert_true(json_object_get_int(json_object_object_get(o, "errno")) == EISDIR ||
+		      json_object_get_int(json_object_object_get(o, "errno")) == EINVAL);
+	g_assert_cmpstr(json_field_str(o, "error"), ==, expect);
 	test_env_free(env);
 }
 
@@ -1070,6 +1173,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/hv-kvp/list-all-text", test_list_all_text);
 	g_test_add_func("/hv-kvp/list-escapes", test_list_escapes);
 	g_test_add_func("/hv-kvp/external-appender", test_external_appender);
+	g_test_add_func("/hv-kvp/concurrent-appender", test_concurrent_appender);
+	g_test_add_func("/hv-kvp/io-error-named", test_io_error_named);
 	g_test_add_func("/hv-kvp/utf8", test_utf8_round_trip);
 	g_test_add_func("/hv-kvp/limits/key", test_key_limits);
 	g_test_add_func("/hv-kvp/limits/value", test_value_limits);

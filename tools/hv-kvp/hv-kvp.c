@@ -234,6 +234,15 @@ static int open_pool(const char *path, enum vmu_kvp_pool pool, bool for_change,
 	return vmu_kvp_pool_open(path, flags, ret);
 }
 
+/* The library gives -EISDIR or -EINVAL (by open mode) for a path that is not a regular
+ * file; say what that means rather than "Invalid argument". */
+static int open_failed(const struct cli *c, int r, const char *path)
+{
+	if (r == -EISDIR || r == -EINVAL)
+		return refuse(c, -r, "cannot open %s: not a regular file", path);
+	return fail(c, -r, "cannot open %s", path);
+}
+
 static const char *auto_missing_text(void)
 {
 	return "hv-kvpd is not running or has not published the auto pool";
@@ -351,7 +360,7 @@ static int list_pool(const struct cli *c, enum vmu_kvp_pool pool, json_object *a
 	if (r == -ENOENT)
 		return list_missing(c, pool, path);
 	if (r < 0)
-		return fail(c, -r, "cannot open %s", path);
+		return open_failed(c, r, path);
 	return list_records(c, f, pool, array, path);
 }
 
@@ -365,8 +374,12 @@ static int command_list(const struct cli *c)
 	for (enum vmu_kvp_pool p = 0; p < _VMU_KVP_POOL_MAX; p++) {
 		if (c->pool_given && p != c->pool)
 			continue;
-		if (list_pool(c, p, array) != EXIT_SUCCESS)
-			status = EXIT_FAILURE;
+		if (list_pool(c, p, array) == EXIT_SUCCESS)
+			continue;
+		status = EXIT_FAILURE;
+		/* text goes on with the other pools; JSON stays one document on stdout */
+		if (c->json)
+			break;
 	}
 	/* with --json a failure has printed its own object already */
 	if (array && status == EXIT_SUCCESS)
@@ -394,7 +407,7 @@ static int command_get(const struct cli *c)
 		return refuse(c, ENOENT, "no such key in pool %s (%s does not exist)",
 			      pools[c->pool].name, path);
 	if (r < 0)
-		return fail(c, -r, "cannot open %s", path);
+		return open_failed(c, r, path);
 	r = vmu_kvp_pool_get(f, key, &rec);
 	if (r == -ENOENT)
 		return refuse(c, ENOENT, "no such key in pool %s (%s)", pools[c->pool].name, path);
@@ -492,7 +505,7 @@ static int command_set(const struct cli *c)
 		return fail(c, ENOMEM, "cannot change pool %s", pools[c->pool].name);
 	r = open_pool(path, c->pool, true, &f);
 	if (r < 0)
-		return fail(c, -r, "cannot open %s", path);
+		return open_failed(c, r, path);
 	r = vmu_kvp_pool_set(f, key, value);
 	if (r < 0)
 		return fail(c, -r, "cannot write %s", path);
@@ -517,7 +530,7 @@ static int command_delete(const struct cli *c)
 		return refuse(c, ENOENT, "no such key in pool %s (%s does not exist)",
 			      pools[c->pool].name, path);
 	if (r < 0)
-		return fail(c, -r, "cannot open %s", path);
+		return open_failed(c, r, path);
 	r = vmu_kvp_pool_delete(f, key);
 	if (r == -ENOENT)
 		return refuse(c, ENOENT, "no such key in pool %s (%s)", pools[c->pool].name, path);
@@ -610,14 +623,19 @@ static int parse_command(struct cli *c, int argc, char **argv)
 	return usage_error("unknown command '%s' (list, get, set or delete)", name);
 }
 
-static int strdup_into(const char *s, char **ret)
+/* Copies the directories: the options where given, else the config's (conf may be NULL
+ * when both options are given). */
+static int copy_dirs(struct cli *c, const struct conf *conf)
 {
-	char *copy = strdup(s);
+	const char *state =
+	    c->state_dir_arg ? c->state_dir_arg : conf_get_string(conf, "state-dir");
+	const char *run = c->run_dir_arg ? c->run_dir_arg : conf_get_string(conf, "run-dir");
 
-	if (!copy)
-		return -ENOMEM;
-	*ret = copy;
-	return 0;
+	c->state_dir = strdup(state);
+	c->run_dir = strdup(run);
+	if (!c->state_dir || !c->run_dir)
+		return fail(c, ENOMEM, "cannot start");
+	return EXIT_SUCCESS;
 }
 
 /* state-dir and run-dir: the options, else hv-kvpd's config. The config is read only when
@@ -626,28 +644,21 @@ static int resolve_dirs(struct cli *c)
 {
 	struct conf *conf = NULL;
 	char *error = NULL;
-	int r;
+	int status, r;
 
 	if (!c->config_path && c->state_dir_arg && c->run_dir_arg)
-		return strdup_into(c->state_dir_arg, &c->state_dir) < 0 ||
-			       strdup_into(c->run_dir_arg, &c->run_dir) < 0
-			   ? fail(c, ENOMEM, "cannot start")
-			   : EXIT_SUCCESS;
+		return copy_dirs(c, NULL);
 	r = hvd_config_load(&kvpd_service, c->config_path, &conf, &error);
 	if (r < 0) {
-		int status = error ? refuse(c, -r, "%s", error)
-				   : fail(c, -r, "cannot load the configuration");
-
+		/* the message names the file, the line and the key */
+		status = error ? refuse(c, -r, "%s", error)
+			       : fail(c, -r, "cannot load the configuration");
 		free(error);
 		return status;
 	}
-	r = strdup_into(c->state_dir_arg ? c->state_dir_arg : conf_get_string(conf, "state-dir"),
-			&c->state_dir);
-	if (r >= 0)
-		r = strdup_into(c->run_dir_arg ? c->run_dir_arg : conf_get_string(conf, "run-dir"),
-				&c->run_dir);
+	status = copy_dirs(c, conf);
 	conf_free(conf);
-	return r < 0 ? fail(c, -r, "cannot start") : EXIT_SUCCESS;
+	return status;
 }
 
 static int run_command(const struct cli *c)
