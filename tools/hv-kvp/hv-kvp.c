@@ -36,6 +36,27 @@
 
 #define EXIT_USAGE 2
 
+/* Scope cleanup (this file does not use glib). */
+static void pool_freep(struct vmu_kvp_pool_file **p)
+{
+	vmu_kvp_pool_free(*p);
+}
+
+static void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static void json_putp(json_object **o)
+{
+	json_object_put(*o);
+}
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_pool_ _cleanup_(pool_freep)
+#define _cleanup_json_ _cleanup_(json_putp)
+
 enum command {
 	COMMAND_LIST,
 	COMMAND_GET,
@@ -203,26 +224,6 @@ static char *pool_path(const struct cli *c, enum vmu_kvp_pool pool)
 		snprintf(path, size, "%s/%s", dir, name);
 	return path;
 }
-
-static void pool_freep(struct vmu_kvp_pool_file **p)
-{
-	vmu_kvp_pool_free(*p);
-}
-
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
-
-static void json_putp(json_object **o)
-{
-	json_object_put(*o);
-}
-
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_pool_ _cleanup_(pool_freep)
-#define _cleanup_json_ _cleanup_(json_putp)
 
 static int open_pool(const char *path, enum vmu_kvp_pool pool, bool for_change,
 		     struct vmu_kvp_pool_file **ret)
