@@ -166,6 +166,11 @@ void hvsim_kernel_poll(struct hvsim_service *svc);
 void hvsim_kernel_register_done(struct hvsim_service *svc);
 /* The daemon answered a forwarded request in time. */
 void hvsim_kernel_daemon_answered(struct hvsim_service *svc);
+/* The device was closed (on_reset): a pending transaction fails, back to DEVICE_INIT. */
+void hvsim_kernel_reset(struct hvsim_service *svc);
+/* The daemon's reply to the outstanding transaction: if the deadline has not fired, answer
+ * the host with status and look at the channel again. False when it had fired (late). */
+bool hvsim_kernel_finish(struct hvsim_service *svc, uint32_t status);
 int hvsim_kernel_u16_to_u8(const uint8_t *src, size_t src_units, uint8_t *dst, size_t budget);
 int hvsim_kernel_u8_to_u16(const uint8_t *src, size_t src_max, uint8_t *dst, size_t max_units);
 

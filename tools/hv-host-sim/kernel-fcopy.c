@@ -135,15 +135,6 @@ static int fcopy_on_msg(struct hvsim_service *svc, const uint8_t *msg, size_t le
 	return 0;
 }
 
-static void fcopy_on_reset(struct hvsim_service *svc)
-{
-	if (hvsim_kernel_cancel_timeout(svc))
-		hvsim_kernel_respond(svc, VMU_E_FAIL);
-	svc->state = HVSIM_KSTATE_DEVICE_INIT;
-	svc->registered = false;
-	svc->kernel_version[0] = '\0';
-}
-
 static void fcopy_pre_suspend(struct hvsim_service *svc)
 {
 	uint8_t cancel[VMU_FCOPY_HDR_SIZE] = {0};
@@ -157,6 +148,6 @@ static void fcopy_pre_suspend(struct hvsim_service *svc)
 const struct hvsim_service_ops hvsim_fcopy_ops = {
     .channel_callback = fcopy_channel_callback,
     .on_msg = fcopy_on_msg,
-    .on_reset = fcopy_on_reset,
+    .on_reset = hvsim_kernel_reset,
     .pre_suspend = fcopy_pre_suspend,
 };

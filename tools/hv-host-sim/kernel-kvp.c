@@ -302,15 +302,6 @@ static int kvp_on_msg(struct hvsim_service *svc, const uint8_t *msg, size_t len)
 	return 0;
 }
 
-static void kvp_on_reset(struct hvsim_service *svc)
-{
-	if (hvsim_kernel_cancel_timeout(svc))
-		hvsim_kernel_respond(svc, VMU_E_FAIL);
-	svc->state = HVSIM_KSTATE_DEVICE_INIT;
-	svc->registered = false;
-	svc->kernel_version[0] = '\0';
-}
-
 static void kvp_pre_suspend(struct hvsim_service *svc)
 {
 	/* hv_kvp_pre_suspend: no message to the daemon; pending work cancelled, READY. */
@@ -321,6 +312,6 @@ static void kvp_pre_suspend(struct hvsim_service *svc)
 const struct hvsim_service_ops hvsim_kvp_ops = {
     .channel_callback = kvp_channel_callback,
     .on_msg = kvp_on_msg,
-    .on_reset = kvp_on_reset,
+    .on_reset = hvsim_kernel_reset,
     .pre_suspend = kvp_pre_suspend,
 };

@@ -119,21 +119,8 @@ static int vss_on_msg(struct hvsim_service *svc, const uint8_t *msg, size_t len)
 	if (msg[0] == VMU_VSS_OP_HOT_BACKUP)
 		vmu_put_le32(svc->recv_buffer + VMU_ICMSG_HDR_SIZE + OFF_FLAGS,
 			     VMU_VSS_HBU_NO_AUTO_RECOVERY);
-	if (hvsim_kernel_cancel_timeout(svc)) {
-		hvsim_kernel_daemon_answered(svc);
-		hvsim_kernel_respond(svc, vmu_le32(msg));
-		hvsim_kernel_poll(svc);
-	}
+	hvsim_kernel_finish(svc, vmu_le32(msg));
 	return 0;
-}
-
-static void vss_on_reset(struct hvsim_service *svc)
-{
-	if (hvsim_kernel_cancel_timeout(svc))
-		hvsim_kernel_respond(svc, VMU_E_FAIL);
-	svc->state = HVSIM_KSTATE_DEVICE_INIT;
-	svc->registered = false;
-	svc->kernel_version[0] = '\0';
 }
 
 static void vss_pre_suspend(struct hvsim_service *svc)
@@ -148,6 +135,6 @@ static void vss_pre_suspend(struct hvsim_service *svc)
 const struct hvsim_service_ops hvsim_vss_ops = {
     .channel_callback = vss_channel_callback,
     .on_msg = vss_on_msg,
-    .on_reset = vss_on_reset,
+    .on_reset = hvsim_kernel_reset,
     .pre_suspend = vss_pre_suspend,
 };

@@ -125,6 +125,25 @@ void hvsim_kernel_register_done(struct hvsim_service *svc)
 	hvsim_kernel_poll(svc);
 }
 
+void hvsim_kernel_reset(struct hvsim_service *svc)
+{
+	if (hvsim_kernel_cancel_timeout(svc))
+		hvsim_kernel_respond(svc, VMU_E_FAIL);
+	svc->state = HVSIM_KSTATE_DEVICE_INIT;
+	svc->registered = false;
+	svc->kernel_version[0] = '\0';
+}
+
+bool hvsim_kernel_finish(struct hvsim_service *svc, uint32_t status)
+{
+	if (!hvsim_kernel_cancel_timeout(svc))
+		return false;
+	hvsim_kernel_daemon_answered(svc);
+	hvsim_kernel_respond(svc, status);
+	hvsim_kernel_poll(svc);
+	return true;
+}
+
 void hvsim_kernel_daemon_answered(struct hvsim_service *svc)
 {
 	svc->lost = false;
