@@ -11,6 +11,7 @@ VMU_SOURCES = \
 	lib/vmbus-user/kvp-msg.c \
 	lib/vmbus-user/vss-msg.c \
 	lib/vmbus-user/fcopy-msg.c \
+	lib/vmbus-user/fcopy-host-msg.c \
 	lib/vmbus-user/chardev.c \
 	lib/vmbus-user/kvp-pool.c
 

@@ -486,6 +486,42 @@ VMU_EXPORT int vmu_kvp_pool_get_stats(const struct vmu_kvp_pool_file *pool,
  * cut; -EILSEQ: not UTF-8. */
 VMU_EXPORT int vmu_kvp_pool_check_host_limits(const char *key, const char *value);
 
+/* ------------------------------------------------------------------------------------------
+ * fcopy messages in the host's format (spec §6.4), as a UIO daemon receives them: the
+ * service message after the 28-byte IC header. START names are the host's UTF-16LE and are
+ * converted here, strictly; WRITE data is checked against the received length.
+ * ------------------------------------------------------------------------------------------ */
+
+/* UTF-8 bytes a 259-unit UTF-16 name can need, including the NUL. */
+#define VMU_FCOPY_NAME_UTF8_MAX 780
+
+struct vmu_fcopy_host_request {
+	enum vmu_fcopy_op op;
+	union {
+		struct {
+			char file_name[VMU_FCOPY_NAME_UTF8_MAX]; /* UTF-8, NUL-terminated */
+			char path_name[VMU_FCOPY_NAME_UTF8_MAX];
+			size_t file_name_len, path_name_len; /* bytes, without the NUL */
+			uint32_t flags;
+			uint64_t file_size;
+		} start;
+		struct {
+			uint64_t offset;
+			uint32_t size;       /* <= VMU_FCOPY_DATA_FRAGMENT, inside the packet */
+			const uint8_t *data; /* points into buf */
+		} write;
+	};
+};
+
+/* Validates a host->guest fcopy service message (buf = the bytes after the IC header, len =
+ * their number). START: len >= 1088, each name NUL-terminated within its 260 units and valid
+ * UTF-16 (converted to UTF-8), flags only OVER_WRITE|CREATE_PATH; WRITE: len >= 52,
+ * size <= 6144 and within len - 52, offset + size does not overflow; COMPLETE/CANCEL:
+ * len >= 36. Errors: -EBADMSG (short, no NUL, bad size), -ERANGE (op or flags), -EILSEQ
+ * (invalid UTF-16). */
+VMU_EXPORT int vmu_fcopy_host_request_parse(const void *buf, size_t len,
+					    struct vmu_fcopy_host_request *ret);
+
 #ifdef __cplusplus
 }
 #endif

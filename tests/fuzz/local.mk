@@ -9,12 +9,14 @@
 # and fails on the first crash.
 
 FUZZ_TARGETS = fuzz-kvp-msg fuzz-utf16 fuzz-icmsg fuzz-vss-fcopy-msg fuzz-kvp-pool
+FUZZ_TARGETS += fuzz-fcopy-host-msg
 FUZZ_REPLAY_BINS = \
 	tests/fuzz/fuzz-kvp-msg \
 	tests/fuzz/fuzz-utf16 \
 	tests/fuzz/fuzz-icmsg \
 	tests/fuzz/fuzz-vss-fcopy-msg \
 	tests/fuzz/fuzz-kvp-pool
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-fcopy-host-msg
 
 check_PROGRAMS += $(FUZZ_REPLAY_BINS)
 TESTS += $(FUZZ_REPLAY_BINS)
@@ -31,6 +33,8 @@ tests_fuzz_fuzz_vss_fcopy_msg_SOURCES = tests/fuzz/fuzz-vss-fcopy-msg.c tests/fu
 tests_fuzz_fuzz_vss_fcopy_msg_LDADD = $(FUZZ_REPLAY_LIBS)
 tests_fuzz_fuzz_kvp_pool_SOURCES = tests/fuzz/fuzz-kvp-pool.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_kvp_pool_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_fuzz_fcopy_host_msg_SOURCES = tests/fuzz/fuzz-fcopy-host-msg.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_fcopy_host_msg_LDADD = $(FUZZ_REPLAY_LIBS)
 
 EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/corpus
 
@@ -45,7 +49,8 @@ FUZZ_LIB_SOURCES = \
 	lib/vmbus-user/icmsg.c \
 	lib/vmbus-user/kvp-msg.c \
 	lib/vmbus-user/vss-msg.c \
-	lib/vmbus-user/fcopy-msg.c
+	lib/vmbus-user/fcopy-msg.c \
+	lib/vmbus-user/fcopy-host-msg.c
 FUZZ_LF_CFLAGS = $(AM_CFLAGS) -DVMU_BUILDING_LIBRARY -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all
 FUZZ_LF_LINKFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
@@ -55,6 +60,7 @@ FUZZ_LIBFUZZER_BINS = \
 	tests/fuzz/fuzz-icmsg-libfuzzer \
 	tests/fuzz/fuzz-vss-fcopy-msg-libfuzzer \
 	tests/fuzz/fuzz-kvp-pool-libfuzzer
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-fcopy-host-msg-libfuzzer
 check_PROGRAMS += $(FUZZ_LIBFUZZER_BINS)
 
 tests_fuzz_fuzz_kvp_msg_libfuzzer_SOURCES = tests/fuzz/fuzz-kvp-msg.c $(FUZZ_LIB_SOURCES)
@@ -74,6 +80,10 @@ tests_fuzz_fuzz_kvp_pool_libfuzzer_SOURCES = tests/fuzz/fuzz-kvp-pool.c $(FUZZ_L
 	lib/vmbus-user/kvp-pool.c
 tests_fuzz_fuzz_kvp_pool_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
 tests_fuzz_fuzz_kvp_pool_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_fcopy_host_msg_libfuzzer_SOURCES = tests/fuzz/fuzz-fcopy-host-msg.c \
+	$(FUZZ_LIB_SOURCES)
+tests_fuzz_fuzz_fcopy_host_msg_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_fcopy_host_msg_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 
 # Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
 # targets, one per line, for CI's summary.
