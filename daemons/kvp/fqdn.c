@@ -212,6 +212,15 @@ struct fqdn *fqdn_free(struct fqdn *f)
 {
 	if (!f)
 		return NULL;
+	/* A resolution that finished but was not collected yet: its job is ours now. (One
+	 * still running keeps its job and frees it when its send fails.) */
+	if (f->io) {
+		int fd = sd_event_source_get_io_fd(f->io);
+		struct fqdn_job *job;
+
+		while (fd >= 0 && recv(fd, &job, sizeof(job), MSG_DONTWAIT) == sizeof(job))
+			free(job);
+	}
 	sd_event_source_disable_unref(f->io);
 	sd_event_source_disable_unref(f->timer);
 	if (f->wfd >= 0)

@@ -240,9 +240,10 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	/* Everything below happens in a network namespace of our own: the daemon inherits it. */
-	in_private_netns = geteuid() == 0 && unshare(CLONE_NEWNET | CLONE_NEWUTS) == 0 &&
-			   sethostname("hvguest-test-a", 14) == 0 &&
-			   g_find_program_in_path("ip") != NULL;
+	g_autofree char *ip_path = g_find_program_in_path("ip");
+
+	in_private_netns = geteuid() == 0 && ip_path && unshare(CLONE_NEWNET | CLONE_NEWUTS) == 0 &&
+			   sethostname("hvguest-test-a", 14) == 0;
 	ADD("/kvpd/net/get-ip-info", test_get_ip_info);
 	ADD("/kvpd/net/get-ip-info-exact-interface", test_get_ip_info_exact_interface);
 	ADD("/kvpd/net/get-ip-info-unknown", test_get_ip_info_unknown);
