@@ -6,3 +6,21 @@ TESTS += tests/unit/test-fcopy-host-msg
 tests_unit_test_fcopy_host_msg_SOURCES = tests/unit/test-fcopy-host-msg.c
 tests_unit_test_fcopy_host_msg_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_unit_test_fcopy_host_msg_LDADD = lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS)
+
+FCOPYD_UNIT_CPPFLAGS = $(daemons_fcopy_libfcopyd_la_CPPFLAGS)
+FCOPYD_UNIT_LDADD = daemons/fcopy/libfcopyd.la daemons/common/libhvd.la \
+	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS) $(LIBSYSTEMD_LIBS)
+
+check_PROGRAMS += tests/unit/test-fcopy-target
+TESTS += tests/unit/test-fcopy-target
+tests_unit_test_fcopy_target_SOURCES = tests/unit/test-fcopy-target.c
+tests_unit_test_fcopy_target_CPPFLAGS = $(FCOPYD_UNIT_CPPFLAGS)
+tests_unit_test_fcopy_target_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_unit_test_fcopy_target_LDADD = $(FCOPYD_UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-fcopy-copy
+TESTS += tests/unit/test-fcopy-copy
+tests_unit_test_fcopy_copy_SOURCES = tests/unit/test-fcopy-copy.c
+tests_unit_test_fcopy_copy_CPPFLAGS = $(FCOPYD_UNIT_CPPFLAGS)
+tests_unit_test_fcopy_copy_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_unit_test_fcopy_copy_LDADD = $(FCOPYD_UNIT_LDADD)

@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# daemons/fcopy: hv-fcopyd, host-to-guest file copy over the char device or the UIO ring.
+
+noinst_LTLIBRARIES += daemons/fcopy/libfcopyd.la
+daemons_fcopy_libfcopyd_la_SOURCES = \
+	daemons/fcopy/target.c daemons/fcopy/target.h \
+	daemons/fcopy/copy.c daemons/fcopy/copy.h
+daemons_fcopy_libfcopyd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
+daemons_fcopy_libfcopyd_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)

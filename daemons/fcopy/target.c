@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Safe, atomic creation of the file the host names.
+ *
+ * Threat model: the host names a path; local users may own directories along it and plant
+ * symlinks or hard links there while we work. We run as root. So:
+ *
+ *   - The directory is resolved one component at a time from an fd, never from a path
+ *     string the kernel re-resolves: openat(O_PATH|O_NOFOLLOW) per component, fstat() on
+ *     what was opened. openat2(RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH) is tried first as the
+ *     fast path; any failure falls back to the walk, which also creates missing directories
+ *     (CREATE_PATH: every one, the last included) and applies the parent-symlink rule.
+ *   - Parent-symlink rule (enum target_parent_symlinks): "deny" refuses every symlink,
+ *     "root-owned" (default) follows a symlink only when root owns the link itself (an
+ *     unprivileged user cannot create one; /var/run -> /run keeps working), "follow" follows
+ *     any. The owner is checked on the fd of the link we opened and the target read with
+ *     readlinkat() on the same fd, so the link cannot be swapped in between. A followed
+ *     link's target is resolved by the same rules (no creation inside it; ".." allowed
+ *     there only, since root wrote it). With an allowlist the walk starts at the allowed
+ *     root and symlinks below it are always refused, so the result stays beneath it.
+ *   - The final component is never opened or followed: the data goes to a new temporary
+ *     file in the target directory (O_TMPFILE where supported, else a hidden
+ *     ".hv-fcopy-XXXXXX.part" created O_EXCL|O_NOFOLLOW), and COMPLETE puts it in place with
+ *     linkat()/renameat2(RENAME_NOREPLACE) (no-clobber) or renameat() (OVER_WRITE). A
+ *     symlink or hard link planted at the target is replaced as a directory entry; whatever
+ *     it pointed to is never written.
+ *   - A named temporary is recorded in pending_path (directory + name) before it is
+ *     created and the record removed once the file is committed or deleted, so a run that
+ *     crashed leaves something target_clean_stale() can find. O_TMPFILE files vanish by
+ *     themselves.
+ *   - Mode and owner are set with fchown()/fchmod() on the fd (no umask surprise).
+ *   - Space is reserved at open with fallocate(); where the file system cannot, a statvfs
+ *     free-space check stands in.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "target.h"
+
+#define MAX_LINK_EXPANSIONS 32
+#define TEMP_RANDOM_LEN 6
+#define TEMP_ATTEMPTS 16
+
+struct target {
+	int dir_fd;
+	int fd;
+	char *dir_path;
+	char *name;
+	char *path;      /* dir_path/name */
+	char *temp_name; /* NULL while the file has no name (O_TMPFILE) */
+	const char *pending_path;
+	uint64_t size, written;
+	bool overwrite, committed;
+};
+
+static int safe_close(int fd)
+{
+	if (fd >= 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return -1;
+}
+
+static void closep(int *fd)
+{
+	safe_close(*fd);
+}
+static void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+static int take_fd(int *fd)
+{
+	int v = *fd;
+	*fd = -1;
+	return v;
+}
+
+static int neg_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
+/* ---------------------------------------------------------------- names */
+
+static bool has_control_chars(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+static int check_file_name(const char *name)
+{
+	if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || has_control_chars(name))
+		return -EINVAL;
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int check_path_name(const char *path)
+{
+	if (!path || path[0] != '/' || has_control_chars(path))
+		return -EINVAL;
+	if (strlen(path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- directory walk */
+
+struct walk {
+	const struct target_policy *p;
+	enum target_parent_symlinks symlinks;
+	unsigned links;
+};
+
+static int walk(struct walk *w, int start_fd, char *path, bool create, bool allow_dotdot,
+		int *ret_fd);
+
+static bool symlink_allowed(const struct walk *w, const struct stat *st)
+{
+	switch (w->symlinks) {
+	case TARGET_SYMLINKS_DENY:
+		return false;
+	case TARGET_SYMLINKS_ROOT_OWNED:
+		return st->st_uid == 0;
+	case TARGET_SYMLINKS_FOLLOW:
+		return true;
+	}
+	return false;
+}
+
+/* Follows the symlink open as link_fd (in directory dir_fd) by the walk's rules. */
+static int follow_link(struct walk *w, int dir_fd, int link_fd, const struct stat *st, int *ret_fd)
+{
+	_cleanup_free_ char *target = malloc(PATH_MAX);
+	int base;
+	ssize_t n;
+
+	if (!target)
+		return -ENOMEM;
+	if (!symlink_allowed(w, st) || ++w->links > MAX_LINK_EXPANSIONS)
+		return -ELOOP;
+	n = readlinkat(link_fd, "", target, PATH_MAX);
+	if (n < 0)
+		return neg_errno();
+	if (n == 0 || n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	target[n] = '\0';
+	if (target[0] == '/')
+		base = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	else
+		base = openat(dir_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (base < 0)
+		return neg_errno();
+	return walk(w, base, target, false, true, ret_fd);
+}
+
+static int open_component(int dir_fd, const char *comp, mode_t mode, bool create)
+{
+	int fd = openat(dir_fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 || errno != ENOENT || !create)
+		return fd < 0 ? neg_errno() : fd;
+	if (mkdirat(dir_fd, comp, mode) < 0 && errno != EEXIST)
+		return neg_errno();
+	fd = openat(dir_fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? neg_errno() : fd;
+}
+
+/* One step of the walk: the directory comp names inside dir_fd. */
+static int step(struct walk *w, int dir_fd, const char *comp, bool create, int *ret_fd)
+{
+	_cleanup_close_ int fd = open_component(dir_fd, comp, w->p->dir_mode, create);
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return neg_errno();
+	if (S_ISDIR(st.st_mode)) {
+		*ret_fd = take_fd(&fd);
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode))
+		return follow_link(w, dir_fd, fd, &st, ret_fd);
+	return -ENOTDIR;
+}
+
+/* Walks path (modified in place) from start_fd, which it takes over. */
+static int walk(struct walk *w, int start_fd, char *path, bool create, bool allow_dotdot,
+		int *ret_fd)
+{
+	_cleanup_close_ int cur = start_fd;
+	char *save = NULL;
+
+	for (char *comp = strtok_r(path, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		int next = -1, r;
+
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0 && !allow_dotdot)
+			return -EINVAL;
+		r = step(w, cur, comp, create, &next);
+		if (r < 0)
+			return r;
+		safe_close(cur);
+		cur = next;
+	}
+	*ret_fd = take_fd(&cur);
+	return 0;
+}
+
+/* Fast path: the whole relative path in one openat2() without any symlink. */
+static int open_fast(int start_fd, const char *rel)
+{
+	struct open_how how = {
+	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	};
+	long fd;
+
+	if (!*rel)
+		return -ENOENT; /* nothing to resolve: let the walk dup the start */
+	fd = syscall(SYS_openat2, start_fd, rel, &how, sizeof(how));
+	return fd < 0 ? neg_errno() : (int)fd;
+}
+
+/* Number of leading components of path that equal root's, or -1 when root is not a
+ * (lexical) prefix of path. */
+static int root_prefix(const char *root, const char *path, const char **ret_rest)
+{
+	for (;;) {
+		size_t rl, pl;
+
+		while (*root == '/')
+			root++;
+		while (*path == '/')
+			path++;
+		if (!*root) {
+			*ret_rest = path;
+			return 0;
+		}
+		rl = strcspn(root, "/");
+		pl = strcspn(path, "/");
+		if (rl != pl || strncmp(root, path, rl) != 0)
+			return -1;
+		root += rl;
+		path += pl;
+	}
+}
+
+/* The allowed root path lies beneath (longest match), its fd and the rest of the path. */
+static int open_allowed_root(const struct target_policy *p, const char *path, int *ret_fd,
+			     const char **ret_rest)
+{
+	const char *best = NULL, *best_rest = NULL;
+	size_t best_len = 0;
+	int fd;
+
+	for (const char *const *r = p->allowed_roots; *r; r++) {
+		const char *rest;
+
+		if (root_prefix(*r, path, &rest) == 0 && (!best || strlen(*r) > best_len)) {
+			best = *r;
+			best_rest = rest;
+			best_len = strlen(*r);
+		}
+	}
+	if (!best)
+		return -EPERM;
+	/* the administrator's path: symlinks in it are trusted */
+	fd = open(best, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno();
+	*ret_fd = fd;
+	*ret_rest = best_rest;
+	return 0;
+}
+
+static bool allowlist_active(const struct target_policy *p)
+{
+	return p->allowed_roots && p->allowed_roots[0];
+}
+
+int target_open_dir(const struct target_policy *p, const char *path, bool create, int *ret_fd)
+{
+	struct walk w = {.p = p, .symlinks = p->parent_symlinks};
+	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int start = -1, dir = -1;
+	const char *rest = path;
+	int r;
+
+	r = check_path_name(path);
+	if (r < 0)
+		return r;
+	if (allowlist_active(p)) {
+		r = open_allowed_root(p, path, &start, &rest);
+		if (r < 0)
+			return r;
+		w.symlinks = TARGET_SYMLINKS_DENY;
+	} else {
+		start = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (start < 0)
+			return neg_errno();
+		while (*rest == '/')
+			rest++;
+	}
+	rel = strdup(rest);
+	if (!rel)
+		return -ENOMEM;
+	dir = strstr(rel, "..") ? -EINVAL : open_fast(start, rel);
+	if (dir < 0) {
+		r = walk(&w, take_fd(&start), rel, create, false, &dir);
+		if (r < 0)
+			return r;
+	}
+	r = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r < 0)
+		return neg_errno();
+	*ret_fd = r;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- pending record */
+
+static int pending_write(const char *pending, const char *dir, const char *name)
+{
+	_cleanup_close_ int fd = -1;
+	size_t dl = strlen(dir) + 1, nl = strlen(name) + 1;
+	_cleanup_free_ char *buf = malloc(dl + nl);
+
+	if (!pending)
+		return 0;
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, dir, dl);
+	memcpy(buf + dl, name, nl);
+	fd = open(pending, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return neg_errno();
+	if (write(fd, buf, dl + nl) != (ssize_t)(dl + nl))
+		return errno ? neg_errno() : -EIO;
+	if (fsync(fd) < 0)
+		return neg_errno();
+	return 0;
+}
+
+static void pending_remove(const char *pending)
+{
+	if (pending)
+		(void)unlink(pending);
+}
+
+static bool is_temp_name(const char *name)
+{
+	size_t pl = strlen(TARGET_TEMP_PREFIX), sl = strlen(TARGET_TEMP_SUFFIX);
+	size_t n = strlen(name);
+
+	return n == pl + TEMP_RANDOM_LEN + sl && strncmp(name, TARGET_TEMP_PREFIX, pl) == 0 &&
+	       strcmp(name + n - sl, TARGET_TEMP_SUFFIX) == 0 && !strchr(name, '/');
+}
+
+static int read_pending(const char *pending, char *buf, size_t size, const char **ret_dir,
+			const char **ret_name)
+{
+	_cleanup_close_ int fd = open(pending, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+	size_t dl;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : neg_errno();
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return neg_errno();
+	buf[n] = '\0';
+	dl = strnlen(buf, (size_t)n);
+	if (dl >= (size_t)n)
+		return -EBADMSG;
+	*ret_dir = buf;
+	*ret_name = buf + dl + 1;
+	return 1;
+}
+
+int target_clean_stale(const struct target_policy *p)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int dir = -1;
+	const char *dir_path = NULL, *name = NULL;
+	struct stat st;
+	int r;
+
+	if (!p->pending_path)
+		return 0;
+	buf = malloc(2 * PATH_MAX + 2);
+	if (!buf)
+		return -ENOMEM;
+	r = read_pending(p->pending_path, buf, 2 * PATH_MAX + 2, &dir_path, &name);
+	if (r <= 0) {
+		if (r < 0)
+			pending_remove(p->pending_path);
+		return r;
+	}
+	r = is_temp_name(name) ? target_open_dir(p, dir_path, false, &dir) : -EBADMSG;
+	if (r >= 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		r = unlinkat(dir, name, 0) < 0 ? neg_errno() : 1;
+	else if (r >= 0)
+		r = 0; /* gone already (or not ours to touch) */
+	pending_remove(p->pending_path);
+	return r;
+}
+
+/* ---------------------------------------------------------------- temporary file */
+
+static void random_suffix(char *out)
+{
+	static const char chars[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	uint8_t rnd[TEMP_RANDOM_LEN];
+
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
+		uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20) ^ (uintptr_t)out;
+		for (size_t i = 0; i < sizeof(rnd); i++, x >>= 7)
+			rnd[i] = (uint8_t)(x * 2654435761u);
+	}
+	for (size_t i = 0; i < TEMP_RANDOM_LEN; i++)
+		out[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+	out[TEMP_RANDOM_LEN] = '\0';
+}
+
+static char *new_temp_name(void)
+{
+	char suffix[TEMP_RANDOM_LEN + 1];
+	char *name = NULL;
+
+	random_suffix(suffix);
+	if (asprintf(&name, "%s%s%s", TARGET_TEMP_PREFIX, suffix, TARGET_TEMP_SUFFIX) < 0)
+		return NULL;
+	return name;
+}
+
+/* Creates a hidden, uniquely named file (recorded first) and returns its fd. */
+static int create_named(struct target *t, mode_t mode)
+{
+	for (int i = 0; i < TEMP_ATTEMPTS; i++) {
+		_cleanup_free_ char *name = new_temp_name();
+		int fd, r;
+
+		if (!name)
+			return -ENOMEM;
+		r = pending_write(t->pending_path, t->dir_path, name);
+		if (r < 0)
+			return r;
+		fd = openat(t->dir_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    mode);
+		if (fd >= 0) {
+			t->temp_name = name;
+			name = NULL;
+			return fd;
+		}
+		if (errno != EEXIST) {
+			r = neg_errno();
+			pending_remove(t->pending_path);
+			return r;
+		}
+	}
+	pending_remove(t->pending_path);
+	return -EEXIST;
+}
+
+static int create_temp(struct target *t, const struct target_policy *p)
+{
+	if (p->tmpfile == TARGET_TMPFILE_AUTO) {
+		int fd = openat(t->dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, p->file_mode);
+
+		if (fd >= 0)
+			return fd;
+		/* EOPNOTSUPP: the file system has no O_TMPFILE; EISDIR/EINVAL: older kernel */
+		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+			return neg_errno();
+	}
+	return create_named(t, p->file_mode);
+}
+
+static int set_owner_mode(int fd, const struct target_policy *p)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return neg_errno();
+	if ((st.st_uid != p->uid || st.st_gid != p->gid) && fchown(fd, p->uid, p->gid) < 0)
+		return neg_errno();
+	if (fchmod(fd, p->file_mode) < 0)
+		return neg_errno();
+	return 0;
+}
+
+static int space_error(int r)
+{
+	return (r == -ENOSPC || r == -EDQUOT) ? -ENOSPC : r;
+}
+
+static int check_free_space(int fd, uint64_t size)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(fd, &sv) < 0)
+		return neg_errno();
+	if ((uint64_t)sv.f_bavail * sv.f_frsize < size)
+		return -ENOSPC;
+	return 0;
+}
+
+static int reserve(int fd, uint64_t size, bool preallocate)
+{
+	if (size == 0)
+		return 0;
+	if (size > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	if (preallocate) {
+		if (fallocate(fd, 0, 0, (off_t)size) == 0)
+			return 0;
+		/* EFBIG: larger than the file system's largest file; it cannot fit either */
+		if (errno == EFBIG)
+			return -ENOSPC;
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			return space_error(neg_errno());
+	}
+	return check_free_space(fd, size);
+}
+
+/* ---------------------------------------------------------------- target */
+
+static int check_existing(int dir_fd, const char *name, bool overwrite)
+{
+	struct stat st;
+
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : neg_errno();
+	if (!overwrite)
+		return -EEXIST;
+	return S_ISDIR(st.st_mode) ? -EISDIR : 0;
+}
+
+static int target_new(const char *path_name, const char *file_name, struct target **ret)
+{
+	struct target *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->dir_fd = t->fd = -1;
+	t->dir_path = strdup(path_name);
+	t->name = strdup(file_name);
+	if (!t->dir_path || !t->name ||
+	    asprintf(&t->path, "%s%s%s", path_name,
+		     path_name[strlen(path_name) - 1] == '/' ? "" : "/", file_name) < 0) {
+		t->path = NULL;
+		target_free(t);
+		return -ENOMEM;
+	}
+	*ret = t;
+	return 0;
+}
+
+int target_open(const struct target_policy *p, const char *path_name, const char *file_name,
+		bool create_path, bool overwrite, uint64_t size, struct target **ret)
+{
+	struct target *t = NULL;
+	int r;
+
+	r = check_file_name(file_name);
+	if (r >= 0)
+		r = check_path_name(path_name);
+	if (r >= 0)
+		r = target_new(path_name, file_name, &t);
+	if (r < 0)
+		return r;
+	t->pending_path = p->pending_path;
+	t->overwrite = overwrite;
+	t->size = size;
+	r = target_open_dir(p, path_name, create_path, &t->dir_fd);
+	if (r >= 0)
+		r = check_existing(t->dir_fd, t->name, overwrite);
+	if (r >= 0)
+		r = t->fd = create_temp(t, p);
+	if (r >= 0)
+		r = set_owner_mode(t->fd, p);
+	if (r >= 0)
+		r = reserve(t->fd, size, p->preallocate);
+	if (r < 0) {
+		target_free(t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+int target_write(struct target *t, uint64_t offset, const void *data, size_t size)
+{
+	const uint8_t *p = data;
+	size_t done = 0;
+
+	if (offset > t->size || size > t->size - offset)
+		return -EFBIG;
+	while (done < size) {
+		ssize_t n = pwrite(t->fd, p + done, size - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return space_error(neg_errno());
+		if (n == 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	if (offset + size > t->written)
+		t->written = offset + size;
+	return 0;
+}
+
+uint64_t target_written(const struct target *t)
+{
+	return t->written;
+}
+
+const char *target_path(const struct target *t)
+{
+	return t->path;
+}
+
+bool target_temp_is_named(const struct target *t)
+{
+	return t->temp_name != NULL;
+}
+
+/* Gives an O_TMPFILE file the name `name` (fails with EEXIST if it is taken). */
+static int link_tmpfile(struct target *t, const char *name)
+{
+	char proc[64];
+
+	if (linkat(t->fd, "", t->dir_fd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM)
+		return neg_errno();
+	/* without CAP_DAC_READ_SEARCH: through /proc */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
+	if (linkat(AT_FDCWD, proc, t->dir_fd, name, AT_SYMLINK_FOLLOW) < 0)
+		return neg_errno();
+	return 0;
+}
+
+/* Named temporary -> target, refusing to replace unless overwrite. */
+static int rename_into_place(struct target *t)
+{
+	if (t->overwrite)
+		return renameat(t->dir_fd, t->temp_name, t->dir_fd, t->name) < 0 ? neg_errno() : 0;
+	if (renameat2(t->dir_fd, t->temp_name, t->dir_fd, t->name, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return neg_errno();
+	/* no RENAME_NOREPLACE here: link (fails on EEXIST), then drop the temporary name */
+	if (linkat(t->dir_fd, t->temp_name, t->dir_fd, t->name, 0) < 0)
+		return neg_errno();
+	(void)unlinkat(t->dir_fd, t->temp_name, 0);
+	return 0;
+}
+
+static int place(struct target *t)
+{
+	if (!t->temp_name && !t->overwrite)
+		return link_tmpfile(t, t->name);
+	if (!t->temp_name) {
+		/* O_TMPFILE + overwrite: give it a temporary name, then rename over the target */
+		for (int i = 0; i < TEMP_ATTEMPTS && !t->temp_name; i++) {
+			_cleanup_free_ char *name = new_temp_name();
+			int r = name ? pending_write(t->pending_path, t->dir_path, name) : -ENOMEM;
+
+			if (r >= 0)
+				r = link_tmpfile(t, name);
+			if (r == -EEXIST)
+				continue;
+			if (r < 0)
+				return r;
+			t->temp_name = name;
+			name = NULL;
+		}
+		if (!t->temp_name)
+			return -EEXIST;
+	}
+	return rename_into_place(t);
+}
+
+int target_commit(struct target *t)
+{
+	int r;
+
+	if (t->committed)
+		return -EALREADY;
+	if (fsync(t->fd) < 0)
+		return space_error(neg_errno());
+	r = place(t);
+	if (r < 0)
+		return r == -EDQUOT ? -ENOSPC : r;
+	t->committed = true;
+	free(t->temp_name);
+	t->temp_name = NULL;
+	pending_remove(t->pending_path);
+	if (fsync(t->dir_fd) < 0)
+		return neg_errno();
+	return 0;
+}
+
+struct target *target_free(struct target *t)
+{
+	if (!t)
+		return NULL;
+	if (t->temp_name && t->dir_fd >= 0 && !t->committed)
+		(void)unlinkat(t->dir_fd, t->temp_name, 0);
+	if (t->temp_name)
+		pending_remove(t->pending_path);
+	safe_close(t->fd);
+	safe_close(t->dir_fd);
+	free(t->temp_name);
+	free(t->dir_path);
+	free(t->name);
+	free(t->path);
+	free(t);
+	return NULL;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * target: where a host file lands, resolved safely, written to a temporary file in the
+ * target directory and renamed into place only when the copy completes. See target.c.
+ *
+ * Errors (negative errno) that mean something to the caller:
+ *   -EINVAL   the host's names are unusable (relative path, "..", empty or '/' in file name,
+ *             control characters)
+ *   -EPERM    the path lies outside every allowed root
+ *   -ELOOP    a symlink the parent-symlink rule refuses
+ *   -ENOENT   a missing directory and no CREATE_PATH
+ *   -ENOTDIR  a path component is not a directory
+ *   -EEXIST   the target exists and the host did not ask to overwrite it
+ *   -EISDIR   the target is a directory
+ *   -ENOSPC   not enough space (preallocation, free-space check or a write)
+ *   -EFBIG    a write past the announced size
+ */
+#ifndef FCOPY_TARGET_H
+#define FCOPY_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Symlinks among the directories of path_name (the final component is never followed). */
+enum target_parent_symlinks {
+	TARGET_SYMLINKS_DENY,       /* any symlink fails the copy */
+	TARGET_SYMLINKS_ROOT_OWNED, /* follow symlinks owned by root only (default) */
+	TARGET_SYMLINKS_FOLLOW,     /* follow any (compatibility; unsafe with local users) */
+};
+
+enum target_tmpfile {
+	TARGET_TMPFILE_AUTO,  /* O_TMPFILE where the file system has it, else a named file */
+	TARGET_TMPFILE_NAMED, /* always a hidden, uniquely named file */
+};
+
+/* Temporary files are named TARGET_TEMP_PREFIX "XXXXXX" TARGET_TEMP_SUFFIX. */
+#define TARGET_TEMP_PREFIX ".hv-fcopy-"
+#define TARGET_TEMP_SUFFIX ".part"
+
+struct target_policy {
+	mode_t file_mode; /* 0644 */
+	mode_t dir_mode;  /* 0755, for CREATE_PATH (the umask applies) */
+	uid_t uid;        /* 0 */
+	gid_t gid;        /* 0 */
+	enum target_parent_symlinks parent_symlinks;
+	enum target_tmpfile tmpfile;
+	bool preallocate;                 /* fallocate at open; false: free-space check only */
+	const char *const *allowed_roots; /* NULL or empty: anywhere */
+	const char *pending_path;         /* record of a named temporary, for crash cleanup; may
+					     be NULL */
+};
+
+struct target;
+
+/* Resolves path_name/file_name under the policy (creating directories when create_path),
+ * checks the target (exists and !overwrite: -EEXIST), creates the temporary file with the
+ * policy's mode and owner and reserves size bytes. */
+int target_open(const struct target_policy *p, const char *path_name, const char *file_name,
+		bool create_path, bool overwrite, uint64_t size, struct target **ret);
+/* Writes size bytes at offset (offset + size <= the announced size, else -EFBIG). */
+int target_write(struct target *t, uint64_t offset, const void *data, size_t size);
+/* Bytes up to the end of the furthest write. */
+uint64_t target_written(const struct target *t);
+/* fsync, then put the file in place (no-clobber unless overwrite), fsync the directory.
+ * The target is finished either way; free it afterwards. */
+int target_commit(struct target *t);
+/* Removes the temporary file (if not committed), closes, frees. NULL-safe, returns NULL. */
+struct target *target_free(struct target *t);
+/* "dir/name" as resolved, for logs. */
+const char *target_path(const struct target *t);
+/* Whether the temporary file has a name (false: O_TMPFILE). */
+bool target_temp_is_named(const struct target *t);
+
+/* Start-up: removes the temporary file a crashed run left behind, as recorded in
+ * p->pending_path. Returns 1 when one was removed, 0 when there was nothing to do. */
+int target_clean_stale(const struct target_policy *p);
+
+/* Resolves an existing (or, with create, new) directory under the policy and returns an
+ * O_RDONLY|O_DIRECTORY fd. Exposed for the tests. */
+int target_open_dir(const struct target_policy *p, const char *path, bool create, int *ret_fd);
+
+#endif
