@@ -277,8 +277,9 @@ static void test_resolved(void)
 	struct dns_source src = {.resolv_conf = FIX "/resolv/stub.conf"};
 	enum dns_origin origin = DNS_ORIGIN_RESOLV_CONF;
 	char **servers = NULL;
+	g_autofree char *dbus_daemon = g_find_program_in_path("dbus-daemon");
 
-	if (!g_find_program_in_path("dbus-daemon")) {
+	if (!dbus_daemon) {
 		g_test_skip("dbus-daemon is not installed (apt-get install dbus)");
 		return;
 	}

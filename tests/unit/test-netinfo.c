@@ -558,7 +558,9 @@ static void setup_namespace(void)
 		skip_reason = "unshare(CLONE_NEWNET) failed (no CAP_SYS_ADMIN?)";
 		return;
 	}
-	if (!g_find_program_in_path("ip") && !g_file_test("/usr/sbin/ip", G_FILE_TEST_EXISTS) &&
+	g_autofree char *ip = g_find_program_in_path("ip");
+
+	if (!ip && !g_file_test("/usr/sbin/ip", G_FILE_TEST_EXISTS) &&
 	    !g_file_test("/sbin/ip", G_FILE_TEST_EXISTS)) {
 		skip_reason = "iproute2's ip is not installed";
 		return;
