@@ -13,7 +13,9 @@ VMU_SOURCES = \
 	lib/vmbus-user/fcopy-msg.c \
 	lib/vmbus-user/fcopy-host-msg.c \
 	lib/vmbus-user/chardev.c \
-	lib/vmbus-user/kvp-pool.c
+	lib/vmbus-user/kvp-pool.c \
+	lib/vmbus-user/ring.h \
+	lib/vmbus-user/ring.c
 
 VMU_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -DVMU_BUILDING_LIBRARY
 

@@ -10,6 +10,7 @@
 
 FUZZ_TARGETS = fuzz-kvp-msg fuzz-utf16 fuzz-icmsg fuzz-vss-fcopy-msg fuzz-kvp-pool
 FUZZ_TARGETS += fuzz-fcopy-host-msg
+FUZZ_TARGETS += fuzz-ring
 FUZZ_REPLAY_BINS = \
 	tests/fuzz/fuzz-kvp-msg \
 	tests/fuzz/fuzz-utf16 \
@@ -17,6 +18,7 @@ FUZZ_REPLAY_BINS = \
 	tests/fuzz/fuzz-vss-fcopy-msg \
 	tests/fuzz/fuzz-kvp-pool
 FUZZ_REPLAY_BINS += tests/fuzz/fuzz-fcopy-host-msg
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-ring
 
 check_PROGRAMS += $(FUZZ_REPLAY_BINS)
 TESTS += $(FUZZ_REPLAY_BINS)
@@ -35,6 +37,8 @@ tests_fuzz_fuzz_kvp_pool_SOURCES = tests/fuzz/fuzz-kvp-pool.c tests/fuzz/fuzz-ma
 tests_fuzz_fuzz_kvp_pool_LDADD = $(FUZZ_REPLAY_LIBS)
 tests_fuzz_fuzz_fcopy_host_msg_SOURCES = tests/fuzz/fuzz-fcopy-host-msg.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_fcopy_host_msg_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_fuzz_ring_SOURCES = tests/fuzz/fuzz-ring.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_ring_LDADD = $(FUZZ_REPLAY_LIBS)
 
 EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/corpus
 
@@ -61,6 +65,7 @@ FUZZ_LIBFUZZER_BINS = \
 	tests/fuzz/fuzz-vss-fcopy-msg-libfuzzer \
 	tests/fuzz/fuzz-kvp-pool-libfuzzer
 FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-fcopy-host-msg-libfuzzer
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-ring-libfuzzer
 check_PROGRAMS += $(FUZZ_LIBFUZZER_BINS)
 
 tests_fuzz_fuzz_kvp_msg_libfuzzer_SOURCES = tests/fuzz/fuzz-kvp-msg.c $(FUZZ_LIB_SOURCES)
@@ -84,6 +89,9 @@ tests_fuzz_fuzz_fcopy_host_msg_libfuzzer_SOURCES = tests/fuzz/fuzz-fcopy-host-ms
 	$(FUZZ_LIB_SOURCES)
 tests_fuzz_fuzz_fcopy_host_msg_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
 tests_fuzz_fuzz_fcopy_host_msg_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_ring_libfuzzer_SOURCES = tests/fuzz/fuzz-ring.c lib/vmbus-user/ring.c
+tests_fuzz_fuzz_ring_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_ring_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 
 # Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
 # targets, one per line, for CI's summary.
