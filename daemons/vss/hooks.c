@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Hook runner (see hooks.h). One hook at a time, everything on the sd-event loop:
+ *
+ *   defer -> spawn hook i --(child exited)--> drain its pipe, record, i++ -> spawn ...
+ *                        \--(timer: hook timeout or run budget)--> SIGKILL to the group
+ *
+ * A hook runs in its own process group with default signal dispositions, an empty signal
+ * mask, stdin on /dev/null, and stdout+stderr on one pipe whose lines are logged as they
+ * come (at most HOOK_LINE_MAX bytes per record; longer lines are split). Nothing is ever
+ * written to a file. When the budget is used up, the hooks not yet started are recorded as
+ * "not run" and the run fails.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "log.h"
+
+#define HOOK_LINE_MAX 1024
+#define HOOK_MAX_HOOKS 256
+#define USEC_PER_SEC UINT64_C(1000000)
+
+extern char **environ;
+
+struct hook_run {
+	sd_event *event;
+	char *dir, *argument;
+	uint64_t timeout_usec, deadline;
+	struct hook_result *results;
+	size_t n, current;
+	pid_t pid;
+	int pipe_fd;
+	sd_event_source *child, *io, *timer, *defer;
+	char line[HOOK_LINE_MAX + 1];
+	size_t line_len;
+	uint64_t started;
+	hook_done_fn done;
+	void *userdata;
+	bool finished;
+};
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---------------------------------------------------------------- the directory */
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+bool hooks_name_ignored(const char *name)
+{
+	return name[0] == '.' || has_suffix(name, "~") || strstr(name, ".dpkg-") ||
+	       strstr(name, ".rpm") || strstr(name, ".ucf-") || has_suffix(name, ".swp");
+}
+
+char **hooks_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+	return NULL;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_executable_file(int dfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dfd, name, &st, 0) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) &&
+	       faccessat(dfd, name, X_OK, 0) == 0;
+}
+
+int hooks_list(const char *dir, char ***ret, size_t *ret_n)
+{
+	DIR *d = opendir(dir);
+	char **v = calloc(HOOK_MAX_HOOKS + 1, sizeof(char *));
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!v || (!d && errno != ENOENT)) {
+		int r = v ? -errno : -ENOMEM;
+		free(v);
+		if (d)
+			closedir(d);
+		return r;
+	}
+	while (d && (de = readdir(d)) && n < HOOK_MAX_HOOKS) {
+		if (hooks_name_ignored(de->d_name) || !is_executable_file(dirfd(d), de->d_name))
+			continue;
+		v[n] = strdup(de->d_name);
+		if (!v[n]) {
+			closedir(d);
+			hooks_strv_free(v);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	if (d)
+		closedir(d);
+	qsort(v, n, sizeof(char *), cmp_names);
+	*ret = v;
+	if (ret_n)
+		*ret_n = n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void log_line(struct hook_run *run, const char *text)
+{
+	char field[300];
+
+	snprintf(field, sizeof(field), "HVGUEST_VSS_HOOK=%s", run->results[run->current].name);
+	log_struct(LOG_INFO, "hook %s %s: %s", run->results[run->current].name, run->argument, text,
+		   field, NULL);
+}
+
+static void flush_line(struct hook_run *run)
+{
+	if (run->line_len == 0)
+		return;
+	run->line[run->line_len] = '\0';
+	log_line(run, run->line);
+	run->line_len = 0;
+}
+
+static void take_output(struct hook_run *run, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			flush_line(run);
+			continue;
+		}
+		run->line[run->line_len++] = buf[i] ? buf[i] : ' ';
+		if (run->line_len == HOOK_LINE_MAX)
+			flush_line(run);
+	}
+}
+
+/* Reads what is there; true at EOF or error (the pipe is done). */
+static bool read_output(struct hook_run *run)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = read(run->pipe_fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			take_output(run, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return !(n < 0 && errno == EAGAIN);
+	}
+}
+
+static void close_pipe(struct hook_run *run)
+{
+	run->io = sd_event_source_disable_unref(run->io);
+	if (run->pipe_fd >= 0)
+		close(run->pipe_fd);
+	run->pipe_fd = -1;
+	flush_line(run);
+}
+
+static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct hook_run *run = userdata;
+
+	if (read_output(run))
+		close_pipe(run);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the sequence */
+
+static void run_next(struct hook_run *run);
+
+static void finish(struct hook_run *run)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < run->n; i++) {
+		const struct hook_result *r = &run->results[i];
+
+		if (!r->started || r->timed_out || r->spawn_error || !WIFEXITED(r->wait_status) ||
+		    WEXITSTATUS(r->wait_status) != 0)
+			ok = false;
+	}
+	run->finished = true;
+	if (run->done)
+		run->done(run, ok, run->userdata);
+}
+
+static void log_result(struct hook_run *run, const struct hook_result *r)
+{
+	char what[300];
+
+	hook_result_describe(r, what, sizeof(what));
+	if (strstr(what, "=ok"))
+		log_info("hook %s %s: ok after %.3f s", r->name, run->argument,
+			 (double)r->usec / 1e6);
+	else
+		log_warning("hook %s %s failed: %s after %.3f s", r->name, run->argument,
+			    strchr(what, '=') + 1, (double)r->usec / 1e6);
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+	struct hook_run *run = userdata;
+	struct hook_result *r = &run->results[run->current];
+
+	r->wait_status =
+	    si->si_code == CLD_EXITED ? (si->si_status & 0xff) << 8 : (si->si_status & 0x7f);
+	r->usec = now_usec() - run->started;
+	run->pid = 0;
+	run->child = sd_event_source_disable_unref(run->child);
+	run->timer = sd_event_source_disable_unref(run->timer);
+	if (run->pipe_fd >= 0) {
+		read_output(run);
+		close_pipe(run);
+	}
+	log_result(run, r);
+	run->current++;
+	run_next(run);
+	return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct hook_run *run = userdata;
+
+	run->results[run->current].timed_out = true;
+	if (run->pid > 0)
+		kill(-run->pid, SIGKILL);
+	return 0;
+}
+
+static int spawn(struct hook_run *run, const char *path, int out_fd, pid_t *ret)
+{
+	char *argv[] = {(char *)path, run->argument, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int r;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, STDERR_FILENO);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					    POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setpgroup(&attr, 0);
+	r = posix_spawn(ret, path, &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return -r;
+}
+
+static int start_one(struct hook_run *run)
+{
+	struct hook_result *res = &run->results[run->current];
+	uint64_t now = now_usec(), until = now + run->timeout_usec;
+	char path[4096];
+	int fds[2], r;
+
+	if (snprintf(path, sizeof(path), "%s/%s", run->dir, res->name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	run->started = now;
+	r = spawn(run, path, fds[1], &run->pid);
+	close(fds[1]);
+	if (r < 0) {
+		close(fds[0]);
+		return r;
+	}
+	res->started = true;
+	run->pipe_fd = fds[0];
+	if (until > run->deadline)
+		until = run->deadline;
+	r = sd_event_add_child(run->event, &run->child, run->pid, WEXITED, on_child, run);
+	if (r >= 0)
+		r = sd_event_add_time(run->event, &run->timer, CLOCK_MONOTONIC, until, 0,
+				      on_timeout, run);
+	if (r >= 0)
+		r = sd_event_add_io(run->event, &run->io, run->pipe_fd, EPOLLIN, on_output, run);
+	if (r < 0) {
+		/* cannot watch it: stop it now rather than leave it unsupervised */
+		kill(-run->pid, SIGKILL);
+		waitpid(run->pid, NULL, 0);
+		run->pid = 0;
+		run->child = sd_event_source_disable_unref(run->child);
+		run->timer = sd_event_source_disable_unref(run->timer);
+		close_pipe(run);
+		res->started = false;
+	}
+	return r;
+}
+
+static void run_next(struct hook_run *run)
+{
+	while (run->current < run->n) {
+		struct hook_result *res = &run->results[run->current];
+		int r;
+
+		if (now_usec() >= run->deadline) {
+			log_warning("hook budget used up: %zu hook(s) not run with %s",
+				    run->n - run->current, run->argument);
+			break;
+		}
+		log_debug("running hook %s %s", res->name, run->argument);
+		r = start_one(run);
+		if (r >= 0)
+			return; /* on_child continues */
+		res->spawn_error = -r;
+		log_warning_errno(r, "cannot run hook %s/%s", run->dir, res->name);
+		run->current++;
+	}
+	finish(run);
+}
+
+static int on_defer(sd_event_source *s, void *userdata)
+{
+	struct hook_run *run = userdata;
+
+	run->defer = sd_event_source_disable_unref(run->defer);
+	run_next(run);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- object */
+
+struct hook_run *hook_run_free(struct hook_run *run)
+{
+	if (!run)
+		return NULL;
+	if (run->pid > 0) {
+		kill(-run->pid, SIGKILL);
+		waitpid(run->pid, NULL, 0);
+	}
+	sd_event_source_disable_unref(run->child);
+	sd_event_source_disable_unref(run->timer);
+	sd_event_source_disable_unref(run->defer);
+	run->io = sd_event_source_disable_unref(run->io);
+	if (run->pipe_fd >= 0)
+		close(run->pipe_fd);
+	for (size_t i = 0; i < run->n; i++)
+		free(run->results[i].name);
+	free(run->results);
+	free(run->dir);
+	free(run->argument);
+	sd_event_unref(run->event);
+	free(run);
+	return NULL;
+}
+
+int hook_run_start(sd_event *e, const struct hook_run_config *c, const char *const *names,
+		   hook_done_fn done, void *userdata, struct hook_run **ret)
+{
+	struct hook_run *run = calloc(1, sizeof(*run));
+	size_t n = 0;
+	int r;
+
+	while (names && names[n])
+		n++;
+	if (!run)
+		return -ENOMEM;
+	run->pipe_fd = -1;
+	run->event = sd_event_ref(e);
+	run->dir = strdup(c->dir);
+	run->argument = strdup(c->argument);
+	run->results = calloc(n ? n : 1, sizeof(*run->results));
+	run->timeout_usec = c->timeout_usec;
+	run->deadline = now_usec() + c->budget_usec;
+	run->done = done;
+	run->userdata = userdata;
+	if (!run->dir || !run->argument || !run->results) {
+		hook_run_free(run);
+		return -ENOMEM;
+	}
+	for (; run->n < n; run->n++)
+		if (!(run->results[run->n].name = strdup(names[run->n]))) {
+			hook_run_free(run);
+			return -ENOMEM;
+		}
+	r = sd_event_add_defer(e, &run->defer, on_defer, run);
+	if (r < 0) {
+		hook_run_free(run);
+		return r;
+	}
+	*ret = run;
+	return 0;
+}
+
+const struct hook_result *hook_run_results(const struct hook_run *run, size_t *ret_n)
+{
+	*ret_n = run->n;
+	return run->results;
+}
+
+const char *hook_run_argument(const struct hook_run *run)
+{
+	return run->argument;
+}
+
+void hook_result_describe(const struct hook_result *r, char *buf, size_t size)
+{
+	if (r->spawn_error)
+		snprintf(buf, size, "%s=cannot run (%s)", r->name, strerror(r->spawn_error));
+	else if (!r->started)
+		snprintf(buf, size, "%s=not run", r->name);
+	else if (r->timed_out)
+		snprintf(buf, size, "%s=timeout", r->name);
+	else if (WIFEXITED(r->wait_status) && WEXITSTATUS(r->wait_status) == 0)
+		snprintf(buf, size, "%s=ok", r->name);
+	else if (WIFEXITED(r->wait_status))
+		snprintf(buf, size, "%s=exit %d", r->name, WEXITSTATUS(r->wait_status));
+	else
+		snprintf(buf, size, "%s=signal %d", r->name, WTERMSIG(r->wait_status));
+}
+
+/* ---------------------------------------------------------------- blocking */
+
+struct blocking {
+	bool done, ok;
+};
+
+static void blocking_done(struct hook_run *run, bool ok, void *userdata)
+{
+	struct blocking *b = userdata;
+
+	b->done = true;
+	b->ok = ok;
+}
+
+int hook_run_blocking(const struct hook_run_config *c, const char *const *names, bool *ret_ok)
+{
+	struct blocking b = {0};
+	struct hook_run *run = NULL;
+	sd_event *e = NULL;
+	int r = sd_event_new(&e);
+
+	if (r >= 0)
+		r = hook_run_start(e, c, names, blocking_done, &b, &run);
+	while (r >= 0 && !b.done)
+		r = sd_event_run(e, UINT64_MAX);
+	hook_run_free(run);
+	sd_event_unref(e);
+	if (r < 0)
+		return r;
+	if (ret_ok)
+		*ret_ok = b.ok;
+	return 0;
+}

@@ -1,0 +1,906 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hv-vssd: the VSS (backup) service on top of the shared daemon scaffolding (hvd).
+ *
+ * One backup, as the host drives it: HOT_BACKUP (a capability check), FREEZE, the host takes
+ * its snapshot, THAW. The daemon's phases:
+ *
+ *   IDLE --FREEZE--> [FREEZE_HOOKS] --hooks ok--> freeze file systems --> FROZEN --THAW-->
+ *        thaw file systems --> [AFTER_HOOKS: thaw hooks] --> IDLE
+ *
+ * FREEZE with hooks installed is answered later (HVD_REPLY_LATER): the hooks run on the
+ * event loop, each with a timeout and all of them within a budget, so the answer always
+ * comes well inside the kernel's 900 s. A failed step answers HV_E_FAIL after running the
+ * freeze hooks that already ran with "freeze-fail" (AFTER_HOOKS as well).
+ *
+ * Never left frozen:
+ *   - auto-thaw: a timer armed when frozen thaws after max-frozen without a THAW;
+ *   - the device is reopened (kernel timeout, hibernation's fake THAW): disconnected()
+ *     thaws first;
+ *   - crash: before each FIFREEZE the mounts that are or may be ours are written to
+ *     <run-dir>/vss-frozen; init() (before the device is opened and registered) thaws what a
+ *     previous instance left there and runs the thaw hooks;
+ *   - the run directory itself must not lie on a file system of the plan (else refused).
+ *
+ * While anything is frozen the log is held (log_hold): records are queued in memory and
+ * flushed after the thaw, because journald (or a log file) may be on a frozen disk. Nothing
+ * else this daemon does while frozen touches a file system besides the run directory.
+ *
+ * Thaw hooks after an auto-thaw or a lost connection, and freeze-fail hooks of a cancelled
+ * freeze, run to completion before the daemon goes on (nothing waits for an answer then).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "freeze.h"
+#include "hooks.h"
+#include "plan.h"
+#include "state.h"
+#include "vssd.h"
+
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+
+enum vssd_phase {
+	VSSD_IDLE,
+	VSSD_FREEZE_HOOKS, /* freeze hooks run, the FREEZE answer waits */
+	VSSD_FROZEN,
+	VSSD_AFTER_HOOKS, /* thaw or freeze-fail hooks run, an answer waits */
+};
+
+struct vssd {
+	struct hvd *hvd;
+	enum vssd_phase phase;
+	struct plan *plan;
+	struct freeze_set *set;
+	struct hook_run *hooks, *finished_hooks;
+	char **hook_names;
+	size_t n_hooks;
+	sd_event_source *auto_thaw;
+	char *state_path;
+	bool reply_pending, auto_thawed, unknown_logged;
+	enum vmu_vss_op reply_op;
+	uint32_t reply_status;
+	/* the current or last backup */
+	uint64_t t_start, t_frozen, freeze_usec, frozen_usec, thaw_usec;
+	time_t wall_start, wall_frozen;
+	char result[256];
+	char *hook_log;
+	uint64_t backups, failures;
+};
+
+static const char *const unfreezable_choices[] = {"skip", "fail", NULL};
+static const char *const hook_failure_choices[] = {"abort", "ignore", NULL};
+static const char *const freeze_fail_arg_choices[] = {"freeze-fail", "thaw", NULL};
+
+static const struct conf_key vssd_keys[] = {
+    {"scope", CONF_PATH, "/",
+     "only mount points at or below this directory are ever frozen, whatever include= says"},
+    {"include", CONF_STRV, "",
+     "if set, only mounts matching one of these globs (\"/...\": mount point, else file system "
+     "type) are frozen; a mount point named here is frozen even if it is a pseudo, network or "
+     "FUSE file system"},
+    {"exclude", CONF_STRV, "vfat;msdos;exfat;iso9660;squashfs;zfs;overlay;/boot/efi",
+     "mounts matching these globs (mount point or type) are never frozen"},
+    {"journal-dirs", CONF_STRV, "/var/log/journal;/run/log/journal",
+     "the file systems holding these are frozen late (after all others but the root)"},
+    {"unfreezable", CONF_ENUM, "skip",
+     "a mount whose file system cannot be frozen (EOPNOTSUPP/ENOTTY): skip it, or fail the "
+     "whole freeze",
+     0, 0, unfreezable_choices},
+    {"hooks-dir", CONF_PATH, SYSCONFDIR "/hvguest/vss-hooks.d", "the application hooks"},
+    {"hook-timeout", CONF_DURATION, "60s", "longest run of one hook", 100 * USEC_PER_MSEC,
+     600 * USEC_PER_SEC},
+    {"freeze-hooks-budget", CONF_DURATION, "300s", "longest run of all freeze hooks together",
+     100 * USEC_PER_MSEC, 600 * USEC_PER_SEC},
+    {"thaw-hooks-budget", CONF_DURATION, "20s",
+     "longest run of all thaw (or freeze-fail) hooks together; below the kernel's 30 s",
+     100 * USEC_PER_MSEC, 25 * USEC_PER_SEC},
+    {"hook-failure", CONF_ENUM, "abort",
+     "a freeze hook failed or timed out: abort the freeze (application-consistent or "
+     "nothing), or ignore it and freeze anyway",
+     0, 0, hook_failure_choices},
+    {"freeze-fail-argument", CONF_ENUM, "freeze-fail",
+     "the argument given to hooks when a later step fails (\"thaw\" for hooks that only know "
+     "freeze and thaw)",
+     0, 0, freeze_fail_arg_choices},
+    {"max-frozen", CONF_DURATION, "5min",
+     "thaw by ourselves when no THAW came this long after the freeze", 100 * USEC_PER_MSEC,
+     3600 * USEC_PER_SEC},
+    {NULL},
+};
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static const char *format_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, size, "@%lld", (long long)t);
+	return buf;
+}
+
+static const struct conf *vssd_conf(struct vssd *v)
+{
+	return hvd_conf(v->hvd);
+}
+
+/* ---------------------------------------------------------------- plan */
+
+static void plan_config_from(const struct conf *c, struct plan_config *pc)
+{
+	*pc = (struct plan_config){
+	    .scope = conf_get_string(c, "scope"),
+	    .include = conf_get_strv(c, "include"),
+	    .exclude = conf_get_strv(c, "exclude"),
+	    .journal_dirs = conf_get_strv(c, "journal-dirs"),
+	};
+}
+
+int vssd_print_plan(const char *config_path, const char *mountinfo, FILE *f)
+{
+	struct conf *c = NULL;
+	struct plan *p = NULL;
+	struct plan_config pc;
+	char *error = NULL;
+	int r = hvd_config_load(&vssd_service, config_path, &c, &error);
+
+	if (r < 0) {
+		fprintf(stderr, "hv-vssd: %s\n", error ? error : strerror(-r));
+		free(error);
+		return 1;
+	}
+	plan_config_from(c, &pc);
+	r = plan_build_from_file(mountinfo, &pc, &p);
+	if (r < 0) {
+		fprintf(stderr, "hv-vssd: cannot read the mount table %s: %s\n",
+			mountinfo ? mountinfo : "/proc/self/mountinfo", strerror(-r));
+		conf_free(c);
+		return 1;
+	}
+	plan_print(p, f);
+	if (plan_freezes_path(p, conf_get_string(c, "run-dir")))
+		fprintf(f, "# refused: run-dir %s lies on a file system of the plan\n",
+			conf_get_string(c, "run-dir"));
+	plan_free(p);
+	conf_free(c);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- status and records */
+
+static size_t vssd_frozen_count(const struct vssd *v)
+{
+	return freeze_count(v->set, FREEZE_OURS);
+}
+
+static void vssd_status(struct vssd *v)
+{
+	char t[64];
+
+	switch (v->phase) {
+	case VSSD_IDLE:
+		if (v->backups == 0)
+			hvd_set_status(v->hvd, "Idle; no backup yet");
+		else
+			hvd_set_status(v->hvd,
+				       "Idle; last backup at %s: %s (freeze %.3f s, frozen %.3f s, "
+				       "thaw %.3f s)",
+				       format_time(v->wall_start, t, sizeof(t)), v->result,
+				       (double)v->freeze_usec / 1e6, (double)v->frozen_usec / 1e6,
+				       (double)v->thaw_usec / 1e6);
+		return;
+	case VSSD_FREEZE_HOOKS:
+		hvd_set_status(v->hvd, "Running freeze hooks since %s",
+			       format_time(v->wall_start, t, sizeof(t)));
+		return;
+	case VSSD_FROZEN:
+		hvd_set_status(v->hvd, "Frozen since %s (%zu mounts)",
+			       format_time(v->wall_frozen, t, sizeof(t)), vssd_frozen_count(v));
+		return;
+	case VSSD_AFTER_HOOKS:
+		hvd_set_status(v->hvd, "Running %s hooks; backup: %s",
+			       v->hooks ? hook_run_argument(v->hooks) : "thaw", v->result);
+		return;
+	}
+}
+
+static void vssd_note_hooks(struct vssd *v, const struct hook_run *run)
+{
+	const struct hook_result *res;
+	size_t n;
+
+	res = hook_run_results(run, &n);
+	for (size_t i = 0; i < n; i++) {
+		char what[320], *log = NULL;
+
+		hook_result_describe(&res[i], what, sizeof(what));
+		if (asprintf(&log, "%s%s%s:%s", v->hook_log ? v->hook_log : "",
+			     v->hook_log ? " " : "", hook_run_argument(run), what) < 0)
+			return;
+		free(v->hook_log);
+		v->hook_log = log;
+	}
+}
+
+static void vssd_set_result(struct vssd *v, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static void vssd_set_result(struct vssd *v, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(v->result, sizeof(v->result), format, ap);
+	va_end(ap);
+}
+
+/* The structured record of one backup, once it is over. */
+static void vssd_backup_end(struct vssd *v)
+{
+	char f_result[300], f_plan[4200], f_mounts[64], f_freeze[64], f_frozen[64], f_thaw[64];
+	char f_hooks[4200];
+	char *list = v->plan ? plan_frozen_list(v->plan) : NULL;
+
+	v->backups++;
+	if (strcmp(v->result, "ok") != 0)
+		v->failures++;
+	snprintf(f_result, sizeof(f_result), "HVGUEST_VSS_RESULT=%s", v->result);
+	snprintf(f_plan, sizeof(f_plan), "HVGUEST_VSS_PLAN=%s", list ? list : "");
+	snprintf(f_mounts, sizeof(f_mounts), "HVGUEST_VSS_MOUNTS=%zu",
+		 freeze_count(v->set, FREEZE_THAWED) + freeze_count(v->set, FREEZE_OURS));
+	snprintf(f_freeze, sizeof(f_freeze), "HVGUEST_VSS_FREEZE_USEC=%" PRIu64, v->freeze_usec);
+	snprintf(f_frozen, sizeof(f_frozen), "HVGUEST_VSS_FROZEN_USEC=%" PRIu64, v->frozen_usec);
+	snprintf(f_thaw, sizeof(f_thaw), "HVGUEST_VSS_THAW_USEC=%" PRIu64, v->thaw_usec);
+	snprintf(f_hooks, sizeof(f_hooks), "HVGUEST_VSS_HOOKS=%s", v->hook_log ? v->hook_log : "");
+	log_struct(LOG_INFO,
+		   "Backup finished: %s; freeze %.3f s, frozen %.3f s, thaw %.3f s; hooks: %s",
+		   v->result, (double)v->freeze_usec / 1e6, (double)v->frozen_usec / 1e6,
+		   (double)v->thaw_usec / 1e6, v->hook_log ? v->hook_log : "none", f_result, f_plan,
+		   f_mounts, f_freeze, f_frozen, f_thaw, f_hooks, NULL);
+	free(list);
+	if (vssd_frozen_count(v) == 0) {
+		int r = state_remove(v->state_path);
+		if (r < 0)
+			log_warning_errno(r, "cannot remove %s", v->state_path);
+	}
+	v->phase = VSSD_IDLE;
+	vssd_status(v);
+}
+
+static void vssd_backup_begin(struct vssd *v)
+{
+	v->plan = plan_free(v->plan);
+	v->set = freeze_set_free(v->set);
+	v->hook_names = hooks_strv_free(v->hook_names);
+	v->n_hooks = 0;
+	free(v->hook_log);
+	v->hook_log = NULL;
+	v->t_start = now_usec();
+	v->wall_start = time(NULL);
+	v->freeze_usec = v->frozen_usec = v->thaw_usec = 0;
+	v->auto_thawed = false;
+	vssd_set_result(v, "in progress");
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static ssize_t vssd_reply_now(void *reply, size_t size, enum vmu_vss_op op, uint32_t status)
+{
+	int r = vmu_vss_reply(reply, size, op, status);
+
+	return r < 0 ? r : VMU_VSS_MSG_SIZE;
+}
+
+static void vssd_reply_later(struct vssd *v, uint32_t status)
+{
+	uint8_t buf[VMU_VSS_MSG_SIZE];
+	int r;
+
+	if (!v->reply_pending)
+		return;
+	v->reply_pending = false;
+	if (vmu_vss_reply(buf, sizeof(buf), v->reply_op, status) < 0)
+		return;
+	r = hvd_reply(v->hvd, buf, sizeof(buf));
+	if (r < 0)
+		log_warning_errno(r, "cannot answer the host's %s",
+				  v->reply_op == VMU_VSS_OP_FREEZE ? "FREEZE" : "THAW");
+}
+
+/* ---------------------------------------------------------------- hooks */
+
+static struct hook_run_config vssd_hook_config(struct vssd *v, const char *argument)
+{
+	const struct conf *c = vssd_conf(v);
+	bool freeze = strcmp(argument, "freeze") == 0;
+
+	return (struct hook_run_config){
+	    .dir = conf_get_string(c, "hooks-dir"),
+	    .argument = argument,
+	    .timeout_usec = conf_get_usec(c, "hook-timeout"),
+	    .budget_usec = conf_get_usec(c, freeze ? "freeze-hooks-budget" : "thaw-hooks-budget"),
+	};
+}
+
+static const char *vssd_fail_argument(struct vssd *v)
+{
+	return conf_get_string(vssd_conf(v), "freeze-fail-argument");
+}
+
+/* Names of the freeze hooks that were started, in reverse order (for freeze-fail). */
+static const char **vssd_started_reversed(const struct hook_run *run)
+{
+	size_t n;
+	const struct hook_result *res = hook_run_results(run, &n);
+	const char **names = calloc(n + 1, sizeof(*names));
+	size_t k = 0;
+
+	for (size_t i = n; names && i-- > 0;)
+		if (res[i].started)
+			names[k++] = res[i].name;
+	return names;
+}
+
+/* All hooks in reverse order (thaw). */
+static const char **vssd_hooks_reversed(struct vssd *v)
+{
+	const char **names = calloc(v->n_hooks + 1, sizeof(*names));
+
+	for (size_t i = 0; names && i < v->n_hooks; i++)
+		names[i] = v->hook_names[v->n_hooks - 1 - i];
+	return names;
+}
+
+static void vssd_run_hooks_blocking(struct vssd *v, const char *argument, const char **names)
+{
+	struct hook_run_config c = vssd_hook_config(v, argument);
+	bool ok = false;
+	int r;
+
+	if (!names || !names[0])
+		return;
+	r = hook_run_blocking(&c, names, &ok);
+	if (r < 0)
+		log_error_errno(r, "cannot run the %s hooks", argument);
+	else if (!ok)
+		log_warning("some %s hooks failed, going on", argument);
+}
+
+static void on_after_hooks(struct hook_run *run, bool ok, void *userdata)
+{
+	struct vssd *v = userdata;
+
+	vssd_note_hooks(v, run);
+	v->finished_hooks = run;
+	v->hooks = NULL;
+	if (!ok)
+		log_warning("some %s hooks failed", hook_run_argument(run));
+	v->phase = VSSD_IDLE;
+	vssd_reply_later(v, v->reply_status);
+	vssd_backup_end(v);
+}
+
+/* Runs thaw or freeze-fail hooks, then answers with status (when an answer is pending) and
+ * ends the backup. */
+static void vssd_after_hooks(struct vssd *v, const char *argument, const char **names,
+			     uint32_t status)
+{
+	struct hook_run_config c = vssd_hook_config(v, argument);
+	int r = -ENOENT;
+
+	v->finished_hooks = hook_run_free(v->finished_hooks);
+	if (names && names[0])
+		r = hook_run_start(hvd_event(v->hvd), &c, names, on_after_hooks, v, &v->hooks);
+	if (r < 0) {
+		if (r != -ENOENT)
+			log_error_errno(r, "cannot run the %s hooks", argument);
+		vssd_reply_later(v, status);
+		vssd_backup_end(v);
+		return;
+	}
+	v->reply_status = status;
+	v->phase = VSSD_AFTER_HOOKS;
+	vssd_status(v);
+}
+
+/* ---------------------------------------------------------------- freeze and thaw */
+
+static int vssd_record(const char *const *targets, size_t n, void *userdata)
+{
+	struct vssd *v = userdata;
+
+	return state_write(v->state_path, targets, n);
+}
+
+static int on_auto_thaw(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void vssd_arm_auto_thaw(struct vssd *v)
+{
+	int r;
+
+	v->auto_thaw = sd_event_source_disable_unref(v->auto_thaw);
+	r = sd_event_add_time_relative(hvd_event(v->hvd), &v->auto_thaw, CLOCK_MONOTONIC,
+				       conf_get_usec(vssd_conf(v), "max-frozen"), 0, on_auto_thaw,
+				       v);
+	if (r < 0)
+		log_error_errno(r, "cannot arm the auto-thaw timer; only a THAW or a restart "
+				   "will thaw");
+}
+
+static void vssd_log_set(const struct freeze_set *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct freeze_mount *m = &s->mounts[i];
+
+		if (m->state == FREEZE_ALREADY)
+			log_notice("%s was already frozen by someone else: left as it is, and not "
+				   "thawed by us",
+				   m->target);
+		else if (m->state == FREEZE_UNSUPPORTED)
+			log_full_errno(LOG_NOTICE, m->error,
+				       "%s cannot be frozen, skipped (unfreezable=skip)",
+				       m->target);
+	}
+}
+
+/* 0 when frozen (phase FROZEN), or the errno after a rollback (phase unchanged). */
+static int vssd_freeze_fs(struct vssd *v)
+{
+	enum freeze_unfreezable policy =
+	    strcmp(conf_get_string(vssd_conf(v), "unfreezable"), "fail") == 0
+		? FREEZE_UNFREEZABLE_FAIL
+		: FREEZE_UNFREEZABLE_SKIP;
+	const char *failed = NULL;
+	uint64_t t0 = now_usec();
+	const char **ours;
+	int r;
+
+	log_hold();
+	r = freeze_plan(v->plan, policy, vssd_record, v, &v->set, &failed);
+	v->freeze_usec = now_usec() - t0;
+	if (r < 0) {
+		log_release();
+		log_error_errno(r,
+				"freezing %s failed; thawed the %zu file systems frozen before it",
+				failed ? failed : "?", freeze_count(v->set, FREEZE_THAWED));
+		for (size_t i = 0; v->set && i < v->set->n; i++)
+			if (v->set->mounts[i].state == FREEZE_OURS)
+				log_error_errno(v->set->mounts[i].error, "cannot thaw %s",
+						v->set->mounts[i].target);
+		vssd_set_result(v, "failed: freezing %s: %s", failed ? failed : "?", strerror(-r));
+		return r;
+	}
+	/* The record now holds exactly ours. */
+	ours = freeze_targets(v->set, FREEZE_OURS);
+	if (ours)
+		(void)state_write(v->state_path, ours, vssd_frozen_count(v));
+	free(ours);
+	v->t_frozen = now_usec();
+	v->wall_frozen = time(NULL);
+	v->phase = VSSD_FROZEN;
+	vssd_arm_auto_thaw(v);
+	log_info("froze %zu file systems in %.3f s", vssd_frozen_count(v),
+		 (double)v->freeze_usec / 1e6); /* held until the thaw */
+	vssd_log_set(v->set);
+	vssd_status(v);
+	return 0;
+}
+
+/* Thaws ours; releases the log. 0, or the first thaw error. */
+static int vssd_thaw_fs(struct vssd *v, const char *why)
+{
+	uint64_t t0 = now_usec();
+	size_t held;
+	int r;
+
+	v->auto_thaw = sd_event_source_disable_unref(v->auto_thaw);
+	v->frozen_usec = t0 - v->t_frozen;
+	r = freeze_thaw(v->set);
+	v->thaw_usec = now_usec() - t0;
+	held = (size_t)log_release();
+	v->phase = VSSD_IDLE;
+	log_info("thawed %zu file systems (%s) after %.3f s frozen; %zu log records held while "
+		 "frozen were flushed",
+		 freeze_count(v->set, FREEZE_THAWED), why, (double)v->frozen_usec / 1e6, held);
+	for (size_t i = 0; r < 0 && i < v->set->n; i++)
+		if (v->set->mounts[i].state == FREEZE_OURS)
+			log_error_errno(v->set->mounts[i].error,
+					"cannot thaw %s; it stays in %s for the next start",
+					v->set->mounts[i].target, v->state_path);
+	if (r < 0) {
+		const char **ours = freeze_targets(v->set, FREEZE_OURS);
+		if (ours)
+			(void)state_write(v->state_path, ours, vssd_frozen_count(v));
+		free(ours);
+	}
+	return r < 0 ? r : 0;
+}
+
+static int on_auto_thaw(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vssd *v = userdata;
+	const char **names;
+	size_t n = vssd_frozen_count(v);
+
+	if (v->phase != VSSD_FROZEN)
+		return 0;
+	(void)vssd_thaw_fs(v, "auto-thaw");
+	log_struct(LOG_ERR,
+		   "AUTO-THAW: no THAW from the host within %.3f s of the freeze; thawed %zu file "
+		   "systems by ourselves. A snapshot taken now is not consistent.",
+		   (double)v->frozen_usec / 1e6, n, "HVGUEST_VSS_EVENT=auto-thaw", NULL);
+	v->auto_thawed = true;
+	vssd_set_result(v, "auto-thawed after %.3f s without THAW", (double)v->frozen_usec / 1e6);
+	names = vssd_hooks_reversed(v);
+	vssd_run_hooks_blocking(v, "thaw", names);
+	free(names);
+	vssd_backup_end(v);
+	v->auto_thawed = true; /* the THAW that may still come is answered with a failure */
+	return 0;
+}
+
+/* Runs the freeze-fail hooks for a freeze that did not happen, then answers. */
+static void vssd_freeze_failed(struct vssd *v, const struct hook_run *run)
+{
+	const char **names = run ? vssd_started_reversed(run) : NULL;
+
+	vssd_after_hooks(v, vssd_fail_argument(v), names, VMU_E_FAIL);
+	free(names);
+}
+
+static void on_freeze_hooks(struct hook_run *run, bool ok, void *userdata)
+{
+	struct vssd *v = userdata;
+	bool abort_freeze = strcmp(conf_get_string(vssd_conf(v), "hook-failure"), "abort") == 0;
+
+	vssd_note_hooks(v, run);
+	v->finished_hooks = run;
+	v->hooks = NULL;
+	if (!ok && abort_freeze) {
+		log_error("a freeze hook failed: not freezing (hook-failure=abort)");
+		vssd_set_result(v, "failed: a freeze hook failed");
+		vssd_freeze_failed(v, run);
+		return;
+	}
+	if (!ok)
+		log_warning("a freeze hook failed: freezing anyway (hook-failure=ignore)");
+	if (vssd_freeze_fs(v) < 0) {
+		vssd_freeze_failed(v, run);
+		return;
+	}
+	vssd_reply_later(v, VMU_S_OK);
+}
+
+/* Plan, run-dir check, hook list. 0, or <0 with the result set. */
+static int vssd_prepare(struct vssd *v)
+{
+	const struct conf *c = vssd_conf(v);
+	struct plan_config pc;
+	char *list;
+	int r;
+
+	plan_config_from(c, &pc);
+	r = plan_build_from_file(NULL, &pc, &v->plan);
+	if (r < 0) {
+		vssd_set_result(v, "failed: cannot read the mount table");
+		return log_error_errno(r, "cannot read the mount table, answering failure");
+	}
+	if (plan_freezes_path(v->plan, conf_get_string(c, "run-dir"))) {
+		vssd_set_result(v, "failed: run-dir on a file system to freeze");
+		log_error("run-dir %s lies on a file system of the freeze plan; refusing to freeze",
+			  conf_get_string(c, "run-dir"));
+		return -ELOOP;
+	}
+	list = plan_frozen_list(v->plan);
+	log_struct(LOG_INFO, "FREEZE: plan of %zu file systems: %s", v->plan->n_freeze,
+		   list ? list : "?", "HVGUEST_VSS_EVENT=plan", NULL);
+	free(list);
+	r = hooks_list(conf_get_string(c, "hooks-dir"), &v->hook_names, &v->n_hooks);
+	if (r < 0)
+		log_warning_errno(r, "cannot read the hook directory %s, running no hooks",
+				  conf_get_string(c, "hooks-dir"));
+	return 0;
+}
+
+static ssize_t vssd_freeze(struct vssd *v, void *reply, size_t size)
+{
+	struct hook_run_config c;
+	int r;
+
+	if (v->phase == VSSD_FROZEN) {
+		log_notice("FREEZE while frozen: still frozen, auto-thaw timer restarted");
+		vssd_arm_auto_thaw(v);
+		return vssd_reply_now(reply, size, VMU_VSS_OP_FREEZE, VMU_S_OK);
+	}
+	if (v->phase != VSSD_IDLE) {
+		log_warning("FREEZE while hooks of the last backup still run, answering failure");
+		return vssd_reply_now(reply, size, VMU_VSS_OP_FREEZE, VMU_E_FAIL);
+	}
+	vssd_backup_begin(v);
+	v->finished_hooks = hook_run_free(v->finished_hooks);
+	if (vssd_prepare(v) < 0) {
+		vssd_backup_end(v);
+		return vssd_reply_now(reply, size, VMU_VSS_OP_FREEZE, VMU_E_FAIL);
+	}
+	if (v->n_hooks == 0) {
+		r = vssd_freeze_fs(v);
+		if (r < 0)
+			vssd_backup_end(v);
+		return vssd_reply_now(reply, size, VMU_VSS_OP_FREEZE,
+				      r < 0 ? VMU_E_FAIL : VMU_S_OK);
+	}
+	/* The hooks may quiesce applications: a crash from now on must run the thaw hooks. */
+	r = state_write(v->state_path, NULL, 0);
+	c = vssd_hook_config(v, "freeze");
+	if (r >= 0)
+		r = hook_run_start(hvd_event(v->hvd), &c, (const char *const *)v->hook_names,
+				   on_freeze_hooks, v, &v->hooks);
+	if (r < 0) {
+		log_error_errno(r, "cannot start the freeze hooks, answering failure");
+		vssd_set_result(v, "failed: cannot start the freeze hooks");
+		vssd_backup_end(v);
+		return vssd_reply_now(reply, size, VMU_VSS_OP_FREEZE, VMU_E_FAIL);
+	}
+	v->phase = VSSD_FREEZE_HOOKS;
+	v->reply_pending = true;
+	v->reply_op = VMU_VSS_OP_FREEZE;
+	vssd_status(v);
+	return HVD_REPLY_LATER;
+}
+
+/* Freeze hooks interrupted (THAW during them, reconnect, stop): freeze-fail to those that
+ * ran, here and now. */
+static void vssd_cancel_freeze_hooks(struct vssd *v, const char *why)
+{
+	const char **names = vssd_started_reversed(v->hooks);
+
+	log_warning("%s while the freeze hooks run: cancelling the freeze", why);
+	v->reply_pending = false; /* void: the kernel no longer waits for it */
+	vssd_note_hooks(v, v->hooks);
+	v->hooks = hook_run_free(v->hooks);
+	vssd_run_hooks_blocking(v, vssd_fail_argument(v), names);
+	free(names);
+	vssd_set_result(v, "failed: cancelled (%s)", why);
+	vssd_backup_end(v);
+}
+
+static ssize_t vssd_thaw(struct vssd *v, void *reply, size_t size)
+{
+	const char **names;
+	int r;
+
+	switch (v->phase) {
+	case VSSD_FROZEN:
+		break;
+	case VSSD_FREEZE_HOOKS:
+		vssd_cancel_freeze_hooks(v, "THAW");
+		return vssd_reply_now(reply, size, VMU_VSS_OP_THAW, VMU_S_OK);
+	case VSSD_IDLE:
+	case VSSD_AFTER_HOOKS:
+		if (v->auto_thawed) {
+			v->auto_thawed = false;
+			log_warning("THAW after the auto-thaw: the snapshot may not be consistent, "
+				    "answering failure");
+			return vssd_reply_now(reply, size, VMU_VSS_OP_THAW, VMU_E_FAIL);
+		}
+		log_info("THAW with nothing frozen");
+		return vssd_reply_now(reply, size, VMU_VSS_OP_THAW, VMU_S_OK);
+	}
+	r = vssd_thaw_fs(v, "THAW from the host");
+	vssd_set_result(v, r < 0 ? "failed: a file system could not be thawed" : "ok");
+	if (v->n_hooks == 0) {
+		vssd_backup_end(v);
+		return vssd_reply_now(reply, size, VMU_VSS_OP_THAW, r < 0 ? VMU_E_FAIL : VMU_S_OK);
+	}
+	names = vssd_hooks_reversed(v);
+	v->reply_pending = true;
+	v->reply_op = VMU_VSS_OP_THAW;
+	vssd_after_hooks(v, "thaw", names, r < 0 ? VMU_E_FAIL : VMU_S_OK);
+	free(names);
+	return HVD_REPLY_LATER;
+}
+
+/* ---------------------------------------------------------------- hvd callbacks */
+
+static ssize_t vssd_handle(struct hvd *d, void *state, void *msg, size_t len, void *reply,
+			   size_t reply_size)
+{
+	struct vssd *v = state;
+	struct vmu_vss_request req;
+	int r = vmu_vss_request_parse(msg, len, &req);
+
+	if (r == -ERANGE) {
+		if (!v->unknown_logged)
+			log_warning("unknown VSS operation %u from the kernel, answering 'not "
+				    "supported'",
+				    (unsigned)((const uint8_t *)msg)[0]);
+		v->unknown_logged = true;
+		return vssd_reply_now(reply, reply_size, VMU_VSS_OP_CREATE,
+				      VMU_ERROR_NOT_SUPPORTED);
+	}
+	if (r < 0) {
+		log_warning_errno(r, "malformed VSS message (%zu bytes), answering failure", len);
+		return vssd_reply_now(reply, reply_size, VMU_VSS_OP_CREATE, VMU_E_FAIL);
+	}
+	switch (req.op) {
+	case VMU_VSS_OP_FREEZE:
+		return vssd_freeze(v, reply, reply_size);
+	case VMU_VSS_OP_THAW:
+		return vssd_thaw(v, reply, reply_size);
+	case VMU_VSS_OP_HOT_BACKUP:
+		log_info("HOT_BACKUP: answering that backups are supported, without auto-recovery");
+		return vssd_reply_now(reply, reply_size, req.op, VMU_S_OK);
+	case VMU_VSS_OP_CREATE:
+	case VMU_VSS_OP_DELETE:
+	case VMU_VSS_OP_GET_DM_INFO:
+	case VMU_VSS_OP_BU_COMPLETE:
+	case VMU_VSS_OP_AUTO_RECOVER:
+	case _VMU_VSS_OP_MAX:
+		break;
+	}
+	/* The kernel answers these itself (S_OK); should one reach us, answer as it would. */
+	log_notice("VSS operation %d is answered by the kernel, not the daemon; answering S_OK",
+		   (int)req.op);
+	return vssd_reply_now(reply, reply_size, req.op, VMU_S_OK);
+}
+
+static void vssd_disconnected(struct hvd *d, void *state)
+{
+	struct vssd *v = state;
+	const char **names;
+
+	v->reply_pending = false; /* a pending answer is void now */
+	switch (v->phase) {
+	case VSSD_FROZEN:
+		log_warning("the device is being reopened while frozen: thawing first");
+		(void)vssd_thaw_fs(v, "device reopened");
+		vssd_set_result(v, "thawed: the connection to the kernel was lost while frozen");
+		names = vssd_hooks_reversed(v);
+		vssd_run_hooks_blocking(v, "thaw", names);
+		free(names);
+		vssd_backup_end(v);
+		return;
+	case VSSD_FREEZE_HOOKS:
+		vssd_cancel_freeze_hooks(v, "the device is being reopened");
+		return;
+	case VSSD_IDLE:
+	case VSSD_AFTER_HOOKS:
+		return;
+	}
+}
+
+static void vssd_registered(struct hvd *d, void *state, const char *kernel_version)
+{
+	vssd_status(state);
+}
+
+/* A previous instance died with file systems frozen (or its freeze hooks run). */
+static void vssd_recover(struct vssd *v)
+{
+	char **targets = NULL, **hooks = NULL;
+	const char **rev = NULL;
+	size_t n_hooks = 0, n = 0;
+	int r = state_read(v->state_path, &targets);
+
+	if (r == -ENOENT)
+		return;
+	if (r < 0)
+		log_error_errno(r, "cannot read %s; thawing nothing from it", v->state_path);
+	for (size_t i = 0; targets && targets[i]; i++, n++) {
+		int t = freeze_thaw_path(targets[i]);
+
+		if (t == 0)
+			log_warning("thawed %s, left frozen by a previous hv-vssd", targets[i]);
+		else if (t == -EINVAL)
+			log_info("%s from the previous hv-vssd was not frozen", targets[i]);
+		else
+			log_error_errno(t, "cannot thaw %s left frozen by a previous hv-vssd",
+					targets[i]);
+	}
+	if (hooks_list(conf_get_string(vssd_conf(v), "hooks-dir"), &hooks, &n_hooks) >= 0) {
+		rev = calloc(n_hooks + 1, sizeof(*rev));
+		for (size_t i = 0; rev && i < n_hooks; i++)
+			rev[i] = hooks[n_hooks - 1 - i];
+		vssd_run_hooks_blocking(v, "thaw", rev);
+	}
+	log_struct(LOG_WARNING,
+		   "recovered from a previous hv-vssd that stopped during a backup: "
+		   "%zu file systems thawed, %zu thaw hooks run",
+		   n, n_hooks, "HVGUEST_VSS_EVENT=recovered", NULL);
+	free(rev);
+	hooks_strv_free(hooks);
+	state_strv_free(targets);
+	r = state_remove(v->state_path);
+	if (r < 0)
+		log_warning_errno(r, "cannot remove %s", v->state_path);
+}
+
+static struct vssd *vssd_free(struct vssd *v)
+{
+	if (!v)
+		return NULL;
+	v->auto_thaw = sd_event_source_disable_unref(v->auto_thaw);
+	hook_run_free(v->hooks);
+	hook_run_free(v->finished_hooks);
+	plan_free(v->plan);
+	freeze_set_free(v->set);
+	hooks_strv_free(v->hook_names);
+	free(v->hook_log);
+	free(v->state_path);
+	free(v);
+	return NULL;
+}
+
+static int vssd_init(struct hvd *d, void **ret_state)
+{
+	const char *run_dir = conf_get_string(hvd_conf(d), "run-dir");
+	struct vssd *v = calloc(1, sizeof(*v));
+	sigset_t mask;
+
+	if (!v)
+		return log_error_errno(ENOMEM, "cannot allocate the VSS state");
+	v->hvd = d;
+	/* sd-event watches hook processes; SIGCHLD must be blocked for that. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+		vssd_free(v);
+		return log_error_errno(errno, "cannot block SIGCHLD");
+	}
+	if (mkdir(run_dir, 0755) < 0 && errno != EEXIST) {
+		vssd_free(v);
+		return log_error_errno(errno, "cannot create %s", run_dir);
+	}
+	if (asprintf(&v->state_path, "%s/%s", run_dir, STATE_FILE_NAME) < 0) {
+		v->state_path = NULL;
+		vssd_free(v);
+		return log_error_errno(ENOMEM, "cannot allocate the VSS state");
+	}
+	vssd_recover(v);
+	vssd_status(v);
+	*ret_state = v;
+	return 0;
+}
+
+static void vssd_finish(struct hvd *d, void *state)
+{
+	struct vssd *v = state;
+
+	if (v->phase == VSSD_FREEZE_HOOKS)
+		vssd_cancel_freeze_hooks(v, "stopping");
+	if (v->phase == VSSD_FROZEN)
+		vssd_disconnected(d, v);
+	if (v->phase == VSSD_AFTER_HOOKS)
+		log_warning("stopping while %s hooks run: the running hook is killed",
+			    v->hooks ? hook_run_argument(v->hooks) : "thaw");
+	vssd_free(v);
+}
+
+const struct hvd_service vssd_service = {
+    .name = "vss",
+    .program = "hv-vssd",
+    .summary = "Hyper-V backup (VSS) daemon: freezes file systems for host snapshots",
+    .service = VMU_SERVICE_VSS,
+    .keys = vssd_keys,
+    .init = vssd_init,
+    .registered = vssd_registered,
+    .handle = vssd_handle,
+    .disconnected = vssd_disconnected,
+    .finish = vssd_finish,
+    .help_extra = "      --plan          print the freeze plan and the reason for every mount,\n"
+		  "                      freezing nothing (with --mountinfo=FILE: of that table)",
+};

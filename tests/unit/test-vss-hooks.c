@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of daemons/vss/hooks.c: which directory entries run, in what order, with what
+ * argument; exit codes, the per-hook timeout and the run budget (the hook is killed), and
+ * that hook output reaches the log line by line. Hooks are small sh scripts in a temporary
+ * directory; nothing is frozen.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemons/vss/hooks.h"
+
+struct fixture {
+	char *dir, *trace;
+};
+
+static void add_hook(struct fixture *f, const char *name, const char *body, int mode)
+{
+	g_autofree char *path = g_build_filename(f->dir, name, NULL);
+	g_autofree char *text =
+	    g_strdup_printf("#!/bin/sh\necho \"%s $*\" >>'%s'\n%s\n", name, f->trace, body);
+
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_cmpint(g_chmod(path, mode), ==, 0);
+}
+
+static void setup(struct fixture *f, gconstpointer data)
+{
+	f->dir = g_dir_make_tmp("vss-hooks-XXXXXX", NULL);
+	g_assert_nonnull(f->dir);
+	f->trace = g_strconcat(f->dir, ".trace", NULL);
+}
+
+static void teardown(struct fixture *f, gconstpointer data)
+{
+	GDir *d = g_dir_open(f->dir, 0, NULL);
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *p = g_build_filename(f->dir, name, NULL);
+		g_unlink(p);
+	}
+	if (d)
+		g_dir_close(d);
+	g_rmdir(f->dir);
+	g_unlink(f->trace);
+	g_free(f->dir);
+	g_free(f->trace);
+}
+
+static char *trace(struct fixture *f)
+{
+	char *text = NULL;
+
+	if (!g_file_get_contents(f->trace, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+static void test_list(struct fixture *f, gconstpointer data)
+{
+	char **names = NULL;
+	size_t n = 99;
+
+	add_hook(f, "20-b", "", 0755);
+	add_hook(f, "10-a", "", 0700);
+	add_hook(f, "B-upper", "", 0755);
+	add_hook(f, "30-c.dpkg-old", "", 0755);
+	add_hook(f, "31-c.dpkg-dist", "", 0755);
+	add_hook(f, "40-d~", "", 0755);
+	add_hook(f, "50-not-executable", "", 0644);
+	add_hook(f, "60-f.rpmnew", "", 0755);
+	add_hook(f, "61-f.rpmsave", "", 0755);
+	add_hook(f, ".hidden", "", 0755);
+	g_autofree char *sub = g_build_filename(f->dir, "70-directory", NULL);
+	g_assert_cmpint(g_mkdir(sub, 0755), ==, 0);
+
+	g_assert_cmpint(hooks_list(f->dir, &names, &n), ==, 0);
+	g_assert_cmpuint(n, ==, 3);
+	g_assert_cmpstr(names[0], ==, "10-a");
+	g_assert_cmpstr(names[1], ==, "20-b");
+	g_assert_cmpstr(names[2], ==, "B-upper"); /* bytewise: digits < upper case */
+	g_assert_null(names[3]);
+	hooks_strv_free(names);
+	g_rmdir(sub);
+
+	names = NULL;
+	g_assert_cmpint(hooks_list("/nonexistent/vss-hooks.d", &names, &n), ==, 0);
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_null(names[0]);
+	hooks_strv_free(names);
+	g_assert_true(hooks_name_ignored("x.rpmorig"));
+	g_assert_true(hooks_name_ignored("x.ucf-dist"));
+	g_assert_false(hooks_name_ignored("50-mysql"));
+}
+
+/* Runs names blocking with stderr captured; returns the captured text. */
+static char *run_captured(struct fixture *f, const char *arg, const char *const *names,
+			  uint64_t timeout, uint64_t budget, bool *ok)
+{
+	g_autofree char *log = g_strconcat(f->dir, ".log", NULL);
+	struct hook_run_config c = {
+	    .dir = f->dir, .argument = arg, .timeout_usec = timeout, .budget_usec = budget};
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), saved = dup(2);
+	char *text = NULL;
+
+	g_assert_cmpint(fd, >=, 0);
+	dup2(fd, 2);
+	close(fd);
+	g_assert_cmpint(hook_run_blocking(&c, names, ok), ==, 0);
+	dup2(saved, 2);
+	close(saved);
+	g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+	g_unlink(log);
+	return text;
+}
+
+static void test_order_argument_output(struct fixture *f, gconstpointer data)
+{
+	const char *const names[] = {"20-b", "10-a", NULL};
+	bool ok = false;
+
+	add_hook(f, "10-a", "echo \"out of a: $1\"; echo 'err of a' >&2; printf 'no newline'",
+		 0755);
+	add_hook(f, "20-b", "echo line1; echo line2", 0755);
+	g_autofree char *log = run_captured(f, "thaw", names, 5000000, 10000000, &ok);
+	g_autofree char *t = trace(f);
+
+	g_assert_true(ok);
+	g_assert_cmpstr(t, ==, "20-b thaw\n10-a thaw\n");
+	g_assert_nonnull(strstr(log, "hook 10-a thaw: out of a: thaw\n"));
+	g_assert_nonnull(strstr(log, "hook 10-a thaw: err of a\n"));
+	g_assert_nonnull(strstr(log, "hook 10-a thaw: no newline\n"));
+	g_assert_nonnull(strstr(log, "hook 20-b thaw: line1\n"));
+	g_assert_true(strstr(log, "line1") < strstr(log, "line2"));
+	g_assert_true(strstr(log, "line2") < strstr(log, "out of a"));
+}
+
+static void test_failure_goes_on(struct fixture *f, gconstpointer data)
+{
+	const char *const names[] = {"10-fails", "20-ok", "30-missing", NULL};
+	bool ok = true;
+
+	add_hook(f, "10-fails", "exit 3", 0755);
+	add_hook(f, "20-ok", "exit 0", 0755);
+	g_autofree char *log = run_captured(f, "freeze", names, 5000000, 10000000, &ok);
+	g_autofree char *t = trace(f);
+
+	g_assert_false(ok);
+	g_assert_cmpstr(t, ==, "10-fails freeze\n20-ok freeze\n");
+	g_assert_nonnull(strstr(log, "hook 10-fails freeze failed: exit 3"));
+	g_assert_nonnull(strstr(log, "cannot run hook"));
+}
+
+static void test_timeout_kills(struct fixture *f, gconstpointer data)
+{
+	const char *const names[] = {"10-slow", "20-after", NULL};
+	g_autofree char *pidfile = g_build_filename(f->dir, "child.pid", NULL);
+	g_autofree char *body = g_strdup_printf("sleep 60 & echo $! >'%s'; wait", pidfile);
+	g_autofree char *pid_text = NULL;
+	bool ok = true;
+
+	add_hook(f, "10-slow", body, 0755);
+	add_hook(f, "20-after", "", 0755);
+	g_autofree char *log = run_captured(f, "freeze", names, 300000, 10000000, &ok);
+	g_autofree char *t = trace(f);
+
+	g_assert_false(ok);
+	g_assert_nonnull(strstr(log, "hook 10-slow freeze failed: timeout"));
+	/* the next hook still runs: the budget is not used up */
+	g_assert_cmpstr(t, ==, "10-slow freeze\n20-after freeze\n");
+	/* the whole process group was killed, the background sleep too */
+	g_assert_true(g_file_get_contents(pidfile, &pid_text, NULL, NULL));
+	pid_t pid = (pid_t)g_ascii_strtoll(pid_text, NULL, 10);
+	g_assert_cmpint(pid, >, 1);
+	/* it may take a moment to be reaped by init, but it cannot run: kill(0) ESRCH or
+	 * a zombie; check /proc state instead of timing */
+	g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
+	g_autofree char *stat = NULL;
+	if (g_file_get_contents(stat_path, &stat, NULL, NULL)) {
+		const char *state = strrchr(stat, ')');
+		g_assert_nonnull(state);
+		g_assert_true(state[2] == 'Z' || state[2] == 'X');
+	}
+}
+
+static void test_budget(struct fixture *f, gconstpointer data)
+{
+	const char *const names[] = {"10-slow", "20-never", NULL};
+	struct hook_run_config c = {0};
+	bool ok = true;
+
+	add_hook(f, "10-slow", "exec sleep 60", 0755);
+	add_hook(f, "20-never", "", 0755);
+	g_autofree char *log = run_captured(f, "freeze", names, 60000000, 300000, &ok);
+	g_autofree char *t = trace(f);
+
+	g_assert_false(ok);
+	g_assert_cmpstr(t, ==, "10-slow freeze\n");
+	g_assert_nonnull(strstr(log, "hook 10-slow freeze failed: timeout"));
+	g_assert_nonnull(strstr(log, "hook budget used up: 1 hook(s) not run with freeze"));
+	(void)c;
+}
+
+static void test_describe(void)
+{
+	char buf[64];
+	struct hook_result r = {.name = (char *)"h"};
+
+	hook_result_describe(&r, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "h=not run");
+	r.started = true;
+	r.wait_status = 0;
+	hook_result_describe(&r, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "h=ok");
+	r.wait_status = 7 << 8;
+	hook_result_describe(&r, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "h=exit 7");
+	r.wait_status = SIGSEGV;
+	hook_result_describe(&r, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "h=signal 11");
+	r.timed_out = true;
+	hook_result_describe(&r, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "h=timeout");
+	r.spawn_error = ENOENT;
+	hook_result_describe(&r, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "h=cannot run (No such file or directory)");
+}
+
+int main(int argc, char **argv)
+{
+	sigset_t mask;
+
+	/* as hv-vssd does: sd-event watches the hook processes */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	g_test_init(&argc, &argv, NULL);
+	g_test_add("/vss-hooks/list", struct fixture, NULL, setup, test_list, teardown);
+	g_test_add("/vss-hooks/order-argument-output", struct fixture, NULL, setup,
+		   test_order_argument_output, teardown);
+	g_test_add("/vss-hooks/failure-goes-on", struct fixture, NULL, setup, test_failure_goes_on,
+		   teardown);
+	g_test_add("/vss-hooks/timeout-kills", struct fixture, NULL, setup, test_timeout_kills,
+		   teardown);
+	g_test_add("/vss-hooks/budget", struct fixture, NULL, setup, test_budget, teardown);
+	g_test_add_func("/vss-hooks/describe", test_describe);
+	return g_test_run();
+}
