@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -90,6 +91,13 @@ void test_env_free(struct test_env *env)
 	g_free(env);
 }
 
+static int parent_death_signal;
+
+void test_daemon_set_parent_death_signal(int sig)
+{
+	parent_death_signal = sig;
+}
+
 struct test_daemon *test_daemon_start(const struct test_env *env, const char *program,
 				      const char *const *extra_args)
 {
@@ -114,6 +122,8 @@ struct test_daemon *test_daemon_start(const struct test_env *env, const char *pr
 	d->pid = fork();
 	g_assert_cmpint(d->pid, >=, 0);
 	if (d->pid == 0) {
+		if (parent_death_signal)
+			prctl(PR_SET_PDEATHSIG, parent_death_signal);
 		dup2(fd, STDERR_FILENO);
 		dup2(fd, STDOUT_FILENO);
 		g_unsetenv("NOTIFY_SOCKET");

@@ -46,6 +46,10 @@ int test_daemon_wait(struct test_daemon *d, int timeout_ms);
 char *test_daemon_log(const struct test_daemon *d);
 void test_daemon_free(struct test_daemon *d);
 
+/* Daemons started after this get sig when the process that started them dies (0: off), so
+ * a test subprocess that fails never leaves its daemon behind. */
+void test_daemon_set_parent_death_signal(int sig);
+
 /* Path of a built program: $HVGUEST_BUILDDIR/relpath (g_free). */
 char *test_build_path(const char *relpath);
 

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hv-fcopyd: host-to-guest file copy (Copy-VMFile -FileSource Host) on top of hvd.
+ *
+ * Data flow: hvd reads one message from the transport and calls fcopyd_handle(); the
+ * library validates it (legacy char device: vmu_fcopy_request_parse, names already UTF-8)
+ * into a view this file dispatches to copy.c; copy.c answers with the host status; the
+ * 4-byte reply goes back through hvd. This file never parses raw bytes.
+ *
+ * Policy (config keys below) becomes a struct target_policy, rebuilt on SIGHUP. Profiles:
+ *   compatible      (default) any absolute path; root-owned symlinked parents followed
+ *   untrusted-host  destinations limited to allowed-roots (default
+ *                   /var/lib/hyperv/incoming) and no symlinked parents at all
+ *
+ * Every copy ends in one structured journal record (HV_FCOPY_* fields) and the STATUS=
+ * line shows the copy in progress (file, bytes of total, rate), refreshed at most every
+ * FCOPYD_STATUS_INTERVAL.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "copy.h"
+#include "fcopyd.h"
+
+#define USEC_PER_SEC UINT64_C(1000000)
+#define FCOPYD_STATUS_INTERVAL (USEC_PER_SEC / 2)
+#define FCOPYD_UNTRUSTED_ROOT "/var/lib/hyperv/incoming"
+#define FCOPYD_PENDING_FILE "fcopy-pending"
+
+struct fcopyd {
+	struct hvd *hvd;
+	struct copy *copy;
+	struct target_policy policy;
+	const char *untrusted_roots[2];
+	char *pending_path;
+	uint64_t last_status_usec;
+	uint64_t copies, failures, bad_messages;
+};
+
+static const char *const parent_symlink_choices[] = {"deny", "root-owned", "follow", NULL};
+static const char *const temp_file_choices[] = {"auto", "named", NULL};
+static const char *const profile_choices[] = {"compatible", "untrusted-host", NULL};
+
+static const struct conf_key fcopyd_keys[] = {
+    {"profile", CONF_ENUM, "compatible",
+     "compatible: any absolute path; untrusted-host: allowed-roots only, no symlinked parents", 0,
+     0, profile_choices},
+    {"allowed-roots", CONF_STRV, "",
+     "directories files may be written beneath (empty: anywhere, or " FCOPYD_UNTRUSTED_ROOT
+     " with profile=untrusted-host)"},
+    {"parent-symlinks", CONF_ENUM, "root-owned",
+     "symlinks among the target's directories: deny, root-owned (follow only links root owns), "
+     "follow",
+     0, 0, parent_symlink_choices},
+    {"file-mode", CONF_STRING, "0644", "mode of the files created (octal)"},
+    {"file-owner", CONF_STRING, "root", "owner of the files created (name or uid)"},
+    {"file-group", CONF_STRING, "root", "group of the files created (name or gid)"},
+    {"directory-mode", CONF_STRING, "0755", "mode of directories CREATE_PATH makes (octal)"},
+    {"temp-file", CONF_ENUM, "auto",
+     "auto: O_TMPFILE where the file system has it, else a named temporary; named: always named", 0,
+     0, temp_file_choices},
+    {"preallocate", CONF_BOOL, "true",
+     "reserve the announced size at START (false: only check the free space)"},
+    {NULL},
+};
+
+/* ---------------------------------------------------------------- policy */
+
+static int parse_mode(const char *s, mode_t *ret)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 8);
+	if (errno || !end || end == s || *end || v > 07777)
+		return -EINVAL;
+	*ret = (mode_t)v;
+	return 0;
+}
+
+static int parse_id(const char *s, bool group, unsigned *ret)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s && !errno && end && !*end && v < UINT32_MAX) {
+		*ret = (unsigned)v;
+		return 0;
+	}
+	if (group) {
+		struct group *g = getgrnam(s);
+		if (!g)
+			return -ESRCH;
+		*ret = g->gr_gid;
+	} else {
+		struct passwd *p = getpwnam(s);
+		if (!p)
+			return -ESRCH;
+		*ret = p->pw_uid;
+	}
+	return 0;
+}
+
+static enum target_parent_symlinks parse_parent_symlinks(const char *s)
+{
+	if (strcmp(s, "deny") == 0)
+		return TARGET_SYMLINKS_DENY;
+	if (strcmp(s, "follow") == 0)
+		return TARGET_SYMLINKS_FOLLOW;
+	return TARGET_SYMLINKS_ROOT_OWNED;
+}
+
+static int build_policy(struct fcopyd *f, const struct conf *c, struct target_policy *ret)
+{
+	struct target_policy p = {.pending_path = f->pending_path};
+	unsigned uid = 0, gid = 0;
+	bool untrusted = strcmp(conf_get_string(c, "profile"), "untrusted-host") == 0;
+	const char *const *roots = conf_get_strv(c, "allowed-roots");
+
+	if (parse_mode(conf_get_string(c, "file-mode"), &p.file_mode) < 0)
+		return log_error_errno(EINVAL, "file-mode=%s is not an octal mode",
+				       conf_get_string(c, "file-mode"));
+	if (parse_mode(conf_get_string(c, "directory-mode"), &p.dir_mode) < 0)
+		return log_error_errno(EINVAL, "directory-mode=%s is not an octal mode",
+				       conf_get_string(c, "directory-mode"));
+	if (parse_id(conf_get_string(c, "file-owner"), false, &uid) < 0)
+		return log_error_errno(ESRCH, "file-owner=%s: no such user",
+				       conf_get_string(c, "file-owner"));
+	if (parse_id(conf_get_string(c, "file-group"), true, &gid) < 0)
+		return log_error_errno(ESRCH, "file-group=%s: no such group",
+				       conf_get_string(c, "file-group"));
+	p.uid = uid;
+	p.gid = gid;
+	p.parent_symlinks = parse_parent_symlinks(conf_get_string(c, "parent-symlinks"));
+	p.tmpfile = strcmp(conf_get_string(c, "temp-file"), "named") == 0 ? TARGET_TMPFILE_NAMED
+									  : TARGET_TMPFILE_AUTO;
+	p.preallocate = conf_get_bool(c, "preallocate");
+	p.allowed_roots = roots && roots[0] ? roots : NULL;
+	if (untrusted) {
+		p.parent_symlinks = TARGET_SYMLINKS_DENY;
+		if (!p.allowed_roots)
+			p.allowed_roots = f->untrusted_roots;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- reports */
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static double rate_mbps(uint64_t bytes, uint64_t usec)
+{
+	return usec ? (double)bytes / (double)usec : 0.0; /* bytes/us = MB/s */
+}
+
+static void fcopyd_on_finish(void *userdata, const struct copy_report *r)
+{
+	struct fcopyd *f = userdata;
+	char size[48], written[48], duration[48], status[32], err[32];
+	char *source = NULL, *target = NULL, *result = NULL;
+	int prio = r->result == COPY_COMPLETED ? LOG_INFO : LOG_WARNING;
+
+	f->copies++;
+	if (r->result != COPY_COMPLETED)
+		f->failures++;
+	snprintf(size, sizeof(size), "HV_FCOPY_SIZE=%" PRIu64, r->size);
+	snprintf(written, sizeof(written), "HV_FCOPY_WRITTEN=%" PRIu64, r->written);
+	snprintf(duration, sizeof(duration), "HV_FCOPY_DURATION_USEC=%" PRIu64, r->duration_usec);
+	snprintf(status, sizeof(status), "HV_STATUS=0x%08" PRIx32, r->status);
+	snprintf(err, sizeof(err), "HV_FCOPY_ERRNO=%d", r->error < 0 ? -r->error : 0);
+	if (asprintf(&source, "HV_FCOPY_SOURCE=%s", r->source ? r->source : "") < 0)
+		source = NULL;
+	if (asprintf(&target, "HV_FCOPY_TARGET=%s", r->target ? r->target : "") < 0)
+		target = NULL;
+	if (asprintf(&result, "HV_FCOPY_RESULT=%s", copy_result_name(r->result)) < 0)
+		result = NULL;
+	if (source && target && result)
+		log_struct(prio,
+			   "copy %s: %s -> %s, %" PRIu64 " of %" PRIu64
+			   " bytes in %.3f s, status 0x%08" PRIx32 "%s%s%s%s",
+			   copy_result_name(r->result), r->source ? r->source : "",
+			   r->target ? r->target : "", r->written, r->size,
+			   (double)r->duration_usec / 1e6, r->status, r->what ? " (" : "",
+			   r->what ? r->what : "", r->error ? ": " : "",
+			   r->error ? strerror(-r->error) : "", source, target, result, size,
+			   written, status, err, duration, NULL);
+	free(source);
+	free(target);
+	free(result);
+	hvd_set_status(f->hvd, "Idle; %" PRIu64 " copies, %" PRIu64 " failed; last: %s (%s)",
+		       f->copies, f->failures, r->source ? r->source : "",
+		       copy_result_name(r->result));
+	f->last_status_usec = 0;
+}
+
+static void fcopyd_progress(struct fcopyd *f, bool force)
+{
+	struct copy_progress p;
+	uint64_t now = now_usec();
+
+	if (!force && now - f->last_status_usec < FCOPYD_STATUS_INTERVAL)
+		return;
+	if (!copy_get_progress(f->copy, &p))
+		return;
+	f->last_status_usec = now;
+	hvd_set_status(f->hvd, "Copying %s to %s: %" PRIu64 " of %" PRIu64 " bytes (%.1f MB/s)",
+		       p.source, p.target, p.done, p.total, rate_mbps(p.done, p.elapsed_usec));
+}
+
+/* ---------------------------------------------------------------- requests */
+
+uint32_t fcopyd_start(struct fcopyd *f, const char *path_name, const char *file_name,
+		      uint32_t flags, uint64_t file_size)
+{
+	uint32_t status = copy_start(f->copy, &f->policy, path_name, file_name, flags, file_size);
+
+	if (status == VMU_S_OK)
+		fcopyd_progress(f, true);
+	return status;
+}
+
+uint32_t fcopyd_write(struct fcopyd *f, uint64_t offset, const void *data, uint32_t size)
+{
+	uint32_t status = copy_write(f->copy, offset, data, size);
+
+	if (status == VMU_S_OK)
+		fcopyd_progress(f, false);
+	return status;
+}
+
+uint32_t fcopyd_complete(struct fcopyd *f)
+{
+	return copy_complete(f->copy);
+}
+
+uint32_t fcopyd_cancel(struct fcopyd *f)
+{
+	return copy_cancel(f->copy);
+}
+
+uint32_t fcopyd_bad_message(struct fcopyd *f, int error)
+{
+	f->bad_messages++;
+	log_warning_errno(error, "malformed fcopy message from the host, answering E_FAIL");
+	return VMU_E_FAIL;
+}
+
+static uint32_t fcopyd_dispatch_legacy(struct fcopyd *f, const void *msg, size_t len)
+{
+	struct vmu_fcopy_request req;
+	int r = vmu_fcopy_request_parse(msg, len, &req);
+
+	if (r < 0)
+		return fcopyd_bad_message(f, r);
+	switch (req.op) {
+	case VMU_FCOPY_OP_START:
+		return fcopyd_start(f, req.start.path_name.s, req.start.file_name.s,
+				    req.start.flags, req.start.file_size);
+	case VMU_FCOPY_OP_WRITE:
+		return fcopyd_write(f, req.write.offset, req.write.data, req.write.size);
+	case VMU_FCOPY_OP_COMPLETE:
+		return fcopyd_complete(f);
+	case VMU_FCOPY_OP_CANCEL:
+		return fcopyd_cancel(f);
+	case _VMU_FCOPY_OP_MAX:
+		break;
+	}
+	return fcopyd_bad_message(f, -ERANGE);
+}
+
+static ssize_t fcopyd_handle(struct hvd *d, void *state, void *msg, size_t len, void *reply,
+			     size_t reply_size)
+{
+	struct fcopyd *f = state;
+	uint32_t status = fcopyd_dispatch_legacy(f, msg, len);
+	uint8_t *out = reply;
+
+	if (reply_size < 4)
+		return -ENOBUFS;
+	/* the legacy reply: a 4-byte little-endian int, the host status */
+	out[0] = (uint8_t)status;
+	out[1] = (uint8_t)(status >> 8);
+	out[2] = (uint8_t)(status >> 16);
+	out[3] = (uint8_t)(status >> 24);
+	return 4;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+static int fcopyd_setup_pending(struct fcopyd *f, const struct conf *c)
+{
+	const char *state_dir = conf_get_string(c, "state-dir");
+
+	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
+		log_warning_errno(errno, "cannot create %s, crash cleanup of named temporaries off",
+				  state_dir);
+	else if (asprintf(&f->pending_path, "%s/%s", state_dir, FCOPYD_PENDING_FILE) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void fcopyd_clean_stale(struct fcopyd *f)
+{
+	int r = target_clean_stale(&f->policy);
+
+	if (r > 0)
+		log_notice("removed the temporary file of a copy interrupted by a crash");
+	else if (r < 0)
+		log_warning_errno(r, "cannot clean up after an interrupted copy, ignoring");
+}
+
+static int fcopyd_init(struct hvd *d, void **ret_state)
+{
+	struct fcopyd *f = calloc(1, sizeof(*f));
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	f->hvd = d;
+	f->untrusted_roots[0] = FCOPYD_UNTRUSTED_ROOT;
+	r = fcopyd_setup_pending(f, hvd_conf(d));
+	if (r >= 0)
+		r = build_policy(f, hvd_conf(d), &f->policy);
+	if (r >= 0)
+		r = copy_new(fcopyd_on_finish, f, &f->copy);
+	if (r < 0) {
+		free(f->pending_path);
+		free(f);
+		return r;
+	}
+	fcopyd_clean_stale(f);
+	*ret_state = f;
+	return 0;
+}
+
+static void fcopyd_disconnected(struct hvd *d, void *state)
+{
+	struct fcopyd *f = state;
+
+	copy_abort(f->copy, COPY_DISCONNECTED);
+}
+
+static void fcopyd_reload(struct hvd *d, void *state)
+{
+	struct fcopyd *f = state;
+	struct target_policy p;
+
+	if (build_policy(f, hvd_conf(d), &p) < 0) {
+		log_warning("keeping the previous file policy");
+		return;
+	}
+	f->policy = p;
+}
+
+static void fcopyd_finish(struct hvd *d, void *state)
+{
+	struct fcopyd *f = state;
+
+	if (!f)
+		return;
+	f->copy = copy_free(f->copy);
+	free(f->pending_path);
+	free(f);
+}
+
+const struct hvd_service fcopyd_service = {
+    .name = "fcopy",
+    .program = "hv-fcopyd",
+    .summary = "Hyper-V guest file copy daemon (Copy-VMFile -FileSource Host).",
+    .service = VMU_SERVICE_FCOPY,
+    .keys = fcopyd_keys,
+    .init = fcopyd_init,
+    .handle = fcopyd_handle,
+    .disconnected = fcopyd_disconnected,
+    .reload = fcopyd_reload,
+    .finish = fcopyd_finish,
+    .help_extra = "Options are set in the [fcopy] section of the configuration file;\n"
+		  "see hv-fcopyd(8) and --dump-config.",
+};
