@@ -210,7 +210,8 @@ static void test_contents(struct fixture *f, gconstpointer data)
 	g_rand_free(rand);
 	/* nothing else in the directory: no temporaries */
 	g_autofree char *listing = list_dir(f->dest);
-	g_assert_cmpuint(g_strv_length(g_strsplit(listing, " ", -1)), ==, 8);
+	g_auto(GStrv) entries = g_strsplit(listing, " ", -1);
+	g_assert_cmpuint(g_strv_length(entries), ==, 8);
 	g_assert_null(strstr(listing, ".hv-fcopy-"));
 }
 
@@ -333,8 +334,10 @@ static void kill_and_restart(struct fixture *f, const char *config)
 	write_config(f, config);
 	start_daemon(f);
 	write_half(f, "killed", 1 << 20);
-	if (config)
-		g_assert_nonnull(strstr(list_dir(f->dest), ".hv-fcopy-"));
+	if (config) {
+		g_autofree char *listing = list_dir(f->dest);
+		g_assert_nonnull(strstr(listing, ".hv-fcopy-"));
+	}
 	g_assert_cmpint(test_daemon_stop(f->daemon, SIGKILL, 5000), !=, -1);
 	g_assert_cmpint(hvsim_wait_disconnected(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
 	start_daemon(f);
