@@ -15,7 +15,9 @@ VMU_SOURCES = \
 	lib/vmbus-user/chardev.c \
 	lib/vmbus-user/kvp-pool.c \
 	lib/vmbus-user/ring.h \
-	lib/vmbus-user/ring.c
+	lib/vmbus-user/ring.c \
+	lib/vmbus-user/uio-sock.h \
+	lib/vmbus-user/uio.c
 
 VMU_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -DVMU_BUILDING_LIBRARY
 

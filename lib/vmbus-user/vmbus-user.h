@@ -522,6 +522,98 @@ struct vmu_fcopy_host_request {
 VMU_EXPORT int vmu_fcopy_host_request_parse(const void *buf, size_t len,
 					    struct vmu_fcopy_host_request *ret);
 
+/* ------------------------------------------------------------------------------------------
+ * UIO transport (spec §6): a VMBus channel bound to uio_hv_generic (kernels >= 6.10 for
+ * fcopy), its two ring buffers mapped and driven by the library. Also accepts a simulated
+ * device: when <dev_dir>/uioN is a UNIX socket, the simulated host (hv-host-sim) hands over
+ * the ring memory through it (see uio-sock.h in the source tree).
+ *
+ * A daemon's loop: vmu_uio_find() + vmu_uio_open(); poll vmu_uio_fd() for POLLIN; on
+ * wake-up vmu_uio_ack(); then vmu_uio_recv() until -EAGAIN, answering each request with
+ * vmu_uio_send(); then vmu_uio_rearm() and, when it returns 1, receive again before
+ * polling. -ESHUTDOWN from any call: the host disabled the service; free the object and
+ * wait for the device to come back (find + open again), without retrying in a loop.
+ * ------------------------------------------------------------------------------------------ */
+
+#define VMU_FCOPY_CLASS_ID "34d14be3-dee4-41c8-9ae7-6b174977c192"
+/* vmu_uio_find(): bind uio_hv_generic (write the class GUID to its new_id) when the device
+ * is bound to no driver. */
+#define VMU_UIO_ALLOW_BIND (1u << 0)
+
+struct vmu_uio_device {
+	char instance_id[64]; /* the device's directory under bus/vmbus/devices */
+	char uio_name[32];    /* "uio0" */
+	uint64_t map_size;    /* map0 = both rings = 2 x ring size (header page + data) */
+};
+
+/* Finds the VMBus device of class class_id (NULL: fcopy; lower-case, no braces) under
+ * sysfs_root (NULL: "/sys"): its uio node and the ring size from
+ * class/uio/uioN/maps/map0/size (never the channel's `ring` file). Returns 0 when found
+ * bound, 1 when this call bound it (new_id written; tell the user). Errors: -ENODEV no
+ * device of that class; -ENXIO not bound and binding not allowed; -EBUSY bound to another
+ * driver (e.g. hv_utils on kernels <= 6.9: use the char device); -ENOPKG uio_hv_generic not
+ * loaded (no new_id); -EINPROGRESS new_id written but no uio node yet; -ENOENT bound but no
+ * uio node or no map0/size; -EBADMSG unusable map size; -EINVAL bad arguments. */
+VMU_EXPORT int vmu_uio_find(const char *sysfs_root, const char *class_id, unsigned flags,
+			    struct vmu_uio_device *ret);
+
+struct vmu_uio;
+
+/* Opens <dev_dir>/<uio_name> (dev_dir NULL: "/dev"), a char device or a simulated device
+ * socket, maps both rings and clears the inbound interrupt mask. The fd is non-blocking.
+ * Errors: -ENOENT/-ECONNREFUSED no device node (yet); -EBUSY a simulated device refused
+ * the opener; -EBADMSG ring headers or memory unusable; -ENODEV not a device; -EINVAL. */
+VMU_EXPORT int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *dev,
+			    struct vmu_uio **ret);
+VMU_EXPORT struct vmu_uio *vmu_uio_free(struct vmu_uio *uio);
+/* fd to poll for POLLIN (interrupts, and the host going away); -EBADF when closed. */
+VMU_EXPORT int vmu_uio_fd(const struct vmu_uio *uio);
+/* Bytes per ring, header page included (map0 size / 2). */
+VMU_EXPORT size_t vmu_uio_ring_size(const struct vmu_uio *uio);
+/* The largest payload an inbound packet can have: a buffer this large always fits. */
+VMU_EXPORT size_t vmu_uio_max_payload(const struct vmu_uio *uio);
+
+/* Consumes pending interrupts (UIO read of the event counter; never blocks). ret_count
+ * (optional): the counter. -EAGAIN none pending; -ESHUTDOWN host disabled the service. */
+VMU_EXPORT int vmu_uio_ack(struct vmu_uio *uio, uint32_t *ret_count);
+/* poll() for at most timeout_ms (-1: no limit), then vmu_uio_ack(). 0 after a wake-up
+ * (check the ring), -ETIMEDOUT, -ESHUTDOWN. */
+VMU_EXPORT int vmu_uio_wait(struct vmu_uio *uio, int timeout_ms);
+/* After vmu_uio_recv() returned -EAGAIN: clears the inbound interrupt mask, then checks the
+ * ring again. 1: a packet arrived meanwhile, receive it now (no interrupt will come for
+ * it); 0: safe to poll. -EBADMSG: hostile ring. */
+VMU_EXPORT int vmu_uio_rearm(struct vmu_uio *uio);
+
+struct vmu_uio_packet {
+	uint16_t type;   /* 6: inband data */
+	uint16_t flags;  /* 1: completion requested */
+	uint64_t xactid; /* echo it in the reply */
+};
+
+/* Receives one inbound packet: copies its payload (the IC message, padded to 8 bytes) into
+ * buf and returns its length. The packet header is validated; the host is signalled when
+ * it waits for ring space this read freed. -EAGAIN ring empty; -ENOBUFS payload larger
+ * than size (the packet stays; vmu_uio_max_payload() always fits); -EBADMSG hostile or
+ * corrupt ring (reopen); -ESHUTDOWN. */
+VMU_EXPORT ssize_t vmu_uio_recv(struct vmu_uio *uio, void *buf, size_t size,
+				struct vmu_uio_packet *ret);
+/* Sends one inband packet (type 6) with payload and xactid, and signals the host when
+ * needed. -EAGAIN: the outbound ring is full (the host is asked to signal when there is
+ * room: poll, ack, send again); -EMSGSIZE never fits; -EBADMSG; -ESHUTDOWN. */
+VMU_EXPORT int vmu_uio_send(struct vmu_uio *uio, const void *payload, size_t len, uint64_t xactid);
+/* True for errors after which the device must be freed and opened again: -ESHUTDOWN,
+ * -EBADMSG, -EIO, -EBADF, -ENODEV. */
+VMU_EXPORT bool vmu_uio_error_needs_reopen(int error);
+
+/* Answers an inbound NEGOTIATE in place, as a UIO daemon must do itself (spec §6.4): the
+ * service's versions (fcopy: framework {3.0}, service {1.1}) via vmu_ic_negotiate(), status
+ * S_OK on agreement else E_FAIL, icflags TRANSACTION|RESPONSE. Send the whole buffer back
+ * whatever the result. 0 and the chosen versions (both optional) on agreement; -EPROTO no
+ * common version; -EBADMSG malformed (not answered when len < 28); -EINVAL bad service. */
+VMU_EXPORT int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,
+					struct vmu_ic_version *ret_fw,
+					struct vmu_ic_version *ret_srv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,3 +8,10 @@ TESTS += tests/unit/test-ring
 tests_unit_test_ring_SOURCES = tests/unit/test-ring.c
 tests_unit_test_ring_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_unit_test_ring_LDADD = lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS)
+
+check_PROGRAMS += tests/unit/test-uio
+TESTS += tests/unit/test-uio
+tests_unit_test_uio_SOURCES = tests/unit/test-uio.c
+tests_unit_test_uio_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_uio_LDADD = tools/hv-host-sim/libhvsim.la \
+	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
