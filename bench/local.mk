@@ -13,7 +13,15 @@ bench_bench_kvp_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSON
 bench_bench_kvp_LDADD = tools/hv-host-sim/libhvsim.la lib/vmbus-user/libvmbus-user-internal.la \
 	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
 
+noinst_PROGRAMS += bench/bench-fcopy
+bench_bench_fcopy_SOURCES = bench/bench-fcopy.c
+bench_bench_fcopy_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+bench_bench_fcopy_LDADD = tools/hv-host-sim/libhvsim.la lib/vmbus-user/libvmbus-user-internal.la \
+	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
+
 .PHONY: bench
-bench: bench/bench-kvp-pool bench/bench-kvp daemons/kvp/hv-kvpd
+bench: bench/bench-kvp-pool bench/bench-kvp daemons/kvp/hv-kvpd bench/bench-fcopy \
+	daemons/fcopy/hv-fcopyd
 	$(AM_V_at)./bench/bench-kvp-pool
 	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-kvp
+	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-fcopy
