@@ -47,11 +47,10 @@ void test_env_write_config(struct test_env *env, const char *extra_config)
 	/* A key given in extra_config replaces the default (a key may appear only once). */
 	const char *extra = extra_config ? extra_config : "";
 	const char *target = strstr(extra, "log-target=") ? "" : "log-target=stderr\n";
-	g_autofree char *config =
-	    g_strdup_printf("[%s]\ndevice=%s\nstate-dir=%s\nrun-dir=%s\n%s"
-			    "register-timeout=5s\nreconnect-max=1s\n%s\n",
-			    vmu_service_name(env->service), env->device, env->state_dir,
-			    env->run_dir, target, extra);
+	g_autofree char *config = g_strdup_printf("[%s]\ndevice=%s\nstate-dir=%s\nrun-dir=%s\n%s"
+						  "register-timeout=5s\nreconnect-max=1s\n%s\n",
+						  vmu_service_name(env->service), env->device,
+						  env->state_dir, env->run_dir, target, extra);
 
 	g_assert_true(g_file_set_contents(env->config_path, config, -1, NULL));
 }
