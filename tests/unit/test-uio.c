@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/vmbus-user/ring.h"
 #include "lib/vmbus-user/vmu-internal.h"
 #include "tools/hv-host-sim/hvsim.h"
 
@@ -339,6 +340,374 @@ static void test_negotiate_respond(void)
 			-EINVAL);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * A guest in a separate process, against the simulated host
+ * ------------------------------------------------------------------------------------------ */
+
+#define CANCEL_STATUS 0x0C0FFEE0u
+#define OP_OFF VMU_ICMSG_HDR_SIZE
+
+static uint32_t fnv1a(const void *data, size_t len, uint32_t h)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/* What the guest answers a START: a hash of "path|file" after UTF-16 -> UTF-8. */
+static uint32_t start_status(const char *path, const char *file)
+{
+	return fnv1a(file, strlen(file), fnv1a("|", 1, fnv1a(path, strlen(path), 2166136261u)));
+}
+
+static uint32_t write_status(uint64_t offset, const void *data, uint32_t size)
+{
+	return fnv1a(data, size, 2166136261u) ^ (uint32_t)offset;
+}
+
+/* The guest's answer to one fcopy message (a toy service: statuses prove what arrived). */
+static uint32_t guest_fcopy_status(const uint8_t *msg, size_t len)
+{
+	char path[1024], file[1024];
+
+	if (len < OP_OFF + VMU_FCOPY_HDR_SIZE)
+		return VMU_E_FAIL;
+	switch (vmu_le32(msg + OP_OFF)) {
+	case VMU_FCOPY_OP_START:
+		if (len < OP_OFF + VMU_FCOPY_START_SIZE ||
+		    vmu_utf16le_to_utf8(msg + OP_OFF + 36, 260, file, sizeof(file), 0, NULL) < 0 ||
+		    vmu_utf16le_to_utf8(msg + OP_OFF + 556, 260, path, sizeof(path), 0, NULL) < 0)
+			return VMU_E_FAIL;
+		return start_status(path, file);
+	case VMU_FCOPY_OP_WRITE:
+		if (len < OP_OFF + 52 || vmu_le32(msg + OP_OFF + 48) > len - OP_OFF - 52)
+			return VMU_E_FAIL;
+		return write_status(vmu_le64(msg + OP_OFF + 40), msg + OP_OFF + 52,
+				    vmu_le32(msg + OP_OFF + 48));
+	case VMU_FCOPY_OP_COMPLETE:
+		return VMU_S_OK;
+	case VMU_FCOPY_OP_CANCEL:
+		return CANCEL_STATUS;
+	default:
+		return VMU_E_FAIL;
+	}
+}
+
+static void guest_answer(uint8_t *buf, size_t len)
+{
+	struct vmu_icmsg hdr;
+	size_t payload;
+
+	if (vmu_icmsg_parse(buf, len, &hdr, &payload) < 0)
+		return;
+	if (hdr.icmsgtype == VMU_ICMSGTYPE_NEGOTIATE)
+		(void)vmu_ic_negotiate_respond(VMU_SERVICE_FCOPY, buf, len, NULL, NULL);
+	else
+		vmu_icmsg_set_response(buf, len, guest_fcopy_status(buf, len));
+}
+
+static int guest_send(struct vmu_uio *uio, const uint8_t *buf, size_t len, uint64_t xactid)
+{
+	int r;
+
+	while ((r = vmu_uio_send(uio, buf, len, xactid)) == -EAGAIN) {
+		r = vmu_uio_wait(uio, -1); /* the host signals when there is room */
+		if (r < 0)
+			return r;
+	}
+	return r;
+}
+
+/* The daemon loop: drain, re-arm and re-check, wait. Returns the error that ended it. */
+static int guest_serve(struct vmu_uio *uio)
+{
+	size_t size = vmu_uio_max_payload(uio);
+	g_autofree uint8_t *buf = g_malloc(size);
+	struct vmu_uio_packet pkt;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		n = vmu_uio_recv(uio, buf, size, &pkt);
+		if (n == -EAGAIN) {
+			r = vmu_uio_rearm(uio);
+			if (r < 0)
+				return r;
+			if (r == 0 && (r = vmu_uio_wait(uio, -1)) < 0)
+				return r;
+			continue;
+		}
+		if (n < 0)
+			return (int)n;
+		guest_answer(buf, (size_t)n);
+		r = guest_send(uio, buf, (size_t)n, pkt.xactid);
+		if (r < 0)
+			return r;
+	}
+}
+
+struct guest {
+	pid_t pid;
+	int go_w, report_r; /* parent ends */
+	char *sysfs, *dev;
+};
+
+static int guest_open(const char *sysfs, const char *dev_dir, struct vmu_uio **ret)
+{
+	struct vmu_uio_device dev;
+	int r;
+
+	r = vmu_uio_find(sysfs, NULL, 0, &dev);
+	if (r < 0)
+		return r;
+	if (strcmp(dev.instance_id, HVSIM_UIO_INSTANCE_ID) != 0)
+		return -EPROTO;
+	return vmu_uio_open(dev_dir, &dev, ret);
+}
+
+static void report(int fd, char c)
+{
+	if (write(fd, &c, 1) != 1)
+		_exit(90);
+}
+
+static char wait_go(int fd)
+{
+	char c = 0;
+
+	return read(fd, &c, 1) == 1 ? c : 0;
+}
+
+/* rounds: how many times the guest opens the device, serving until -ESHUTDOWN each time;
+ * between rounds it reports 'D', checks that the device is gone ('E') and waits for 'G'. */
+static void guest_main(const char *sysfs, const char *dev_dir, int go_r, int report_w,
+		       unsigned rounds)
+{
+	for (unsigned i = 0; i < rounds; i++) {
+		struct vmu_uio *uio = NULL;
+		int r;
+
+		if (wait_go(go_r) != 'G')
+			_exit(80 + (int)i);
+		r = guest_open(sysfs, dev_dir, &uio);
+		if (r < 0)
+			_exit(10 + (int)i);
+		r = guest_serve(uio);
+		vmu_uio_free(uio);
+		if (r != -ESHUTDOWN)
+			_exit(20 + (int)i);
+		report(report_w, 'D');
+		r = guest_open(sysfs, dev_dir, &uio);
+		if (r >= 0) {
+			vmu_uio_free(uio);
+			_exit(30 + (int)i);
+		}
+		report(report_w, r == -ENOENT ? 'E' : 'X');
+	}
+	_exit(0);
+}
+
+static void guest_start(struct guest *g, unsigned rounds)
+{
+	int go[2], rep[2];
+
+	g->sysfs = make_tmpdir();
+	g->dev = make_tmpdir();
+	g_assert_cmpint(pipe2(go, O_CLOEXEC), ==, 0);
+	g_assert_cmpint(pipe2(rep, O_CLOEXEC), ==, 0);
+	fflush(NULL);
+	g->pid = fork();
+	g_assert_cmpint(g->pid, >=, 0);
+	if (g->pid == 0) {
+		close(go[1]);
+		close(rep[0]);
+		guest_main(g->sysfs, g->dev, go[0], rep[1], rounds);
+	}
+	close(go[0]);
+	close(rep[1]);
+	g->go_w = go[1];
+	g->report_r = rep[0];
+}
+
+static void guest_go(struct guest *g)
+{
+	g_assert_cmpint(write(g->go_w, "G", 1), ==, 1);
+}
+
+static char guest_report(struct guest *g)
+{
+	char c = 0;
+
+	g_assert_cmpint(read(g->report_r, &c, 1), ==, 1);
+	return c;
+}
+
+static void guest_finish(struct guest *g)
+{
+	int status;
+
+	close(g->go_w);
+	g_assert_cmpint(waitpid(g->pid, &status, 0), ==, g->pid);
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	close(g->report_r);
+	rm_rf(g->sysfs);
+	rm_rf(g->dev);
+	g_free(g->sysfs);
+	g_free(g->dev);
+}
+
+static struct hvsim *host_start(struct guest *g, size_t ring_size)
+{
+	struct hvsim *sim = NULL;
+
+	g_assert_cmpint(hvsim_new(NULL, &sim), ==, 0);
+	hvsim_set_host_timeout(sim, 60ull * 1000000);
+	g_assert_cmpint(hvsim_listen_uio(sim, g->sysfs, g->dev, ring_size), ==, 0);
+	g_assert_cmpint(hvsim_listen_uio(sim, g->sysfs, g->dev, ring_size), ==, -EALREADY);
+	guest_go(g);
+	g_assert_cmpint(hvsim_wait_registered(sim, VMU_SERVICE_FCOPY, 60ull * 1000000), ==, 0);
+	return sim;
+}
+
+static void assert_negotiated(struct hvsim *sim)
+{
+	struct hvsim_service_status st;
+
+	g_assert_cmpint(hvsim_get_status(sim, VMU_SERVICE_FCOPY, &st), ==, 0);
+	g_assert_true(st.negotiated);
+	g_assert_cmpuint(st.framework.major, ==, 3);
+	g_assert_cmpuint(st.framework.minor, ==, 0);
+	g_assert_cmpuint(st.version.major, ==, 1);
+	g_assert_cmpuint(st.version.minor, ==, 1);
+}
+
+static void round_trip(struct hvsim *sim, const char *path, const char *file)
+{
+	struct hvsim_result res;
+	uint8_t data[VMU_FCOPY_DATA_FRAGMENT];
+
+	g_assert_cmpint(hvsim_fcopy_start(sim, path, file, VMU_FCOPY_CREATE_PATH, 12345, &res), ==,
+			0);
+	g_assert_cmphex(res.status, ==, start_status(path, file));
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	g_assert_cmpint(hvsim_fcopy_write(sim, 6144, data, sizeof(data), &res), ==, 0);
+	g_assert_cmphex(res.status, ==, write_status(6144, data, sizeof(data)));
+	g_assert_cmpint(hvsim_fcopy_write(sim, 0, "x", 1, &res), ==, 0);
+	g_assert_cmphex(res.status, ==, write_status(0, "x", 1));
+	g_assert_cmpint(hvsim_fcopy_complete(sim, &res), ==, 0);
+	g_assert_cmphex(res.status, ==, VMU_S_OK);
+	g_assert_cmpint(hvsim_fcopy_cancel(sim, &res), ==, 0);
+	g_assert_cmphex(res.status, ==, CANCEL_STATUS);
+}
+
+static void test_sim_round_trip(void)
+{
+	struct guest g;
+	struct hvsim *sim;
+	struct hvsim_uio_stats st;
+
+	guest_start(&g, 1);
+	sim = host_start(&g, 0);
+	assert_negotiated(sim);
+	/* Non-ASCII names and a surrogate pair arrive as the host sent them. */
+	round_trip(sim, "C:\\tmp\\日本語", "grüße-\xF0\x9F\x98\x80.txt");
+	g_assert_cmpint(hvsim_uio_get_stats(sim, &st), ==, 0);
+	g_assert_true(st.connected);
+	g_assert_cmpuint(st.connections, ==, 1);
+	g_assert_cmpuint(st.packets_sent, ==, 6); /* NEGOTIATE + 5 requests */
+	g_assert_cmpuint(st.packets_received, ==, 6);
+	hvsim_free(sim); /* the host goes away: the guest sees -ESHUTDOWN */
+	g_assert_cmpint(guest_report(&g), ==, 'D');
+	g_assert_cmpint(guest_report(&g), ==, 'E');
+	guest_finish(&g);
+}
+
+static void test_sim_disable_enable(void)
+{
+	struct guest g;
+	struct hvsim *sim;
+	struct hvsim_result res;
+	struct hvsim_uio_stats st;
+
+	guest_start(&g, 2);
+	sim = host_start(&g, 0);
+	round_trip(sim, "/tmp", "a");
+	/* The host turns Guest Services off: one distinct error, the node is gone. */
+	g_assert_cmpint(hvsim_uio_disable(sim), ==, 0);
+	g_assert_cmpint(guest_report(&g), ==, 'D');
+	g_assert_cmpint(guest_report(&g), ==, 'E');
+	g_assert_cmpint(hvsim_fcopy_complete(sim, &res), ==, -ENOTCONN);
+	/* ... and on again: the guest opens the device anew and negotiates again. */
+	g_assert_cmpint(hvsim_uio_enable(sim), ==, 0);
+	guest_go(&g);
+	g_assert_cmpint(hvsim_wait_registered(sim, VMU_SERVICE_FCOPY, 60ull * 1000000), ==, 0);
+	assert_negotiated(sim);
+	round_trip(sim, "/tmp", "b");
+	g_assert_cmpint(hvsim_uio_get_stats(sim, &st), ==, 0);
+	g_assert_cmpuint(st.connections, ==, 2);
+	hvsim_free(sim);
+	g_assert_cmpint(guest_report(&g), ==, 'D');
+	g_assert_cmpint(guest_report(&g), ==, 'E');
+	guest_finish(&g);
+}
+
+/* A 4 KiB data area: START packets take 1144 bytes of it, so the rings wrap every few
+ * packets at ever different offsets, in both directions, with both processes running
+ * concurrently and the host signalling only when it must. */
+static void test_sim_stress_tiny_ring(void)
+{
+	const unsigned n = 30000;
+	struct guest g;
+	struct hvsim *sim;
+	struct hvsim_result res;
+	struct hvsim_uio_stats st;
+
+	guest_start(&g, 1);
+	sim = host_start(&g, VMU_RING_HEADER_SIZE + 4096);
+	assert_negotiated(sim);
+	for (unsigned i = 0; i < n; i++) {
+		char file[32];
+
+		switch (i % 3) {
+		case 0:
+			snprintf(file, sizeof(file), "f%u", i);
+			g_assert_cmpint(hvsim_fcopy_start(sim, "/s", file, 0, i, &res), ==, 0);
+			g_assert_cmphex(res.status, ==, start_status("/s", file));
+			break;
+		case 1:
+			g_assert_cmpint(hvsim_fcopy_complete(sim, &res), ==, 0);
+			g_assert_cmphex(res.status, ==, VMU_S_OK);
+			break;
+		default:
+			g_assert_cmpint(hvsim_fcopy_cancel(sim, &res), ==, 0);
+			g_assert_cmphex(res.status, ==, CANCEL_STATUS);
+			break;
+		}
+	}
+	/* A WRITE (6240 bytes) can never fit this ring: the host gets E_FAIL, the channel
+	 * carries on. */
+	g_assert_cmpint(hvsim_fcopy_write(sim, 0, "y", 1, &res), ==, 0);
+	g_assert_cmphex(res.status, ==, VMU_E_FAIL);
+	g_assert_cmpint(hvsim_fcopy_complete(sim, &res), ==, 0);
+	g_assert_cmphex(res.status, ==, VMU_S_OK);
+	g_assert_cmpint(hvsim_uio_get_stats(sim, &st), ==, 0);
+	g_assert_cmpuint(st.packets_sent, ==, n + 2);
+	g_assert_cmpuint(st.packets_received, ==, n + 2);
+	/* n / 3 rounds of START + COMPLETE + CANCEL move 1144 + 88 + 88 bytes each way: about
+	 * 3200 laps of the 4 KiB ring, nearly each ending in a packet split at the end (the
+	 * rest end exactly on it). */
+	g_assert_cmpuint(st.wraps_sent, >=, (n / 3) * 1320ull / 4096 * 9 / 10);
+	g_assert_cmpuint(st.wraps_received, >=, (n / 3) * 1320ull / 4096 * 9 / 10);
+	hvsim_free(sim);
+	g_assert_cmpint(guest_report(&g), ==, 'D');
+	g_assert_cmpint(guest_report(&g), ==, 'E');
+	guest_finish(&g);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -349,5 +718,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/uio/find/errors", test_find_errors);
 	g_test_add_func("/uio/open/errors", test_open_errors);
 	g_test_add_func("/uio/negotiate-respond", test_negotiate_respond);
+	g_test_add_func("/uio/sim/round-trip", test_sim_round_trip);
+	g_test_add_func("/uio/sim/disable-enable", test_sim_disable_enable);
+	g_test_add_func("/uio/sim/stress-tiny-ring", test_sim_stress_tiny_ring);
 	return g_test_run();
 }

@@ -95,6 +95,7 @@ struct hvsim_service {
 	const struct hvsim_service_ops *ops;
 	bool enabled;
 	struct hvsim_transport transport;
+	struct hvsim_uio *uio; /* fcopy over UIO instead of the kernel + transport (uio-host.c) */
 
 	/* host */
 	struct hvsim_request *queue_head, *queue_tail;
@@ -173,6 +174,12 @@ void hvsim_kernel_reset(struct hvsim_service *svc);
 bool hvsim_kernel_finish(struct hvsim_service *svc, uint32_t status);
 int hvsim_kernel_u16_to_u8(const uint8_t *src, size_t src_units, uint8_t *dst, size_t budget);
 int hvsim_kernel_u8_to_u16(const uint8_t *src, size_t src_max, uint8_t *dst, size_t max_units);
+
+/* uio-host.c: the simulated UIO device; NULL-safe destructor. */
+struct hvsim_uio;
+struct hvsim_uio *hvsim_uio_free(struct hvsim_uio *uio);
+/* uio-tree.c: the fake sysfs tree of a fcopy device bound to uio_hv_generic as uio0. */
+int hvsim_uio_tree_create(const char *sysfs_root, size_t ring_size);
 
 /* host.c */
 void hvsim_host_channel_open(struct hvsim_service *svc);

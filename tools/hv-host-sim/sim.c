@@ -65,6 +65,7 @@ struct hvsim *hvsim_free(struct hvsim *sim)
 
 		if (!svc->sim)
 			continue;
+		svc->uio = hvsim_uio_free(svc->uio);
 		hvsim_transport_done(&svc->transport);
 		hvsim_kernel_done(svc);
 		hvsim_host_drop_all(svc);
