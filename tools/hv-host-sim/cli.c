@@ -36,6 +36,9 @@ static void usage(FILE *f)
 	      "  --kvp SOCKET             enable KVP, listening at SOCKET\n"
 	      "  --vss SOCKET             enable VSS, listening at SOCKET\n"
 	      "  --fcopy SOCKET           enable fcopy, listening at SOCKET\n"
+	      "  --fcopy-uio SYSFS_ROOT DEV_DIR  enable fcopy over UIO: a fake sysfs tree and\n"
+	      "                           DEV_DIR/uio0 (kernels >= 6.10)\n"
+	      "  --ring-size N            UIO bytes per ring, header page included (0x5000)\n"
 	      "  --timeout DURATION       kernel reply deadline (default 30s)\n"
 	      "  --freeze-timeout DURATION  VSS FREEZE deadline (default 900s)\n"
 	      "  --host-timeout DURATION  how long the host waits for an answer (default 120s)\n"
@@ -44,7 +47,7 @@ static void usage(FILE *f)
 	      "  -h, --help               show this help\n\n"
 	      "DURATION: a number with an optional unit us, ms, s (default) or m.\n"
 	      "Commands: wait, wait-gone, run, status, kvp, vss, fcopy, hibernate, echo,\n"
-	      "expect-status, quit (see hv-host-sim(1)).\n",
+	      "expect-status, uio-disable, uio-enable, quit (see hv-host-sim(1)).\n",
 	      f);
 }
 
@@ -399,6 +402,10 @@ static int execute(struct cli *c, int argc, char **argv)
 		return cmd_fcopy(c, argc, argv);
 	if (strcmp(cmd, "hibernate") == 0)
 		return cmd_hibernate(c, argc, argv);
+	if (strcmp(cmd, "uio-disable") == 0 && argc == 1)
+		return hvsim_uio_disable(c->sim);
+	if (strcmp(cmd, "uio-enable") == 0 && argc == 1)
+		return hvsim_uio_enable(c->sim);
 	if (strcmp(cmd, "expect-status") == 0)
 		return cmd_expect_status(c, argc, argv);
 	if (strcmp(cmd, "echo") == 0) {
@@ -452,6 +459,8 @@ static int run_script(struct cli *c, FILE *f)
 struct options {
 	const char *sockets[_VMU_SERVICE_MAX];
 	const char *script;
+	const char *uio_sysfs, *uio_dev;
+	uint64_t ring_size;
 	bool json;
 	bool timeout_set, freeze_set, host_set;
 	uint64_t timeout, freeze_timeout, host_timeout;
@@ -467,7 +476,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_FREEZE,
 		OPT_HOST,
 		OPT_JSON,
-		OPT_SCRIPT
+		OPT_SCRIPT,
+		OPT_FCOPY_UIO,
+		OPT_RING_SIZE
 	};
 	static const struct option longopts[] = {
 	    {"kvp", required_argument, NULL, OPT_KVP},
@@ -478,6 +489,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"host-timeout", required_argument, NULL, OPT_HOST},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"script", required_argument, NULL, OPT_SCRIPT},
+	    {"fcopy-uio", required_argument, NULL, OPT_FCOPY_UIO},
+	    {"ring-size", required_argument, NULL, OPT_RING_SIZE},
 	    {"help", no_argument, NULL, 'h'},
 	    {}};
 	int opt;
@@ -510,6 +523,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_SCRIPT:
 			o->script = optarg;
 			break;
+		case OPT_FCOPY_UIO: /* two arguments: SYSFS_ROOT DEV_DIR */
+			if (optind >= argc || argv[optind][0] == '-')
+				return -EINVAL;
+			o->uio_sysfs = optarg;
+			o->uio_dev = argv[optind++];
+			break;
+		case OPT_RING_SIZE:
+			if (parse_u64(optarg, &o->ring_size) < 0 || o->ring_size > SIZE_MAX)
+				return -EINVAL;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -536,6 +559,14 @@ static int setup(struct cli *c, const struct options *o)
 		if (r < 0) {
 			fprintf(stderr, "hv-host-sim: cannot listen at %s: %s\n", o->sockets[i],
 				strerror(-r));
+			return r;
+		}
+	}
+	if (o->uio_sysfs) {
+		r = hvsim_listen_uio(c->sim, o->uio_sysfs, o->uio_dev, (size_t)o->ring_size);
+		if (r < 0) {
+			fprintf(stderr, "hv-host-sim: cannot set up fcopy over UIO at %s, %s: %s\n",
+				o->uio_sysfs, o->uio_dev, strerror(-r));
 			return r;
 		}
 	}
