@@ -8,6 +8,9 @@ EXTRA_DIST += systemd/hv-kvpd.service.in systemd/70-hvguest.rules
 CLEANFILES += systemd/hv-kvpd.service
 EXTRA_DIST += systemd/hv-fcopyd.service.in
 CLEANFILES += systemd/hv-fcopyd.service
+systemdsystemunit_DATA += systemd/hv-vssd.service
+EXTRA_DIST += systemd/hv-vssd.service.in
+CLEANFILES += systemd/hv-vssd.service
 
 systemd/%.service: $(top_srcdir)/systemd/%.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) systemd && \

@@ -47,7 +47,7 @@ struct hook_run {
 	uint64_t started;
 	hook_done_fn done;
 	void *userdata;
-	bool finished;
+	bool finished, stop_on_failure, failed;
 };
 
 static uint64_t now_usec(void)
@@ -246,6 +246,8 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 		close_pipe(run);
 	}
 	log_result(run, r);
+	if (r->timed_out || !WIFEXITED(r->wait_status) || WEXITSTATUS(r->wait_status) != 0)
+		run->failed = true;
 	run->current++;
 	run_next(run);
 	return 0;
@@ -335,6 +337,11 @@ static void run_next(struct hook_run *run)
 		struct hook_result *res = &run->results[run->current];
 		int r;
 
+		if (run->stop_on_failure && run->failed) {
+			log_warning("%zu hook(s) not run with %s after a failure",
+				    run->n - run->current, run->argument);
+			break;
+		}
 		if (now_usec() >= run->deadline) {
 			log_warning("hook budget used up: %zu hook(s) not run with %s",
 				    run->n - run->current, run->argument);
@@ -345,6 +352,7 @@ static void run_next(struct hook_run *run)
 		if (r >= 0)
 			return; /* on_child continues */
 		res->spawn_error = -r;
+		run->failed = true;
 		log_warning_errno(r, "cannot run hook %s/%s", run->dir, res->name);
 		run->current++;
 	}
@@ -403,6 +411,7 @@ int hook_run_start(sd_event *e, const struct hook_run_config *c, const char *con
 	run->argument = strdup(c->argument);
 	run->results = calloc(n ? n : 1, sizeof(*run->results));
 	run->timeout_usec = c->timeout_usec;
+	run->stop_on_failure = c->stop_on_failure;
 	run->deadline = now_usec() + c->budget_usec;
 	run->done = done;
 	run->userdata = userdata;

@@ -41,6 +41,7 @@ struct hook_run_config {
 	const char *argument;  /* "freeze", "thaw", "freeze-fail" */
 	uint64_t timeout_usec; /* per hook */
 	uint64_t budget_usec;  /* the whole run */
+	bool stop_on_failure;  /* the first failure ends the run (later hooks: "not run") */
 };
 
 /* Starts running names (in the order given; copied) on the event loop; done is called

@@ -23,3 +23,5 @@ daemons_vss_hv_vssd_LDADD = daemons/vss/libvssd.la daemons/common/libhvd.la \
 # An example hook, installed as documentation (hv-vssd(8), HOOKS).
 vssexamplesdir = $(docdir)/examples/vss-hooks.d
 dist_vssexamples_DATA = daemons/vss/hooks/50-example
+
+dist_man_MANS += man/hv-vssd.8

@@ -333,6 +333,8 @@ static struct hook_run_config vssd_hook_config(struct vssd *v, const char *argum
 	    .argument = argument,
 	    .timeout_usec = conf_get_usec(c, "hook-timeout"),
 	    .budget_usec = conf_get_usec(c, freeze ? "freeze-hooks-budget" : "thaw-hooks-budget"),
+	    /* with hook-failure=abort the first failed freeze hook ends the run */
+	    .stop_on_failure = freeze && strcmp(conf_get_string(c, "hook-failure"), "abort") == 0,
 	};
 }
 
@@ -380,13 +382,21 @@ static void vssd_run_hooks_blocking(struct vssd *v, const char *argument, const 
 		log_warning("some %s hooks failed, going on", argument);
 }
 
+/* A finished run is kept until the next one finishes (its callback is still on the stack,
+ * and freeze-fail names point into it); the one before is freed. */
+static void vssd_retire(struct vssd *v, struct hook_run *run)
+{
+	vssd_note_hooks(v, run);
+	hook_run_free(v->finished_hooks);
+	v->finished_hooks = run;
+	v->hooks = NULL;
+}
+
 static void on_after_hooks(struct hook_run *run, bool ok, void *userdata)
 {
 	struct vssd *v = userdata;
 
-	vssd_note_hooks(v, run);
-	v->finished_hooks = run;
-	v->hooks = NULL;
+	vssd_retire(v, run);
 	if (!ok)
 		log_warning("some %s hooks failed", hook_run_argument(run));
 	v->phase = VSSD_IDLE;
@@ -402,7 +412,6 @@ static void vssd_after_hooks(struct vssd *v, const char *argument, const char **
 	struct hook_run_config c = vssd_hook_config(v, argument);
 	int r = -ENOENT;
 
-	v->finished_hooks = hook_run_free(v->finished_hooks);
 	if (names && names[0])
 		r = hook_run_start(hvd_event(v->hvd), &c, names, on_after_hooks, v, &v->hooks);
 	if (r < 0) {
@@ -567,9 +576,7 @@ static void on_freeze_hooks(struct hook_run *run, bool ok, void *userdata)
 	struct vssd *v = userdata;
 	bool abort_freeze = strcmp(conf_get_string(vssd_conf(v), "hook-failure"), "abort") == 0;
 
-	vssd_note_hooks(v, run);
-	v->finished_hooks = run;
-	v->hooks = NULL;
+	vssd_retire(v, run);
 	if (!ok && abort_freeze) {
 		log_error("a freeze hook failed: not freezing (hook-failure=abort)");
 		vssd_set_result(v, "failed: a freeze hook failed");

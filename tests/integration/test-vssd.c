@@ -1,0 +1,850 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Integration: the real hv-vssd binary against the simulated host (hvsim) in this process,
+ * freezing REAL file systems: small ext4 and xfs images this test makes and loop-mounts.
+ *
+ * Safety (the rules of DEVELOPERS.md, "Safety on these machines"):
+ *   - main() moves the whole test into a private mount namespace (unshare(CLONE_NEWNS),
+ *     then / made MS_REC|MS_PRIVATE) before anything else; the daemons inherit it;
+ *   - every config sets scope= to the test's own directory and include= to its own mounts;
+ *   - before EVERY FREEZE, `hv-vssd --plan` with the same config is run and must list
+ *     exactly the test's mounts, else the test fails before sending the FREEZE;
+ *   - the teardown always thaws (fsfreeze -u) and unmounts the test's mounts, even after a
+ *     failed assertion (teardown runs in any case), and the images are deleted.
+ * Without root, or when a private namespace cannot be made, every test is skipped.
+ *
+ * Waiting is always bounded: a write to a frozen mount is "blocked" when the writing child
+ * has not finished after WRITE_BLOCK_MS; a wait for a daemon status runs the simulated
+ * host's loop until the status arrives on the NOTIFY_SOCKET or a deadline passes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <linux/fs.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "tools/hv-host-sim/hvsim.h"
+
+#define SEC (1000 * 1000ull)
+#define WRITE_BLOCK_MS 300
+#define WRITE_DONE_MS 20000
+#define MAX_MOUNTS 8
+#define MAX_WRITERS 16
+
+static bool can_run;
+static const char *skip_reason = "";
+
+struct mnt {
+	char *img, *path;
+};
+
+struct fixture {
+	struct test_env *env;
+	struct hvsim *sim;
+	char *scope, *hooks, *trace, *notify_path, *log_path;
+	int notify_fd;
+	pid_t daemon;
+	struct mnt mounts[MAX_MOUNTS];
+	size_t n_mounts;
+	pid_t writers[MAX_WRITERS];
+	size_t n_writers;
+	GString *statuses; /* every STATUS= seen, one per line */
+	sd_event_source *notify_source;
+};
+
+static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+/* A failed assertion aborts the test program before any teardown: this handler thaws the
+ * test's own mounts (open + FITHAW, async-signal-safe) and kills the daemon first, so that
+ * nothing the test froze stays frozen. */
+static char abort_paths[MAX_MOUNTS][512];
+static volatile pid_t abort_daemon;
+
+static void on_abort(int sig)
+{
+	for (size_t i = 0; i < MAX_MOUNTS; i++) {
+		int fd;
+
+		if (!abort_paths[i][0])
+			continue;
+		fd = open(abort_paths[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			ioctl(fd, FITHAW, 0);
+			close(fd);
+		}
+	}
+	if (abort_daemon > 0)
+		kill(abort_daemon, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* ---------------------------------------------------------------- processes */
+
+static int run_cmd_flags(const char *const *argv, char **out, GSpawnFlags flags)
+{
+	g_autoptr(GError) error = NULL;
+	int status = -1;
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | flags, NULL, NULL, out,
+			  NULL, &status, &error))
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int run_cmd(const char *const *argv, char **out)
+{
+	return run_cmd_flags(argv, out, 0);
+}
+
+static int pid_wait(pid_t pid, int timeout_ms, int *ret_status)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
+	struct pollfd p;
+
+	if (pidfd < 0)
+		return -errno;
+	p = (struct pollfd){.fd = pidfd, .events = POLLIN};
+	while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+	if (waitpid(pid, &status, WNOHANG) != pid)
+		return -ETIMEDOUT;
+	if (ret_status)
+		*ret_status = status;
+	return 0;
+}
+
+/* A child that creates and writes a file on dir and fsyncs it. */
+static pid_t start_writer(struct fixture *f, const char *dir)
+{
+	g_autofree char *path = g_strdup_printf("%s/written-%zu", dir, f->n_writers);
+	pid_t pid;
+
+	g_assert_cmpuint(f->n_writers, <, MAX_WRITERS);
+	pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		char buf[4096];
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		memset(buf, 'x', sizeof(buf));
+		if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) || fsync(fd) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	f->writers[f->n_writers++] = pid;
+	return pid;
+}
+
+static void assert_blocked(pid_t pid)
+{
+	g_assert_cmpint(pid_wait(pid, WRITE_BLOCK_MS, NULL), ==, -ETIMEDOUT);
+}
+
+static void assert_completes(pid_t pid)
+{
+	int status = -1;
+
+	g_assert_cmpint(pid_wait(pid, WRITE_DONE_MS, &status), ==, 0);
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+static void assert_writable(struct fixture *f, const char *dir)
+{
+	assert_completes(start_writer(f, dir));
+}
+
+/* ---------------------------------------------------------------- mounts */
+
+static const char *make_mount(struct fixture *f, const char *name, const char *fstype)
+{
+	struct mnt *m = &f->mounts[f->n_mounts];
+	g_autofree char *size = NULL;
+
+	g_assert_cmpuint(f->n_mounts, <, MAX_MOUNTS);
+	m->path = g_build_filename(f->scope, name, NULL);
+	g_assert_cmpint(g_mkdir_with_parents(m->path, 0755), ==, 0);
+	g_assert_cmpuint(strlen(m->path), <, sizeof(abort_paths[0]));
+	strcpy(abort_paths[f->n_mounts], m->path);
+	if (strcmp(fstype, "tmpfs") == 0) {
+		g_assert_cmpint(mount("tmpfs", m->path, "tmpfs", 0, "size=1m"), ==, 0);
+		f->n_mounts++;
+		return m->path;
+	}
+	m->img = g_strdup_printf("%s/%s.img", f->env->dir, name);
+	size = g_strdup(strcmp(fstype, "xfs") == 0 ? "300M" : "64M");
+	g_assert_cmpint(run_cmd((const char *const[]){"truncate", "-s", size, m->img, NULL}, NULL),
+			==, 0);
+	if (strcmp(fstype, "xfs") == 0)
+		g_assert_cmpint(
+		    run_cmd((const char *const[]){"mkfs.xfs", "-q", "-f", m->img, NULL}, NULL), ==,
+		    0);
+	else
+		g_assert_cmpint(
+		    run_cmd((const char *const[]){"mkfs.ext4", "-q", "-F", m->img, NULL}, NULL), ==,
+		    0);
+	g_assert_cmpint(run_cmd((const char *const[]){"mount", "-o", "loop", "-t", fstype, m->img,
+						      m->path, NULL},
+				NULL),
+			==, 0);
+	f->n_mounts++;
+	return m->path;
+}
+
+static void unmake_mounts(struct fixture *f)
+{
+	/* thaw first: a writer or the daemon may be blocked on them */
+	for (size_t i = 0; i < f->n_mounts; i++)
+		run_cmd_flags((const char *const[]){"fsfreeze", "-u", f->mounts[i].path, NULL},
+			      NULL, G_SPAWN_STDERR_TO_DEV_NULL); /* EINVAL: not frozen, fine */
+	for (size_t i = 0; i < f->n_writers; i++)
+		if (pid_wait(f->writers[i], 5000, NULL) < 0) {
+			kill(f->writers[i], SIGKILL);
+			pid_wait(f->writers[i], 5000, NULL);
+		}
+	for (size_t i = f->n_mounts; i-- > 0;) {
+		if (umount(f->mounts[i].path) < 0)
+			umount2(f->mounts[i].path, MNT_DETACH);
+		if (f->mounts[i].img)
+			g_unlink(f->mounts[i].img);
+		g_free(f->mounts[i].img);
+		g_free(f->mounts[i].path);
+		abort_paths[i][0] = '\0';
+	}
+	f->n_mounts = 0;
+}
+
+/* ---------------------------------------------------------------- config and daemon */
+
+static void write_config(struct fixture *f, const char *extra)
+{
+	g_autofree char *cfg = g_strdup_printf("scope=%s\ninclude=%s/*\nhooks-dir=%s\n%s", f->scope,
+					       f->scope, f->hooks, extra ? extra : "");
+
+	test_env_write_config(f->env, cfg);
+}
+
+static void fixture_setup(struct fixture *f, gconstpointer data)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	if (!can_run)
+		return;
+	f->env = test_env_new(VMU_SERVICE_VSS, NULL);
+	f->scope = g_build_filename(f->env->dir, "mnt", NULL);
+	f->hooks = g_build_filename(f->env->dir, "hooks", NULL);
+	f->trace = g_build_filename(f->env->dir, "trace", NULL);
+	f->notify_path = g_build_filename(f->env->dir, "notify.sock", NULL);
+	f->log_path = g_build_filename(f->env->dir, "hv-vssd.log", NULL);
+	f->statuses = g_string_new("");
+	g_assert_cmpint(g_mkdir(f->scope, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(f->hooks, 0755), ==, 0);
+	write_config(f, NULL);
+	f->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	g_assert_cmpint(f->notify_fd, >=, 0);
+	g_strlcpy(sa.sun_path, f->notify_path, sizeof(sa.sun_path));
+	g_assert_cmpint(bind(f->notify_fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	g_assert_cmpint(hvsim_new(NULL, &f->sim), ==, 0);
+	g_assert_cmpint(hvsim_listen(f->sim, VMU_SERVICE_VSS, f->env->socket_path), ==, 0);
+	hvsim_set_host_timeout(f->sim, 30 * SEC);
+	g_assert_cmpint(sd_event_add_io(hvsim_event(f->sim), &f->notify_source, f->notify_fd,
+					EPOLLIN, on_notify, f),
+			>=, 0);
+}
+
+static void daemon_kill(struct fixture *f, int sig)
+{
+	if (f->daemon <= 0)
+		return;
+	kill(f->daemon, sig);
+	if (pid_wait(f->daemon, 10000, NULL) < 0) {
+		kill(f->daemon, SIGKILL);
+		pid_wait(f->daemon, 10000, NULL);
+	}
+	f->daemon = 0;
+}
+
+static char *daemon_log(struct fixture *f)
+{
+	char *text = NULL;
+
+	if (!g_file_get_contents(f->log_path, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+static void fixture_teardown(struct fixture *f, gconstpointer data)
+{
+	if (!can_run)
+		return;
+	/* The daemon thaws what it froze when stopped; the mounts are thawed by hand after. */
+	daemon_kill(f, SIGTERM);
+	unmake_mounts(f);
+	if (g_test_failed()) {
+		g_autofree char *log = daemon_log(f);
+		g_test_message("daemon log:\n%s\nstatuses:\n%s", log, f->statuses->str);
+	}
+	sd_event_source_disable_unref(f->notify_source);
+	hvsim_free(f->sim);
+	close(f->notify_fd);
+	g_string_free(f->statuses, TRUE);
+	test_env_free(f->env);
+	g_free(f->scope);
+	g_free(f->hooks);
+	g_free(f->trace);
+	g_free(f->notify_path);
+	g_free(f->log_path);
+}
+
+static void start_daemon_logging_to(struct fixture *f, const char *log_path)
+{
+	g_autofree char *path = test_build_path("daemons/vss/hv-vssd");
+	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+	g_assert_cmpint(fd, >=, 0);
+	f->daemon = fork();
+	g_assert_cmpint(f->daemon, >=, 0);
+	if (f->daemon == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a test that died */
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		g_setenv("NOTIFY_SOCKET", f->notify_path, TRUE);
+		g_unsetenv("WATCHDOG_USEC");
+		g_unsetenv("JOURNAL_STREAM");
+		execl(path, path, "-n", "--config", f->env->config_path, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	abort_daemon = f->daemon;
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_VSS, 10 * SEC), ==, 0);
+}
+
+static void start_daemon(struct fixture *f)
+{
+	start_daemon_logging_to(f, f->log_path);
+}
+
+/* ---------------------------------------------------------------- status */
+
+static void drain_notify(struct fixture *f)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = recv(f->notify_fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[n] = '\0';
+		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+			if (g_str_has_prefix(line, "STATUS="))
+				g_string_append_printf(f->statuses, "%s\n", line + 7);
+	}
+}
+
+/* The daemon's sd_notify() blocks when the socket's queue is full (a datagram queue holds
+ * few messages), so the queue is drained whenever the simulated host's loop runs. */
+static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	drain_notify(userdata);
+	return 0;
+}
+
+/* The last STATUS= the daemon sent so far (g_free). */
+static char *last_status(struct fixture *f)
+{
+	char **lines;
+	char *last;
+	guint n;
+
+	drain_notify(f);
+	lines = g_strsplit(f->statuses->str, "\n", -1);
+	n = g_strv_length(lines);
+	last = g_strdup(n >= 2 ? lines[n - 2] : "");
+	g_strfreev(lines);
+	return last;
+}
+
+/* Runs the simulated host until a STATUS containing text arrives after `from` bytes of the
+ * status history, or timeout. */
+static bool wait_status(struct fixture *f, size_t from, const char *text, uint64_t timeout)
+{
+	uint64_t deadline = g_get_monotonic_time() + timeout;
+
+	for (;;) {
+		drain_notify(f);
+		if (f->statuses->len > from && strstr(f->statuses->str + from, text))
+			return true;
+		if ((uint64_t)g_get_monotonic_time() >= deadline)
+			return false;
+		/* lets the daemon talk to the simulated host; returns early on its traffic */
+		hvsim_run_for(f->sim, 50 * 1000);
+	}
+}
+
+/* ---------------------------------------------------------------- plan check */
+
+/* `hv-vssd --plan` with the test's config must freeze exactly want (in any order), all
+ * inside the scope, never "/". Called before every FREEZE. */
+static void check_plan(struct fixture *f, const char *const *want)
+{
+	g_autofree char *path = test_build_path("daemons/vss/hv-vssd");
+	g_autofree char *out = NULL;
+	g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func(g_free);
+	char **lines;
+
+	g_assert_cmpint(
+	    run_cmd((const char *const[]){path, "--plan", "--config", f->env->config_path, NULL},
+		    &out),
+	    ==, 0);
+	lines = g_strsplit(out, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		char **fields;
+
+		if (!g_str_has_prefix(*l, "freeze\t"))
+			continue;
+		fields = g_strsplit(*l, "\t", -1);
+		g_assert_cmpuint(g_strv_length(fields), ==, 6);
+		g_assert_cmpstr(fields[2], !=, "/");
+		g_assert_true(g_str_has_prefix(fields[2], f->scope));
+		g_ptr_array_add(got, g_strdup(fields[2]));
+		g_strfreev(fields);
+	}
+	g_strfreev(lines);
+	g_assert_false(strstr(out, "# refused"));
+	for (size_t i = 0; want[i]; i++) {
+		bool found = false;
+		for (guint j = 0; j < got->len; j++)
+			found |= strcmp(got->pdata[j], want[i]) == 0;
+		if (!found)
+			g_test_message("plan:\n%s", out);
+		g_assert_true(found);
+		g_assert_cmpuint(got->len, ==, g_strv_length((char **)want));
+	}
+	if (!want[0])
+		g_assert_cmpuint(got->len, ==, 0);
+}
+
+static uint32_t vss(struct fixture *f, enum vmu_vss_op op)
+{
+	struct hvsim_result r;
+	int ret = hvsim_vss_request(f->sim, op, &r);
+
+	g_assert_cmpint(ret, ==, 0);
+	return r.status;
+}
+
+static uint32_t freeze_checked(struct fixture *f, const char *const *want)
+{
+	check_plan(f, want);
+	return vss(f, VMU_VSS_OP_FREEZE);
+}
+
+static void add_hook(struct fixture *f, const char *name, const char *body)
+{
+	g_autofree char *path = g_build_filename(f->hooks, name, NULL);
+	g_autofree char *text = g_strdup_printf("#!/bin/sh\necho \"%s $1\" >>'%s'\n%s\n", name,
+						f->trace, body ? body : "");
+
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_cmpint(g_chmod(path, 0755), ==, 0);
+}
+
+static char *trace(struct fixture *f)
+{
+	char *text = NULL;
+
+	if (!g_file_get_contents(f->trace, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+#define SKIP_UNLESS_ROOT()                                                                         \
+	do {                                                                                       \
+		if (!can_run) {                                                                    \
+			g_test_skip(skip_reason);                                                  \
+			return;                                                                    \
+		}                                                                                  \
+	} while (0)
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_plan_only(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	const char *b = make_mount(f, "b", "xfs");
+	const char *t = make_mount(f, "t", "tmpfs");
+	g_autofree char *path = test_build_path("daemons/vss/hv-vssd");
+	g_autofree char *out = NULL;
+
+	/* include=<scope>/... names the tmpfs too: forced into the plan */
+	check_plan(f, (const char *const[]){a, b, t, NULL});
+	write_config(f, "exclude=tmpfs\n");
+	check_plan(f, (const char *const[]){a, b, NULL});
+	g_assert_cmpint(
+	    run_cmd((const char *const[]){path, "--plan", "--config", f->env->config_path, NULL},
+		    &out),
+	    ==, 0);
+	g_assert_nonnull(strstr(out, "skip\t-\t/\t"));
+	g_assert_nonnull(strstr(out, "outside the scope"));
+	g_assert_nonnull(strstr(out, "excluded by tmpfs"));
+	/* scope=/ with include= of the test's mounts only: the root is not included */
+	test_env_write_config(f->env, "");
+	g_autofree char *cfg = g_strdup_printf("include=%s;%s\n", a, b);
+	test_env_write_config(f->env, cfg);
+	check_plan(f, (const char *const[]){a, b, NULL});
+}
+
+static void test_freeze_thaw(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	const char *b = make_mount(f, "b", "xfs");
+	struct hvsim_result r;
+	g_autofree char *status = NULL, *idle = NULL, *log = NULL;
+	pid_t wa, wb;
+
+	start_daemon(f);
+	g_assert_cmpint(hvsim_vss_request(f->sim, VMU_VSS_OP_HOT_BACKUP, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, 2); /* byte 0 = HOT_BACKUP: a success HRESULT */
+	g_assert_cmphex(r.vss_flags, ==, VMU_VSS_HBU_NO_AUTO_RECOVERY);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, b, NULL}), ==, VMU_S_OK);
+	status = last_status(f);
+	g_assert_true(g_str_has_prefix(status, "Frozen since "));
+	g_assert_nonnull(strstr(status, "(2 mounts)"));
+	wa = start_writer(f, a);
+	wb = start_writer(f, b);
+	assert_blocked(wa);
+	assert_blocked(wb);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	assert_completes(wa);
+	assert_completes(wb);
+	idle = last_status(f);
+	g_assert_true(g_str_has_prefix(idle, "Idle; last backup at "));
+	g_assert_nonnull(strstr(idle, ": ok (freeze "));
+	/* a THAW with nothing frozen is fine */
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	/* a second backup works the same */
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, b, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	assert_writable(f, a);
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "Backup finished: ok"));
+	g_assert_nonnull(strstr(log, "froze 2 file systems"));
+}
+
+/* The daemon's own stderr is a file on the mount it freezes: any write while frozen would
+ * block it, and the THAW would never be answered. The log is held instead. */
+static void test_log_held(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *on_frozen = g_build_filename(a, "hv-vssd.log", NULL);
+	g_autofree char *log = NULL;
+	struct hvsim_result r;
+
+	start_daemon_logging_to(f, on_frozen);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	hvsim_set_host_timeout(f->sim, 20 * SEC);
+	g_assert_cmpint(hvsim_vss_request(f->sim, VMU_VSS_OP_THAW, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+	g_assert_false(r.kernel_timeout);
+	g_assert_true(g_file_get_contents(on_frozen, &log, NULL, NULL));
+	/* logged while frozen, written after the thaw, in order */
+	const char *froze = strstr(log, "froze 1 file systems");
+	const char *thawed = strstr(log, "thawed 1 file systems");
+	g_assert_nonnull(froze);
+	g_assert_nonnull(thawed);
+	g_assert_true(froze < thawed);
+	g_assert_nonnull(strstr(log, "log records held while frozen were flushed"));
+	daemon_kill(f, SIGTERM); /* before the mount goes */
+}
+
+static void test_rollback(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4"); /* mounted first: frozen last */
+	const char *b = make_mount(f, "b", "xfs");
+	g_autofree char *inject = g_strdup_printf("%s:%d", a, EIO);
+	g_autofree char *status = NULL, *log = NULL;
+
+	g_setenv("HVGUEST_VSS_INJECT_FREEZE_ERROR", inject, TRUE);
+	start_daemon(f);
+	g_unsetenv("HVGUEST_VSS_INJECT_FREEZE_ERROR");
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, b, NULL}), ==, VMU_E_FAIL);
+	/* b was frozen before a failed: thawed again */
+	assert_writable(f, b);
+	assert_writable(f, a);
+	status = last_status(f);
+	g_assert_nonnull(strstr(status, "failed: freezing "));
+	g_assert_nonnull(strstr(status, a));
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "failed; thawed the 1 file systems frozen before it"));
+	g_assert_nonnull(strstr(log, "Input/output error"));
+	/* the crash record is gone */
+	g_autofree char *record = g_build_filename(f->env->run_dir, "vss-frozen", NULL);
+	g_assert_false(g_file_test(record, G_FILE_TEST_EXISTS));
+}
+
+/* A tmpfs forced into the plan cannot be frozen: skipped (default), or fatal. */
+static void test_unfreezable(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	const char *t = make_mount(f, "t", "tmpfs"); /* mounted last: frozen first */
+	g_autofree char *log = NULL;
+	pid_t w;
+
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, t, NULL}), ==, VMU_S_OK);
+	w = start_writer(f, a);
+	assert_blocked(w);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	assert_completes(w);
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "cannot be frozen, skipped (unfreezable=skip)"));
+	daemon_kill(f, SIGTERM);
+
+	write_config(f, "unfreezable=fail\n");
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, t, NULL}), ==, VMU_E_FAIL);
+	assert_writable(f, a);
+}
+
+static void test_someone_elses_freeze(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	const char *b = make_mount(f, "b", "xfs");
+	g_autofree char *log = NULL;
+	pid_t wb;
+
+	start_daemon(f);
+	g_assert_cmpint(run_cmd((const char *const[]){"fsfreeze", "-f", b, NULL}, NULL), ==, 0);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, b, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	assert_writable(f, a);
+	wb = start_writer(f, b);
+	assert_blocked(wb); /* still frozen: not ours to thaw */
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "was already frozen by someone else"));
+	g_assert_nonnull(strstr(log, "thawed 1 file systems"));
+	g_assert_cmpint(run_cmd((const char *const[]){"fsfreeze", "-u", b, NULL}, NULL), ==, 0);
+	assert_completes(wb);
+}
+
+static void test_hooks(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *t = NULL, *log = NULL, *bak = NULL;
+	pid_t w;
+
+	add_hook(f, "20-b", "echo \"b says $1\"");
+	add_hook(f, "10-a", "echo \"a complains $1\" >&2");
+	add_hook(f, "30-c.dpkg-old", NULL);
+	add_hook(f, "40-d~", NULL);
+	add_hook(f, "50-e.rpmnew", NULL);
+	bak = g_build_filename(f->hooks, "60-not-executable", NULL);
+	g_assert_true(g_file_set_contents(bak, "#!/bin/sh\nexit 1\n", -1, NULL));
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	t = trace(f);
+	g_assert_cmpstr(t, ==, "10-a freeze\n20-b freeze\n");
+	w = start_writer(f, a);
+	assert_blocked(w);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	assert_completes(w);
+	g_free(t);
+	t = trace(f);
+	g_assert_cmpstr(t, ==, "10-a freeze\n20-b freeze\n20-b thaw\n10-a thaw\n");
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "hook 20-b freeze: b says freeze"));
+	g_assert_nonnull(strstr(log, "hook 10-a thaw: a complains thaw"));
+	g_assert_nonnull(strstr(log, "hooks: freeze:10-a=ok freeze:20-b=ok thaw:20-b=ok "
+				     "thaw:10-a=ok"));
+}
+
+static void test_hook_timeout_aborts(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *t = NULL, *log = NULL, *status = NULL;
+
+	write_config(f, "hook-timeout=300ms\n");
+	add_hook(f, "10-a", NULL);
+	add_hook(f, "20-slow", "exec sleep 60");
+	add_hook(f, "30-never", NULL);
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_E_FAIL);
+	t = trace(f);
+	/* freeze-fail to those that ran, in reverse; the one after never ran */
+	g_assert_cmpstr(t, ==,
+			"10-a freeze\n20-slow freeze\n20-slow freeze-fail\n10-a "
+			"freeze-fail\n");
+	assert_writable(f, a);
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "hook 20-slow freeze failed: timeout"));
+	g_assert_nonnull(strstr(log, "not freezing (hook-failure=abort)"));
+	status = last_status(f);
+	g_assert_nonnull(strstr(status, "failed: a freeze hook failed"));
+}
+
+static void test_hook_failure_ignored(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *t = NULL;
+	pid_t w;
+
+	write_config(f, "hook-failure=ignore\nfreeze-fail-argument=thaw\n");
+	add_hook(f, "10-fails", "exit 4");
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	w = start_writer(f, a);
+	assert_blocked(w);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	assert_completes(w);
+	t = trace(f);
+	g_assert_cmpstr(t, ==, "10-fails freeze\n10-fails thaw\n");
+}
+
+static void test_auto_thaw(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *log = NULL;
+	size_t from;
+	pid_t w;
+
+	write_config(f, "max-frozen=1s\n");
+	add_hook(f, "10-a", NULL);
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	drain_notify(f);
+	from = f->statuses->len;
+	w = start_writer(f, a);
+	assert_blocked(w);
+	g_assert_true(wait_status(f, from, "auto-thawed after", 20 * SEC));
+	assert_completes(w);
+	/* the host's late THAW learns that the snapshot is not to be trusted */
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_E_FAIL);
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "AUTO-THAW: no THAW from the host"));
+	g_autofree char *t = trace(f);
+	g_assert_cmpstr(t, ==, "10-a freeze\n10-a thaw\n");
+}
+
+static void test_crash_recovery(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	const char *b = make_mount(f, "b", "xfs");
+	g_autofree char *log = NULL, *line = NULL;
+	pid_t wa;
+
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, b, NULL}), ==, VMU_S_OK);
+	daemon_kill(f, SIGKILL);
+	g_assert_cmpint(hvsim_wait_disconnected(f->sim, VMU_SERVICE_VSS, 10 * SEC), ==, 0);
+	wa = start_writer(f, a);
+	assert_blocked(wa); /* a crashed daemon leaves them frozen ... */
+	g_assert_cmpint(truncate(f->log_path, 0), ==, 0);
+	start_daemon(f); /* ... the next one thaws them before it registers */
+	assert_completes(wa);
+	assert_writable(f, b);
+	log = daemon_log(f);
+	line = g_strdup_printf("thawed %s, left frozen by a previous hv-vssd", a);
+	const char *thawed = strstr(log, line);
+	const char *registered = strstr(log, "registered with the kernel");
+	g_assert_nonnull(thawed);
+	g_assert_nonnull(registered);
+	g_assert_true(thawed < registered);
+	g_assert_nonnull(strstr(log, "recovered from a previous hv-vssd"));
+	/* and it serves the next backup */
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, b, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+}
+
+static void test_hibernation(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	size_t from;
+	pid_t w;
+
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	w = start_writer(f, a);
+	assert_blocked(w);
+	drain_notify(f);
+	from = f->statuses->len;
+	/* the kernel's fake THAW: the daemon thaws, its answer is refused, it reopens */
+	g_assert_cmpint(hvsim_hibernate(f->sim, VMU_SERVICE_VSS), ==, 0);
+	g_assert_true(wait_status(f, from, "Reopening", 20 * SEC));
+	assert_completes(w);
+	g_assert_true(wait_status(f, from, "Registered with the kernel", 20 * SEC));
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_VSS, 10 * SEC), ==, 0);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void check_environment(void)
+{
+	if (geteuid() != 0) {
+		skip_reason = "needs root (loop mounts and FIFREEZE)";
+		return;
+	}
+	/* Everything below happens in a private mount namespace: nothing this test mounts is
+	 * seen outside, and nothing outside is ever in its scope. */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		skip_reason = "cannot make a private mount namespace";
+		return;
+	}
+	if (run_cmd_flags((const char *const[]){"mkfs.xfs", "-V", NULL}, NULL,
+			  G_SPAWN_STDOUT_TO_DEV_NULL) != 0 ||
+	    run_cmd_flags((const char *const[]){"fsfreeze", "-V", NULL}, NULL,
+			  G_SPAWN_STDOUT_TO_DEV_NULL) != 0) {
+		skip_reason = "mkfs.xfs (xfsprogs) or fsfreeze missing";
+		return;
+	}
+	signal(SIGABRT, on_abort);
+	can_run = true;
+}
+
+#define ADD(name, fn) g_test_add(name, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	check_environment();
+	ADD("/vssd/plan-only", test_plan_only);
+	ADD("/vssd/freeze-thaw-ext4-xfs", test_freeze_thaw);
+	ADD("/vssd/log-held-while-frozen", test_log_held);
+	ADD("/vssd/rollback", test_rollback);
+	ADD("/vssd/unfreezable", test_unfreezable);
+	ADD("/vssd/someone-elses-freeze", test_someone_elses_freeze);
+	ADD("/vssd/hooks", test_hooks);
+	ADD("/vssd/hook-timeout-aborts", test_hook_timeout_aborts);
+	ADD("/vssd/hook-failure-ignored", test_hook_failure_ignored);
+	ADD("/vssd/auto-thaw", test_auto_thaw);
+	ADD("/vssd/crash-recovery", test_crash_recovery);
+	ADD("/vssd/hibernation", test_hibernation);
+	return g_test_run();
+}
