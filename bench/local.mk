@@ -19,9 +19,16 @@ bench_bench_fcopy_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JS
 bench_bench_fcopy_LDADD = tools/hv-host-sim/libhvsim.la lib/vmbus-user/libvmbus-user-internal.la \
 	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
 
+noinst_PROGRAMS += bench/bench-vss
+bench_bench_vss_SOURCES = bench/bench-vss.c
+bench_bench_vss_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+bench_bench_vss_LDADD = tests/integration/libtestdaemon.la tools/hv-host-sim/libhvsim.la \
+	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
+
 .PHONY: bench
 bench: bench/bench-kvp-pool bench/bench-kvp daemons/kvp/hv-kvpd bench/bench-fcopy \
-	daemons/fcopy/hv-fcopyd
+	daemons/fcopy/hv-fcopyd bench/bench-vss daemons/vss/hv-vssd
 	$(AM_V_at)./bench/bench-kvp-pool
 	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-kvp
 	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-fcopy
+	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-vss

@@ -9,6 +9,7 @@
 # and fails on the first crash.
 
 FUZZ_TARGETS = fuzz-kvp-msg fuzz-utf16 fuzz-icmsg fuzz-vss-fcopy-msg fuzz-kvp-pool
+FUZZ_TARGETS += fuzz-vss-plan
 FUZZ_TARGETS += fuzz-fcopy-host-msg
 FUZZ_TARGETS += fuzz-ring
 FUZZ_REPLAY_BINS = \
@@ -35,6 +36,12 @@ tests_fuzz_fuzz_vss_fcopy_msg_SOURCES = tests/fuzz/fuzz-vss-fcopy-msg.c tests/fu
 tests_fuzz_fuzz_vss_fcopy_msg_LDADD = $(FUZZ_REPLAY_LIBS)
 tests_fuzz_fuzz_kvp_pool_SOURCES = tests/fuzz/fuzz-kvp-pool.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_kvp_pool_LDADD = $(FUZZ_REPLAY_LIBS)
+
+# hv-vssd's mountinfo -> freeze plan path (daemons/vss/plan.c, libmount).
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-vss-plan
+tests_fuzz_fuzz_vss_plan_SOURCES = tests/fuzz/fuzz-vss-plan.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_vss_plan_CFLAGS = $(AM_CFLAGS) $(LIBMOUNT_CFLAGS)
+tests_fuzz_fuzz_vss_plan_LDADD = daemons/vss/libvssd.la $(LIBMOUNT_LIBS)
 tests_fuzz_fuzz_fcopy_host_msg_SOURCES = tests/fuzz/fuzz-fcopy-host-msg.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_fcopy_host_msg_LDADD = $(FUZZ_REPLAY_LIBS)
 tests_fuzz_fuzz_ring_SOURCES = tests/fuzz/fuzz-ring.c tests/fuzz/fuzz-main.c
@@ -85,6 +92,11 @@ tests_fuzz_fuzz_kvp_pool_libfuzzer_SOURCES = tests/fuzz/fuzz-kvp-pool.c $(FUZZ_L
 	lib/vmbus-user/kvp-pool.c
 tests_fuzz_fuzz_kvp_pool_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
 tests_fuzz_fuzz_kvp_pool_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-vss-plan-libfuzzer
+tests_fuzz_fuzz_vss_plan_libfuzzer_SOURCES = tests/fuzz/fuzz-vss-plan.c daemons/vss/plan.c
+tests_fuzz_fuzz_vss_plan_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(LIBMOUNT_CFLAGS)
+tests_fuzz_fuzz_vss_plan_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_vss_plan_libfuzzer_LDADD = $(LIBMOUNT_LIBS)
 tests_fuzz_fuzz_fcopy_host_msg_libfuzzer_SOURCES = tests/fuzz/fuzz-fcopy-host-msg.c \
 	$(FUZZ_LIB_SOURCES)
 tests_fuzz_fuzz_fcopy_host_msg_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)

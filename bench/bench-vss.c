@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bench-vss: FREEZE-to-reply and THAW-to-reply latency of the real hv-vssd, as the
+ * simulated host measures them (host send -> host receive), for 1, 4 and 8 loop-mounted
+ * ext4 images. Root only (skips otherwise, exit 0).
+ *
+ * Safety as in tests/integration/test-vssd.c: a private mount namespace, scope= and
+ * include= set to the bench's own directory, `hv-vssd --plan` checked before the first
+ * FREEZE of every round, and the mounts thawed (fsfreeze -u) and unmounted at the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/integration/daemon.h"
+#include "tools/hv-host-sim/hvsim.h"
+
+#define SEC (1000 * 1000ull)
+#define ROUNDS 9
+#define MAX_MOUNTS 8
+
+static int run_quiet(const char *const *argv, char **out)
+{
+	int status = -1;
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL,
+			  G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL |
+			      (out ? 0 : G_SPAWN_STDOUT_TO_DEV_NULL),
+			  NULL, NULL, out, NULL, &status, NULL))
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The plan must freeze exactly n mounts, all under scope. */
+static bool plan_ok(const char *config, const char *scope, size_t n)
+{
+	g_autofree char *prog = test_build_path("daemons/vss/hv-vssd"), *out = NULL;
+	size_t frozen = 0;
+	char **lines;
+
+	if (run_quiet((const char *const[]){prog, "--plan", "--config", config, NULL}, &out) != 0)
+		return false;
+	lines = g_strsplit(out, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		char **fields;
+
+		if (!g_str_has_prefix(*l, "freeze\t"))
+			continue;
+		fields = g_strsplit(*l, "\t", -1);
+		if (g_strv_length(fields) >= 3 && g_str_has_prefix(fields[2], scope) &&
+		    strcmp(fields[2], "/") != 0)
+			frozen++;
+		else
+			frozen = SIZE_MAX / 2;
+		g_strfreev(fields);
+	}
+	g_strfreev(lines);
+	return frozen == n;
+}
+
+static pid_t start_vssd(struct test_env *env)
+{
+	g_autofree char *prog = test_build_path("daemons/vss/hv-vssd");
+	g_autofree char *log = g_build_filename(env->dir, "hv-vssd.log", NULL);
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		g_unsetenv("NOTIFY_SOCKET");
+		execl(prog, prog, "-n", "--config", env->config_path, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	return pid;
+}
+
+static int bench_round(struct test_env *env, struct hvsim *sim, const char *scope, size_t n)
+{
+	uint64_t freeze[ROUNDS], thaw[ROUNDS];
+	g_autofree char *extra =
+	    g_strdup_printf("scope=%s\ninclude=%s/*\nhooks-dir=%s/none\n", scope, scope, env->dir);
+	struct hvsim_result r;
+	pid_t pid;
+
+	test_env_write_config(env, extra);
+	if (!plan_ok(env->config_path, scope, n)) {
+		fprintf(stderr,
+			"bench-vss: the plan is not exactly the %zu bench mounts, stopping\n", n);
+		return -1;
+	}
+	pid = start_vssd(env);
+	if (hvsim_wait_registered(sim, VMU_SERVICE_VSS, 10 * SEC) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	for (int i = 0; i < ROUNDS; i++) {
+		if (hvsim_vss_request(sim, VMU_VSS_OP_FREEZE, &r) < 0 || r.status != VMU_S_OK)
+			break;
+		freeze[i] = r.latency_usec;
+		if (hvsim_vss_request(sim, VMU_VSS_OP_THAW, &r) < 0 || r.status != VMU_S_OK)
+			break;
+		thaw[i] = r.latency_usec;
+		if (i == ROUNDS - 1) {
+			qsort(freeze, ROUNDS, sizeof(uint64_t), cmp_u64);
+			qsort(thaw, ROUNDS, sizeof(uint64_t), cmp_u64);
+			printf("%zu mount%s  FREEZE->reply median %8.3f ms (min %8.3f, max %8.3f)  "
+			       "THAW->reply median %7.3f ms (min %7.3f, max %7.3f)\n",
+			       n, n == 1 ? " " : "s", freeze[ROUNDS / 2] / 1e3, freeze[0] / 1e3,
+			       freeze[ROUNDS - 1] / 1e3, thaw[ROUNDS / 2] / 1e3, thaw[0] / 1e3,
+			       thaw[ROUNDS - 1] / 1e3);
+		}
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	hvsim_wait_disconnected(sim, VMU_SERVICE_VSS, 10 * SEC);
+	return 0;
+}
+
+int main(void)
+{
+	static const size_t counts[] = {1, 4, 8};
+	char *paths[MAX_MOUNTS] = {0}, *imgs[MAX_MOUNTS] = {0};
+	struct test_env *env;
+	struct hvsim *sim = NULL;
+	g_autofree char *scope = NULL;
+	size_t made = 0;
+	int r = 0;
+
+	if (geteuid() != 0) {
+		printf("bench-vss: skipped (needs root for loop mounts and FIFREEZE)\n");
+		return 0;
+	}
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		printf("bench-vss: skipped (no private mount namespace)\n");
+		return 0;
+	}
+	env = test_env_new(VMU_SERVICE_VSS, NULL);
+	scope = g_build_filename(env->dir, "mnt", NULL);
+	if (hvsim_new(NULL, &sim) < 0 || hvsim_listen(sim, VMU_SERVICE_VSS, env->socket_path) < 0)
+		return 1;
+	hvsim_set_host_timeout(sim, 60 * SEC);
+	printf("bench-vss: hv-vssd FREEZE/THAW as the host sees them, %d rounds, ext4 loop "
+	       "mounts, no hooks\n",
+	       ROUNDS);
+	for (size_t c = 0; c < G_N_ELEMENTS(counts) && r == 0; c++) {
+		for (; made < counts[c]; made++) {
+			g_autofree char *name = g_strdup_printf("m%zu", made);
+
+			paths[made] = g_build_filename(scope, name, NULL);
+			imgs[made] = g_strdup_printf("%s/%s.img", env->dir, name);
+			g_mkdir_with_parents(paths[made], 0755);
+			if (run_quiet(
+				(const char *const[]){"truncate", "-s", "32M", imgs[made], NULL},
+				NULL) != 0 ||
+			    run_quiet(
+				(const char *const[]){"mkfs.ext4", "-q", "-F", imgs[made], NULL},
+				NULL) != 0 ||
+			    run_quiet((const char *const[]){"mount", "-o", "loop", imgs[made],
+							    paths[made], NULL},
+				      NULL) != 0) {
+				fprintf(stderr, "bench-vss: cannot make loop mount %s\n",
+					paths[made]);
+				r = -1;
+				made++;
+				break;
+			}
+		}
+		if (r == 0)
+			r = bench_round(env, sim, scope, counts[c]);
+	}
+	for (size_t i = made; i-- > 0;) {
+		run_quiet((const char *const[]){"fsfreeze", "-u", paths[i], NULL}, NULL);
+		if (umount(paths[i]) < 0)
+			umount2(paths[i], MNT_DETACH);
+		g_unlink(imgs[i]);
+		g_free(paths[i]);
+		g_free(imgs[i]);
+	}
+	hvsim_free(sim);
+	test_env_free(env);
+	return r < 0 ? 1 : 0;
+}
