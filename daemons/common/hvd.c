@@ -3,7 +3,8 @@
  * hvd_main(): command line, config, logging, detaching, the sd-event loop, and the life
  * cycle of the device connection, so that a daemon only supplies struct hvd_service.
  *
- * Connection life cycle (one struct vmu_chardev for the whole run once it exists):
+ * Connection life cycle (one transport object for the whole run; the default transport is
+ * the char device, one struct vmu_chardev once it exists):
  *
  *   hvd_connect() --ok--> registered: io source on the device fd, READY=1, registered()
  *        |  ^                  |
@@ -15,7 +16,12 @@
  * The first attempt opens the device (vmu_chardev_open + register); later ones call
  * vmu_chardev_reopen(). A missing device (ENOENT; ECONNREFUSED for a socket) is waited for,
  * logged once at notice; EBUSY (another daemon has it) is fatal, as is any other open error
- * at start-up; registration failures are retried, logged once per outage.
+ * at start-up; registration failures are retried, logged once per outage. Another transport
+ * follows the same rules through its connect()/opened() (see hvd.h); one whose host turns
+ * the service off (-ESHUTDOWN) is released, logged once, and waited for like a missing one.
+ *
+ * Receiving: on POLLIN, wake() (UIO: acknowledge the interrupt), recv() until -EAGAIN, then
+ * rearm(): 1 means a message slipped in while re-arming, so receive again before polling.
  *
  * Every reconnection attempt runs from the retry timer, never from inside a callback, so a
  * service callback is never re-entered. Deferred replies (HVD_REPLY_LATER) carry the
@@ -55,7 +61,8 @@ struct hvd {
 	struct conf *conf;
 	sd_event *event;
 	sd_event_source *io, *retry, *pending;
-	struct vmu_chardev *dev;
+	const struct hvd_transport *transport;
+	void *tp; /* the transport object */
 	void *state;
 	bool initialised, registered, ready_sent, waiting_logged, failure_logged;
 	uint8_t *buf;
@@ -83,7 +90,8 @@ static struct hvd *hvd_free(struct hvd *d)
 	sd_event_source_disable_unref(d->io);
 	sd_event_source_disable_unref(d->retry);
 	sd_event_source_disable_unref(d->pending);
-	vmu_chardev_free(d->dev);
+	if (d->tp)
+		d->transport->free(d->tp);
 	sd_event_unref(d->event);
 	conf_free(d->conf);
 	free(d->keys);
@@ -154,6 +162,7 @@ static int hvd_new(const struct hvd_service *service, struct hvd **ret)
 	if (!d)
 		return -ENOMEM;
 	d->service = service;
+	d->transport = service->transport ? service->transport : &hvd_chardev_transport;
 	d->buf_size = vmu_service_max_message(service->service);
 	d->keys = hvd_build_keys(service);
 	d->buf = d->buf_size ? malloc(d->buf_size) : NULL;
@@ -179,12 +188,24 @@ const struct conf *hvd_conf(struct hvd *d)
 
 const char *hvd_kernel_version(struct hvd *d)
 {
-	return d->registered ? vmu_chardev_kernel_version(d->dev) : NULL;
+	return d->registered ? d->transport->version(d->tp) : NULL;
 }
 
+void *hvd_transport_data(struct hvd *d)
+{
+	return d->tp;
+}
+
+/* The configured char device. */
 static const char *hvd_device(struct hvd *d)
 {
 	return conf_get_string(d->conf, "device");
+}
+
+/* What the transport is connected to, or waits for. */
+static const char *hvd_target(struct hvd *d)
+{
+	return d->transport->device(d->tp);
 }
 
 void hvd_set_status(struct hvd *d, const char *format, ...)
@@ -347,14 +368,25 @@ static int hvd_send(struct hvd *d, const void *reply, size_t len)
 {
 	if (len == 0)
 		return 0;
-	return vmu_chardev_send(d->dev, reply, len);
+	return d->transport->send(d->tp, reply, len);
 }
 
-/* Hands one message to the service and sends its reply. */
+/* An error the transport can live with drops the message; others reopen. */
+static int hvd_transport_error(struct hvd *d, int r, const char *what)
+{
+	if (d->transport->needs_reopen(d->tp, r))
+		return r;
+	log_warning_errno(r, "%s on %s, dropping the message", what, hvd_target(d));
+	return 0;
+}
+
+/* Hands one message to the service and sends its reply. A negative handle() result
+ * always reopens. */
 static int hvd_dispatch(struct hvd *d, size_t len)
 {
 	const struct hvd_service *s = d->service;
 	ssize_t n = s->handle(d, d->state, d->buf, len, d->buf, d->buf_size);
+	int r;
 
 	if (n == HVD_REPLY_LATER) {
 		d->reply_pending = true;
@@ -365,22 +397,31 @@ static int hvd_dispatch(struct hvd *d, size_t len)
 		return (int)n;
 	if ((size_t)n > d->buf_size)
 		return -EINVAL; /* a service bug; reopening is the safe answer */
-	return hvd_send(d, d->buf, (size_t)n);
+	r = hvd_send(d, d->buf, (size_t)n);
+	return r < 0 ? hvd_transport_error(d, r, "sending the reply failed") : 0;
 }
 
-/* Reads and handles messages until none is left. */
+/* Reads and handles messages until none is left, and re-arms the transport. */
 static int hvd_process_messages(struct hvd *d)
 {
 	for (;;) {
-		ssize_t n = vmu_chardev_recv(d->dev, d->buf, d->buf_size);
+		ssize_t n = d->transport->recv(d->tp, d->buf, d->buf_size);
 		int r;
 
-		if (n == -EAGAIN)
-			return 0;
+		if (n == -EAGAIN) {
+			r = d->transport->rearm ? d->transport->rearm(d->tp) : 0;
+			if (r > 0)
+				continue;
+			return r < 0 ? hvd_transport_error(d, r, "re-arming failed") : 0;
+		}
 		if (n == -EINTR)
 			continue;
-		if (n < 0)
-			return (int)n;
+		if (n < 0) {
+			r = hvd_transport_error(d, (int)n, "receiving failed");
+			if (r < 0)
+				return r;
+			continue;
+		}
 		r = hvd_dispatch(d, (size_t)n);
 		if (r < 0)
 			return r;
@@ -398,7 +439,12 @@ static void hvd_process(struct hvd *d)
 static int hvd_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct hvd *d = userdata;
+	int r = d->transport->wake ? d->transport->wake(d->tp) : 0;
 
+	if (r < 0 && r != -EAGAIN && (r = hvd_transport_error(d, r, "device I/O failed")) < 0) {
+		hvd_disconnect(d, r, "device I/O failed");
+		return 0;
+	}
 	hvd_process(d);
 	/* an error or hang-up that reading did not report would otherwise spin */
 	if (d->registered && (revents & (EPOLLERR | EPOLLHUP)))
@@ -419,7 +465,7 @@ static int hvd_on_pending(sd_event_source *s, void *userdata)
 /* Processes messages the transport buffered while a deferred reply was being sent. */
 static void hvd_schedule_pending(struct hvd *d)
 {
-	if (d->pending || !vmu_chardev_has_pending(d->dev))
+	if (d->pending || !d->transport->has_pending || !d->transport->has_pending(d->tp))
 		return;
 	if (sd_event_add_defer(d->event, &d->pending, hvd_on_pending, d) < 0)
 		log_warning("cannot schedule buffered messages, they wait for the next one");
@@ -443,7 +489,7 @@ int hvd_reply(struct hvd *d, const void *reply, size_t len)
 
 /* ---------------------------------------------------------------- connection */
 
-static int hvd_register_timeout_ms(struct hvd *d)
+int hvd_register_timeout_ms(struct hvd *d)
 {
 	uint64_t ms = conf_get_usec(d->conf, "register-timeout") / USEC_PER_MSEC;
 
@@ -487,77 +533,101 @@ static void hvd_schedule_retry(struct hvd *d, uint64_t delay_usec)
 	}
 }
 
-static int hvd_try_connect(struct hvd *d)
-{
-	int timeout_ms = hvd_register_timeout_ms(d);
-	int r;
-
-	if (d->dev)
-		return vmu_chardev_reopen(d->dev, timeout_ms);
-	r = vmu_chardev_open(d->service->service, hvd_device(d), &d->dev);
-	if (r == -ECONNREFUSED)
-		r = -ENOENT;
-	if (r < 0)
-		return r;
-	return vmu_chardev_register(d->dev, timeout_ms);
-}
-
 static void hvd_connect_failed(struct hvd *d, int r, bool opened_before)
 {
 	if (r == -EBUSY) {
-		log_error("another daemon is already serving %s, exiting", hvd_device(d));
+		log_error("another daemon is already serving %s, exiting", hvd_target(d));
 		hvd_exit(d, 1);
 		return;
 	}
 	if (!opened_before && r != -ENOENT) {
-		log_error_errno(r, "cannot open %s, exiting", hvd_device(d));
+		log_error_errno(r, "cannot open %s, exiting", hvd_target(d));
 		hvd_exit(d, 1);
 		return;
 	}
 	if (r == -ENOENT && !d->waiting_logged) {
-		log_notice("waiting for %s", hvd_device(d));
+		log_notice("waiting for %s", hvd_target(d));
 		d->waiting_logged = true;
 	} else if (r != -ENOENT && !d->failure_logged) {
 		log_warning_errno(r, "registering with the kernel on %s failed, retrying",
-				  hvd_device(d));
+				  hvd_target(d));
 		d->failure_logged = true;
 	}
 	hvd_schedule_retry(d, hvd_next_backoff(d));
 }
 
+static bool hvd_on_chardev(struct hvd *d)
+{
+	return strcmp(d->transport->name(d->tp), "chardev") == 0;
+}
+
 static void hvd_notify_registered(struct hvd *d, const char *version)
 {
-	hvd_set_status(d, "Registered with the kernel (version %s) on %s", version, hvd_device(d));
+	if (hvd_on_chardev(d))
+		hvd_set_status(d, "Registered with the kernel (version %s) on %s", version,
+			       hvd_target(d));
+	else
+		hvd_set_status(d, "Connected to the host over %s on %s", d->transport->name(d->tp),
+			       hvd_target(d));
 	if (!d->ready_sent) {
 		sd_notify(false, "READY=1");
 		d->ready_sent = true;
 	}
 }
 
+/* A connected transport may need a larger receive buffer than the char device. */
+static int hvd_fit_buffer(struct hvd *d)
+{
+	size_t need = d->transport->max_message(d->tp);
+	uint8_t *buf;
+
+	if (need <= d->buf_size)
+		return 0;
+	buf = realloc(d->buf, need);
+	if (!buf)
+		return -ENOMEM;
+	d->buf = buf;
+	d->buf_size = need;
+	return 0;
+}
+
+static void hvd_log_connected(struct hvd *d, const char *version)
+{
+	if (hvd_on_chardev(d))
+		log_info("registered with the kernel (version %s)", version ? version : "unknown");
+	else
+		log_info("connected to %s over %s", hvd_target(d), d->transport->name(d->tp));
+}
+
 static int hvd_connected(struct hvd *d)
 {
-	const char *version = vmu_chardev_kernel_version(d->dev);
+	const char *version = d->transport->version(d->tp);
 	int r;
 
-	r = sd_event_add_io(d->event, &d->io, vmu_chardev_fd(d->dev), EPOLLIN, hvd_on_io, d);
+	r = hvd_fit_buffer(d);
+	if (r >= 0)
+		r = sd_event_add_io(d->event, &d->io, d->transport->fd(d->tp), EPOLLIN, hvd_on_io,
+				    d);
 	if (r < 0)
 		return r;
 	d->registered = true;
 	d->backoff_usec = 0;
 	d->waiting_logged = d->failure_logged = false;
-	log_info("registered with the kernel (version %s)", version ? version : "unknown");
+	hvd_log_connected(d, version);
 	hvd_notify_registered(d, version ? version : "unknown");
 	if (d->service->registered)
 		d->service->registered(d, d->state, version);
-	if (d->registered && vmu_chardev_has_pending(d->dev))
+	/* A transport that polls with rearm() may hold messages that raised no wake-up yet. */
+	if (d->registered && ((d->transport->has_pending && d->transport->has_pending(d->tp)) ||
+			      d->transport->rearm))
 		hvd_process(d);
 	return 0;
 }
 
 static void hvd_connect(struct hvd *d)
 {
-	bool opened_before = d->dev != NULL;
-	int r = hvd_try_connect(d);
+	bool opened_before = d->transport->opened(d->tp);
+	int r = d->transport->connect(d->tp);
 
 	if (r < 0) {
 		hvd_connect_failed(d, r, opened_before);
@@ -565,7 +635,7 @@ static void hvd_connect(struct hvd *d)
 	}
 	r = hvd_connected(d);
 	if (r < 0) {
-		log_error_errno(r, "cannot watch %s, exiting", hvd_device(d));
+		log_error_errno(r, "cannot watch %s, exiting", hvd_target(d));
 		hvd_exit(d, 1);
 	}
 }
@@ -574,17 +644,144 @@ static void hvd_disconnect(struct hvd *d, int error, const char *what)
 {
 	if (!d->registered)
 		return;
-	log_warning_errno(error, "%s on %s, reopening", what, hvd_device(d));
+	if (error == -ESHUTDOWN)
+		log_notice("the host disabled the service on %s; released it, waiting for it to "
+			   "come back",
+			   hvd_target(d));
+	else
+		log_warning_errno(error, "%s on %s, reopening", what, hvd_target(d));
 	d->registered = false;
 	d->reply_pending = false;
 	d->generation++;
 	d->io = sd_event_source_disable_unref(d->io);
 	d->pending = sd_event_source_disable_unref(d->pending);
-	hvd_set_status(d, "Reopening %s", hvd_device(d));
+	if (error == -ESHUTDOWN)
+		d->waiting_logged = true; /* said already: no "waiting for" line as well */
+	hvd_set_status(d, "Reopening %s", hvd_target(d));
+	d->transport->disconnect(d->tp);
 	if (d->service->disconnected)
 		d->service->disconnected(d, d->state);
 	hvd_schedule_retry(d, 0);
 }
+
+/* ---------------------------------------------------------------- char device */
+
+struct hvd_chardev {
+	struct hvd *d;
+	struct vmu_chardev *dev;
+};
+
+static int chardev_new(struct hvd *d, void **ret)
+{
+	struct hvd_chardev *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->d = d;
+	*ret = c;
+	return 0;
+}
+
+static void *chardev_free(void *t)
+{
+	struct hvd_chardev *c = t;
+
+	if (!c)
+		return NULL;
+	vmu_chardev_free(c->dev);
+	free(c);
+	return NULL;
+}
+
+/* The first call opens and registers; later ones reopen (close, open, register). */
+static int chardev_connect(void *t)
+{
+	struct hvd_chardev *c = t;
+	int timeout_ms = hvd_register_timeout_ms(c->d);
+	int r;
+
+	if (c->dev)
+		return vmu_chardev_reopen(c->dev, timeout_ms);
+	r = vmu_chardev_open(c->d->service->service, hvd_device(c->d), &c->dev);
+	if (r == -ECONNREFUSED)
+		r = -ENOENT;
+	if (r < 0)
+		return r;
+	return vmu_chardev_register(c->dev, timeout_ms);
+}
+
+/* The device stays open until the reconnection reopens it, as before. */
+static void chardev_disconnect(void *t)
+{
+}
+
+static bool chardev_opened(const void *t)
+{
+	return ((const struct hvd_chardev *)t)->dev != NULL;
+}
+
+static int chardev_fd(const void *t)
+{
+	return vmu_chardev_fd(((const struct hvd_chardev *)t)->dev);
+}
+
+static ssize_t chardev_recv(void *t, void *buf, size_t size)
+{
+	return vmu_chardev_recv(((struct hvd_chardev *)t)->dev, buf, size);
+}
+
+static int chardev_send(void *t, const void *buf, size_t len)
+{
+	return vmu_chardev_send(((struct hvd_chardev *)t)->dev, buf, len);
+}
+
+static bool chardev_has_pending(const void *t)
+{
+	return vmu_chardev_has_pending(((const struct hvd_chardev *)t)->dev);
+}
+
+/* Every transport error reopens: the kernel's state machine starts over (spec §9.12). */
+static bool chardev_needs_reopen(const void *t, int error)
+{
+	return true;
+}
+
+static const char *chardev_name(const void *t)
+{
+	return "chardev";
+}
+
+static const char *chardev_version(const void *t)
+{
+	return vmu_chardev_kernel_version(((const struct hvd_chardev *)t)->dev);
+}
+
+static const char *chardev_device(const void *t)
+{
+	return hvd_device(((const struct hvd_chardev *)t)->d);
+}
+
+static size_t chardev_max_message(const void *t)
+{
+	return vmu_service_max_message(((const struct hvd_chardev *)t)->d->service->service);
+}
+
+const struct hvd_transport hvd_chardev_transport = {
+    .new = chardev_new,
+    .free = chardev_free,
+    .connect = chardev_connect,
+    .disconnect = chardev_disconnect,
+    .opened = chardev_opened,
+    .fd = chardev_fd,
+    .recv = chardev_recv,
+    .send = chardev_send,
+    .has_pending = chardev_has_pending,
+    .needs_reopen = chardev_needs_reopen,
+    .name = chardev_name,
+    .version = chardev_version,
+    .device = chardev_device,
+    .max_message = chardev_max_message,
+};
 
 /* ---------------------------------------------------------------- signals */
 
@@ -681,7 +878,10 @@ static int hvd_run(struct hvd *d)
 {
 	int r;
 
-	hvd_set_status(d, "Opening %s", hvd_device(d));
+	r = d->transport->new (d, &d->tp);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the transport");
+	hvd_set_status(d, "Opening %s", hvd_target(d));
 	hvd_connect(d);
 	r = sd_event_loop(d->event);
 	if (r < 0)
@@ -694,6 +894,8 @@ static void hvd_shutdown(struct hvd *d)
 	sd_notify(false, "STOPPING=1");
 	if (d->registered && d->service->disconnected)
 		d->service->disconnected(d, d->state);
+	if (d->registered)
+		d->transport->disconnect(d->tp);
 	d->registered = false;
 	if ((d->initialised || !d->service->init) && d->service->finish)
 		d->service->finish(d, d->state);

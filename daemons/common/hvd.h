@@ -13,6 +13,9 @@
  * the device, call disconnected(), reopen and register again, with back-off when the device
  * is missing; the daemon's own state lives in its state pointer and survives.
  *
+ * The device is reached through a struct hvd_transport: the legacy char device by default,
+ * or the service's own (hv-fcopyd: the char device or the UIO ring, chosen at each connect).
+ *
  * Common config keys every section has:
  *   device=        the char device, or unix:/path for the simulated host
  *   state-dir=     persistent state (KVP pools); run-dir= runtime state
@@ -40,6 +43,7 @@
 #include "vmbus-user.h"
 
 struct hvd;
+struct hvd_transport;
 
 /* handle() return values besides a reply length >= 0 */
 #define HVD_REPLY_LATER (-1000000) /* the service will call hvd_reply() itself */
@@ -69,7 +73,47 @@ struct hvd_service {
 	void (*finish)(struct hvd *d, void *state);
 	/* Optional: extra lines for --help (options are all in the config). */
 	const char *help_extra;
+	/* Optional: how the daemon reaches the host; NULL: hvd_chardev_transport. */
+	const struct hvd_transport *transport;
 };
+
+/* A transport: the connection hvd opens, watches and reopens. One object per run (new() at
+ * start-up, free() at exit); connect() and disconnect() may alternate any number of times.
+ *
+ * connect() errors: -ENOENT the device is not there (yet): waited for with back-off, logged
+ * once per outage; -EBUSY another daemon serves it: fatal; anything else is fatal until
+ * opened() is true, then retried with back-off (logged once per outage).
+ * recv() returns one message's length, -EAGAIN when none is left. Errors from recv()/send()
+ * for which needs_reopen() is true disconnect and reconnect; others drop the message.
+ * -ESHUTDOWN means the host disabled the service: logged once as such. */
+struct hvd_transport {
+	int (*new)(struct hvd *d, void **ret);
+	void *(*free)(void *t); /* NULL-safe, returns NULL */
+	int (*connect)(void *t);
+	void (*disconnect)(void *t); /* release the device (may be a no-op) */
+	bool (*opened)(const void *t);
+	int (*fd)(const void *t);
+	/* Optional: the fd polled readable, before recv() (acknowledge interrupts). */
+	int (*wake)(void *t);
+	ssize_t (*recv)(void *t, void *buf, size_t size);
+	int (*send)(void *t, const void *buf, size_t len);
+	/* Optional: after recv() gave -EAGAIN. 1: receive again now; 0: safe to poll. */
+	int (*rearm)(void *t);
+	/* Optional: a message is buffered; receive without polling. */
+	bool (*has_pending)(const void *t);
+	bool (*needs_reopen)(const void *t, int error);
+	/* "chardev", "uio": what connect() chose (logs, status). */
+	const char *(*name)(const void *t);
+	/* The kernel's registration version, the negotiated version, or NULL. */
+	const char *(*version)(const void *t);
+	/* The device, for log lines. */
+	const char *(*device)(const void *t);
+	/* Receive buffer a connected transport needs. */
+	size_t (*max_message)(const void *t);
+};
+
+/* The legacy char device (config key device=), with the kernel's registration handshake. */
+extern const struct hvd_transport hvd_chardev_transport;
 
 int hvd_main(const struct hvd_service *service, int argc, char **argv);
 
@@ -82,6 +126,10 @@ sd_event *hvd_event(struct hvd *d);
 const struct conf *hvd_conf(struct hvd *d);
 /* The kernel's registration reply (KVP: "3.1"); NULL while not registered. */
 const char *hvd_kernel_version(struct hvd *d);
+/* The transport object (what the service's transport new() returned). */
+void *hvd_transport_data(struct hvd *d);
+/* The configured register-timeout in ms, for transports. */
+int hvd_register_timeout_ms(struct hvd *d);
 /* Sends a deferred reply (after HVD_REPLY_LATER). -ENOTCONN when the device was reopened
  * since the request came in. */
 int hvd_reply(struct hvd *d, const void *reply, size_t len);
