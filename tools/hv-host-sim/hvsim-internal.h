@@ -178,6 +178,10 @@ int hvsim_kernel_u8_to_u16(const uint8_t *src, size_t src_max, uint8_t *dst, siz
 /* uio-host.c: the simulated UIO device; NULL-safe destructor. */
 struct hvsim_uio;
 struct hvsim_uio *hvsim_uio_free(struct hvsim_uio *uio);
+/* A daemon has the simulated UIO device open (NULL-safe: false). */
+bool hvsim_uio_connected(const struct hvsim_uio *uio);
+/* A daemon has the service's device open: the char device, or the UIO device. */
+bool hvsim_daemon_connected(const struct hvsim_service *svc);
 /* uio-tree.c: the fake sysfs tree of a fcopy device bound to uio_hv_generic as uio0. */
 int hvsim_uio_tree_create(const char *sysfs_root, size_t ring_size);
 

@@ -64,7 +64,7 @@ struct hvsim_service_status {
 	enum vmu_service service;
 	bool enabled;
 	enum hvsim_primary_status primary;
-	bool daemon_connected;                    /* a daemon has the "device" open */
+	bool daemon_connected;                    /* a daemon has the "device" (or UIO) open */
 	bool daemon_registered;                   /* ... and completed the handshake */
 	bool negotiated;                          /* host <-> kernel IC negotiation done */
 	struct vmu_ic_version framework, version; /* negotiated versions */

@@ -193,7 +193,7 @@ static bool service_state_reached(void *userdata)
 	if (w->registered)
 		return w->svc->registered &&
 		       (!w->svc->nego_sent || w->svc->negotiated || w->svc->nego_failed);
-	return !hvsim_transport_connected(&w->svc->transport);
+	return !hvsim_daemon_connected(w->svc);
 }
 
 int hvsim_wait_registered(struct hvsim *sim, enum vmu_service service, uint64_t timeout_usec)

@@ -70,7 +70,7 @@ int hvsim_get_status(struct hvsim *sim, enum vmu_service service, struct hvsim_s
 	st = (struct hvsim_service_status){
 	    .service = service,
 	    .enabled = svc->enabled,
-	    .daemon_connected = hvsim_transport_connected(&svc->transport),
+	    .daemon_connected = hvsim_daemon_connected(svc),
 	    .daemon_registered = svc->registered,
 	    .negotiated = svc->negotiated,
 	    .framework = svc->framework,

@@ -329,6 +329,16 @@ struct hvsim_uio *hvsim_uio_free(struct hvsim_uio *u)
 	return NULL;
 }
 
+bool hvsim_uio_connected(const struct hvsim_uio *u)
+{
+	return u && u->conn_fd >= 0;
+}
+
+bool hvsim_daemon_connected(const struct hvsim_service *svc)
+{
+	return hvsim_transport_connected(&svc->transport) || hvsim_uio_connected(svc->uio);
+}
+
 static void uio_freep(struct hvsim_uio **p)
 {
 	hvsim_uio_free(*p);
