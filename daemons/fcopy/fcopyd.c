@@ -2,10 +2,17 @@
 /*
  * hv-fcopyd: host-to-guest file copy (Copy-VMFile -FileSource Host) on top of hvd.
  *
- * Data flow: hvd reads one message from the transport and calls fcopyd_handle(); the
- * library validates it (legacy char device: vmu_fcopy_request_parse, names already UTF-8)
- * into a view this file dispatches to copy.c; copy.c answers with the host status; the
- * 4-byte reply goes back through hvd. This file never parses raw bytes.
+ * Data flow: hvd reads one message from the transport (transport.c: the char device or
+ * the UIO ring) and calls fcopyd_handle(); the library validates it into a view this file
+ * dispatches to copy.c; copy.c answers with the host status, and the reply goes back
+ * through hvd. This file never parses raw bytes. The two formats:
+ *   char device  kernel-translated (vmu_fcopy_request_parse, names already UTF-8); the
+ *                reply is a 4-byte status;
+ *   UIO          the host's own: IC header + message with UTF-16 names
+ *                (vmu_fcopy_host_request_parse, strict: invalid UTF-16 fails the request);
+ *                the reply is the whole message with the IC status set in place
+ *                (vmu_icmsg_set_response).
+ * File creation (copy.c, target.c) is the same for both.
  *
  * Policy (config keys below) becomes a struct target_policy, rebuilt on SIGHUP. Profiles:
  *   compatible      (default) any absolute path; root-owned symlinked parents followed
@@ -28,6 +35,7 @@
 
 #include "copy.h"
 #include "fcopyd.h"
+#include "transport.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
 #define FCOPYD_STATUS_INTERVAL (USEC_PER_SEC / 2)
@@ -47,8 +55,17 @@ struct fcopyd {
 static const char *const parent_symlink_choices[] = {"deny", "root-owned", "follow", NULL};
 static const char *const temp_file_choices[] = {"auto", "named", NULL};
 static const char *const profile_choices[] = {"compatible", "untrusted-host", NULL};
+static const char *const transport_choices[] = FCOPY_TRANSPORT_CHOICES;
 
 static const struct conf_key fcopyd_keys[] = {
+    {"transport", CONF_ENUM, "auto",
+     "auto: the char device (device=) when it exists, else the UIO device, else wait for "
+     "either; chardev or uio: that one only",
+     0, 0, transport_choices},
+    {"sysfs-root", CONF_PATH, "/sys", "where the fcopy VMBus device is looked up"},
+    {"uio-dev-dir", CONF_PATH, "/dev", "where its uioN node is"},
+    {"bind-uio", CONF_BOOL, "true",
+     "bind uio_hv_generic to an fcopy device bound to no driver (writes its new_id)"},
     {"profile", CONF_ENUM, "compatible",
      "compatible: any absolute path; untrusted-host: allowed-roots only, no symlinked parents", 0,
      0, profile_choices},
@@ -285,15 +302,58 @@ static uint32_t fcopyd_dispatch_legacy(struct fcopyd *f, const void *msg, size_t
 	return fcopyd_bad_message(f, -ERANGE);
 }
 
+static uint32_t fcopyd_dispatch_host(struct fcopyd *f, const uint8_t *msg, size_t len)
+{
+	struct vmu_fcopy_host_request req;
+	int r = vmu_fcopy_host_request_parse(msg, len, &req);
+
+	if (r < 0)
+		return fcopyd_bad_message(f, r);
+	switch (req.op) {
+	case VMU_FCOPY_OP_START:
+		return fcopyd_start(f, req.start.path_name, req.start.file_name, req.start.flags,
+				    req.start.file_size);
+	case VMU_FCOPY_OP_WRITE:
+		return fcopyd_write(f, req.write.offset, req.write.data, req.write.size);
+	case VMU_FCOPY_OP_COMPLETE:
+		return fcopyd_complete(f);
+	case VMU_FCOPY_OP_CANCEL:
+		return fcopyd_cancel(f);
+	case _VMU_FCOPY_OP_MAX:
+		break;
+	}
+	return fcopyd_bad_message(f, -ERANGE);
+}
+
+/* UIO: the whole IC message (the transport checked its header) goes back with the status
+ * set in place. */
+static ssize_t fcopyd_handle_host(struct fcopyd *f, void *msg, size_t len, void *reply,
+				  size_t reply_size)
+{
+	uint32_t status;
+
+	if (len < VMU_ICMSG_HDR_SIZE || reply_size < len)
+		return -ENOBUFS;
+	status = fcopyd_dispatch_host(f, (const uint8_t *)msg + VMU_ICMSG_HDR_SIZE,
+				      len - VMU_ICMSG_HDR_SIZE);
+	if (reply != msg)
+		memmove(reply, msg, len);
+	(void)vmu_icmsg_set_response(reply, len, status);
+	return (ssize_t)len;
+}
+
 static ssize_t fcopyd_handle(struct hvd *d, void *state, void *msg, size_t len, void *reply,
 			     size_t reply_size)
 {
 	struct fcopyd *f = state;
-	uint32_t status = fcopyd_dispatch_legacy(f, msg, len);
+	uint32_t status;
 	uint8_t *out = reply;
 
+	if (fcopy_transport_host_format(hvd_transport_data(d)))
+		return fcopyd_handle_host(f, msg, len, reply, reply_size);
 	if (reply_size < 4)
 		return -ENOBUFS;
+	status = fcopyd_dispatch_legacy(f, msg, len);
 	/* the legacy reply: a 4-byte little-endian int, the host status */
 	out[0] = (uint8_t)status;
 	out[1] = (uint8_t)(status >> 8);
@@ -391,6 +451,7 @@ const struct hvd_service fcopyd_service = {
     .disconnected = fcopyd_disconnected,
     .reload = fcopyd_reload,
     .finish = fcopyd_finish,
+    .transport = &fcopy_transport,
     .help_extra = "Options are set in the [fcopy] section of the configuration file;\n"
 		  "see hv-fcopyd(8) and --dump-config.",
 };

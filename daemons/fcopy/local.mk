@@ -7,7 +7,8 @@ daemons_fcopy_libfcopyd_la_SOURCES = \
 	daemons/fcopy/copy.c daemons/fcopy/copy.h
 daemons_fcopy_libfcopyd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
 daemons_fcopy_libfcopyd_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
-daemons_fcopy_libfcopyd_la_SOURCES += daemons/fcopy/fcopyd.c daemons/fcopy/fcopyd.h
+daemons_fcopy_libfcopyd_la_SOURCES += daemons/fcopy/fcopyd.c daemons/fcopy/fcopyd.h \
+	daemons/fcopy/transport.c daemons/fcopy/transport.h
 
 sbin_PROGRAMS += daemons/fcopy/hv-fcopyd
 daemons_fcopy_hv_fcopyd_SOURCES = daemons/fcopy/main.c

@@ -1,11 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Integration: the real hv-fcopyd against the simulated host and kernel (hvsim) over the
- * legacy char-device transport. Contents compared by SHA-256; names with non-ASCII
- * characters and a surrogate pair; CREATE_PATH, OVER_WRITE and "already exists"; CANCEL,
- * hibernation and a daemon killed mid-transfer leave no partial or temporary file; links
- * planted by another user; mode, owner and the allowlist from the config; out of space
- * on a tiny loop-mounted ext4 in a private mount namespace (root only).
+ * Integration: the real hv-fcopyd against the simulated host (hvsim) over both transports:
+ * the legacy char device (the simulated kernel in between) and UIO (the host writes the
+ * ring the daemon maps; hvsim plays the host in this process, the daemon is another one).
+ * Every case below except hibernation runs on both (/fcopyd/chardev/... and
+ * /fcopyd/uio/...): contents compared by SHA-256; names with non-ASCII characters and a
+ * surrogate pair; CREATE_PATH, OVER_WRITE and "already exists"; CANCEL and a daemon killed
+ * mid-transfer leave no partial or temporary file; links planted by another user; mode,
+ * owner and the allowlist from the config; out of space on a tiny loop-mounted ext4 in a
+ * private mount namespace (root only).
+ *
+ * UIO only: the host disables and re-enables the service (logged once per outage, the
+ * copy in flight is dropped, a copy after re-enabling works); the fake sysfs `ring` file
+ * says 4 MiB but map0 the real size; a ring just large enough for one WRITE, so that
+ * packets wrap at ever-changing offsets; a ring with a 4 KiB data area, which cannot carry
+ * a WRITE at all (6,240 bytes + trailer), with START/COMPLETE/CANCEL. Transport choice
+ * (transport=auto): char device present -> char device; absent -> UIO; neither -> the
+ * daemon waits and takes the UIO device when it appears.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,25 +38,70 @@
 #define SEC (1000 * 1000ull)
 #define NOBODY 65534
 
+/* The smallest ring (header page + data) whose data area carries a WRITE packet: the
+ * packet is 16 + 28 + 6196 = 6240 bytes, plus the 8-byte trailer, and a writer needs
+ * strictly more free space than it writes. */
+#define WRITE_PACKET 6240u
+#define RING_FOR_ONE_WRITE (4096u + WRITE_PACKET + 8u + 8u)
+
+enum host_side {
+	HOST_CHARDEV, /* hvsim_listen: the simulated kernel's char device */
+	HOST_UIO,     /* hvsim_listen_uio */
+	HOST_NONE,    /* the test brings the host up itself */
+};
+
+struct params {
+	enum host_side host;
+	const char *transport; /* transport= */
+	size_t ring_size;      /* UIO; 0: the simulator's default */
+};
+
+static const struct params on_chardev = {HOST_CHARDEV, "chardev", 0};
+static const struct params on_uio = {HOST_UIO, "uio", 0};
+static const struct params on_uio_write_ring = {HOST_UIO, "uio", RING_FOR_ONE_WRITE};
+static const struct params on_uio_4k_ring = {HOST_UIO, "uio", 4096 + 4096};
+static const struct params auto_chardev = {HOST_CHARDEV, "auto", 0};
+static const struct params auto_uio = {HOST_UIO, "auto", 0};
+static const struct params auto_none = {HOST_NONE, "auto", 0};
+
 struct fixture {
 	struct test_env *env;
 	struct hvsim *sim;
 	struct test_daemon *daemon;
 	char *dest;
+	char *sysfs, *dev_dir;
+	const struct params *params;
 };
 
 static void write_config(struct fixture *f, const char *extra)
 {
-	test_env_write_config(f->env, extra);
+	g_autofree char *config =
+	    g_strdup_printf("transport=%s\nsysfs-root=%s\nuio-dev-dir=%s\n%s", f->params->transport,
+			    f->sysfs, f->dev_dir, extra ? extra : "");
+
+	test_env_write_config(f->env, config);
+}
+
+static void listen_uio(struct fixture *f, size_t ring_size)
+{
+	g_assert_cmpint(hvsim_listen_uio(f->sim, f->sysfs, f->dev_dir, ring_size), ==, 0);
 }
 
 static void setup(struct fixture *f, gconstpointer data)
 {
-	f->env = test_env_new(VMU_SERVICE_FCOPY, data);
+	f->params = data;
+	f->env = test_env_new(VMU_SERVICE_FCOPY, NULL);
 	f->dest = g_build_filename(f->env->dir, "dest", NULL);
+	f->sysfs = g_build_filename(f->env->dir, "sys", NULL);
+	f->dev_dir = g_build_filename(f->env->dir, "devices", NULL);
+	write_config(f, NULL);
 	g_assert_cmpint(g_mkdir(f->dest, 0755), ==, 0);
 	g_assert_cmpint(hvsim_new(NULL, &f->sim), ==, 0);
-	g_assert_cmpint(hvsim_listen(f->sim, VMU_SERVICE_FCOPY, f->env->socket_path), ==, 0);
+	if (f->params->host == HOST_CHARDEV)
+		g_assert_cmpint(hvsim_listen(f->sim, VMU_SERVICE_FCOPY, f->env->socket_path), ==,
+				0);
+	else if (f->params->host == HOST_UIO)
+		listen_uio(f, f->params->ring_size);
 	hvsim_set_host_timeout(f->sim, 30 * SEC);
 }
 
@@ -59,6 +115,16 @@ static void teardown(struct fixture *f, gconstpointer data)
 	hvsim_free(f->sim);
 	test_env_free(f->env);
 	g_free(f->dest);
+	g_free(f->sysfs);
+	g_free(f->dev_dir);
+}
+
+static bool daemon_connected(struct fixture *f)
+{
+	struct hvsim_service_status st;
+
+	g_assert_cmpint(hvsim_get_status(f->sim, VMU_SERVICE_FCOPY, &st), ==, 0);
+	return st.daemon_connected;
 }
 
 static void start_daemon(struct fixture *f)
@@ -71,6 +137,7 @@ static void start_daemon(struct fixture *f)
 	test_daemon_free(f->daemon);
 	f->daemon = test_daemon_start(f->env, "daemons/fcopy/hv-fcopyd", NULL);
 	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
+	g_assert_true(daemon_connected(f));
 }
 
 static char *dest_path(struct fixture *f, const char *rel)
@@ -340,6 +407,7 @@ static void kill_and_restart(struct fixture *f, const char *config)
 	}
 	g_assert_cmpint(test_daemon_stop(f->daemon, SIGKILL, 5000), !=, -1);
 	g_assert_cmpint(hvsim_wait_disconnected(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
+	g_assert_false(daemon_connected(f));
 	start_daemon(f);
 	assert_dir(f->dest, "");
 	g_autofree char *log = test_daemon_log(f->daemon);
@@ -547,24 +615,240 @@ static void test_enospc(struct fixture *f, gconstpointer data)
 	g_test_trap_assert_passed();
 }
 
-static void add(const char *path, void (*fn)(struct fixture *, gconstpointer))
+/* ---------------------------------------------------------------- UIO specifics */
+
+static struct hvsim_uio_stats uio_stats(struct fixture *f)
 {
-	g_test_add(path, struct fixture, NULL, setup, fn, teardown);
+	struct hvsim_uio_stats st;
+
+	g_assert_cmpint(hvsim_uio_get_stats(f->sim, &st), ==, 0);
+	return st;
+}
+
+static unsigned count_lines_with(const char *text, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static uint32_t copy_bytes(struct fixture *f, const char *name, size_t size, guint32 seed)
+{
+	g_autofree char *src = make_source(f, size, seed);
+	uint32_t status = copy_file(f, src, f->dest, name, VMU_FCOPY_OVER_WRITE);
+
+	g_unlink(src);
+	return status;
+}
+
+static void test_uio_disable_enable(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+	g_autofree char *after = dest_path(f, "after");
+	struct hvsim_result res;
+
+	start_daemon(f);
+	for (int outage = 1; outage <= 2; outage++) {
+		write_half(f, "in-flight", 1 << 20);
+		g_assert_cmpint(hvsim_uio_disable(f->sim), ==, 0);
+		g_assert_false(daemon_connected(f));
+		/* the host's requests fail while the service is off; none reaches the guest */
+		g_assert_cmpint(hvsim_fcopy_complete(f->sim, &res), ==, -ENOTCONN);
+		/* a few of the daemon's back-off attempts find the device gone */
+		g_assert_cmpint(hvsim_run_for(f->sim, 1500 * 1000), ==, 0);
+		g_assert_cmpint(hvsim_uio_enable(f->sim), ==, 0);
+		g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
+		g_assert_true(daemon_connected(f));
+		/* the copy in flight was dropped with its temporary file */
+		assert_dir(f->dest, "");
+		g_assert_cmphex(write_at(f, 0, "x", 1), ==, VMU_E_FAIL);
+		g_assert_cmphex(copy_bytes(f, "after", 70000, (guint32)outage), ==, VMU_S_OK);
+		assert_dir(f->dest, "after");
+		g_assert_cmpint(g_unlink(after), ==, 0);
+		g_free(log);
+		log = test_daemon_log(f->daemon);
+		g_assert_cmpuint(count_lines_with(log, "the host disabled the service"), ==,
+				 (unsigned)outage);
+		g_assert_cmpuint(count_lines_with(log, "hv-fcopyd: waiting for"), ==, 0);
+		g_assert_cmpuint(count_lines_with(log, "negotiated with the host"), ==,
+				 (unsigned)outage + 1);
+		g_assert_cmpuint(count_lines_with(log, "copy disconnected: in-flight"), ==,
+				 (unsigned)outage);
+	}
+}
+
+/* The `ring` file says 4 MiB (2 MiB per ring to a daemon that halves it); map0 the truth. */
+static void test_uio_ring_size(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *ring = g_build_filename(f->sysfs, "bus/vmbus/devices",
+						 HVSIM_UIO_INSTANCE_ID, "channels/14/ring", NULL);
+	g_autofree char *map0 = g_build_filename(f->sysfs, "class/uio/uio0/maps/map0/size", NULL);
+	g_autofree char *map0_text = NULL;
+	g_autofree char *log = NULL;
+	struct stat st;
+
+	g_assert_cmpint(stat(ring, &st), ==, 0);
+	g_assert_cmpint(st.st_size, ==, 4 << 20);
+	g_assert_true(g_file_get_contents(map0, &map0_text, NULL, NULL));
+	g_assert_cmpstr(map0_text, ==, "0x000000000000a000\n");
+	start_daemon(f);
+	g_assert_cmphex(copy_bytes(f, "one-mib", 1 << 20, 1), ==, VMU_S_OK);
+	log = test_daemon_log(f->daemon);
+	g_assert_nonnull(strstr(log, "20480-byte rings"));
+	g_assert_cmpuint(uio_stats(f).wraps_sent, >, 0);
+}
+
+/* A ring that just carries one WRITE: nearly every packet crosses the end of the ring, at
+ * offsets that move with every packet of another size. */
+static void test_uio_wrapping_ring(struct fixture *f, gconstpointer data)
+{
+	GRand *rand = g_rand_new_with_seed(11);
+	struct hvsim_uio_stats st;
+	unsigned copies = 40;
+
+	start_daemon(f);
+	for (unsigned i = 0; i < copies; i++) {
+		size_t size = (size_t)g_rand_int_range(rand, 0, 100000);
+		g_autofree char *name = g_strdup_printf("w%u", i);
+		g_autofree char *src = make_source(f, size, i);
+		g_autofree char *dst = dest_path(f, name);
+		g_autofree char *want = sha256_of(src);
+		g_autofree char *got = NULL;
+
+		g_assert_cmphex(copy_file(f, src, f->dest, name, 0), ==, VMU_S_OK);
+		got = sha256_of(dst);
+		g_assert_cmpstr(got, ==, want);
+		g_unlink(src);
+	}
+	g_rand_free(rand);
+	st = uio_stats(f);
+	g_assert_cmpuint(st.connections, ==, 1);
+	g_assert_cmpuint(st.wraps_sent, >=, copies);
+	g_assert_cmpuint(st.wraps_received, >=, copies);
+	g_assert_cmpuint(st.packets_received, ==, st.packets_sent);
+}
+
+#define CYCLES_4K 150u
+
+/* A 4 KiB data area cannot carry a WRITE (6,240 bytes + 8): the host fails it without
+ * sending; START, COMPLETE and CANCEL fit and wrap constantly. */
+static void test_uio_4k_ring(struct fixture *f, gconstpointer data)
+{
+	struct hvsim_uio_stats st;
+	struct hvsim_result res;
+	g_autofree char *empty = dest_path(f, "empty");
+	struct stat sb;
+
+	start_daemon(f);
+	g_assert_cmpint(hvsim_fcopy_start(f->sim, f->dest, "big", 0, 10, &res), ==, 0);
+	g_assert_cmphex(res.status, ==, VMU_S_OK);
+	st = uio_stats(f);
+	g_assert_cmpint(hvsim_fcopy_write(f->sim, 0, "0123456789", 10, &res), ==, 0);
+	g_assert_cmphex(res.status, ==, VMU_E_FAIL);
+	g_assert_cmpuint(uio_stats(f).packets_sent, ==, st.packets_sent); /* never sent */
+	g_assert_cmphex(cancel(f), ==, VMU_S_OK);
+	for (unsigned i = 0; i < CYCLES_4K; i++) {
+		g_assert_cmphex(start(f, f->dest, "empty", VMU_FCOPY_OVER_WRITE, 0), ==, VMU_S_OK);
+		g_assert_cmphex(i % 2 ? complete(f) : cancel(f), ==, VMU_S_OK);
+	}
+	g_assert_cmpint(stat(empty, &sb), ==, 0);
+	g_assert_cmpint(sb.st_size, ==, 0);
+	assert_dir(f->dest, "empty");
+	/* a START and its answer take 1,144 bytes of ring, COMPLETE/CANCEL 88: every cycle
+	 * moves 1,232 bytes through the 4,096 of the ring (90 %: the first lap) */
+	st = uio_stats(f);
+	g_assert_cmpuint(st.wraps_sent, >=, CYCLES_4K * 1232u / 4096u * 9u / 10u);
+	g_assert_cmpuint(st.wraps_received, >=, CYCLES_4K * 1232u / 4096u * 9u / 10u);
+}
+
+static void test_auto_chardev(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+
+	start_daemon(f);
+	g_assert_cmphex(copy_bytes(f, "c", 10000, 1), ==, VMU_S_OK);
+	log = test_daemon_log(f->daemon);
+	g_assert_nonnull(strstr(log, "registered with the kernel"));
+	g_assert_null(strstr(log, "over uio"));
+}
+
+static void test_auto_uio(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+
+	start_daemon(f);
+	g_assert_cmphex(copy_bytes(f, "u", 10000, 1), ==, VMU_S_OK);
+	log = test_daemon_log(f->daemon);
+	g_assert_nonnull(strstr(log, "over uio"));
+	g_assert_null(strstr(log, "registered with the kernel"));
+	g_assert_cmpuint(uio_stats(f).connections, ==, 1);
+}
+
+/* Runs the host's loop until the daemon's log has needle (bounded). */
+static void wait_for_log(struct fixture *f, const char *needle)
+{
+	for (int i = 0; i < 200; i++) {
+		g_autofree char *log = test_daemon_log(f->daemon);
+
+		if (strstr(log, needle))
+			return;
+		g_assert_cmpint(hvsim_run_for(f->sim, 50 * 1000), ==, 0);
+	}
+	g_assert_not_reached();
+}
+
+static void test_auto_waits(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+
+	f->daemon = test_daemon_start(f->env, "daemons/fcopy/hv-fcopyd", NULL);
+	wait_for_log(f, "hv-fcopyd: waiting for");
+	listen_uio(f, 0);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
+	g_assert_cmphex(copy_bytes(f, "late", 10000, 1), ==, VMU_S_OK);
+	log = test_daemon_log(f->daemon);
+	g_assert_cmpuint(count_lines_with(log, "hv-fcopyd: waiting for"), ==, 1);
+	g_assert_nonnull(strstr(log, "or the fcopy UIO device under"));
+	g_assert_nonnull(strstr(log, "over uio"));
+}
+
+static void add(const char *path, const struct params *p,
+		void (*fn)(struct fixture *, gconstpointer))
+{
+	g_test_add(path, struct fixture, p, setup, fn, teardown);
+}
+
+static void add_both(const char *name, void (*fn)(struct fixture *, gconstpointer))
+{
+	g_autofree char *chardev = g_strdup_printf("/fcopyd/chardev/%s", name);
+	g_autofree char *uio = g_strdup_printf("/fcopyd/uio/%s", name);
+
+	add(chardev, &on_chardev, fn);
+	add(uio, &on_uio, fn);
 }
 
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	umask(0022);
-	add("/fcopyd/chardev/contents", test_contents);
-	add("/fcopyd/chardev/names", test_names);
-	add("/fcopyd/chardev/flags", test_flags);
-	add("/fcopyd/chardev/cancel", test_cancel);
-	add("/fcopyd/chardev/hibernate", test_hibernate);
-	add("/fcopyd/chardev/kill-restart", test_kill_restart);
-	add("/fcopyd/chardev/symlink-attacks", test_symlink_attacks);
-	add("/fcopyd/chardev/mode-owner", test_mode_owner);
-	add("/fcopyd/chardev/untrusted-profile", test_untrusted_profile);
-	add("/fcopyd/chardev/enospc", test_enospc);
+	add_both("contents", test_contents);
+	add_both("names", test_names);
+	add_both("flags", test_flags);
+	add_both("cancel", test_cancel);
+	add("/fcopyd/chardev/hibernate", &on_chardev, test_hibernate);
+	add_both("kill-restart", test_kill_restart);
+	add_both("symlink-attacks", test_symlink_attacks);
+	add_both("mode-owner", test_mode_owner);
+	add_both("untrusted-profile", test_untrusted_profile);
+	add_both("enospc", test_enospc);
+	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);
+	add("/fcopyd/uio/ring-size-mismatch", &on_uio, test_uio_ring_size);
+	add("/fcopyd/uio/wrapping-ring", &on_uio_write_ring, test_uio_wrapping_ring);
+	add("/fcopyd/uio/4k-ring", &on_uio_4k_ring, test_uio_4k_ring);
+	add("/fcopyd/auto/chardev-present", &auto_chardev, test_auto_chardev);
+	add("/fcopyd/auto/uio-only", &auto_uio, test_auto_uio);
+	add("/fcopyd/auto/waits-for-either", &auto_none, test_auto_waits);
 	return g_test_run();
 }
