@@ -52,6 +52,7 @@ enum note {
 	NOTE_UNBOUND = 1u << 0,
 	NOTE_NO_MODULE = 1u << 1,
 	NOTE_OTHER_DRIVER = 1u << 2,
+	NOTE_BINDING = 1u << 3,
 };
 
 struct fcopy_transport {
@@ -189,9 +190,13 @@ static int uio_find_error(struct fcopy_transport *t, int r)
 			  "the fcopy VMBus device is bound to another driver (hv_utils?); "
 			  "waiting for its char device or for uio_hv_generic");
 		return -ENOENT;
+	case -EINPROGRESS:
+		note_once(t, NOTE_BINDING,
+			  "asked uio_hv_generic to bind the fcopy VMBus device (wrote its class to "
+			  "new_id); waiting for the uio node");
+		return -ENOENT;
 	case -ENODEV:
 	case -ENOENT:
-	case -EINPROGRESS:
 		return -ENOENT;
 	default:
 		return r;

@@ -814,6 +814,61 @@ static void test_auto_waits(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(log, "over uio"));
 }
 
+/* The device unbound, as before uio_hv_generic knows the class: no driver link, no node. */
+static void unbind(struct fixture *f)
+{
+	g_autofree char *dev =
+	    g_build_filename(f->sysfs, "bus/vmbus/devices", HVSIM_UIO_INSTANCE_ID, NULL);
+	g_autofree char *driver = g_build_filename(dev, "driver", NULL);
+	g_autofree char *node = g_build_filename(dev, "uio/uio0", NULL);
+
+	g_assert_cmpint(g_unlink(driver), ==, 0);
+	g_assert_cmpint(g_rmdir(node), ==, 0);
+}
+
+/* What the kernel does once new_id names the class: probe, bind, create the node. */
+static void bind(struct fixture *f)
+{
+	g_autofree char *dev =
+	    g_build_filename(f->sysfs, "bus/vmbus/devices", HVSIM_UIO_INSTANCE_ID, NULL);
+	g_autofree char *driver = g_build_filename(dev, "driver", NULL);
+	g_autofree char *node = g_build_filename(dev, "uio/uio0", NULL);
+
+	g_assert_cmpint(symlink("../../drivers/uio_hv_generic", driver), ==, 0);
+	g_assert_cmpint(g_mkdir(node, 0755), ==, 0);
+}
+
+static void test_uio_bind(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *new_id =
+	    g_build_filename(f->sysfs, "bus/vmbus/drivers/uio_hv_generic/new_id", NULL);
+	g_autofree char *text = NULL;
+	g_autofree char *log = NULL;
+
+	unbind(f);
+	/* not allowed to bind: says so once, waits, writes nothing */
+	write_config(f, "bind-uio=false\n");
+	f->daemon = test_daemon_start(f->env, "daemons/fcopy/hv-fcopyd", NULL);
+	wait_for_log(f, "bound to no driver and bind-uio=false");
+	g_assert_true(g_file_get_contents(new_id, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "");
+	g_assert_cmpint(test_daemon_stop(f->daemon, SIGTERM, 5000), ==, 0);
+	/* allowed: writes the class GUID to new_id, says so, connects once the node is there */
+	write_config(f, NULL);
+	test_daemon_free(f->daemon);
+	f->daemon = test_daemon_start(f->env, "daemons/fcopy/hv-fcopyd", NULL);
+	wait_for_log(f, "wrote its class to new_id");
+	g_free(text);
+	g_assert_true(g_file_get_contents(new_id, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, VMU_FCOPY_CLASS_ID);
+	bind(f);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
+	g_assert_cmphex(copy_bytes(f, "bound", 10000, 1), ==, VMU_S_OK);
+	log = test_daemon_log(f->daemon);
+	g_assert_cmpuint(count_lines_with(log, "wrote its class to new_id"), ==, 1);
+	g_assert_cmpuint(count_lines_with(log, "hv-fcopyd: waiting for"), ==, 1);
+}
+
 static void add(const char *path, const struct params *p,
 		void (*fn)(struct fixture *, gconstpointer))
 {
@@ -847,6 +902,7 @@ int main(int argc, char **argv)
 	add("/fcopyd/uio/ring-size-mismatch", &on_uio, test_uio_ring_size);
 	add("/fcopyd/uio/wrapping-ring", &on_uio_write_ring, test_uio_wrapping_ring);
 	add("/fcopyd/uio/4k-ring", &on_uio_4k_ring, test_uio_4k_ring);
+	add("/fcopyd/uio/bind", &on_uio, test_uio_bind);
 	add("/fcopyd/auto/chardev-present", &auto_chardev, test_auto_chardev);
 	add("/fcopyd/auto/uio-only", &auto_uio, test_auto_uio);
 	add("/fcopyd/auto/waits-for-either", &auto_none, test_auto_waits);
