@@ -356,12 +356,16 @@ static uint32_t kvpd_change(struct kvpd *k, const struct vmu_kvp_request *req)
 
 	if (req->pool == VMU_KVP_POOL_AUTO)
 		return kvpd_not_supported(k, req, "on the auto pool (the daemon's own items)");
-	if (req->op == VMU_KVP_OP_SET)
-		r = kvp_store_set(k->store, req->pool, req->set.key.s, req->set.value.s);
-	else
+	if (req->op == VMU_KVP_OP_DELETE) {
 		r = kvp_store_delete(k->store, req->pool, req->key.s);
-	if (r == -ENOENT)
-		return VMU_S_CONT;
+		if (r == -ENOENT)
+			return VMU_S_CONT; /* no such key */
+		return r < 0 ? VMU_E_FAIL : VMU_S_OK;
+	}
+	r = kvp_store_set(k->store, req->pool, req->set.key.s, req->set.value.s);
+	if (r == -ENOENT) /* the store logs every other error itself */
+		log_warning_errno(r, "Pool %u: SET %s failed, answering failure",
+				  (unsigned)req->pool, req->set.key.s);
 	return r < 0 ? VMU_E_FAIL : VMU_S_OK;
 }
 
