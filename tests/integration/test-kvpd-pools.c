@@ -58,10 +58,10 @@ static uint32_t host_set(struct fixture *f, int pool, const char *key, const cha
 	struct hvsim_result r;
 
 	g_assert_cmpint(hvsim_kvp_set(f->sim, pool, key, value, &r), ==, 0);
-	if (r.status == VMU_S_CONT) {
-		/* Never a valid answer to SET: show the daemon's side before the caller fails. */
+	if (r.status == VMU_S_CONT || r.status == VMU_E_FAIL) {
+		/* Never expected of a SET here: show the daemon's side before the caller fails. */
 		g_autofree char *log = test_daemon_log(f->daemon);
-		g_printerr("# SET %s answered S_CONT; daemon log:\n%s\n", key, log);
+		g_printerr("# SET %s answered 0x%08x; daemon log:\n%s\n", key, r.status, log);
 	}
 	return r.status;
 }
