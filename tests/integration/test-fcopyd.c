@@ -869,6 +869,149 @@ static void test_uio_bind(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(count_lines_with(log, "hv-fcopyd: waiting for"), ==, 1);
 }
 
+/* ---------------------------------------------------------------- raw UTF-16 names */
+
+/* A START whose names are raw UTF-16: prefix (UTF-8) + units + suffix (UTF-8). */
+struct u16_name {
+	gunichar2 units[VMU_FCOPY_MAX_PATH];
+	size_t n;
+};
+
+static void u16_append_utf8(struct u16_name *u, const char *s)
+{
+	glong n = 0;
+	g_autofree gunichar2 *units = g_utf8_to_utf16(s, -1, NULL, &n, NULL);
+
+	g_assert_nonnull(units);
+	g_assert_cmpuint(u->n + (size_t)n, <, G_N_ELEMENTS(u->units));
+	memcpy(u->units + u->n, units, (size_t)n * sizeof(*units));
+	u->n += (size_t)n;
+}
+
+static struct u16_name u16_name(const char *prefix, uint16_t unit, const char *suffix)
+{
+	struct u16_name u = {.n = 0};
+
+	u16_append_utf8(&u, prefix);
+	u.units[u.n++] = unit;
+	u16_append_utf8(&u, suffix);
+	return u;
+}
+
+static uint32_t start_utf16(struct fixture *f, const struct u16_name *dir,
+			    const struct u16_name *name, uint32_t flags, uint64_t size)
+{
+	struct hvsim_result r;
+
+	g_assert_cmpint(hvsim_fcopy_start_utf16(f->sim, dir->units, dir->n, name->units, name->n,
+						flags, size, &r),
+			==, 0);
+	return r.status;
+}
+
+/* The simulator's own bounds: a name fills at most VMU_FCOPY_MAX_PATH - 1 units. */
+static void check_utf16_bounds(struct fixture *f, const struct u16_name *dir)
+{
+	struct hvsim_result r;
+	gunichar2 units[VMU_FCOPY_MAX_PATH];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(units); i++)
+		units[i] = 'a';
+	g_assert_cmpint(hvsim_fcopy_start_utf16(f->sim, dir->units, dir->n, units,
+						VMU_FCOPY_MAX_PATH, 0, 0, &r),
+			==, -ENOBUFS);
+	g_assert_cmpint(
+	    hvsim_fcopy_start_utf16(f->sim, units, VMU_FCOPY_MAX_PATH, units, 1, 0, 0, &r), ==,
+	    -ENOBUFS);
+	g_assert_cmpint(hvsim_fcopy_start_utf16(f->sim, NULL, 1, units, 1, 0, 0, &r), ==, -EINVAL);
+	g_assert_cmpint(hvsim_fcopy_start_utf16(f->sim, dir->units, dir->n, NULL, 1, 0, 0, &r), ==,
+			-EINVAL);
+	/* 259 units fit the message; 259 bytes are no valid file name: refused by the daemon */
+	g_assert_cmpint(hvsim_fcopy_start_utf16(f->sim, dir->units, dir->n, units,
+						VMU_FCOPY_MAX_PATH - 1, 0, 0, &r),
+			==, 0);
+	g_assert_cmphex(r.status, !=, VMU_S_OK);
+}
+
+/* Writes "hello" after a successful START and completes. */
+static void finish_hello(struct fixture *f)
+{
+	g_assert_cmphex(write_at(f, 0, "hello", 5), ==, VMU_S_OK);
+	g_assert_cmphex(complete(f), ==, VMU_S_OK);
+}
+
+/* Names with unpaired surrogates. The transports differ on purpose: over UIO the daemon
+ * reads the host's UTF-16 itself and refuses what is not UTF-16 (the copy fails at START,
+ * nothing is created, no temporary is left); over the char device the kernel has already
+ * converted the names with utf16s_to_utf8s(), which drops unpaired surrogates, so the
+ * daemon sees, and creates, the name without them. */
+static void test_lone_surrogate(struct fixture *f, gconstpointer data)
+{
+	bool uio = f->params->host == HOST_UIO;
+	struct u16_name dest = u16_name(f->dest, 0xd83d, ""); /* lone high at the end */
+	struct u16_name ok_dir = {.n = 0};
+	struct u16_name high = u16_name("hi", 0xd800, "gh.txt");
+	struct u16_name low = u16_name("lo", 0xdc00, "w.txt");
+	struct u16_name end = u16_name("end", 0xdbff, "");
+	struct u16_name sub = u16_name("su", 0xdfff, "b");
+	g_autofree char *sub_path = g_strdup_printf("%s/su\xed\xbf\xbf" "b", f->dest);
+	const struct u16_name *names[] = {&high, &low, &end};
+
+	u16_append_utf8(&ok_dir, f->dest);
+	start_daemon(f);
+	check_utf16_bounds(f, &ok_dir);
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		uint32_t status = start_utf16(f, &ok_dir, names[i], 0, 5);
+
+		if (uio) {
+			g_assert_cmphex(status, !=, VMU_S_OK);
+		} else {
+			g_assert_cmphex(status, ==, VMU_S_OK);
+			finish_hello(f);
+		}
+	}
+	/* a directory name with a lone surrogate, to be created */
+	struct u16_name sub_dir = {.n = 0};
+	u16_append_utf8(&sub_dir, f->dest);
+	u16_append_utf8(&sub_dir, "/");
+	memcpy(sub_dir.units + sub_dir.n, sub.units, sub.n * sizeof(sub.units[0]));
+	sub_dir.n += sub.n;
+	struct u16_name x = u16_name("", 'x', "");
+	uint32_t status = start_utf16(f, &sub_dir, &x, VMU_FCOPY_CREATE_PATH, 5);
+	if (uio) {
+		g_assert_cmphex(status, !=, VMU_S_OK);
+		/* nothing created, not even a temporary */
+		assert_dir(f->dest, "");
+	} else {
+		g_assert_cmphex(status, ==, VMU_S_OK);
+		finish_hello(f);
+		assert_dir(f->dest, "end high.txt low.txt sub");
+		g_autofree char *x_path = dest_path(f, "sub/x");
+		g_assert_true(g_file_test(x_path, G_FILE_TEST_IS_REGULAR));
+	}
+	g_assert_false(g_file_test(sub_path, G_FILE_TEST_EXISTS));
+	/* the destination directory itself named with a lone surrogate: over the char device
+	 * the surrogate is dropped and the existing directory is used */
+	struct u16_name hello = u16_name("hello", '.', "txt");
+	status = start_utf16(f, &dest, &hello, 0, 5);
+	if (uio) {
+		g_assert_cmphex(status, !=, VMU_S_OK);
+		assert_dir(f->dest, "");
+	} else {
+		g_assert_cmphex(status, ==, VMU_S_OK);
+		finish_hello(f);
+	}
+	/* the daemon is still serving: a following valid copy works */
+	struct u16_name good = u16_name("good", '.', "txt");
+	g_assert_cmphex(start_utf16(f, &ok_dir, &good, 0, 5), ==, VMU_S_OK);
+	finish_hello(f);
+	g_autofree char *good_path = dest_path(f, "good.txt");
+	g_autofree char *text = NULL;
+	g_assert_true(g_file_get_contents(good_path, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "hello");
+	assert_dir(f->dest, uio ? "good.txt" : "end good.txt hello.txt high.txt low.txt sub");
+}
+
 static void add(const char *path, const struct params *p,
 		void (*fn)(struct fixture *, gconstpointer))
 {
@@ -898,6 +1041,7 @@ int main(int argc, char **argv)
 	add_both("mode-owner", test_mode_owner);
 	add_both("untrusted-profile", test_untrusted_profile);
 	add_both("enospc", test_enospc);
+	add_both("lone-surrogate", test_lone_surrogate);
 	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);
 	add("/fcopyd/uio/ring-size-mismatch", &on_uio, test_uio_ring_size);
 	add("/fcopyd/uio/wrapping-ring", &on_uio_write_ring, test_uio_wrapping_ring);

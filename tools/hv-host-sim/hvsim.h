@@ -138,6 +138,12 @@ int hvsim_vss_request(struct hvsim *sim, enum vmu_vss_op op, struct hvsim_result
 /* fcopy: names are UTF-8 here and go on the wire as UTF-16, as the host sends them. */
 int hvsim_fcopy_start(struct hvsim *sim, const char *path_name, const char *file_name,
 		      uint32_t flags, uint64_t file_size, struct hvsim_result *ret);
+/* START with names given as raw UTF-16 code units, as a host may send them (unpaired
+ * surrogates): path_units/name_units exclude the NUL and must fit the host arrays
+ * (VMU_FCOPY_MAX_PATH - 1 units), else -ENOBUFS. */
+int hvsim_fcopy_start_utf16(struct hvsim *sim, const uint16_t *path_name, size_t path_units,
+			    const uint16_t *file_name, size_t name_units, uint32_t flags,
+			    uint64_t file_size, struct hvsim_result *ret);
 int hvsim_fcopy_write(struct hvsim *sim, uint64_t offset, const void *data, uint32_t size,
 		      struct hvsim_result *ret);
 int hvsim_fcopy_complete(struct hvsim *sim, struct hvsim_result *ret);

@@ -383,6 +383,24 @@ static int fcopy_transact(struct hvsim *sim, struct packet *p, size_t msg_len,
 				   sizeof(p->buf), ret);
 }
 
+/* Offsets in the host's START (spec §5). */
+#define F_FILE_NAME 36
+#define F_PATH_NAME 556
+#define F_FLAGS 1076
+#define F_FILE_SIZE 1080
+
+/* Sends a START whose names are already in place. */
+static int fcopy_start_send(struct hvsim *sim, struct packet *p, uint32_t flags, uint64_t file_size,
+			    struct hvsim_result *ret)
+{
+	uint8_t *m = msg_of(p);
+
+	vmu_put_le32(m, VMU_FCOPY_OP_START);
+	vmu_put_le32(m + F_FLAGS, flags);
+	vmu_put_le64(m + F_FILE_SIZE, file_size);
+	return fcopy_transact(sim, p, VMU_FCOPY_START_SIZE, ret);
+}
+
 int hvsim_fcopy_start(struct hvsim *sim, const char *path_name, const char *file_name,
 		      uint32_t flags, uint64_t file_size, struct hvsim_result *ret)
 {
@@ -392,13 +410,26 @@ int hvsim_fcopy_start(struct hvsim *sim, const char *path_name, const char *file
 
 	if (!path_name || !file_name)
 		return -EINVAL;
-	vmu_put_le32(m, VMU_FCOPY_OP_START);
-	if ((r = put_string(m + 36, VMU_FCOPY_MAX_PATH, file_name)) < 0 ||
-	    (r = put_string(m + 556, VMU_FCOPY_MAX_PATH, path_name)) < 0)
+	if ((r = put_string(m + F_FILE_NAME, VMU_FCOPY_MAX_PATH, file_name)) < 0 ||
+	    (r = put_string(m + F_PATH_NAME, VMU_FCOPY_MAX_PATH, path_name)) < 0)
 		return r;
-	vmu_put_le32(m + 1076, flags);
-	vmu_put_le64(m + 1080, file_size);
-	return fcopy_transact(sim, &p, VMU_FCOPY_START_SIZE, ret);
+	return fcopy_start_send(sim, &p, flags, file_size, ret);
+}
+
+int hvsim_fcopy_start_utf16(struct hvsim *sim, const uint16_t *path_name, size_t path_units,
+			    const uint16_t *file_name, size_t name_units, uint32_t flags,
+			    uint64_t file_size, struct hvsim_result *ret)
+{
+	struct packet p = {0};
+	uint8_t *m = msg_of(&p);
+
+	if ((!path_name && path_units) || (!file_name && name_units))
+		return -EINVAL;
+	if (path_units >= VMU_FCOPY_MAX_PATH || name_units >= VMU_FCOPY_MAX_PATH)
+		return -ENOBUFS;
+	put_units(m + F_FILE_NAME, file_name, name_units);
+	put_units(m + F_PATH_NAME, path_name, path_units);
+	return fcopy_start_send(sim, &p, flags, file_size, ret);
 }
 
 int hvsim_fcopy_write(struct hvsim *sim, uint64_t offset, const void *data, uint32_t size,
