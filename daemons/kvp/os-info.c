@@ -5,8 +5,8 @@
  * os-release(5) is a shell-compatible assignment list. We accept what the format allows:
  * comments, blank lines, KEY=value with the value unquoted, single-quoted or double-quoted,
  * and backslash escapes outside single quotes. Unquoted blanks inside a value are kept
- * (a common mistake in hand-written files), trailing blanks and CRs are dropped; a malformed
- * line never fails the whole file.
+ * (a common mistake in hand-written files), unquoted trailing blanks and CRs are dropped
+ * (quoted or escaped ones are data); a malformed line never fails the whole file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,14 +26,22 @@ static void copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
-/* Unquotes one value (from v up to the end of the line) into dst. */
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Unquotes one value (from v up to the end of the line) into dst. Unquoted, unescaped blanks
+ * are data only when more data follows them: trailing ones (sloppy files, the CR of CRLF
+ * line ends) are dropped, and do not count against the size of dst either. */
 static int unquote_value(const char *v, const char *end, char *dst, size_t size)
 {
-	size_t n = 0;
+	size_t n = 0, kept = 0;
 	char quote = 0;
 
 	for (; v < end; v++) {
 		char c = *v;
+		bool blank = false;
 
 		if (quote != '\'' && c == '\\' && v + 1 < end) {
 			c = *++v;
@@ -43,16 +51,20 @@ static int unquote_value(const char *v, const char *end, char *dst, size_t size)
 		} else if (quote && c == quote) {
 			quote = 0;
 			continue;
+		} else {
+			blank = !quote && is_blank(c);
 		}
-		if (n + 1 >= size)
+		if (n + 1 >= size) {
+			if (blank)
+				continue;
 			return -ENOBUFS;
+		}
 		dst[n++] = c;
+		if (!blank)
+			kept = n;
 	}
-	/* Sloppy files: unquoted trailing blanks and a CR of CRLF line ends are not data. */
-	while (n > 0 && (dst[n - 1] == ' ' || dst[n - 1] == '\t' || dst[n - 1] == '\r'))
-		n--;
-	dst[n] = 0;
-	return (int)n;
+	dst[kept] = 0;
+	return (int)kept;
 }
 
 int os_release_lookup(const char *text, const char *key, char *dst, size_t dst_size)

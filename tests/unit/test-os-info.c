@@ -66,6 +66,32 @@ static void test_lookup_bounds(void)
 	g_assert_cmpint(os_release_lookup("K=a\n", "K", buf, 0), ==, -ENOBUFS);
 }
 
+/* Trailing unquoted blanks are not data: they never make a value that fits fail with
+ * -ENOBUFS (found by fuzz-os-release, seed quoted-trailing-blanks). Quoted or escaped
+ * trailing blanks are data and are kept. */
+static void test_lookup_trailing_blanks(void)
+{
+	char buf[4];
+
+	g_assert_cmpint(os_release_lookup("K=abc   \r\n", "K", buf, sizeof(buf)), ==, 3);
+	g_assert_cmpstr(buf, ==, "abc");
+	g_assert_cmpint(os_release_lookup("K=\"ab\"  \t\n", "K", buf, sizeof(buf)), ==, 2);
+	g_assert_cmpstr(buf, ==, "ab");
+	/* a held blank that turns out to be data must fit too */
+	g_assert_cmpint(os_release_lookup("K=a c\n", "K", buf, sizeof(buf)), ==, 3);
+	g_assert_cmpstr(buf, ==, "a c");
+	g_assert_cmpint(os_release_lookup("K=ab  c\n", "K", buf, sizeof(buf)), ==, -ENOBUFS);
+	g_assert_cmpint(os_release_lookup("K=abc d\n", "K", buf, sizeof(buf)), ==, -ENOBUFS);
+	g_assert_cmpint(os_release_lookup("K=abc \"\"\n", "K", buf, sizeof(buf)), ==, 3);
+	lookup_ok("K=\"sp \"\n", "K", "sp ");
+	lookup_ok("K='sp\t'  \n", "K", "sp\t");
+	lookup_ok("K=sp\\ \n", "K", "sp ");
+	lookup_ok("K=a  b  \n", "K", "a  b");
+	lookup_ok("K=   \n", "K", "");
+	g_assert_cmpint(os_release_lookup("K=  \n", "K", buf, 1), ==, 0);
+	g_assert_cmpstr(buf, ==, "");
+}
+
 static void xyz(const char *release, const char *want)
 {
 	char buf[64];
@@ -155,6 +181,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/os-info/lookup/quoting", test_lookup_quoting);
 	g_test_add_func("/os-info/lookup/missing-and-prefix", test_lookup_missing_and_prefix);
 	g_test_add_func("/os-info/lookup/bounds", test_lookup_bounds);
+	g_test_add_func("/os-info/lookup/trailing-blanks", test_lookup_trailing_blanks);
 	g_test_add_func("/os-info/kernel-version-xyz", test_kernel_version_xyz);
 	g_test_add_func("/os-info/load", test_os_info_load);
 	g_test_add_func("/intrinsic/order", test_intrinsic_order);
