@@ -47,6 +47,28 @@ tests_fuzz_fuzz_fcopy_host_msg_LDADD = $(FUZZ_REPLAY_LIBS)
 tests_fuzz_fuzz_ring_SOURCES = tests/fuzz/fuzz-ring.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_ring_LDADD = $(FUZZ_REPLAY_LIBS)
 
+# The daemons' parsers of files from outside: resolv.conf (daemons/kvp/dns.c), os-release and
+# the kernel release (daemons/kvp/os-info.c), the configuration file (daemons/common/conf.c).
+# Their sources are listed here rather than linked from the convenience libraries, so that
+# the libFuzzer builds instrument them and the replay builds pull in nothing else.
+FUZZ_TARGETS += fuzz-resolv-conf fuzz-os-release fuzz-conf
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-resolv-conf tests/fuzz/fuzz-os-release tests/fuzz/fuzz-conf
+FUZZ_DAEMON_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
+FUZZ_RESOLV_CONF_CFLAGS = $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+FUZZ_RESOLV_CONF_LIBS = $(GLIB_LIBS) $(LIBSYSTEMD_LIBS)
+tests_fuzz_fuzz_resolv_conf_SOURCES = tests/fuzz/fuzz-resolv-conf.c daemons/kvp/dns.c \
+	tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_resolv_conf_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_resolv_conf_CFLAGS = $(AM_CFLAGS) $(FUZZ_RESOLV_CONF_CFLAGS)
+tests_fuzz_fuzz_resolv_conf_LDADD = $(FUZZ_RESOLV_CONF_LIBS)
+tests_fuzz_fuzz_os_release_SOURCES = tests/fuzz/fuzz-os-release.c daemons/kvp/os-info.c \
+	tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_os_release_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz-conf.c daemons/common/conf.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_conf_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_conf_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_fuzz_fuzz_conf_LDADD = $(GLIB_LIBS)
+
 EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/corpus
 
 FUZZ_SECONDS = 20
@@ -104,6 +126,23 @@ tests_fuzz_fuzz_fcopy_host_msg_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 tests_fuzz_fuzz_ring_libfuzzer_SOURCES = tests/fuzz/fuzz-ring.c lib/vmbus-user/ring.c
 tests_fuzz_fuzz_ring_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
 tests_fuzz_fuzz_ring_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-resolv-conf-libfuzzer \
+	tests/fuzz/fuzz-os-release-libfuzzer tests/fuzz/fuzz-conf-libfuzzer
+tests_fuzz_fuzz_resolv_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-resolv-conf.c daemons/kvp/dns.c
+tests_fuzz_fuzz_resolv_conf_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_resolv_conf_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_RESOLV_CONF_CFLAGS)
+tests_fuzz_fuzz_resolv_conf_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_resolv_conf_libfuzzer_LDADD = $(FUZZ_RESOLV_CONF_LIBS)
+tests_fuzz_fuzz_os_release_libfuzzer_SOURCES = tests/fuzz/fuzz-os-release.c daemons/kvp/os-info.c
+tests_fuzz_fuzz_os_release_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_os_release_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_os_release_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-conf.c daemons/common/conf.c
+tests_fuzz_fuzz_conf_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_conf_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(GLIB_CFLAGS)
+tests_fuzz_fuzz_conf_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_conf_libfuzzer_LDADD = $(GLIB_LIBS)
 
 # Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
 # targets, one per line, for CI's summary.
