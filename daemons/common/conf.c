@@ -540,15 +540,31 @@ const char *conf_get_path(const struct conf *c)
 
 /* ---------------------------------------------------------------- dump */
 
+/* The file form, unless it holds a CR: GKeyFile keeps a CR that ends the file's last line
+ * in the value but drops one before a newline, so such a value would not load back as
+ * written. It is then written the way GKeyFile escapes the unescaped string (CR as \r). */
+static char *conf_dump_form(const struct conf_value *v)
+{
+	g_autoptr(GKeyFile) kf = NULL;
+
+	if (!strchr(v->raw, '\r'))
+		return g_strdup(v->raw);
+	kf = g_key_file_new();
+	g_key_file_set_string(kf, "x", "x", v->string);
+	return g_key_file_get_value(kf, "x", "x", NULL);
+}
+
 static void conf_dump_key(const struct conf_key *k, const struct conf_value *v, FILE *f)
 {
+	g_autofree char *form = conf_dump_form(v);
+
 	if (k->help)
 		fprintf(f, "# %s\n", k->help);
 	if (k->type == CONF_ENUM) {
 		g_autofree char *all = g_strjoinv("|", (char **)k->choices);
 		fprintf(f, "# one of: %s\n", all);
 	}
-	fprintf(f, "%s=%s\n\n", k->name, v->raw);
+	fprintf(f, "%s=%s\n\n", k->name, form ? form : "");
 }
 
 void conf_dump(const struct conf *c, FILE *f)

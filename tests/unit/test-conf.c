@@ -393,6 +393,42 @@ static void test_dump_round_trip(void)
 	conf_free(c);
 }
 
+/* A value ending in a CR (the file's last line, without a newline: GKeyFile keeps the CR)
+ * is dumped with the CR escaped, so the dump loads back to the same value (found by
+ * fuzz-conf, seeds crlf-last-line and backslash-cr-last-line). */
+static void test_dump_round_trip_cr(void)
+{
+	struct conf *c = load_ok("[kvp]\nname=a\rb\r");
+	g_autofree char *dump_path = g_build_filename(tmpdir, "dump-cr.conf", NULL);
+	g_autofree char *text = NULL;
+	struct conf *again = NULL;
+	char *error = NULL;
+	FILE *f = fopen(dump_path, "we");
+
+	g_assert_cmpstr(conf_get_string(c, "name"), ==, "a\rb\r");
+	g_assert_nonnull(f);
+	conf_dump(c, f);
+	g_assert_cmpint(fclose(f), ==, 0);
+	g_assert_true(g_file_get_contents(dump_path, &text, NULL, NULL));
+	g_assert_nonnull(strstr(text, "\nname=a\\rb\\r\n"));
+	g_assert_null(strchr(text, '\r'));
+	g_assert_cmpint(conf_load(dump_path, "kvp", test_keys, &again, &error), ==, 0);
+	g_assert_cmpstr(conf_get_string(again, "name"), ==, "a\rb\r");
+	conf_free(again);
+	conf_free(c);
+	/* GKeyFile keeps an unknown escape as written: "\\<CR>" is a backslash and a CR */
+	c = load_ok("[kvp]\nname=a\\\r");
+	g_assert_cmpstr(conf_get_string(c, "name"), ==, "a\\\r");
+	f = fopen(dump_path, "we");
+	g_assert_nonnull(f);
+	conf_dump(c, f);
+	g_assert_cmpint(fclose(f), ==, 0);
+	g_assert_cmpint(conf_load(dump_path, "kvp", test_keys, &again, &error), ==, 0);
+	g_assert_cmpstr(conf_get_string(again, "name"), ==, "a\\\r");
+	conf_free(again);
+	conf_free(c);
+}
+
 static void test_free_null(void)
 {
 	g_assert_null(conf_free(NULL));
@@ -421,6 +457,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/file-size-limit", test_file_size_limit);
 	g_test_add_func("/conf/bad-default", test_bad_default);
 	g_test_add_func("/conf/dump-round-trip", test_dump_round_trip);
+	g_test_add_func("/conf/dump-round-trip-cr", test_dump_round_trip_cr);
 	g_test_add_func("/conf/free-null", test_free_null);
 	r = g_test_run();
 
