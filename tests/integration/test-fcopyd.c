@@ -954,7 +954,9 @@ static void test_lone_surrogate(struct fixture *f, gconstpointer data)
 	struct u16_name low = u16_name("lo", 0xdc00, "w.txt");
 	struct u16_name end = u16_name("end", 0xdbff, "");
 	struct u16_name sub = u16_name("su", 0xdfff, "b");
-	g_autofree char *sub_path = g_strdup_printf("%s/su\xed\xbf\xbf" "b", f->dest);
+	g_autofree char *sub_path = g_strdup_printf("%s/su\xed\xbf\xbf"
+						    "b",
+						    f->dest);
 	const struct u16_name *names[] = {&high, &low, &end};
 
 	u16_append_utf8(&ok_dir, f->dest);
