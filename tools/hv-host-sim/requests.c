@@ -159,8 +159,9 @@ int hvsim_kvp_set(struct hvsim *sim, enum vmu_kvp_pool pool, const char *key, co
 	return kvp_set_common(sim, &p, ret);
 }
 
-int hvsim_kvp_set_u32(struct hvsim *sim, enum vmu_kvp_pool pool, const char *key, uint32_t value,
-		      struct hvsim_result *ret)
+/* REG_U32 / REG_U64: the value travels binary; the kernel renders it as decimal text. */
+static int kvp_set_number(struct hvsim *sim, enum vmu_kvp_pool pool, const char *key, uint32_t type,
+			  uint64_t value, struct hvsim_result *ret)
 {
 	struct packet p = {0};
 	uint8_t *m = msg_of(&p);
@@ -169,26 +170,27 @@ int hvsim_kvp_set_u32(struct hvsim *sim, enum vmu_kvp_pool pool, const char *key
 	r = kvp_key_request(&p, VMU_KVP_OP_SET, pool, key, K_KEY_SIZE, K_KEY);
 	if (r < 0)
 		return r;
-	vmu_put_le32(m + K_TYPE, REG_U32);
-	vmu_put_le32(m + K_VALUE_SIZE, 4);
-	vmu_put_le32(m + K_VALUE, value);
+	vmu_put_le32(m + K_TYPE, type);
+	if (type == REG_U32) {
+		vmu_put_le32(m + K_VALUE_SIZE, 4);
+		vmu_put_le32(m + K_VALUE, (uint32_t)value);
+	} else {
+		vmu_put_le32(m + K_VALUE_SIZE, 8);
+		vmu_put_le64(m + K_VALUE, value);
+	}
 	return kvp_set_common(sim, &p, ret);
+}
+
+int hvsim_kvp_set_u32(struct hvsim *sim, enum vmu_kvp_pool pool, const char *key, uint32_t value,
+		      struct hvsim_result *ret)
+{
+	return kvp_set_number(sim, pool, key, REG_U32, value, ret);
 }
 
 int hvsim_kvp_set_u64(struct hvsim *sim, enum vmu_kvp_pool pool, const char *key, uint64_t value,
 		      struct hvsim_result *ret)
 {
-	struct packet p = {0};
-	uint8_t *m = msg_of(&p);
-	int r;
-
-	r = kvp_key_request(&p, VMU_KVP_OP_SET, pool, key, K_KEY_SIZE, K_KEY);
-	if (r < 0)
-		return r;
-	vmu_put_le32(m + K_TYPE, REG_U64);
-	vmu_put_le32(m + K_VALUE_SIZE, 8);
-	vmu_put_le64(m + K_VALUE, value);
-	return kvp_set_common(sim, &p, ret);
+	return kvp_set_number(sim, pool, key, REG_U64, value, ret);
 }
 
 static void put_units(uint8_t *dst, const uint16_t *units, size_t n)
