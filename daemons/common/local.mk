@@ -8,7 +8,9 @@ daemons_common_libhvd_la_SOURCES = \
 	daemons/common/conf.h \
 	daemons/common/conf.c \
 	daemons/common/log.h \
-	daemons/common/log.c
+	daemons/common/log.c \
+	daemons/common/hvd-spawn.h \
+	daemons/common/hvd-spawn.c
 daemons_common_libhvd_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 daemons_common_libhvd_la_LIBADD = lib/vmbus-user/libvmbus-user-internal.la \
 	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS)

@@ -48,7 +48,6 @@
 #include <netlink/route/route.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -56,6 +55,7 @@
 #include <unistd.h>
 
 #include "netinfo.h"
+#include "hvd-spawn.h"
 
 const char *const netinfo_default_exclude[] = {
     "lo",     "veth*",   "docker*", "br-*",   "virbr*",        "cni*",    "flannel*", "cali*",
@@ -635,41 +635,12 @@ int netinfo_collect_ip_info(struct netinfo *ni, const char *adapter_id, struct n
 
 /* ---- compatibility mode: the reference's helper scripts ---------------------------- */
 
-extern char **environ;
-
 static uint64_t now_usec(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static int spawn_script(const char *path, const char *arg, int out_fd, pid_t *ret_pid)
-{
-	char *argv[] = {(char *)path, (char *)(arg ?: ""), NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	int r;
-
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-	posix_spawnattr_init(&attr);
-	/* Own process group, so a timeout kills whatever the script started too; default
-	 * signal dispositions and an empty mask whatever the daemon uses. */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-					    POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	r = posix_spawn(ret_pid, path, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return -r;
 }
 
 static void reap(pid_t pid, bool kill_group)
@@ -746,7 +717,7 @@ int netinfo_run_script(const char *path, const char *arg, uint64_t timeout_usec,
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
-	r = spawn_script(path, arg, fds[1], &pid);
+	r = hvd_spawn(path, arg, fds[1], -1, &pid);
 	close(fds[1]);
 	if (r < 0) {
 		close(fds[0]);

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +24,12 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "hvd-spawn.h"
 #include "log.h"
 
 #define HOOK_LINE_MAX 1024
 #define HOOK_MAX_HOOKS 256
 #define USEC_PER_SEC UINT64_C(1000000)
-
-extern char **environ;
 
 struct hook_run {
 	sd_event *event;
@@ -263,32 +261,6 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static int spawn(struct hook_run *run, const char *path, int out_fd, pid_t *ret)
-{
-	char *argv[] = {(char *)path, run->argument, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	int r;
-
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, STDERR_FILENO);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					    POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setpgroup(&attr, 0);
-	r = posix_spawn(ret, path, &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	return -r;
-}
-
 static int start_one(struct hook_run *run)
 {
 	struct hook_result *res = &run->results[run->current];
@@ -302,7 +274,7 @@ static int start_one(struct hook_run *run)
 		return -errno;
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	run->started = now;
-	r = spawn(run, path, fds[1], &run->pid);
+	r = hvd_spawn(path, run->argument, fds[1], fds[1], &run->pid);
 	close(fds[1]);
 	if (r < 0) {
 		close(fds[0]);

@@ -5,7 +5,7 @@
 KVPNET_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common \
 	-DNET_FIXTURES_DIR=\"$(abs_top_srcdir)/tests/unit/fixtures/net\"
 KVPNET_TEST_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(LIBNL_CFLAGS)
-KVPNET_TEST_LIBS = daemons/kvp/libkvpnet.la lib/vmbus-user/libvmbus-user-internal.la \
+KVPNET_TEST_LIBS = daemons/kvp/libkvpnet.la daemons/common/libhvd.la lib/vmbus-user/libvmbus-user-internal.la \
 	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(LIBNL_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/test-netinfo tests/unit/test-dns-dhcp
