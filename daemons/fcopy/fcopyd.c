@@ -279,19 +279,14 @@ uint32_t fcopyd_bad_message(struct fcopyd *f, int error)
 	return VMU_E_FAIL;
 }
 
-static uint32_t fcopyd_dispatch_legacy(struct fcopyd *f, const void *msg, size_t len)
+static uint32_t fcopyd_dispatch(struct fcopyd *f, const struct vmu_fcopy_request *req)
 {
-	struct vmu_fcopy_request req;
-	int r = vmu_fcopy_request_parse(msg, len, &req);
-
-	if (r < 0)
-		return fcopyd_bad_message(f, r);
-	switch (req.op) {
+	switch (req->op) {
 	case VMU_FCOPY_OP_START:
-		return fcopyd_start(f, req.start.path_name.s, req.start.file_name.s,
-				    req.start.flags, req.start.file_size);
+		return fcopyd_start(f, req->start.path_name.s, req->start.file_name.s,
+				    req->start.flags, req->start.file_size);
 	case VMU_FCOPY_OP_WRITE:
-		return fcopyd_write(f, req.write.offset, req.write.data, req.write.size);
+		return fcopyd_write(f, req->write.offset, req->write.data, req->write.size);
 	case VMU_FCOPY_OP_COMPLETE:
 		return fcopyd_complete(f);
 	case VMU_FCOPY_OP_CANCEL:
@@ -302,27 +297,36 @@ static uint32_t fcopyd_dispatch_legacy(struct fcopyd *f, const void *msg, size_t
 	return fcopyd_bad_message(f, -ERANGE);
 }
 
+static uint32_t fcopyd_dispatch_legacy(struct fcopyd *f, const void *msg, size_t len)
+{
+	struct vmu_fcopy_request req;
+	int r = vmu_fcopy_request_parse(msg, len, &req);
+
+	return r < 0 ? fcopyd_bad_message(f, r) : fcopyd_dispatch(f, &req);
+}
+
+/* The host format differs only in carrying the converted names itself: view them the way
+ * the char device delivers them. */
 static uint32_t fcopyd_dispatch_host(struct fcopyd *f, const uint8_t *msg, size_t len)
 {
-	struct vmu_fcopy_host_request req;
-	int r = vmu_fcopy_host_request_parse(msg, len, &req);
+	struct vmu_fcopy_host_request h;
+	struct vmu_fcopy_request req = {0};
+	int r = vmu_fcopy_host_request_parse(msg, len, &h);
 
 	if (r < 0)
 		return fcopyd_bad_message(f, r);
-	switch (req.op) {
-	case VMU_FCOPY_OP_START:
-		return fcopyd_start(f, req.start.path_name, req.start.file_name, req.start.flags,
-				    req.start.file_size);
-	case VMU_FCOPY_OP_WRITE:
-		return fcopyd_write(f, req.write.offset, req.write.data, req.write.size);
-	case VMU_FCOPY_OP_COMPLETE:
-		return fcopyd_complete(f);
-	case VMU_FCOPY_OP_CANCEL:
-		return fcopyd_cancel(f);
-	case _VMU_FCOPY_OP_MAX:
-		break;
+	req.op = h.op;
+	if (h.op == VMU_FCOPY_OP_START) {
+		req.start.file_name = (struct vmu_str){h.start.file_name, h.start.file_name_len};
+		req.start.path_name = (struct vmu_str){h.start.path_name, h.start.path_name_len};
+		req.start.flags = h.start.flags;
+		req.start.file_size = h.start.file_size;
+	} else if (h.op == VMU_FCOPY_OP_WRITE) {
+		req.write.offset = h.write.offset;
+		req.write.size = h.write.size;
+		req.write.data = h.write.data;
 	}
-	return fcopyd_bad_message(f, -ERANGE);
+	return fcopyd_dispatch(f, &req);
 }
 
 /* UIO: the whole IC message (the transport checked its header) goes back with the status
