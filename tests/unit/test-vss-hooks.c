@@ -188,8 +188,10 @@ static void test_timeout_kills(struct fixture *f, gconstpointer data)
 	 * grandchild to die before judging its state. */
 	for (;;) {
 		g_autofree char *stat = NULL;
-		if (!g_file_get_contents(stat_path, &stat, NULL, NULL))
-			break; /* gone */
+		if (!g_file_get_contents(stat_path, &stat, NULL, NULL)) {
+			state = 0; /* gone */
+			break;
+		}
 		const char *end = strrchr(stat, ')');
 		g_assert_nonnull(end);
 		state = end[2];
