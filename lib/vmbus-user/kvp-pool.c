@@ -80,6 +80,19 @@
  * Limits: at most VMU_KVP_POOL_MAX_RECORDS records (-EFBIG), so memory is bounded by what
  * the file may hold: keys (at most 511 bytes each) plus a few words per record.
  *
+ * Lock deadline. flock(LOCK_EX) works on a read-only fd, so any local user who can read a
+ * pool file can hold it for as long as they like. With a deadline set
+ * (vmu_kvp_pool_set_lock_timeout) the locks are taken with LOCK_NB and F_SETLK, retried
+ * after a short sleep that doubles up to LOCK_BACKOFF_MAX_NS, until the deadline, which
+ * covers the whole operation (both lock kinds and every reopen): then -ETIMEDOUT. Polling,
+ * not a blocking call interrupted by a timer signal, because the library must not install
+ * signal handlers or timers in its caller's process. Without a deadline (the default, for
+ * compatibility) the calls block as before.
+ *
+ * Symbolic links. The path is opened with O_NOFOLLOW: a link at a pool's path, planted by
+ * whoever can write the directory, would otherwise redirect our writes (and O_CREAT would
+ * create its target). Such a path gives -ELOOP; anything but a regular file -EINVAL.
+ *
  * Thread safety: none; one object per thread.
  */
 
@@ -112,6 +125,9 @@ _Static_assert((uint64_t)VMU_KVP_POOL_MAX_RECORDS *KEY_SIZE < UINT32_MAX, "key o
 #define NSEC_PER_SEC 1000000000LL
 /* A path that keeps being replaced while we try to lock it. */
 #define LOCK_ATTEMPTS 8
+/* Polling for a lock under a deadline: first and longest sleep between attempts. */
+#define LOCK_BACKOFF_MIN_NS 1000000LL
+#define LOCK_BACKOFF_MAX_NS 50000000LL
 
 /* One record of the file, in file order. */
 struct pool_slot {
@@ -143,6 +159,7 @@ struct vmu_kvp_pool_file {
 	char *path;
 	unsigned flags;
 	int fd;
+	uint64_t lock_timeout_usec; /* 0: wait for ever */
 	bool loaded;
 	struct pool_snapshot snap;
 
@@ -264,13 +281,13 @@ static int truncate_to(int fd, off_t size)
  * Locks: flock first, fcntl second; released in the reverse order.
  * ------------------------------------------------------------------------------------------ */
 
-static int fcntl_lock(int fd, short type)
+static int fcntl_lock(int fd, short type, bool wait)
 {
 	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
 
-	while (fcntl(fd, type == F_UNLCK ? F_SETLK : F_SETLKW, &fl) < 0) {
+	while (fcntl(fd, wait && type != F_UNLCK ? F_SETLKW : F_SETLK, &fl) < 0) {
 		if (errno != EINTR)
-			return vmu_negative_errno();
+			return errno == EACCES ? -EAGAIN : vmu_negative_errno();
 	}
 	return 0;
 }
@@ -284,13 +301,71 @@ static int flock_retry(int fd, int op)
 	return 0;
 }
 
-static int lock_fd(int fd, bool exclusive)
+static int64_t monotonic_ns(void)
 {
-	int r = flock_retry(fd, exclusive ? LOCK_EX : LOCK_SH);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts_ns(&ts);
+}
+
+/* Absolute CLOCK_MONOTONIC deadline of an operation starting now; 0: none. */
+static int64_t lock_deadline(const struct vmu_kvp_pool_file *p)
+{
+	uint64_t max_usec = (uint64_t)(INT64_MAX / 2) / 1000;
+	uint64_t usec = p->lock_timeout_usec < max_usec ? p->lock_timeout_usec : max_usec;
+
+	return usec ? monotonic_ns() + (int64_t)usec * 1000 : 0;
+}
+
+/* Sleeps *backoff (doubling it for next time), never past the deadline. -ETIMEDOUT when the
+ * deadline has passed. */
+static int lock_backoff(int64_t deadline, int64_t *backoff)
+{
+	int64_t left = deadline - monotonic_ns(), ns = *backoff < left ? *backoff : left;
+	struct timespec ts = {.tv_sec = ns / NSEC_PER_SEC, .tv_nsec = ns % NSEC_PER_SEC};
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	nanosleep(&ts, NULL); /* EINTR: simply try again sooner */
+	*backoff = *backoff * 2 < LOCK_BACKOFF_MAX_NS ? *backoff * 2 : LOCK_BACKOFF_MAX_NS;
+	return 0;
+}
+
+/* One attempt at one lock kind (flock, or a whole-file fcntl lock); -EAGAIN when someone
+ * else holds a conflicting lock and wait is false. */
+static int try_lock(int fd, bool fcntl_kind, bool exclusive, bool wait)
+{
+	if (fcntl_kind)
+		return fcntl_lock(fd, exclusive ? F_WRLCK : F_RDLCK, wait);
+	return flock_retry(fd, (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB));
+}
+
+/* One lock kind: blocking without a deadline, else polled until the deadline. */
+static int take_lock(int fd, bool fcntl_kind, bool exclusive, int64_t deadline)
+{
+	int64_t backoff = LOCK_BACKOFF_MIN_NS;
+
+	if (!deadline)
+		return try_lock(fd, fcntl_kind, exclusive, true);
+	for (;;) {
+		int r = try_lock(fd, fcntl_kind, exclusive, false);
+
+		if (r != -EAGAIN && r != -EWOULDBLOCK)
+			return r;
+		r = lock_backoff(deadline, &backoff);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int lock_fd(int fd, bool exclusive, int64_t deadline)
+{
+	int r = take_lock(fd, false, exclusive, deadline);
 
 	if (r < 0)
 		return r;
-	r = fcntl_lock(fd, exclusive ? F_WRLCK : F_RDLCK);
+	r = take_lock(fd, true, exclusive, deadline);
 	if (r < 0)
 		flock_retry(fd, LOCK_UN);
 	return r;
@@ -298,8 +373,16 @@ static int lock_fd(int fd, bool exclusive)
 
 static void unlock_fd(int fd)
 {
-	fcntl_lock(fd, F_UNLCK);
+	fcntl_lock(fd, F_UNLCK, false);
 	flock_retry(fd, LOCK_UN);
+}
+
+VMU_EXPORT int vmu_kvp_pool_set_lock_timeout(struct vmu_kvp_pool_file *p, uint64_t usec)
+{
+	if (!p)
+		return -EINVAL;
+	p->lock_timeout_usec = usec;
+	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -308,7 +391,7 @@ static void unlock_fd(int fd)
 
 static int open_pool_fd(const char *path, unsigned flags)
 {
-	int oflags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	int oflags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW;
 	struct stat st;
 	_vmu_cleanup_close_ int fd = -1;
 
@@ -687,7 +770,9 @@ static int path_is_ours(const struct vmu_kvp_pool_file *p)
 
 	if (fstat(p->fd, &a) < 0)
 		return vmu_negative_errno();
-	if (stat(p->path, &b) < 0)
+	/* lstat: a symbolic link put in place of the file is not ours, even when it points at
+	 * it; reopening then refuses it (O_NOFOLLOW). */
+	if (lstat(p->path, &b) < 0)
 		return errno == ENOENT ? 0 : vmu_negative_errno();
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
@@ -710,6 +795,7 @@ static int pool_reopen(struct vmu_kvp_pool_file *p)
 static int pool_lock(struct vmu_kvp_pool_file *p, bool exclusive)
 {
 	enum vmu_kvp_pool_reload why = VMU_KVP_POOL_RELOAD_INITIAL;
+	int64_t deadline = lock_deadline(p);
 	int r;
 
 	if (exclusive && (p->flags & VMU_KVP_POOL_READ_ONLY))
@@ -717,7 +803,7 @@ static int pool_lock(struct vmu_kvp_pool_file *p, bool exclusive)
 	if (p->stats.reloads > 0)
 		why = VMU_KVP_POOL_RELOAD_CHANGED;
 	for (unsigned attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
-		r = lock_fd(p->fd, exclusive);
+		r = lock_fd(p->fd, exclusive, deadline);
 		if (r < 0)
 			return r;
 		r = path_is_ours(p);

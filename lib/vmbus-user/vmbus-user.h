@@ -450,13 +450,21 @@ VMU_EXPORT const char *vmu_kvp_pool_file_name(enum vmu_kvp_pool pool);
 VMU_EXPORT int vmu_kvp_pool_create_all(const char *dir);
 
 /* Opens a pool file (nothing is read until the first operation). -ENOENT when missing and
- * not VMU_KVP_POOL_CREATE, -EISDIR, -EACCES, -EINVAL for a non-regular file or bad flags. */
+ * not VMU_KVP_POOL_CREATE, -EISDIR, -EACCES, -ELOOP when the path is a symbolic link (never
+ * followed, also when the file is opened again later), -EINVAL for a non-regular file or bad
+ * flags. */
 VMU_EXPORT int vmu_kvp_pool_open(const char *path, unsigned flags, struct vmu_kvp_pool_file **ret);
 VMU_EXPORT struct vmu_kvp_pool_file *vmu_kvp_pool_free(struct vmu_kvp_pool_file *pool);
+/* How long each later operation may wait for the file's locks, which any local user who can
+ * read the file can hold: the operation then fails with -ETIMEDOUT, having changed nothing.
+ * 0 (the default) waits for ever. The library polls (no signals, no timers); the wait
+ * blocks the calling thread up to usec. */
+VMU_EXPORT int vmu_kvp_pool_set_lock_timeout(struct vmu_kvp_pool_file *pool, uint64_t usec);
 
 /* Every operation checks cheaply whether the file changed (and re-reads it if so) under both
  * locks. Errors common to all: -ENOENT (file gone, no CREATE), -EFBIG (more than
- * VMU_KVP_POOL_MAX_RECORDS), -ENOMEM, I/O and lock errors as -errno. */
+ * VMU_KVP_POOL_MAX_RECORDS), -ETIMEDOUT (the lock deadline passed), -ELOOP (a symbolic link
+ * now stands at the path), -ENOMEM, I/O and lock errors as -errno. */
 
 /* Explicit change check. Returns 1 when the file was re-read, 0 when the index was current. */
 VMU_EXPORT int vmu_kvp_pool_refresh(struct vmu_kvp_pool_file *pool);

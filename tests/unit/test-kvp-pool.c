@@ -13,7 +13,10 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -699,6 +702,182 @@ static void test_replaced(Fixture *f, gconstpointer data)
 	g_free(tmp);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * Symbolic links and lock deadlines (hostile local users)
+ * ------------------------------------------------------------------------------------------ */
+
+/* A link at the pool's path is refused, at open and after the object opened the real file,
+ * and what it points at is never created or written. */
+static void test_symlink_refused(Fixture *f, gconstpointer data)
+{
+	g_autofree char *target = g_build_filename(f->dir, "elsewhere", NULL);
+	g_autofree char *absent = g_build_filename(f->dir, "absent", NULL);
+	struct vmu_kvp_pool_file *p = (void *)0x1;
+
+	append_item(target, "theirs", "1");
+	g_assert_cmpint(symlink(target, f->path), ==, 0);
+	g_assert_cmpint(vmu_kvp_pool_open(f->path, VMU_KVP_POOL_CREATE, &p), ==, -ELOOP);
+	g_assert_cmpint(vmu_kvp_pool_open(f->path, 0, &p), ==, -ELOOP);
+	g_assert_true(p == (void *)0x1);
+	/* a dangling link: O_CREAT must not create its target */
+	g_assert_cmpint(unlink(f->path), ==, 0);
+	g_assert_cmpint(symlink(absent, f->path), ==, 0);
+	g_assert_cmpint(vmu_kvp_pool_open(f->path, VMU_KVP_POOL_CREATE, &p), ==, -ELOOP);
+	g_assert_cmpint(access(absent, F_OK), ==, -1);
+	/* replaced by a link after opening: the next change is refused, the target unchanged */
+	g_assert_cmpint(unlink(f->path), ==, 0);
+	p = open_pool(f->path, VMU_KVP_POOL_CREATE);
+	g_assert_cmpint(vmu_kvp_pool_set(p, "mine", "1"), ==, 0);
+	g_assert_cmpint(unlink(f->path), ==, 0);
+	g_assert_cmpint(symlink(target, f->path), ==, 0);
+	g_assert_cmpint(vmu_kvp_pool_set(p, "mine", "2"), ==, -ELOOP);
+	g_assert_cmpint(vmu_kvp_pool_get(p, "theirs", &(struct vmu_kvp_pool_record){0}), ==,
+			-ELOOP);
+	g_assert_cmpint(file_size(target), ==, REC);
+	/* the link gone and a file back: served again */
+	g_assert_cmpint(unlink(f->path), ==, 0);
+	assert_absent(p, "mine");
+	g_assert_cmpint(vmu_kvp_pool_set(p, "mine", "3"), ==, 0);
+	assert_get(p, "mine", "3");
+	g_assert_cmpint(file_size(target), ==, REC);
+	vmu_kvp_pool_free(p);
+}
+
+enum holder_kind {
+	HOLD_FLOCK_EX, /* flock(LOCK_EX) on a read-only fd: what any reader can do */
+	HOLD_FCNTL_RD, /* F_SETLK F_RDLCK on a read-only fd: blocks writers only */
+	HOLD_FCNTL_WR, /* F_SETLK F_WRLCK: blocks everybody */
+};
+
+struct holder {
+	pid_t pid;
+	int release_fd;
+};
+
+/* Another process that takes one lock on path and keeps it until holder_release(). */
+static struct holder holder_start(const char *path, enum holder_kind kind)
+{
+	int ready[2], release[2];
+	struct holder h;
+	char c;
+
+	g_assert_cmpint(pipe2(ready, O_CLOEXEC), ==, 0);
+	g_assert_cmpint(pipe2(release, O_CLOEXEC), ==, 0);
+	h.pid = fork();
+	g_assert_cmpint(h.pid, >=, 0);
+	if (h.pid == 0) {
+		struct flock fl = {.l_type = kind == HOLD_FCNTL_WR ? F_WRLCK : F_RDLCK,
+				   .l_whence = SEEK_SET};
+		int fd = open(path, (kind == HOLD_FCNTL_WR ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		int r;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(release[1]);
+		if (fd < 0)
+			_exit(2);
+		r = kind == HOLD_FLOCK_EX ? flock(fd, LOCK_EX) : fcntl(fd, F_SETLK, &fl);
+		if (r < 0 || write(ready[1], "x", 1) != 1)
+			_exit(3);
+		(void)!read(release[0], &c, 1); /* until the parent closes its end */
+		_exit(0);
+	}
+	close(ready[1]);
+	close(release[0]);
+	g_assert_cmpint(read(ready[0], &c, 1), ==, 1);
+	close(ready[0]);
+	h.release_fd = release[1];
+	return h;
+}
+
+static void holder_release(struct holder *h)
+{
+	int status;
+
+	if (h->release_fd >= 0)
+		close(h->release_fd);
+	g_assert_cmpint(waitpid(h->pid, &status, 0), ==, h->pid);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Runs op and checks it failed with -ETIMEDOUT no sooner than the deadline and not much
+ * later. */
+#define ASSERT_TIMES_OUT(op, timeout_ms)                                                           \
+	do {                                                                                       \
+		gint64 start_ = g_get_monotonic_time();                                            \
+		g_assert_cmpint((op), ==, -ETIMEDOUT);                                             \
+		g_assert_cmpint(g_get_monotonic_time() - start_, >=, (timeout_ms)*1000);           \
+		g_assert_cmpint(g_get_monotonic_time() - start_, <, (timeout_ms)*1000 + 1500000);  \
+	} while (0)
+
+static void lock_deadline_body(const char *path)
+{
+	struct vmu_kvp_pool_file *p = open_pool(path, VMU_KVP_POOL_CREATE);
+	struct vmu_kvp_pool_record rec;
+	struct holder h;
+	pid_t releaser;
+	gint64 t0;
+	size_t n;
+
+	g_assert_cmpint(vmu_kvp_pool_set_lock_timeout(NULL, 1), ==, -EINVAL);
+	g_assert_cmpint(vmu_kvp_pool_set_lock_timeout(p, 300000), ==, 0);
+	g_assert_cmpint(vmu_kvp_pool_set(p, "k", "1"), ==, 0);
+
+	/* flock(LOCK_EX) through a read-only fd stops readers and writers alike */
+	h = holder_start(path, HOLD_FLOCK_EX);
+	ASSERT_TIMES_OUT(vmu_kvp_pool_get(p, "k", &rec), 300);
+	ASSERT_TIMES_OUT(vmu_kvp_pool_get_by_index(p, 0, &rec), 300);
+	ASSERT_TIMES_OUT(vmu_kvp_pool_count(p, &n), 300);
+	ASSERT_TIMES_OUT(vmu_kvp_pool_set(p, "k", "2"), 300);
+	ASSERT_TIMES_OUT(vmu_kvp_pool_delete(p, "k"), 300);
+	holder_release(&h);
+	assert_get(p, "k", "1"); /* nothing changed while it timed out */
+	g_assert_cmpint(vmu_kvp_pool_set(p, "k", "2"), ==, 0);
+
+	/* a shared fcntl lock: reads go on, changes time out */
+	h = holder_start(path, HOLD_FCNTL_RD);
+	assert_get(p, "k", "2");
+	ASSERT_TIMES_OUT(vmu_kvp_pool_set(p, "k", "3"), 300);
+	holder_release(&h);
+	/* an exclusive fcntl lock stops reads too */
+	h = holder_start(path, HOLD_FCNTL_WR);
+	ASSERT_TIMES_OUT(vmu_kvp_pool_get(p, "k", &rec), 300);
+	holder_release(&h);
+	g_assert_cmpint(vmu_kvp_pool_set(p, "k", "4"), ==, 0);
+	assert_get(p, "k", "4");
+
+	/* a lock released before the deadline is taken: the wait polls, it does not give up.
+	 * A helper keeps the holder's release pipe open for 200 ms, then exits. */
+	g_assert_cmpint(vmu_kvp_pool_set_lock_timeout(p, 5000000), ==, 0);
+	h = holder_start(path, HOLD_FLOCK_EX);
+	releaser = fork();
+	g_assert_cmpint(releaser, >=, 0);
+	if (releaser == 0) {
+		g_usleep(200000);
+		_exit(0);
+	}
+	close(h.release_fd); /* only the helper's copy keeps the holder waiting now */
+	h.release_fd = -1;
+	t0 = g_get_monotonic_time();
+	g_assert_cmpint(vmu_kvp_pool_set(p, "k", "5"), ==, 0);
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 150000);
+	g_assert_cmpint(waitpid(releaser, NULL, 0), ==, releaser);
+	holder_release(&h);
+	assert_get(p, "k", "5");
+	vmu_kvp_pool_free(p);
+}
+
+/* Run in a subprocess with a time limit: without a deadline in the library the first
+ * operation would block for ever, and that must fail the test, not hang it. */
+static void test_lock_deadline(Fixture *f, gconstpointer data)
+{
+	if (g_test_subprocess()) {
+		lock_deadline_body(f->path); /* the subprocess has its own fixture */
+		return;
+	}
+	g_test_trap_subprocess(NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_test_trap_assert_passed();
+}
+
 /* Waits until a refresh finds the file clean (no re-read): the index is then trusted. */
 static void wait_until_clean(struct vmu_kvp_pool_file *p)
 {
@@ -973,6 +1152,8 @@ int main(int argc, char **argv)
 	POOL_TEST("not-utf8", test_not_utf8);
 	POOL_TEST("truncated-to-zero", test_truncated_to_zero);
 	POOL_TEST("replaced", test_replaced);
+	POOL_TEST("symlink-refused", test_symlink_refused);
+	POOL_TEST("lock-deadline", test_lock_deadline);
 	POOL_TEST("racy-clean", test_racy_clean);
 	POOL_TEST("racy-same-tick", test_racy_same_tick);
 	POOL_TEST("concurrent-append", test_concurrent_append);
