@@ -76,6 +76,9 @@ static const struct conf_key kvpd_keys[] = {
     {"script-dir", CONF_PATH, NETINFO_DEFAULT_SCRIPT_DIR, "where the compatibility scripts live"},
     {"script-timeout", CONF_DURATION, "5s", "how long a compatibility script may run", 100000,
      300 * USEC_PER_SEC},
+    {"pool-lock-timeout", CONF_DURATION, "2s",
+     "how long a request waits for a pool file another program keeps locked", 10000,
+     60 * USEC_PER_SEC},
     {NULL},
 };
 
@@ -199,7 +202,8 @@ static int kvpd_init(struct hvd *d, void **ret_state)
 		return log_error_errno(ENOMEM, "Cannot allocate the KVP state");
 	}
 	/* The pool files must exist early: cloud-init looks for them (anchors, pain 18). */
-	r = kvp_store_open(conf_get_string(c, "state-dir"), &k->store);
+	r = kvp_store_open(conf_get_string(c, "state-dir"), conf_get_usec(c, "pool-lock-timeout"),
+			   &k->store);
 	if (r < 0) {
 		kvpd_free(k);
 		return r; /* logged by the store */

@@ -7,14 +7,17 @@
 #define KVP_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmbus-user.h"
 
 struct kvp_store;
 
 /* Creates state_dir (0755) and the five files (0644) when missing and opens them. Logs what
- * it could not do. */
-int kvp_store_open(const char *state_dir, struct kvp_store **ret);
+ * it could not do; a pool that cannot be opened fails its requests (-EIO) and is opened again
+ * at each, the others are unaffected. Fails only without memory. Every lock on a pool file
+ * waits at most lock_timeout_usec (0: for ever), then the request fails with -ETIMEDOUT. */
+int kvp_store_open(const char *state_dir, uint64_t lock_timeout_usec, struct kvp_store **ret);
 struct kvp_store *kvp_store_free(struct kvp_store *s);
 
 /* As vmu_kvp_pool_get/get_by_index/set/delete, logging I/O errors and what a reload found

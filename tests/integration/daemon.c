@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -21,6 +22,39 @@ char *test_build_path(const char *relpath)
 	const char *builddir = g_getenv("HVGUEST_BUILDDIR");
 
 	return g_build_filename(builddir ? builddir : ".", relpath, NULL);
+}
+
+struct test_lock_holder test_lock_holder_start(const char *path, const char *kind)
+{
+	g_autofree char *helper = test_build_path("tests/unit/kvp-appender");
+	const char *argv[] = {helper, "hold", kind, path, "65534", NULL};
+	struct test_lock_holder h;
+	char line[8] = "";
+	int out;
+
+	g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+					       NULL, NULL, &h.pid, &h.release_fd, &out, NULL,
+					       NULL));
+	g_assert_cmpint(read(out, line, 7), ==, 7);
+	g_assert_cmpstr(line, ==, "locked\n");
+	close(out);
+	if (geteuid() == 0) { /* the lock really is an unprivileged user's */
+		g_autofree char *proc = g_strdup_printf("/proc/%d", (int)h.pid);
+		struct stat st;
+
+		g_assert_cmpint(stat(proc, &st), ==, 0);
+		g_assert_cmpuint(st.st_uid, ==, 65534);
+	}
+	return h;
+}
+
+void test_lock_holder_release(struct test_lock_holder *h)
+{
+	int status;
+
+	close(h->release_fd);
+	g_assert_cmpint(waitpid(h->pid, &status, 0), ==, h->pid);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 struct test_env *test_env_new(enum vmu_service service, const char *extra_config)

@@ -53,4 +53,15 @@ void test_daemon_set_parent_death_signal(int sig);
 /* Path of a built program: $HVGUEST_BUILDDIR/relpath (g_free). */
 char *test_build_path(const char *relpath);
 
+/* A hostile local user: tests/unit/kvp-appender holding one lock on path ("flock": LOCK_EX
+ * on a read-only fd; "fcntl-read": a whole-file F_RDLCK; "fcntl-write": F_WRLCK) as uid
+ * 65534 when the test runs as root (checked), as the test's user otherwise. Returns once
+ * the lock is held; the lock goes with test_lock_holder_release(). */
+struct test_lock_holder {
+	pid_t pid;
+	int release_fd; /* the holder's stdin */
+};
+struct test_lock_holder test_lock_holder_start(const char *path, const char *kind);
+void test_lock_holder_release(struct test_lock_holder *h);
+
 #endif

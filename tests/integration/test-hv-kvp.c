@@ -689,6 +689,45 @@ static void test_io_error_named(void)
 	test_env_free(env);
 }
 
+/* A pool another user keeps locked: hv-kvp gives up after --lock-timeout (or the config's
+ * pool-lock-timeout) with a message that says so, and works again once the lock is gone. */
+static void test_lock_held(void)
+{
+	struct test_env *env = test_env_new(VMU_SERVICE_KVP, "pool-lock-timeout=400ms\n");
+	g_autofree char *path = pool_file(env->state_dir, VMU_KVP_POOL_GUEST);
+	g_autofree char *expect = g_strdup_printf("cannot read %s: another process kept it "
+						  "locked for more than 400 ms",
+						  path);
+	struct test_lock_holder h;
+	g_autoptr(Result) r = NULL;
+	gint64 t0;
+
+	g_assert_cmpint(chmod(env->dir, 0755), ==, 0);
+	g_assert_cmpint(chmod(env->state_dir, 0755), ==, 0);
+	r = run(env, "set", "k", "1", NULL);
+	assert_status(r, 0);
+	g_clear_pointer(&r, result_free);
+	h = test_lock_holder_start(path, "flock");
+	t0 = g_get_monotonic_time();
+	r = run(env, "get", "k", NULL);
+	assert_status(r, 1);
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 400000);
+	g_assert_nonnull(strstr(r->err->str, expect));
+	g_clear_pointer(&r, result_free);
+	r = run(env, "--lock-timeout", "100", "set", "k", "2", NULL);
+	assert_status(r, 1);
+	g_assert_nonnull(strstr(r->err->str, "locked for more than 100 ms"));
+	g_clear_pointer(&r, result_free);
+	r = run(env, "--lock-timeout", "soon", "get", "k", NULL);
+	assert_status(r, 2);
+	g_clear_pointer(&r, result_free);
+	test_lock_holder_release(&h);
+	r = run(env, "get", "k", NULL);
+	assert_status(r, 0);
+	g_assert_cmpstr(r->out->str, ==, "1\n");
+	test_env_free(env);
+}
+
 /* ---------------------------------------------------------------- UTF-8 and limits */
 
 static void test_utf8_round_trip(void)
@@ -1175,6 +1214,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hv-kvp/external-appender", test_external_appender);
 	g_test_add_func("/hv-kvp/concurrent-appender", test_concurrent_appender);
 	g_test_add_func("/hv-kvp/io-error-named", test_io_error_named);
+	g_test_add_func("/hv-kvp/lock-held", test_lock_held);
 	g_test_add_func("/hv-kvp/utf8", test_utf8_round_trip);
 	g_test_add_func("/hv-kvp/limits/key", test_key_limits);
 	g_test_add_func("/hv-kvp/limits/value", test_value_limits);

@@ -27,9 +27,19 @@ struct fixture {
 	struct test_daemon *daemon;
 };
 
+/* What a test needs before the daemon starts (data of g_test_add; NULL: nothing). */
+struct fixture_opts {
+	const char *config;                          /* extra [kvp] lines */
+	void (*prepare)(const struct test_env *env); /* e.g. plant files in the state dir */
+};
+
 static void fixture_setup(struct fixture *f, gconstpointer data)
 {
-	f->env = test_env_new(VMU_SERVICE_KVP, NULL);
+	const struct fixture_opts *opts = data;
+
+	f->env = test_env_new(VMU_SERVICE_KVP, opts ? opts->config : NULL);
+	if (opts && opts->prepare)
+		opts->prepare(f->env);
 	g_assert_cmpint(hvsim_new(NULL, &f->sim), ==, 0);
 	g_assert_cmpint(hvsim_listen(f->sim, VMU_SERVICE_KVP, f->env->socket_path), ==, 0);
 	hvsim_set_host_timeout(f->sim, 20 * SEC);
@@ -428,6 +438,156 @@ static void test_concurrent_rewriter(struct fixture *f, gconstpointer data)
 	run_with_writer(f, "rewrite", "ref", 200, 1500);
 }
 
+/* ---------------------------------------------------------------- hostile local users */
+
+static uint32_t host_status_set(struct fixture *f, int pool, const char *key, const char *value)
+{
+	struct hvsim_result r;
+
+	g_assert_cmpint(hvsim_kvp_set(f->sim, pool, key, value, &r), ==, 0);
+	return r.status;
+}
+
+static void assert_auto_pool_answers(struct fixture *f)
+{
+	struct hvsim_result r;
+
+	g_assert_cmpint(hvsim_kvp_enumerate(f->sim, VMU_KVP_POOL_AUTO, 0, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+	g_assert_cmpstr(r.key, ==, "FullyQualifiedDomainName");
+}
+
+/* Times one host GET that must fail on a held lock: within the 1 s deadline, not before. */
+static void assert_get_fails_in_time(struct fixture *f, int pool, const char *key)
+{
+	gint64 t0 = g_get_monotonic_time(), usec;
+
+	g_assert_cmphex(host_get(f, pool, key, NULL), ==, VMU_E_FAIL);
+	usec = g_get_monotonic_time() - t0;
+	g_test_message("GET on a locked pool failed after %" G_GINT64_FORMAT " ms", usec / 1000);
+	g_assert_cmpint(usec, >=, 1000000);
+	g_assert_cmpint(usec, <, 2500000);
+}
+
+static unsigned count_in_log(struct fixture *f, const char *needle)
+{
+	g_autofree char *log = test_daemon_log(f->daemon);
+	unsigned n = 0;
+
+	for (const char *p = log; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Any local user may flock(LOCK_EX) a pool file through a read-only fd, or take a shared
+ * fcntl lock: the request on that pool fails after pool-lock-timeout, everything else keeps
+ * answering, and the pool is served again once the lock is gone. */
+static void test_lock_held_by_user(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *p0 = pool_path(f, VMU_KVP_POOL_EXTERNAL);
+	struct test_lock_holder h;
+
+	/* let uid 65534 reach the pool files, as in /var/lib/hyperv */
+	g_assert_cmpint(chmod(f->env->dir, 0755), ==, 0);
+	g_assert_cmpint(chmod(f->env->state_dir, 0755), ==, 0);
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_EXTERNAL, "k", "1"), ==, VMU_S_OK);
+
+	h = test_lock_holder_start(p0, "flock");
+	assert_get_fails_in_time(f, VMU_KVP_POOL_EXTERNAL, "k");
+	g_assert_cmphex(host_status_set(f, VMU_KVP_POOL_EXTERNAL, "k", "x"), ==, VMU_E_FAIL);
+	assert_auto_pool_answers(f);
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, "g", "2"), ==, VMU_S_OK);
+	assert_get(f, VMU_KVP_POOL_GUEST, "g", "2");
+	test_lock_holder_release(&h);
+	assert_get(f, VMU_KVP_POOL_EXTERNAL, "k", "1");
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_EXTERNAL, "k", "2"), ==, VMU_S_OK);
+
+	/* a shared fcntl lock on a read-only fd blocks changes only */
+	h = test_lock_holder_start(p0, "fcntl-read");
+	g_assert_cmphex(host_status_set(f, VMU_KVP_POOL_EXTERNAL, "k", "x"), ==, VMU_E_FAIL);
+	assert_get(f, VMU_KVP_POOL_EXTERNAL, "k", "2");
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_AUTO_EXTERNAL, "h", "3"), ==, VMU_S_OK);
+	assert_auto_pool_answers(f);
+	test_lock_holder_release(&h);
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_EXTERNAL, "k", "3"), ==, VMU_S_OK);
+	assert_get(f, VMU_KVP_POOL_EXTERNAL, "k", "3");
+	/* said once per episode, not once per request */
+	g_assert_cmpuint(count_in_log(f, "kept the file locked for more than 1000 ms"), ==, 2);
+}
+
+static void plant_file(const char *path, const char *key, const char *value)
+{
+	char rec[RECORD] = {0};
+
+	memcpy(rec, key, strlen(key));
+	memcpy(rec + 512, value, strlen(value));
+	g_assert_true(g_file_set_contents(path, rec, RECORD, NULL));
+}
+
+static char *elsewhere_path(const struct test_env *env)
+{
+	return g_build_filename(env->dir, "elsewhere", NULL);
+}
+
+/* Before the daemon starts: pool 1 is a link to a file outside the state directory. */
+static void plant_pool_link(const struct test_env *env)
+{
+	g_autofree char *target = elsewhere_path(env);
+	g_autofree char *link = g_build_filename(env->state_dir, ".kvp_pool_1", NULL);
+
+	plant_file(target, "theirs", "1");
+	g_assert_cmpint(symlink(target, link), ==, 0);
+}
+
+static void assert_file_is(const char *path, const char *key, const char *value)
+{
+	g_autofree char *content = NULL;
+	char want[RECORD] = {0};
+	gsize len = 0;
+
+	memcpy(want, key, strlen(key));
+	memcpy(want + 512, value, strlen(value));
+	g_assert_true(g_file_get_contents(path, &content, &len, NULL));
+	g_assert_cmpuint(len, ==, RECORD);
+	g_assert_true(memcmp(content, want, RECORD) == 0);
+}
+
+/* A symbolic link at a pool's path is never followed, at start-up or when one replaces the
+ * file later: that pool fails clearly, the others keep answering. */
+static void test_pool_symlink_refused(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *target = elsewhere_path(f->env);
+	g_autofree char *p1 = pool_path(f, VMU_KVP_POOL_GUEST);
+	g_autofree char *p3 = pool_path(f, VMU_KVP_POOL_AUTO_EXTERNAL);
+
+	g_assert_cmphex(host_status_set(f, VMU_KVP_POOL_GUEST, "k", "v"), ==, VMU_E_FAIL);
+	g_assert_cmphex(host_get(f, VMU_KVP_POOL_GUEST, "theirs", NULL), ==, VMU_E_FAIL);
+	g_assert_cmphex(host_status_set(f, VMU_KVP_POOL_GUEST, "k", "w"), ==, VMU_E_FAIL);
+	assert_file_is(target, "theirs", "1");
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_EXTERNAL, "e", "1"), ==, VMU_S_OK);
+	assert_get(f, VMU_KVP_POOL_EXTERNAL, "e", "1");
+	assert_auto_pool_answers(f);
+	g_assert_cmpuint(count_in_log(f, "it is a symbolic link, which is never followed"), ==, 1);
+
+	/* the link removed: the pool is created and served */
+	g_assert_cmpint(unlink(p1), ==, 0);
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_GUEST, "k", "v"), ==, VMU_S_OK);
+	assert_get(f, VMU_KVP_POOL_GUEST, "k", "v");
+	assert_file_is(p1, "k", "v");
+
+	/* a link put in place of an open pool */
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_AUTO_EXTERNAL, "h", "1"), ==, VMU_S_OK);
+	g_assert_cmpint(unlink(p3), ==, 0);
+	g_assert_cmpint(symlink(target, p3), ==, 0);
+	g_assert_cmphex(host_status_set(f, VMU_KVP_POOL_AUTO_EXTERNAL, "h", "2"), ==, VMU_E_FAIL);
+	assert_file_is(target, "theirs", "1");
+	assert_get(f, VMU_KVP_POOL_GUEST, "k", "v");
+	assert_auto_pool_answers(f);
+}
+
+static const struct fixture_opts lock_held_opts = {.config = "pool-lock-timeout=1s\n"};
+static const struct fixture_opts symlink_opts = {.prepare = plant_pool_link};
+
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
 
 int main(int argc, char **argv)
@@ -443,5 +603,9 @@ int main(int argc, char **argv)
 	ADD("/kvpd/pools/racy-external-rewrite", test_racy_external_rewrite);
 	ADD("/kvpd/pools/concurrent-appender", test_concurrent_appender);
 	ADD("/kvpd/pools/concurrent-rewriter", test_concurrent_rewriter);
+	g_test_add("/kvpd/pools/lock-held-by-user", struct fixture, &lock_held_opts, fixture_setup,
+		   test_lock_held_by_user, fixture_teardown);
+	g_test_add("/kvpd/pools/symlink-refused", struct fixture, &symlink_opts, fixture_setup,
+		   test_pool_symlink_refused, fixture_teardown);
 	return g_test_run();
 }

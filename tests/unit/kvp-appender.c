@@ -10,17 +10,26 @@
  *       N times, on one long-lived fd: fcntl(F_SETLKW, F_WRLCK, whole file), read every
  *       whole record, add "PREFIX-i" = "value-i", truncate the file and write all records
  *       back, unlock. This is what the kernel's reference daemon does on every SET.
+ *   kvp-appender hold flock|fcntl-read|fcntl-write PATH [UID]
+ *       A hostile local user: drops to UID (and its gid, when run as root), opens PATH
+ *       read-only (read-write for fcntl-write, which needs it) and takes flock(LOCK_EX), or
+ *       a whole-file F_RDLCK or F_WRLCK with F_SETLK, then writes "locked\n" to stdout and
+ *       keeps the lock until stdin reaches end of file. Dies with its parent.
  *
- * Exit status 0 when every record was written, 1 on any error (message on stderr).
- * Uses libc only, independent of the library under test.
+ * Exit status 0 when every record was written (or the lock was held), 1 on any error
+ * (message on stderr). Uses libc only, independent of the library under test.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <grp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,13 +155,67 @@ static int run(const char *mode, const char *path, const char *prefix, unsigned 
 	return 0;
 }
 
+static int drop_to(const char *uid_text)
+{
+	char *end;
+	unsigned long uid;
+
+	errno = 0;
+	uid = strtoul(uid_text, &end, 10);
+	if (errno || end == uid_text || *end || uid >= 65535) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (geteuid() != 0)
+		return 0;
+	if (setgroups(0, NULL) < 0 || setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) < 0 ||
+	    setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0)
+		return -1;
+	return 0;
+}
+
+static int hold(const char *kind, const char *path, const char *uid)
+{
+	bool is_flock = strcmp(kind, "flock") == 0, wr = strcmp(kind, "fcntl-write") == 0;
+	struct flock fl = {.l_type = wr ? F_WRLCK : F_RDLCK, .l_whence = SEEK_SET};
+	char c;
+	int fd;
+
+	if (!is_flock && !wr && strcmp(kind, "fcntl-read") != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || (uid && drop_to(uid) < 0))
+		return -1;
+	fd = open(path, (wr ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if ((is_flock ? flock(fd, LOCK_EX) : fcntl(fd, F_SETLK, &fl)) < 0 ||
+	    write_full(STDOUT_FILENO, "locked\n", 7) < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, &c, 1);
+
+		if (n == 0 || (n < 0 && errno != EINTR))
+			return 0; /* the parent closed its end, or is gone */
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char *end;
 	unsigned long n;
 
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "hold") == 0) {
+		if (hold(argv[2], argv[3], argc == 5 ? argv[4] : NULL) < 0) {
+			fprintf(stderr, "%s hold %s: %s\n", argv[0], argv[2], strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
 	if (argc != 5) {
-		fprintf(stderr, "usage: %s append|rewrite PATH PREFIX N\n", argv[0]);
+		fprintf(stderr, "usage: %s append|rewrite PATH PREFIX N | hold KIND PATH [UID]\n",
+			argv[0]);
 		return 1;
 	}
 	errno = 0;

@@ -13,10 +13,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -743,49 +740,29 @@ static void test_symlink_refused(Fixture *f, gconstpointer data)
 	vmu_kvp_pool_free(p);
 }
 
-enum holder_kind {
-	HOLD_FLOCK_EX, /* flock(LOCK_EX) on a read-only fd: what any reader can do */
-	HOLD_FCNTL_RD, /* F_SETLK F_RDLCK on a read-only fd: blocks writers only */
-	HOLD_FCNTL_WR, /* F_SETLK F_WRLCK: blocks everybody */
-};
+static char *appender_path(void);
 
+/* A kvp-appender holding one lock on path (see kvp-appender.c: "flock", "fcntl-read",
+ * "fcntl-write") until holder_release(). */
 struct holder {
-	pid_t pid;
-	int release_fd;
+	GPid pid;
+	int release_fd; /* its stdin */
 };
 
-/* Another process that takes one lock on path and keeps it until holder_release(). */
-static struct holder holder_start(const char *path, enum holder_kind kind)
+static struct holder holder_start(const char *path, const char *kind)
 {
-	int ready[2], release[2];
+	g_autofree char *helper = appender_path();
+	const char *argv[] = {helper, "hold", kind, path, NULL};
 	struct holder h;
-	char c;
+	char line[8] = "";
+	int out;
 
-	g_assert_cmpint(pipe2(ready, O_CLOEXEC), ==, 0);
-	g_assert_cmpint(pipe2(release, O_CLOEXEC), ==, 0);
-	h.pid = fork();
-	g_assert_cmpint(h.pid, >=, 0);
-	if (h.pid == 0) {
-		struct flock fl = {.l_type = kind == HOLD_FCNTL_WR ? F_WRLCK : F_RDLCK,
-				   .l_whence = SEEK_SET};
-		int fd = open(path, (kind == HOLD_FCNTL_WR ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-		int r;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(release[1]);
-		if (fd < 0)
-			_exit(2);
-		r = kind == HOLD_FLOCK_EX ? flock(fd, LOCK_EX) : fcntl(fd, F_SETLK, &fl);
-		if (r < 0 || write(ready[1], "x", 1) != 1)
-			_exit(3);
-		(void)!read(release[0], &c, 1); /* until the parent closes its end */
-		_exit(0);
-	}
-	close(ready[1]);
-	close(release[0]);
-	g_assert_cmpint(read(ready[0], &c, 1), ==, 1);
-	close(ready[0]);
-	h.release_fd = release[1];
+	g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+					       NULL, NULL, &h.pid, &h.release_fd, &out, NULL,
+					       NULL));
+	g_assert_cmpint(read(out, line, 7), ==, 7);
+	g_assert_cmpstr(line, ==, "locked\n");
+	close(out);
 	return h;
 }
 
@@ -823,7 +800,7 @@ static void lock_deadline_body(const char *path)
 	g_assert_cmpint(vmu_kvp_pool_set(p, "k", "1"), ==, 0);
 
 	/* flock(LOCK_EX) through a read-only fd stops readers and writers alike */
-	h = holder_start(path, HOLD_FLOCK_EX);
+	h = holder_start(path, "flock");
 	ASSERT_TIMES_OUT(vmu_kvp_pool_get(p, "k", &rec), 300);
 	ASSERT_TIMES_OUT(vmu_kvp_pool_get_by_index(p, 0, &rec), 300);
 	ASSERT_TIMES_OUT(vmu_kvp_pool_count(p, &n), 300);
@@ -834,12 +811,12 @@ static void lock_deadline_body(const char *path)
 	g_assert_cmpint(vmu_kvp_pool_set(p, "k", "2"), ==, 0);
 
 	/* a shared fcntl lock: reads go on, changes time out */
-	h = holder_start(path, HOLD_FCNTL_RD);
+	h = holder_start(path, "fcntl-read");
 	assert_get(p, "k", "2");
 	ASSERT_TIMES_OUT(vmu_kvp_pool_set(p, "k", "3"), 300);
 	holder_release(&h);
 	/* an exclusive fcntl lock stops reads too */
-	h = holder_start(path, HOLD_FCNTL_WR);
+	h = holder_start(path, "fcntl-write");
 	ASSERT_TIMES_OUT(vmu_kvp_pool_get(p, "k", &rec), 300);
 	holder_release(&h);
 	g_assert_cmpint(vmu_kvp_pool_set(p, "k", "4"), ==, 0);
@@ -848,7 +825,7 @@ static void lock_deadline_body(const char *path)
 	/* a lock released before the deadline is taken: the wait polls, it does not give up.
 	 * A helper keeps the holder's release pipe open for 200 ms, then exits. */
 	g_assert_cmpint(vmu_kvp_pool_set_lock_timeout(p, 5000000), ==, 0);
-	h = holder_start(path, HOLD_FLOCK_EX);
+	h = holder_start(path, "flock");
 	releaser = fork();
 	g_assert_cmpint(releaser, >=, 0);
 	if (releaser == 0) {

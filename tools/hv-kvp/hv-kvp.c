@@ -16,12 +16,16 @@
  *     1022) or that is not UTF-8 is refused, never truncated.
  *   - get and list never create anything; set creates a missing pool file (0644, by the
  *     library) but not the state directory, which belongs to hv-kvpd.
+ *   - Locks wait at most hv-kvpd's pool-lock-timeout (or --lock-timeout): any local user
+ *     who can read a pool file can hold its lock, and a tool that hangs for ever on it
+ *     helps nobody. A lock held past the deadline is reported as such.
  *
  * Exit status: 0 success, 1 the operation failed (missing key, refused item, I/O), 2 usage.
  * Failures are reported on stderr; with --json also as {"ok":false,...} on stdout.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +39,9 @@
 #include "vmbus-user.h"
 
 #define EXIT_USAGE 2
+/* hv-kvpd's default pool-lock-timeout, for when the configuration is not read. */
+#define LOCK_TIMEOUT_DEFAULT_USEC UINT64_C(2000000)
+#define LOCK_TIMEOUT_MAX_MS UINT64_C(3600000)
 
 /* Scope cleanup (this file does not use glib). */
 static void pool_freep(struct vmu_kvp_pool_file **p)
@@ -100,6 +107,8 @@ struct cli {
 	const char *config_path;
 	const char *state_dir_arg, *run_dir_arg;
 	char *state_dir, *run_dir;
+	bool lock_timeout_given;
+	uint64_t lock_timeout_usec;
 	char **args; /* after the command name */
 	int n_args;
 };
@@ -116,6 +125,8 @@ static void usage(FILE *f)
 	      "      --json           print results as JSON\n"
 	      "      --state-dir DIR  directory of the pool files (default: from the config)\n"
 	      "      --run-dir DIR    where hv-kvpd publishes the auto pool (default: config)\n"
+	      "      --lock-timeout MS  give up on a pool file another program keeps locked\n"
+	      "                       after MS milliseconds (default: config, 2000)\n"
 	      "  -c, --config FILE    hv-kvpd's config file (default: " SYSCONFDIR
 	      "/hvguest/hvguest.conf)\n"
 	      "  -h, --help           show this help\n"
@@ -225,14 +236,31 @@ static char *pool_path(const struct cli *c, enum vmu_kvp_pool pool)
 	return path;
 }
 
-static int open_pool(const char *path, enum vmu_kvp_pool pool, bool for_change,
+/* Opens path with the lock deadline set. */
+static int open_path(const struct cli *c, const char *path, unsigned flags,
+		     struct vmu_kvp_pool_file **ret)
+{
+	struct vmu_kvp_pool_file *f = NULL;
+	int r = vmu_kvp_pool_open(path, flags, &f);
+
+	if (r >= 0)
+		r = vmu_kvp_pool_set_lock_timeout(f, c->lock_timeout_usec);
+	if (r < 0) {
+		vmu_kvp_pool_free(f);
+		return r;
+	}
+	*ret = f;
+	return 0;
+}
+
+static int open_pool(const struct cli *c, const char *path, enum vmu_kvp_pool pool, bool for_change,
 		     struct vmu_kvp_pool_file **ret)
 {
 	unsigned flags = for_change ? VMU_KVP_POOL_CREATE : VMU_KVP_POOL_READ_ONLY;
 
 	if (pool == VMU_KVP_POOL_AUTO)
 		flags = VMU_KVP_POOL_READ_ONLY;
-	return vmu_kvp_pool_open(path, flags, ret);
+	return open_path(c, path, flags, ret);
 }
 
 /* The library gives -EISDIR or -EINVAL (by open mode) for a path that is not a regular
@@ -241,7 +269,22 @@ static int open_failed(const struct cli *c, int r, const char *path)
 {
 	if (r == -EISDIR || r == -EINVAL)
 		return refuse(c, -r, "cannot open %s: not a regular file", path);
+	if (r == -ELOOP)
+		return refuse(c, -r, "cannot open %s: a symbolic link, which is never followed",
+			      path);
 	return fail(c, -r, "cannot open %s", path);
+}
+
+/* An operation on an open pool failed ("read" or "write"); a lock held past the deadline is
+ * said as such rather than as strerror(ETIMEDOUT). */
+static int pool_failed(const struct cli *c, int r, const char *what, const char *path)
+{
+	if (r == -ETIMEDOUT)
+		return refuse(c, -r,
+			      "cannot %s %s: another process kept it locked for more than %" PRIu64
+			      " ms",
+			      what, path, c->lock_timeout_usec / 1000);
+	return fail(c, -r, "cannot %s %s", what, path);
 }
 
 static const char *auto_missing_text(void)
@@ -312,13 +355,13 @@ static int list_records(const struct cli *c, struct vmu_kvp_pool_file *f, enum v
 
 	r = vmu_kvp_pool_count(f, &count);
 	if (r < 0)
-		return fail(c, -r, "cannot read %s", path);
+		return pool_failed(c, r, "read", path);
 	for (size_t i = 0; i < count; i++) {
 		r = vmu_kvp_pool_get_by_index(f, i, &rec);
 		if (r == -ENOENT)
 			break; /* the file shrank meanwhile: the rest is gone */
 		if (r < 0)
-			return fail(c, -r, "cannot read %s", path);
+			return pool_failed(c, r, "read", path);
 		if (!array) {
 			print_item_line(&rec);
 			continue;
@@ -357,7 +400,7 @@ static int list_pool(const struct cli *c, enum vmu_kvp_pool pool, json_object *a
 	if (!c->pool_given && !array)
 		printf("%s# pool %d %s (%s): %s\n", pool == 0 ? "" : "\n", (int)pool,
 		       pools[pool].name, pools[pool].meaning, path);
-	r = open_pool(path, pool, false, &f);
+	r = open_pool(c, path, pool, false, &f);
 	if (r == -ENOENT)
 		return list_missing(c, pool, path);
 	if (r < 0)
@@ -401,7 +444,7 @@ static int command_get(const struct cli *c)
 
 	if (!path)
 		return fail(c, ENOMEM, "cannot read pool %s", pools[c->pool].name);
-	r = open_pool(path, c->pool, false, &f);
+	r = open_pool(c, path, c->pool, false, &f);
 	if (r == -ENOENT && c->pool == VMU_KVP_POOL_AUTO)
 		return refuse(c, ENOENT, "%s (%s missing)", auto_missing_text(), path);
 	if (r == -ENOENT)
@@ -413,7 +456,7 @@ static int command_get(const struct cli *c)
 	if (r == -ENOENT)
 		return refuse(c, ENOENT, "no such key in pool %s (%s)", pools[c->pool].name, path);
 	if (r < 0)
-		return fail(c, -r, "cannot read %s", path);
+		return pool_failed(c, r, "read", path);
 	if (!c->json) {
 		fwrite(rec.value, 1, rec.value_len, stdout);
 		putchar('\n');
@@ -504,12 +547,12 @@ static int command_set(const struct cli *c)
 	path = pool_path(c, c->pool);
 	if (!path)
 		return fail(c, ENOMEM, "cannot change pool %s", pools[c->pool].name);
-	r = open_pool(path, c->pool, true, &f);
+	r = open_pool(c, path, c->pool, true, &f);
 	if (r < 0)
 		return open_failed(c, r, path);
 	r = vmu_kvp_pool_set(f, key, value);
 	if (r < 0)
-		return fail(c, -r, "cannot write %s", path);
+		return pool_failed(c, r, "write", path);
 	return print_ok(c, key, value);
 }
 
@@ -526,7 +569,7 @@ static int command_delete(const struct cli *c)
 	if (!path)
 		return fail(c, ENOMEM, "cannot change pool %s", pools[c->pool].name);
 	/* no VMU_KVP_POOL_CREATE: deleting from a missing file creates nothing */
-	r = vmu_kvp_pool_open(path, 0, &f);
+	r = open_path(c, path, 0, &f);
 	if (r == -ENOENT)
 		return refuse(c, ENOENT, "no such key in pool %s (%s does not exist)",
 			      pools[c->pool].name, path);
@@ -536,7 +579,7 @@ static int command_delete(const struct cli *c)
 	if (r == -ENOENT)
 		return refuse(c, ENOENT, "no such key in pool %s (%s)", pools[c->pool].name, path);
 	if (r < 0)
-		return fail(c, -r, "cannot write %s", path);
+		return pool_failed(c, r, "write", path);
 	return print_ok(c, key, NULL);
 }
 
@@ -546,7 +589,24 @@ enum {
 	OPT_JSON = 0x100,
 	OPT_STATE_DIR,
 	OPT_RUN_DIR,
+	OPT_LOCK_TIMEOUT,
 };
+
+/* Milliseconds, decimal digits only, at most LOCK_TIMEOUT_MAX_MS. */
+static int parse_lock_timeout(const char *s, uint64_t *ret_usec)
+{
+	char *end;
+	unsigned long long ms;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	ms = strtoull(s, &end, 10);
+	if (errno || *end || ms > LOCK_TIMEOUT_MAX_MS)
+		return -EINVAL;
+	*ret_usec = (uint64_t)ms * 1000;
+	return 0;
+}
 
 /* Returns -1 to continue, else the exit status. */
 static int parse_options(struct cli *c, int argc, char **argv)
@@ -556,6 +616,7 @@ static int parse_options(struct cli *c, int argc, char **argv)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	    {"run-dir", required_argument, NULL, OPT_RUN_DIR},
+	    {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
 	    {"config", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -581,6 +642,13 @@ static int parse_options(struct cli *c, int argc, char **argv)
 			break;
 		case OPT_RUN_DIR:
 			c->run_dir_arg = optarg;
+			break;
+		case OPT_LOCK_TIMEOUT:
+			if (parse_lock_timeout(optarg, &c->lock_timeout_usec) < 0)
+				return usage_error("bad lock timeout '%s' (milliseconds, 0-%" PRIu64
+						   ")",
+						   optarg, LOCK_TIMEOUT_MAX_MS);
+			c->lock_timeout_given = true;
 			break;
 		case 'c':
 			c->config_path = optarg;
@@ -624,14 +692,17 @@ static int parse_command(struct cli *c, int argc, char **argv)
 	return usage_error("unknown command '%s' (list, get, set or delete)", name);
 }
 
-/* Copies the directories: the options where given, else the config's (conf may be NULL
- * when both options are given). */
+/* Copies the directories and the lock deadline: the options where given, else the config's
+ * (conf may be NULL when both directories are given). */
 static int copy_dirs(struct cli *c, const struct conf *conf)
 {
 	const char *state =
 	    c->state_dir_arg ? c->state_dir_arg : conf_get_string(conf, "state-dir");
 	const char *run = c->run_dir_arg ? c->run_dir_arg : conf_get_string(conf, "run-dir");
 
+	if (!c->lock_timeout_given)
+		c->lock_timeout_usec =
+		    conf ? conf_get_usec(conf, "pool-lock-timeout") : LOCK_TIMEOUT_DEFAULT_USEC;
 	c->state_dir = strdup(state);
 	c->run_dir = strdup(run);
 	if (!c->state_dir || !c->run_dir)
