@@ -15,7 +15,8 @@
  *   - Every value, defaults included, is parsed at load time, so getters cannot fail.
  *   - Each value keeps its "file form" (escaped, as written), which conf_dump() prints, so
  *     a dump loads back to the same configuration.
- *   - Files larger than CONF_MAX_FILE_SIZE are refused (-EFBIG).
+ *   - Only a regular file is read (a FIFO or device is refused with -EINVAL, never waited
+ *     for), and files larger than CONF_MAX_FILE_SIZE are refused (-EFBIG).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <glib.h>
 
 #include "conf.h"
+#include "read-file.h"
 
 #define CONF_MAX_FILE_SIZE (1024 * 1024)
 #define CONF_DEFAULT_PATH SYSCONFDIR "/hvguest/hvguest.conf"
@@ -394,22 +396,32 @@ static int conf_read_section(struct conf_loader *l, GKeyFile *kf, struct conf *c
 	return 0;
 }
 
-/* Reads the file into *ret_text. -ENOENT passes through for the caller to judge. */
+/* Why the file cannot be read, for the message that names it. */
+static const char *conf_read_error_text(int r)
+{
+	switch (r) {
+	case -EFBIG:
+		return "file too large (more than 1 MiB)";
+	case -EISDIR:
+		return "is a directory";
+	case -EINVAL:
+		return "not a regular file";
+	default:
+		return g_strerror(-r);
+	}
+}
+
+/* Reads the file into *ret_text with read_small_file(): GKeyFile's own loader would block on
+ * a FIFO and read /dev/zero without end. -ENOENT passes through for the caller to judge. */
 static int conf_read_file(struct conf_loader *l, char **ret_text)
 {
-	g_autoptr(GError) error = NULL;
 	g_autofree char *text = NULL;
-	gsize len = 0;
+	size_t len = 0;
+	int r = read_small_file(l->path, CONF_MAX_FILE_SIZE, &text, &len);
 
-	if (!g_file_get_contents(l->path, &text, &len, &error)) {
-		int r = error->domain == G_FILE_ERROR && error->code == G_FILE_ERROR_NOENT ? -ENOENT
-											   : -EIO;
-		conf_fail(l, 0, NULL, NULL, error->message);
+	if (r < 0) {
+		conf_fail(l, 0, NULL, NULL, conf_read_error_text(r));
 		return r;
-	}
-	if (len > CONF_MAX_FILE_SIZE) {
-		conf_fail(l, 0, NULL, NULL, "file too large (more than 1 MiB)");
-		return -EFBIG;
 	}
 	if (memchr(text, '\0', len)) {
 		conf_fail(l, 0, NULL, NULL, "file contains a NUL byte");

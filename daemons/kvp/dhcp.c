@@ -9,19 +9,19 @@
  * works with a root prefix in tests. Connections stored by other NM settings plugins
  * (ifcfg-rh) are not read: then NM does not answer and the next source is asked.
  *
- * Every file read is bounded (FILE_MAX_SIZE), and at most DIR_MAX_ENTRIES directory entries
- * are looked at, so a strange /etc costs little.
+ * Every file read is a regular file of at most FILE_MAX_SIZE bytes (read_small_file(): a FIFO
+ * or device never stalls us, an oversize file counts as absent), and at most DIR_MAX_ENTRIES
+ * directory entries are looked at, so a strange /etc costs little.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dhcp.h"
+#include "read-file.h"
 
-#define FILE_MAX_SIZE (256 * 1024)
+#define FILE_MAX_SIZE (64 * 1024)
 #define DIR_MAX_ENTRIES 1024
 
 static const char *const nm_connection_dirs[] = {
@@ -54,26 +54,13 @@ static char *root_path(const struct dhcp_source *src, const char *rel)
 	return g_build_filename(root, rel, NULL);
 }
 
+/* The file's text, or NULL when it is missing, unreadable, not a regular file (a FIFO would
+ * stall the event loop) or larger than FILE_MAX_SIZE: each of those reads as "no state". */
 static char *read_text_file(const char *path)
 {
-	g_autofree char *buf = g_malloc(FILE_MAX_SIZE + 1);
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char *text = NULL;
 
-	if (fd < 0)
-		return NULL;
-	while (len < FILE_MAX_SIZE) {
-		ssize_t n = read(fd, buf + len, FILE_MAX_SIZE - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return g_steal_pointer(&buf);
+	return read_small_file(path, FILE_MAX_SIZE, &text, NULL) < 0 ? NULL : text;
 }
 
 static GKeyFile *load_keyfile(const char *path)

@@ -9,20 +9,20 @@
  * does. If resolved answers, its answer stands, even when empty: resolv.conf then usually
  * holds only resolved's stub 127.0.0.53, which means nothing to the host.
  *
- * resolv.conf otherwise: every valid `nameserver` address, in file order. When resolved is
+ * resolv.conf otherwise: every valid `nameserver` address, in file order (a regular file of at
+ * most RESOLV_CONF_MAX_SIZE bytes; anything else is an error, see read_small_file()). When resolved is
  * unreachable but resolv.conf still names its stub, the stub is reported anyway: it is what
  * the guest really uses, and an empty answer would hide that.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <glib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
-#include <unistd.h>
 
 #include "dns.h"
+#include "read-file.h"
 
 #define RESOLV_CONF_MAX_SIZE (64 * 1024)
 
@@ -198,44 +198,11 @@ char **dns_parse_resolv_conf(const char *text)
 	return strv_from_array(g_steal_pointer(&out));
 }
 
-static int read_text_file(const char *path, size_t max, char **ret)
-{
-	g_autofree char *buf = g_malloc(max + 1);
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return -errno;
-	while (len < max) {
-		ssize_t n = read(fd, buf + len, max - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-			close(fd);
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	if (len == max) {
-		/* Too long: keep whole lines only, never half an address. */
-		char *nl = memrchr(buf, '\n', len);
-
-		*(nl ? nl : buf) = '\0';
-	}
-	*ret = g_steal_pointer(&buf);
-	return 0;
-}
-
 int dns_servers_from_resolv_conf(const char *path, char ***ret_servers)
 {
 	g_autofree char *text = NULL;
-	int r = read_text_file(path ?: DNS_DEFAULT_RESOLV_CONF, RESOLV_CONF_MAX_SIZE, &text);
+	/* A FIFO or device there would stall the event loop; a huge file is not a resolv.conf */
+	int r = read_small_file(path ?: DNS_DEFAULT_RESOLV_CONF, RESOLV_CONF_MAX_SIZE, &text, NULL);
 
 	if (r < 0)
 		return r;

@@ -9,15 +9,14 @@
  * (quoted or escaped ones are data); a malformed line never fails the whole file.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include "os-info.h"
+#include "read-file.h"
 
 #define OS_RELEASE_MAX (64 * 1024)
 
@@ -108,25 +107,15 @@ void kernel_version_xyz(const char *release, char *dst, size_t dst_size)
 	snprintf(dst, dst_size, "%lu.%lu.%lu", part[0], part[1], part[2]);
 }
 
-/* Reads at most OS_RELEASE_MAX bytes of the first readable file; NULL when none. */
+/* The first of paths that is a readable regular file of at most OS_RELEASE_MAX bytes; NULL
+ * when none is. A FIFO or device at one of the paths is skipped, not waited for. */
 static char *read_first(const char *const *paths)
 {
 	for (; paths && *paths; paths++) {
-		int fd = open(*paths, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		char *buf;
-		ssize_t n;
+		char *text;
 
-		if (fd < 0)
-			continue;
-		buf = malloc(OS_RELEASE_MAX + 1);
-		n = buf ? read(fd, buf, OS_RELEASE_MAX) : -1;
-		close(fd);
-		if (n < 0) {
-			free(buf);
-			continue;
-		}
-		buf[n] = 0;
-		return buf;
+		if (read_small_file(*paths, OS_RELEASE_MAX, &text, NULL) >= 0)
+			return text;
 	}
 	return NULL;
 }

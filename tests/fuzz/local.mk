@@ -57,14 +57,15 @@ FUZZ_DAEMON_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
 FUZZ_RESOLV_CONF_CFLAGS = $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 FUZZ_RESOLV_CONF_LIBS = $(GLIB_LIBS) $(LIBSYSTEMD_LIBS)
 tests_fuzz_fuzz_resolv_conf_SOURCES = tests/fuzz/fuzz-resolv-conf.c daemons/kvp/dns.c \
-	tests/fuzz/fuzz-main.c
+	daemons/common/read-file.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_resolv_conf_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_resolv_conf_CFLAGS = $(AM_CFLAGS) $(FUZZ_RESOLV_CONF_CFLAGS)
 tests_fuzz_fuzz_resolv_conf_LDADD = $(FUZZ_RESOLV_CONF_LIBS)
 tests_fuzz_fuzz_os_release_SOURCES = tests/fuzz/fuzz-os-release.c daemons/kvp/os-info.c \
-	tests/fuzz/fuzz-main.c
+	daemons/common/read-file.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_os_release_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
-tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz-conf.c daemons/common/conf.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz-conf.c daemons/common/conf.c \
+	daemons/common/read-file.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_conf_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_conf_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_fuzz_fuzz_conf_LDADD = $(GLIB_LIBS)
@@ -129,16 +130,19 @@ tests_fuzz_fuzz_ring_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 
 FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-resolv-conf-libfuzzer \
 	tests/fuzz/fuzz-os-release-libfuzzer tests/fuzz/fuzz-conf-libfuzzer
-tests_fuzz_fuzz_resolv_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-resolv-conf.c daemons/kvp/dns.c
+tests_fuzz_fuzz_resolv_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-resolv-conf.c daemons/kvp/dns.c \
+	daemons/common/read-file.c
 tests_fuzz_fuzz_resolv_conf_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_resolv_conf_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_RESOLV_CONF_CFLAGS)
 tests_fuzz_fuzz_resolv_conf_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 tests_fuzz_fuzz_resolv_conf_libfuzzer_LDADD = $(FUZZ_RESOLV_CONF_LIBS)
-tests_fuzz_fuzz_os_release_libfuzzer_SOURCES = tests/fuzz/fuzz-os-release.c daemons/kvp/os-info.c
+tests_fuzz_fuzz_os_release_libfuzzer_SOURCES = tests/fuzz/fuzz-os-release.c daemons/kvp/os-info.c \
+	daemons/common/read-file.c
 tests_fuzz_fuzz_os_release_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_os_release_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
 tests_fuzz_fuzz_os_release_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
-tests_fuzz_fuzz_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-conf.c daemons/common/conf.c
+tests_fuzz_fuzz_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-conf.c daemons/common/conf.c \
+	daemons/common/read-file.c
 tests_fuzz_fuzz_conf_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_conf_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(GLIB_CFLAGS)
 tests_fuzz_fuzz_conf_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)

@@ -728,6 +728,17 @@ static void test_lock_held(void)
 	test_env_free(env);
 }
 
+/* -c /dev/zero: refused at once with a message, never read (GKeyFile would read it until
+ * memory ran out). */
+static void test_config_not_regular(void)
+{
+	const char *const args[] = {"-c", "/dev/zero", "list", NULL};
+	g_autoptr(Result) r = run_raw(args);
+
+	assert_status(r, 1);
+	g_assert_nonnull(strstr(r->err->str, "/dev/zero: not a regular file"));
+}
+
 /* ---------------------------------------------------------------- UTF-8 and limits */
 
 static void test_utf8_round_trip(void)
@@ -1215,6 +1226,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hv-kvp/concurrent-appender", test_concurrent_appender);
 	g_test_add_func("/hv-kvp/io-error-named", test_io_error_named);
 	g_test_add_func("/hv-kvp/lock-held", test_lock_held);
+	g_test_add_func("/hv-kvp/config-not-regular", test_config_not_regular);
 	g_test_add_func("/hv-kvp/utf8", test_utf8_round_trip);
 	g_test_add_func("/hv-kvp/limits/key", test_key_limits);
 	g_test_add_func("/hv-kvp/limits/value", test_value_limits);

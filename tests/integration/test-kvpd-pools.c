@@ -593,6 +593,7 @@ static const struct fixture_opts symlink_opts = {.prepare = plant_pool_link};
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	test_daemon_set_parent_death_signal(SIGKILL); /* a failed test leaves no daemon behind */
 	ADD("/kvpd/pools/every-op-every-pool", test_every_op_every_pool);
 	ADD("/kvpd/pools/auto-pool", test_auto_pool);
 	ADD("/kvpd/pools/published-auto-pool", test_published_auto_pool);

@@ -12,6 +12,12 @@ tests_unit_test_conf_CFLAGS = $(HVD_TEST_CFLAGS)
 tests_unit_test_conf_LDADD = $(HVD_TEST_LIBS)
 
 
+check_PROGRAMS += tests/unit/test-read-file
+TESTS += tests/unit/test-read-file
+tests_unit_test_read_file_SOURCES = tests/unit/test-read-file.c
+tests_unit_test_read_file_CFLAGS = $(HVD_TEST_CFLAGS)
+tests_unit_test_read_file_LDADD = $(HVD_TEST_LIBS)
+
 check_PROGRAMS += tests/unit/test-log
 TESTS += tests/unit/test-log
 tests_unit_test_log_SOURCES = tests/unit/test-log.c

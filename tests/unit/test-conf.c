@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -320,6 +321,39 @@ static void test_syntax_errors(void)
 	free(error);
 }
 
+/* GKeyFile's own loader would wait for a writer on a FIFO and read /dev/zero until memory
+ * runs out: only a regular file is read, with a clear message. */
+static void not_regular_body(void)
+{
+	g_autofree char *fifo = g_build_filename(tmpdir, "fifo.conf", NULL);
+	struct conf *c = NULL;
+	char *error = NULL;
+
+	g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
+	g_assert_cmpint(conf_load(fifo, "kvp", test_keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpstr(error + strlen(fifo), ==, ": not a regular file");
+	g_assert_true(g_str_has_prefix(error, fifo));
+	free(error);
+	g_assert_cmpint(conf_load("/dev/zero", "kvp", test_keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpstr(error, ==, "/dev/zero: not a regular file");
+	free(error);
+	g_assert_cmpint(conf_load(tmpdir, "kvp", test_keys, &c, &error), ==, -EISDIR);
+	g_assert_nonnull(strstr(error, ": is a directory"));
+	free(error);
+	g_assert_null(c);
+	g_unlink(fifo);
+}
+
+static void test_not_regular(void)
+{
+	if (g_test_subprocess()) {
+		not_regular_body();
+		return;
+	}
+	g_test_trap_subprocess(NULL, 10 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_test_trap_assert_passed();
+}
+
 static void test_file_size_limit(void)
 {
 	g_autofree char *path = g_build_filename(tmpdir, "large.conf", NULL);
@@ -455,6 +489,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/sections", test_sections);
 	g_test_add_func("/conf/syntax-errors", test_syntax_errors);
 	g_test_add_func("/conf/file-size-limit", test_file_size_limit);
+	g_test_add_func("/conf/not-regular", test_not_regular);
 	g_test_add_func("/conf/bad-default", test_bad_default);
 	g_test_add_func("/conf/dump-round-trip", test_dump_round_trip);
 	g_test_add_func("/conf/dump-round-trip-cr", test_dump_round_trip_cr);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
@@ -415,6 +416,89 @@ static void test_dhcp_precedence(void)
 	g_assert_cmpstr(dhcp_origin_to_string(DHCP_ORIGIN_NONE), ==, "none");
 }
 
+/* ---- files that are not small regular files ------------------------------------------ */
+
+/* Runs body in a subprocess with a time limit: a FIFO that blocks the reader must fail the
+ * test, not hang it. */
+static void run_bounded(void (*body)(void))
+{
+	if (g_test_subprocess()) {
+		body();
+		return;
+	}
+	g_test_trap_subprocess(NULL, 10 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_test_trap_assert_passed();
+}
+
+/* Creates root/rel holding text, or a FIFO when text is NULL; returns the path (g_free). */
+static char *make_in(const char *root, const char *rel, const char *text)
+{
+	char *path = g_build_filename(root, rel, NULL);
+	g_autofree char *dir = g_path_get_dirname(path);
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	if (text)
+		g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	else
+		g_assert_cmpint(mkfifo(path, 0644), ==, 0);
+	return path;
+}
+
+static void plant(const char *root, const char *rel, const char *text)
+{
+	g_free(make_in(root, rel, text));
+}
+
+static void resolv_conf_not_regular_body(void)
+{
+	g_autofree char *fifo = make_in(tmpdir, "resolv-fifo/resolv.conf", NULL);
+	g_autofree char *big = g_build_filename(tmpdir, "resolv-big.conf", NULL);
+	g_autoptr(GString) text = g_string_new("nameserver 192.0.2.1\n");
+	const struct dns_source src = {.resolv_conf = fifo, .bus_address = ""};
+	char **servers = (char **)"untouched";
+	enum dns_origin origin = (enum dns_origin)77;
+
+	g_assert_cmpint(dns_servers_from_resolv_conf(fifo, &servers), ==, -EINVAL);
+	g_assert_cmpint(dns_servers_for_link(&src, 2, &servers, &origin), ==, -EINVAL);
+	g_assert_cmpint(dns_servers_from_resolv_conf("/dev/zero", &servers), ==, -EINVAL);
+	/* 64 KiB is the bound: a bigger file is not a resolv.conf */
+	while (text->len <= 64 * 1024)
+		g_string_append(text, "# padding padding padding padding padding padding\n");
+	g_assert_true(g_file_set_contents(big, text->str, (gssize)text->len, NULL));
+	g_assert_cmpint(dns_servers_from_resolv_conf(big, &servers), ==, -EFBIG);
+	g_assert_cmpstr((const char *)servers, ==, "untouched");
+}
+
+static void test_resolv_conf_not_regular(void)
+{
+	run_bounded(resolv_conf_not_regular_body);
+}
+
+/* FIFOs at NetworkManager's device state, in its keyfile directory, at networkd's link
+ * state and at /etc/network/interfaces: each reads as absent, and the answer comes from
+ * what is left (an interfaces.d file). */
+static void dhcp_not_regular_body(void)
+{
+	g_autofree char *root = g_build_filename(tmpdir, "root-fifos", NULL);
+
+	plant(root, "run/NetworkManager/devices/2", NULL);
+	plant(root, "run/NetworkManager/devices/3",
+	      "[device]\nmanaged=true\nconnection-uuid=u-3\n");
+	plant(root, "etc/NetworkManager/system-connections/a.nmconnection", NULL);
+	plant(root, "etc/NetworkManager/system-connections/b.nmconnection",
+	      "[connection]\nuuid=u-3\n[ipv4]\nmethod=manual\n");
+	plant(root, "run/systemd/netif/links/2", NULL);
+	plant(root, "etc/network/interfaces", NULL);
+	plant(root, "etc/network/interfaces.d/eth0", "iface eth0 inet dhcp\n");
+	assert_dhcp(root, 2, "eth0", true, DHCP_ORIGIN_IFUPDOWN);
+	assert_dhcp(root, 3, "eth3", false, DHCP_ORIGIN_NETWORKMANAGER);
+}
+
+static void test_dhcp_not_regular(void)
+{
+	run_bounded(dhcp_not_regular_body);
+}
+
 /* ---- compatibility scripts --------------------------------------------------------- */
 
 static char *write_script(const char *name, const char *body, int mode)
@@ -509,6 +593,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/dhcp/networkd", test_dhcp_networkd);
 	g_test_add_func("/dhcp/ifupdown", test_dhcp_ifupdown);
 	g_test_add_func("/dhcp/precedence", test_dhcp_precedence);
+	g_test_add_func("/dns/resolv-conf/not-regular", test_resolv_conf_not_regular);
+	g_test_add_func("/dhcp/not-regular", test_dhcp_not_regular);
 	g_test_add_func("/script/output", test_script_output);
 	g_test_add_func("/script/errors", test_script_errors);
 	g_test_add_func("/script/timeout", test_script_timeout);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -513,6 +514,21 @@ static void test_bad_config(void)
 	g_assert_cmpint(run_echo((const char *const[]){"-n", "-c", missing, NULL}, &out, &err), ==,
 			1);
 	g_assert_nonnull(strstr(err, missing));
+	g_free(err);
+	g_free(out);
+
+	/* -c /dev/zero and a FIFO: refused at once (run_echo's deadline), never read */
+	g_assert_cmpint(run_echo((const char *const[]){"-n", "-c", "/dev/zero", NULL}, &out, &err),
+			==, 1);
+	g_assert_nonnull(strstr(err, "/dev/zero: not a regular file"));
+	g_free(err);
+	g_free(out);
+	g_autofree char *fifo = g_build_filename(tmpdir, "fifo.conf", NULL);
+	g_autofree char *want_fifo = g_strdup_printf("%s: not a regular file", fifo);
+	g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
+	g_assert_cmpint(run_echo((const char *const[]){"-n", "-c", fifo, NULL}, &out, &err), ==, 1);
+	g_assert_nonnull(strstr(err, want_fifo));
+	g_unlink(fifo);
 }
 
 /* Registration, requests, deferred reply, reopen after a refused write, reconnect after

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "daemons/kvp/intrinsic.h"
@@ -142,6 +143,42 @@ static void test_os_info_load(void)
 	g_rmdir(dir);
 }
 
+/* A FIFO (or device) at an os-release path is skipped at once, not waited for, and so is a
+ * file over the 64 KiB bound; the next path answers. */
+static void os_release_not_regular_body(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("hvguest-osinfo-XXXXXX", NULL);
+	g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+	g_autofree char *big = g_build_filename(dir, "big", NULL);
+	g_autofree char *path = g_build_filename(dir, "os-release", NULL);
+	g_autofree char *huge = g_strnfill(64 * 1024, '#');
+	g_autofree char *big_text = g_strdup_printf("NAME=Big\n%s\n", huge);
+	const char *paths[] = {fifo, "/dev/zero", big, path, NULL};
+	struct os_info info;
+
+	g_assert_nonnull(dir);
+	g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
+	g_assert_true(g_file_set_contents(big, big_text, -1, NULL));
+	g_assert_true(g_file_set_contents(path, "NAME=Real\nVERSION_ID=7\n", -1, NULL));
+	os_info_load(paths, &info);
+	g_assert_cmpstr(info.name, ==, "Real");
+	g_assert_cmpstr(info.version_id, ==, "7");
+	g_unlink(fifo);
+	g_unlink(big);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
+static void test_os_release_not_regular(void)
+{
+	if (g_test_subprocess()) {
+		os_release_not_regular_body();
+		return;
+	}
+	g_test_trap_subprocess(NULL, 10 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_test_trap_assert_passed();
+}
+
 static void test_intrinsic_order(void)
 {
 	static const char *const want[] = {
@@ -184,6 +221,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/os-info/lookup/trailing-blanks", test_lookup_trailing_blanks);
 	g_test_add_func("/os-info/kernel-version-xyz", test_kernel_version_xyz);
 	g_test_add_func("/os-info/load", test_os_info_load);
+	g_test_add_func("/os-info/not-regular", test_os_release_not_regular);
 	g_test_add_func("/intrinsic/order", test_intrinsic_order);
 	return g_test_run();
 }

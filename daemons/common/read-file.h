@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reading a small text file that someone else controls (resolv.conf, os-release, network
+ * manager state, the configuration) without letting it stall or flood the daemon.
+ */
+#ifndef HVD_READ_FILE_H
+#define HVD_READ_FILE_H
+
+#include <stddef.h>
+
+/* Reads all of path into a NUL-terminated malloc'd buffer (*ret_text; *ret_len, optional,
+ * without the NUL). Only a regular file is read, and only when it holds at most max bytes.
+ * Errors: open()'s (-ENOENT, -EACCES, ...), -EISDIR for a directory, -EINVAL for any other
+ * file that is not a regular file (a FIFO, a device, a socket), -EFBIG when larger than
+ * max, -ENOMEM. Outputs are untouched on failure. */
+int read_small_file(const char *path, size_t max, char **ret_text, size_t *ret_len);
+
+#endif
