@@ -86,7 +86,12 @@
  * after a short sleep that doubles up to LOCK_BACKOFF_MAX_NS, until the deadline, which
  * covers the whole operation (both lock kinds and every reopen): then -ETIMEDOUT. Polling,
  * not a blocking call interrupted by a timer signal, because the library must not install
- * signal handlers or timers in its caller's process. Without a deadline (the default, for
+ * signal handlers or timers in its caller's process. The price: polling is not fair. A
+ * blocked F_SETLKW waiter is woken when the lock is released; a poller only wins if it
+ * happens to try in the gap, so a writer that re-takes its lock back to back (the
+ * reference daemon's rewrite loop in our tests) can make an operation time out although
+ * nobody holds the lock for long. Real writers take it once per item, so the deadline is
+ * meant to be seconds, not milliseconds. Without a deadline (the default, for
  * compatibility) the calls block as before.
  *
  * Symbolic links. The path is opened with O_NOFOLLOW: a link at a pool's path, planted by
@@ -127,7 +132,7 @@ _Static_assert((uint64_t)VMU_KVP_POOL_MAX_RECORDS *KEY_SIZE < UINT32_MAX, "key o
 #define LOCK_ATTEMPTS 8
 /* Polling for a lock under a deadline: first and longest sleep between attempts. */
 #define LOCK_BACKOFF_MIN_NS 1000000LL
-#define LOCK_BACKOFF_MAX_NS 50000000LL
+#define LOCK_BACKOFF_MAX_NS 10000000LL
 
 /* One record of the file, in file order. */
 struct pool_slot {
