@@ -13,4 +13,12 @@
  * failure (-ENOENT, -EACCES, ...). */
 int hvd_spawn(const char *path, const char *arg, int stdout_fd, int stderr_fd, pid_t *ret_pid);
 
+/* The same for the file open at exec_fd (fexecve(), argv[0] = name): what runs is the file
+ * the caller opened and checked, whatever its path leads to by then. A script ("#!") is
+ * read by its interpreter through /dev/fd/N, so exec_fd is inherited by the helper
+ * (read-only; it is its own file) and /proc must be mounted. -errno of the exec on
+ * failure (-ENOEXEC, -EACCES, -ENOENT: no /proc for a script, ...). */
+int hvd_spawn_fd(int exec_fd, const char *name, const char *arg, int stdout_fd, int stderr_fd,
+		 pid_t *ret_pid);
+
 #endif

@@ -977,6 +977,44 @@ static void test_recovery_replaced(struct fixture *f, gconstpointer data)
 	assert_completes(w);
 }
 
+static size_t count_of(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* Hooks anyone but root could have written are not run as root by the daemon; the good one
+ * runs, the backup goes on, each refusal is logged once per backup. */
+static void test_hooks_refused(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *writable = g_build_filename(f->hooks, "20-writable", NULL);
+	g_autofree char *outside = g_build_filename(f->env->dir, "user-script", NULL);
+	g_autofree char *link = g_build_filename(f->hooks, "30-link", NULL);
+	g_autofree char *script = g_strdup_printf("#!/bin/sh\necho \"user $1\" >>'%s'\n", f->trace);
+	g_autofree char *t = NULL, *log = NULL;
+
+	add_hook(f, "10-good", NULL);
+	add_hook(f, "20-writable", NULL);
+	g_assert_cmpint(g_chmod(writable, 0777), ==, 0);
+	g_assert_true(g_file_set_contents(outside, script, -1, NULL));
+	g_assert_cmpint(g_chmod(outside, 0755), ==, 0);
+	g_assert_cmpint(symlink(outside, link), ==, 0);
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	t = trace(f);
+	g_assert_cmpstr(t, ==, "10-good freeze\n10-good thaw\n");
+	g_assert_true(wait_log(f, "Backup finished: ok", 10 * SEC));
+	log = daemon_log(f);
+	g_assert_cmpuint(count_of(log, "20-writable refused: writable by group or others"), ==, 1);
+	g_assert_cmpuint(count_of(log, "30-link refused: a symbolic link"), ==, 1);
+}
+
 /* ---------------------------------------------------------------- main */
 
 static void check_environment(void)
@@ -1024,5 +1062,6 @@ int main(int argc, char **argv)
 	ADD("/vssd/mount-unmounted-by-hook-fail", test_unmounted_by_hook_fail);
 	ADD("/vssd/mount-replaced-by-hook", test_replaced_by_hook);
 	ADD("/vssd/recovery-mount-replaced", test_recovery_replaced);
+	ADD("/vssd/hooks-refused", test_hooks_refused);
 	return g_test_run();
 }
