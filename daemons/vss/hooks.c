@@ -20,6 +20,11 @@
  * directory is listed (a refused hook is logged there, once per listing, with the reason)
  * and again right before each hook runs, on the descriptor that is then executed
  * (fexecve): a hook changed since the listing cannot slip in.
+ *
+ * A hook's descendants are its own business only while it runs: the daemon is a child
+ * subreaper, so one that left the process group with setsid() and lost its parent
+ * becomes the daemon's child, and once a hook is over (exited or killed at its timeout)
+ * every remaining child of the daemon is killed (hvd_kill_children()).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +46,7 @@
 #define HOOK_LINE_MAX 1024
 #define HOOK_MAX_HOOKS 256
 #define HOOK_REASON_MAX (PATH_MAX + 128)
+#define HOOK_LEFTOVER_WAIT_USEC (500 * UINT64_C(1000))
 #define USEC_PER_SEC UINT64_C(1000000)
 
 struct hook_run {
@@ -403,6 +409,21 @@ static void log_result(struct hook_run *run, const struct hook_result *r)
 			    strchr(what, '=') + 1, (double)r->usec / 1e6);
 }
 
+/* Whatever the hook left running (a setsid() child the group kill missed, a daemon it
+ * started) is killed now, not left to outlive the backup. except: the hook itself, not yet
+ * reaped. */
+static void kill_leftovers(struct hook_run *run, pid_t except)
+{
+	int n = hvd_kill_children(except, HOOK_LEFTOVER_WAIT_USEC);
+
+	if (n > 0)
+		log_warning("hook %s %s left %d process(es) behind: killed",
+			    run->results[run->current].name, run->argument, n);
+	else if (n < 0)
+		log_warning_errno(n, "cannot look for processes left by hook %s",
+				  run->results[run->current].name);
+}
+
 static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
 	struct hook_run *run = userdata;
@@ -411,6 +432,7 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 	r->wait_status =
 	    si->si_code == CLD_EXITED ? (si->si_status & 0xff) << 8 : (si->si_status & 0x7f);
 	r->usec = now_usec() - run->started;
+	kill_leftovers(run, si->si_pid);
 	run->pid = 0;
 	run->child = sd_event_source_disable_unref(run->child);
 	run->timer = sd_event_source_disable_unref(run->timer);
@@ -539,6 +561,7 @@ struct hook_run *hook_run_free(struct hook_run *run)
 	if (run->pid > 0) {
 		kill(-run->pid, SIGKILL);
 		waitpid(run->pid, NULL, 0);
+		kill_leftovers(run, 0);
 	}
 	sd_event_source_disable_unref(run->child);
 	sd_event_source_disable_unref(run->timer);
@@ -567,6 +590,11 @@ int hook_run_start(sd_event *e, const struct hook_run_config *c, const char *con
 		n++;
 	if (!run)
 		return -ENOMEM;
+	/* so that what a hook leaves behind stays within reach (kill_leftovers) */
+	r = hvd_become_subreaper();
+	if (r < 0)
+		log_warning_errno(r, "cannot become a child subreaper; a hook's setsid() children "
+				     "may outlive it");
 	run->pipe_fd = -1;
 	run->event = sd_event_ref(e);
 	run->dir = strdup(c->dir);

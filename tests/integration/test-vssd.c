@@ -1015,6 +1015,39 @@ static void test_hooks_refused(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(count_of(log, "30-link refused: a symbolic link"), ==, 1);
 }
 
+/* A freeze hook whose child leaves the process group with setsid(): at the hook's timeout
+ * both are killed, nothing of it remains, and the FREEZE fails (hook-failure=abort). */
+static void test_hook_setsid_child(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *pidfile = g_build_filename(f->env->dir, "escaped.pid", NULL);
+	g_autofree char *body =
+	    g_strdup_printf("[ \"$1\" = freeze ] || exit 0\n"
+			    "setsid sh -c 'echo $$ >\"%s\"; exec sleep 60' &\n"
+			    "while [ ! -s '%s' ]; do sleep 0.01; done\nexec sleep 60",
+			    pidfile, pidfile);
+	g_autofree char *text = NULL, *log = NULL;
+	pid_t pid;
+	bool alive;
+
+	write_config(f, "hook-timeout=1s\n");
+	add_hook(f, "10-escapes", body);
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_E_FAIL);
+	assert_writable(f, a);
+	g_assert_true(g_file_get_contents(pidfile, &text, NULL, NULL));
+	pid = (pid_t)g_ascii_strtoll(text, NULL, 10);
+	g_assert_cmpint(pid, >, 1);
+	alive = kill(pid, 0) == 0;
+	if (alive)
+		kill(pid, SIGKILL); /* the test started it (through the daemon): not left behind */
+	g_assert_false(alive);
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "hook 10-escapes freeze failed: timeout"));
+	g_assert_nonnull(strstr(log, "left 1 process(es) behind: killed"));
+}
+
 /* ---------------------------------------------------------------- main */
 
 static void check_environment(void)
@@ -1063,5 +1096,6 @@ int main(int argc, char **argv)
 	ADD("/vssd/mount-replaced-by-hook", test_replaced_by_hook);
 	ADD("/vssd/recovery-mount-replaced", test_recovery_replaced);
 	ADD("/vssd/hooks-refused", test_hooks_refused);
+	ADD("/vssd/hook-setsid-child-killed", test_hook_setsid_child);
 	return g_test_run();
 }

@@ -225,8 +225,8 @@ static void test_timeout_kills(struct fixture *f, gconstpointer data)
 	g_assert_true(g_file_get_contents(pidfile, &pid_text, NULL, NULL));
 	pid_t pid = (pid_t)g_ascii_strtoll(pid_text, NULL, 10);
 	g_assert_cmpint(pid, >, 1);
-	/* it may take a moment to be reaped by init, but it cannot run: kill(0) ESRCH or
-	 * a zombie; check /proc state instead of timing */
+	/* it may take a moment to be reaped (by the runner, a subreaper), but it cannot
+	 * run: kill(0) ESRCH or a zombie; check /proc state instead of timing */
 	g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
 	gint64 deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
 	char state = 0;
@@ -323,6 +323,55 @@ static void test_refused_hooks(struct fixture *f, gconstpointer data)
 	if (root)
 		g_assert_nonnull(
 		    strstr(log, "50-other-owner refused when about to run: owned by another user"));
+}
+
+/* The hook's pid file, once the hook has written it; the process must be gone (reaped,
+ * not a zombie) after the run. A survivor is killed here, then the test fails. */
+static void assert_gone(const char *pidfile)
+{
+	g_autofree char *text = NULL;
+	pid_t pid;
+	bool alive;
+
+	g_assert_true(g_file_get_contents(pidfile, &text, NULL, NULL));
+	pid = (pid_t)g_ascii_strtoll(text, NULL, 10);
+	g_assert_cmpint(pid, >, 1);
+	alive = kill(pid, 0) == 0;
+	if (alive)
+		kill(pid, SIGKILL);
+	g_assert_false(alive);
+}
+
+/* "setsid sh -c ..." started in the background, its pid in pidfile, waited for. */
+static char *setsid_body(const char *pidfile, const char *then)
+{
+	return g_strdup_printf("setsid sh -c 'echo $$ >\"%s\"; exec sleep 60' &\n"
+			       "while [ ! -s '%s' ]; do sleep 0.01; done\n%s",
+			       pidfile, pidfile, then);
+}
+
+/* A hook's child that left the process group with setsid() is killed with the hook at its
+ * timeout, and one left behind by a hook that exited is killed then. */
+static void test_setsid_child_killed(struct fixture *f, gconstpointer data)
+{
+	const char *const names[] = {"10-slow", "20-leaves", NULL};
+	g_autofree char *pid_slow = g_build_filename(f->dir, "slow.pid", NULL);
+	g_autofree char *pid_leaves = g_build_filename(f->dir, "leaves.pid", NULL);
+	g_autofree char *slow = setsid_body(pid_slow, "exec sleep 60");
+	g_autofree char *leaves = setsid_body(pid_leaves, "exit 0");
+	g_autofree char *log = NULL;
+	bool ok = true;
+
+	add_hook(f, "10-slow", slow, 0755);
+	add_hook(f, "20-leaves", leaves, 0755);
+	log = run_captured(f, "freeze", names, 1000000, 10000000, &ok);
+	g_assert_false(ok);
+	g_assert_nonnull(strstr(log, "hook 10-slow freeze failed: timeout"));
+	g_assert_nonnull(strstr(log, "hook 10-slow freeze left 1 process(es) behind: killed"));
+	g_assert_nonnull(strstr(log, "hook 20-leaves freeze: ok"));
+	g_assert_nonnull(strstr(log, "hook 20-leaves freeze left 1 process(es) behind: killed"));
+	assert_gone(pid_slow);
+	assert_gone(pid_leaves);
 }
 
 /* A good hook that is a binary, not a script, runs through fexecve too. */
@@ -489,6 +538,8 @@ int main(int argc, char **argv)
 		   test_refused_directories, teardown);
 	g_test_add("/vss-hooks/binary-hook", struct fixture, NULL, setup, test_binary_hook,
 		   teardown);
+	g_test_add("/vss-hooks/setsid-child-killed", struct fixture, NULL, setup,
+		   test_setsid_child_killed, teardown);
 	g_test_add_func("/vss-hooks/describe", test_describe);
 	return g_test_run();
 }
