@@ -1,7 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Helper processes (see hvd-spawn.h).
+ *
+ * hvd_spawn() uses posix_spawn(). hvd_spawn_fd() needs fexecve(), which posix_spawn()
+ * cannot do, so it forks; the child reports a failed exec through a close-on-exec pipe
+ * (no bytes: the exec worked), so the caller gets the errno as with posix_spawn().
+ *
+ * A process group does not hold a helper's descendants: one that calls setsid() leaves
+ * it, and kill(-pgid) misses it. As a child subreaper the daemon inherits every such
+ * orphan once its parent is gone, so after a helper has been waited for, whatever is
+ * still a child of the daemon is a leftover of a helper; hvd_kill_children() finds them in
+ * /proc (ppid) and kills them. What a helper asks another service to start (systemd-run,
+ * at) is out of reach of this, and of a cgroup too.
+ */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hvd-spawn.h"
@@ -33,4 +55,166 @@ int hvd_spawn(const char *path, const char *arg, int stdout_fd, int stderr_fd, p
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	return -r;
+}
+
+/* In the forked child: the same set-up as hvd_spawn(), then the exec. Only
+ * async-signal-safe calls. Never returns. */
+static void exec_child(int exec_fd, char *const argv[], int stdout_fd, int stderr_fd, int report)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+	int null_fd, e;
+
+	setpgid(0, 0);
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &dfl, NULL); /* EINVAL for KILL, STOP, libc's own */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(stdout_fd, STDOUT_FILENO) < 0 ||
+	    (stderr_fd >= 0 && dup2(stderr_fd, STDERR_FILENO) < 0) ||
+	    fcntl(exec_fd, F_SETFD, 0) < 0) /* a script's interpreter opens /dev/fd/N */
+		e = errno;
+	else {
+		fexecve(exec_fd, argv, environ);
+		e = errno;
+	}
+	while (write(report, &e, sizeof(e)) < 0 && errno == EINTR)
+		;
+	_exit(127);
+}
+
+int hvd_spawn_fd(int exec_fd, const char *name, const char *arg, int stdout_fd, int stderr_fd,
+		 pid_t *ret_pid)
+{
+	char *argv[] = {(char *)name, (char *)(arg ? arg : ""), NULL};
+	int report[2], e = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		e = errno;
+		close(report[0]);
+		close(report[1]);
+		return -e;
+	}
+	if (pid == 0)
+		exec_child(exec_fd, argv, stdout_fd, stderr_fd, report[1]);
+	close(report[1]);
+	(void)setpgid(pid, pid); /* also here: a kill(-pid) right after must reach it */
+	do
+		n = read(report[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(report[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		/* the exec failed: the child is exiting, reap it */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -(e > 0 ? e : EIO);
+	}
+	*ret_pid = pid;
+	return 0;
+}
+
+int hvd_become_subreaper(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The parent of pid from /proc/PID/stat ("pid (comm) state ppid ..."; comm may hold
+ * anything, ')' included), or -1. */
+static pid_t parent_of(long pid)
+{
+	char path[64], buf[512];
+	const char *end;
+	long ppid;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	end = strrchr(buf, ')');
+	if (!end || sscanf(end + 1, " %*c %ld", &ppid) != 1)
+		return -1;
+	return (pid_t)ppid;
+}
+
+/* Kills the children of this process listed in /proc. The number, or -errno. */
+static int kill_listed_children(pid_t except, pid_t *pids, size_t max, size_t *ret_n)
+{
+	pid_t self = getpid();
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && n < max) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == except || parent_of(pid) != self)
+			continue;
+		kill((pid_t)pid, SIGKILL);
+		pids[n++] = (pid_t)pid;
+	}
+	closedir(d);
+	*ret_n = n;
+	return 0;
+}
+
+/* Reaps pids before the deadline; those reaped are set to 0. */
+static void reap(pid_t *pids, size_t n, uint64_t deadline)
+{
+	for (;;) {
+		size_t left = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) != 0)
+				pids[i] = 0; /* reaped, or not ours to wait for (ECHILD) */
+			left += pids[i] > 0;
+		}
+		if (left == 0 || now_usec() >= deadline)
+			return;
+		nanosleep(&(struct timespec){.tv_nsec = 2 * 1000 * 1000}, NULL);
+	}
+}
+
+int hvd_kill_children(pid_t except, uint64_t timeout_usec)
+{
+	uint64_t deadline = now_usec() + timeout_usec;
+	pid_t pids[256];
+	int killed = 0;
+
+	/* each round may hand us the orphans of those it killed */
+	for (int round = 0; round < 64; round++) {
+		size_t n = 0;
+		int r = kill_listed_children(except, pids, sizeof(pids) / sizeof(pids[0]), &n);
+
+		if (r < 0)
+			return r;
+		if (n == 0 || now_usec() >= deadline)
+			break;
+		killed += (int)n;
+		reap(pids, n, deadline);
+	}
+	return killed;
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Running a helper program (a VSS hook, a KVP compatibility script): direct exec, no shell.
+ * Running a helper program (a VSS hook, a KVP compatibility script): direct exec, no shell;
+ * and making sure that nothing it started outlives it.
  */
 #ifndef HVD_HVD_SPAWN_H
 #define HVD_HVD_SPAWN_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Starts path with one argument (NULL: ""): stdin /dev/null, stdout to stdout_fd, stderr to
@@ -12,5 +14,25 @@
  * an empty signal mask and default dispositions whatever the daemon uses. -errno on
  * failure (-ENOENT, -EACCES, ...). */
 int hvd_spawn(const char *path, const char *arg, int stdout_fd, int stderr_fd, pid_t *ret_pid);
+
+/* The same for the file open at exec_fd (fexecve(), argv[0] = name): what runs is the file
+ * the caller opened and checked, whatever its path leads to by then. A script ("#!") is
+ * read by its interpreter through /dev/fd/N, so exec_fd is inherited by the helper
+ * (read-only; it is its own file) and /proc must be mounted. -errno of the exec on
+ * failure (-ENOEXEC, -EACCES, -ENOENT: no /proc for a script, ...). */
+int hvd_spawn_fd(int exec_fd, const char *name, const char *arg, int stdout_fd, int stderr_fd,
+		 pid_t *ret_pid);
+
+/* Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER): descendants of a helper
+ * that lose their parent (a double fork, setsid() and exit) become children of this
+ * process instead of init's, where hvd_kill_children() finds them. */
+int hvd_become_subreaper(void);
+
+/* SIGKILLs every child of this process but `except` (0: none; a helper whose exit is being
+ * handled and whose zombie its watcher reaps) and reaps it, again for the orphans that
+ * killing them hands to us, within timeout_usec in all (one stuck in the kernel, say on a
+ * frozen file system, is left for a later call). Only for a process whose children are all
+ * helpers started by hvd_spawn*(). Returns how many were killed, or -errno. */
+int hvd_kill_children(pid_t except, uint64_t timeout_usec);
 
 #endif

@@ -10,10 +10,26 @@
  * come (at most HOOK_LINE_MAX bytes per record; longer lines are split). Nothing is ever
  * written to a file. When the budget is used up, the hooks not yet started are recorded as
  * "not run" and the run fails.
+ *
+ * Hooks run as the daemon's user, root: only a hook nobody else could have written runs.
+ * The hook and every directory from / down to it must be owned by root (or the daemon's
+ * own user) and not writable by group or others, and no symbolic link is followed on the
+ * way. One exception: a world-writable directory above the hook directory (not the hook
+ * directory itself) is accepted when it is sticky, like /tmp, since then nobody but its
+ * owner can rename or remove the trusted entry below it. This is checked when the
+ * directory is listed (a refused hook is logged there, once per listing, with the reason)
+ * and again right before each hook runs, on the descriptor that is then executed
+ * (fexecve): a hook changed since the listing cannot slip in.
+ *
+ * A hook's descendants are its own business only while it runs: the daemon is a child
+ * subreaper, so one that left the process group with setsid() and lost its parent
+ * becomes the daemon's child, and once a hook is over (exited or killed at its timeout)
+ * every remaining child of the daemon is killed (hvd_kill_children()).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +45,8 @@
 
 #define HOOK_LINE_MAX 1024
 #define HOOK_MAX_HOOKS 256
+#define HOOK_REASON_MAX (PATH_MAX + 128)
+#define HOOK_LEFTOVER_WAIT_USEC (500 * UINT64_C(1000))
 #define USEC_PER_SEC UINT64_C(1000000)
 
 struct hook_run {
@@ -84,41 +102,204 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool is_executable_file(int dfd, const char *name)
+/* ---------------------------------------------------------------- trust */
+
+static bool trusted_owner(uid_t uid)
 {
+	return uid == 0 || uid == geteuid();
+}
+
+/* Why a directory cannot be trusted, NULL when it can. ancestor: above the hook directory. */
+static const char *untrusted_dir(const struct stat *st, bool ancestor)
+{
+	if (!trusted_owner(st->st_uid))
+		return "owned by another user";
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(ancestor && (st->st_mode & S_ISVTX)))
+		return "writable by group or others";
+	return NULL;
+}
+
+/* Why a directory entry cannot run as a hook, NULL when it can (st from lstat). */
+static const char *untrusted_hook(const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode))
+		return "a symbolic link";
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (!trusted_owner(st->st_uid))
+		return "owned by another user";
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return "writable by group or others";
+	if (!(st->st_mode & 0111))
+		return "not executable";
+	return NULL;
+}
+
+/* One step of the walk: opens name below dfd (O_PATH, no symbolic link) and checks it. */
+static int open_trusted_step(int dfd, const char *name, const char *path, bool ancestor, char *why,
+			     size_t size)
+{
+	int fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	const char *reason;
 	struct stat st;
 
-	return fstatat(dfd, name, &st, 0) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) &&
-	       faccessat(dfd, name, X_OK, 0) == 0;
+	if (fd < 0) {
+		int r = -errno;
+
+		if (r != -ENOTDIR && r != -ELOOP)
+			return r;
+		bool link =
+		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+		snprintf(why, size, "%s is %s", path, link ? "a symbolic link" : "not a directory");
+		return -EPERM;
+	}
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	reason = untrusted_dir(&st, ancestor);
+	if (reason) {
+		snprintf(why, size, "%s is %s", path, reason);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/* Opens dir for reading, walking from / and checking every directory on the way. The fd,
+ * -ENOENT when it does not exist, -EPERM with the reason in why, or another -errno. */
+static int open_trusted_dir(const char *dir, char *why, size_t size)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(dir), at = 0;
+	int fd, r;
+
+	if (dir[0] != '/' || len >= sizeof(path)) {
+		snprintf(why, size, "%s is not an absolute path", dir);
+		return -EPERM;
+	}
+	memcpy(path, dir, len + 1);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	fd = open_trusted_step(AT_FDCWD, "/", "/", len > 1, why, size);
+	while (fd >= 0 && at < len) {
+		size_t end;
+		char saved;
+
+		while (path[at] == '/')
+			at++;
+		for (end = at; path[end] && path[end] != '/'; end++)
+			;
+		if (end == at)
+			break;
+		saved = path[end];
+		path[end] = '\0';
+		r = open_trusted_step(fd, path + at, path, end < len, why, size);
+		path[end] = saved;
+		close(fd);
+		fd = r;
+		at = end;
+	}
+	if (fd < 0)
+		return fd;
+	r = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(fd);
+	return r < 0 ? -errno : r;
+}
+
+/* Opens the hook name in the trusted directory dfd for fexecve(). The fd, or -EPERM with
+ * the reason, or another -errno. */
+static int open_trusted_hook(int dfd, const char *name, char *why, size_t size)
+{
+	/* O_NONBLOCK: a FIFO put there must not block the daemon; refused below */
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	const char *reason;
+	struct stat st;
+
+	if (fd < 0) {
+		int r = -errno;
+
+		if (r != -ELOOP)
+			return r;
+		snprintf(why, size, "a symbolic link");
+		return -EPERM;
+	}
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	reason = untrusted_hook(&st);
+	if (reason) {
+		snprintf(why, size, "%s", reason);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/* Is the entry a hook to run? Entries that are not executable files are not hooks and
+ * are passed over quietly; an executable one that cannot be trusted (or a symbolic link,
+ * which used to run) is refused with a warning. */
+static bool is_trusted_hook(int dfd, const char *dir, const char *name)
+{
+	const char *reason;
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	if (!S_ISLNK(st.st_mode) && (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)))
+		return false;
+	reason = untrusted_hook(&st);
+	if (reason) {
+		log_warning("hook %s/%s refused: %s; it is not run", dir, name, reason);
+		return false;
+	}
+	return faccessat(dfd, name, X_OK, 0) == 0;
+}
+
+static int list_dir(DIR *d, const char *dir, char **v, size_t *ret_n)
+{
+	struct dirent *de;
+	size_t n = 0;
+
+	while ((de = readdir(d)) && n < HOOK_MAX_HOOKS) {
+		if (hooks_name_ignored(de->d_name) || !is_trusted_hook(dirfd(d), dir, de->d_name))
+			continue;
+		v[n] = strdup(de->d_name);
+		if (!v[n])
+			return -ENOMEM;
+		n++;
+	}
+	*ret_n = n;
+	return 0;
 }
 
 int hooks_list(const char *dir, char ***ret, size_t *ret_n)
 {
-	DIR *d = opendir(dir);
-	char **v = calloc(HOOK_MAX_HOOKS + 1, sizeof(char *));
-	struct dirent *de;
+	char **v = calloc(HOOK_MAX_HOOKS + 1, sizeof(char *)), why[HOOK_REASON_MAX];
+	int fd = open_trusted_dir(dir, why, sizeof(why)), r = 0;
 	size_t n = 0;
+	DIR *d = NULL;
 
-	if (!v || (!d && errno != ENOENT)) {
-		int r = v ? -errno : -ENOMEM;
-		free(v);
-		if (d)
-			closedir(d);
-		return r;
-	}
-	while (d && (de = readdir(d)) && n < HOOK_MAX_HOOKS) {
-		if (hooks_name_ignored(de->d_name) || !is_executable_file(dirfd(d), de->d_name))
-			continue;
-		v[n] = strdup(de->d_name);
-		if (!v[n]) {
-			closedir(d);
-			hooks_strv_free(v);
-			return -ENOMEM;
-		}
-		n++;
-	}
+	if (fd == -EPERM)
+		log_warning("hook directory %s refused: %s; running no hooks", dir, why);
+	if (fd >= 0 && !(d = fdopendir(fd))) {
+		r = -errno;
+		close(fd);
+	} else if (fd < 0 && fd != -ENOENT && fd != -EPERM)
+		r = fd;
+	if (r == 0 && !v)
+		r = -ENOMEM;
+	if (r == 0 && d)
+		r = list_dir(d, dir, v, &n);
 	if (d)
 		closedir(d);
+	if (r < 0) {
+		hooks_strv_free(v);
+		return r;
+	}
 	qsort(v, n, sizeof(char *), cmp_names);
 	*ret = v;
 	if (ret_n)
@@ -228,6 +409,21 @@ static void log_result(struct hook_run *run, const struct hook_result *r)
 			    strchr(what, '=') + 1, (double)r->usec / 1e6);
 }
 
+/* Whatever the hook left running (a setsid() child the group kill missed, a daemon it
+ * started) is killed now, not left to outlive the backup. except: the hook itself, not yet
+ * reaped. */
+static void kill_leftovers(struct hook_run *run, pid_t except)
+{
+	int n = hvd_kill_children(except, HOOK_LEFTOVER_WAIT_USEC);
+
+	if (n > 0)
+		log_warning("hook %s %s left %d process(es) behind: killed",
+			    run->results[run->current].name, run->argument, n);
+	else if (n < 0)
+		log_warning_errno(n, "cannot look for processes left by hook %s",
+				  run->results[run->current].name);
+}
+
 static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
 	struct hook_run *run = userdata;
@@ -236,6 +432,7 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 	r->wait_status =
 	    si->si_code == CLD_EXITED ? (si->si_status & 0xff) << 8 : (si->si_status & 0x7f);
 	r->usec = now_usec() - run->started;
+	kill_leftovers(run, si->si_pid);
 	run->pid = 0;
 	run->child = sd_event_source_disable_unref(run->child);
 	run->timer = sd_event_source_disable_unref(run->timer);
@@ -265,16 +462,30 @@ static int start_one(struct hook_run *run)
 {
 	struct hook_result *res = &run->results[run->current];
 	uint64_t now = now_usec(), until = now + run->timeout_usec;
-	char path[4096];
-	int fds[2], r;
+	char why[HOOK_REASON_MAX];
+	int fds[2], exec_fd, r;
 
-	if (snprintf(path, sizeof(path), "%s/%s", run->dir, res->name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
+	/* checked again now: the listing may be minutes old */
+	exec_fd = open_trusted_dir(run->dir, why, sizeof(why));
+	if (exec_fd >= 0) {
+		int dfd = exec_fd;
+
+		exec_fd = open_trusted_hook(dfd, res->name, why, sizeof(why));
+		close(dfd);
+	}
+	if (exec_fd == -EPERM)
+		log_warning("hook %s/%s refused when about to run: %s", run->dir, res->name, why);
+	if (exec_fd < 0)
+		return exec_fd;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		r = -errno;
+		close(exec_fd);
+		return r;
+	}
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	run->started = now;
-	r = hvd_spawn(path, run->argument, fds[1], fds[1], &run->pid);
+	r = hvd_spawn_fd(exec_fd, res->name, run->argument, fds[1], fds[1], &run->pid);
+	close(exec_fd);
 	close(fds[1]);
 	if (r < 0) {
 		close(fds[0]);
@@ -325,7 +536,8 @@ static void run_next(struct hook_run *run)
 			return; /* on_child continues */
 		res->spawn_error = -r;
 		run->failed = true;
-		log_warning_errno(r, "cannot run hook %s/%s", run->dir, res->name);
+		if (r != -EPERM) /* a refusal was logged with its reason */
+			log_warning_errno(r, "cannot run hook %s/%s", run->dir, res->name);
 		run->current++;
 	}
 	finish(run);
@@ -349,6 +561,7 @@ struct hook_run *hook_run_free(struct hook_run *run)
 	if (run->pid > 0) {
 		kill(-run->pid, SIGKILL);
 		waitpid(run->pid, NULL, 0);
+		kill_leftovers(run, 0);
 	}
 	sd_event_source_disable_unref(run->child);
 	sd_event_source_disable_unref(run->timer);
@@ -377,6 +590,11 @@ int hook_run_start(sd_event *e, const struct hook_run_config *c, const char *con
 		n++;
 	if (!run)
 		return -ENOMEM;
+	/* so that what a hook leaves behind stays within reach (kill_leftovers) */
+	r = hvd_become_subreaper();
+	if (r < 0)
+		log_warning_errno(r, "cannot become a child subreaper; a hook's setsid() children "
+				     "may outlive it");
 	run->pipe_fd = -1;
 	run->event = sd_event_ref(e);
 	run->dir = strdup(c->dir);

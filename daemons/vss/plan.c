@@ -183,7 +183,10 @@ static int plan_add(struct plan *p, struct libmnt_fs *fs, struct plan_raw *raws,
 	if (p->n_entries == *cap)
 		return -ENOBUFS;
 	e = &p->entries[p->n_entries];
-	*e = (struct plan_entry){.major = major(devno), .minor = minor(devno), .loop_host = -1};
+	*e = (struct plan_entry){.major = major(devno),
+				 .minor = minor(devno),
+				 .mnt_id = mnt_fs_get_id(fs),
+				 .loop_host = -1};
 	e->target = strdup(target);
 	e->fstype = strdup(type ? type : "");
 	e->source = strdup(source ? source : "");

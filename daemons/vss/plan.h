@@ -36,6 +36,7 @@ enum plan_rank {
 struct plan_entry {
 	char *target, *fstype, *source;
 	unsigned major, minor; /* the superblock (mountinfo), the deduplication key */
+	int mnt_id;            /* mountinfo's mount ID: which mount the plan means (freeze.c) */
 	enum plan_skip skip;
 	enum plan_rank rank;
 	char *detail;      /* skip: the glob or the other mount; freeze: loop-device note */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +17,11 @@
 
 #define STATE_HEADER "# hv-vssd: file systems frozen by this daemon; thawed at its next start\n"
 
-char **state_strv_free(char **v)
+struct state_mount *state_mounts_free(struct state_mount *m, size_t n)
 {
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
+	for (size_t i = 0; m && i < n; i++)
+		free(m[i].target);
+	free(m);
 	return NULL;
 }
 
@@ -37,7 +38,7 @@ static void put_escaped(FILE *f, const char *s)
 	fputc('\n', f);
 }
 
-int state_write(const char *path, const char *const *targets, size_t n)
+int state_write(const char *path, const struct state_mount *m, size_t n)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
@@ -58,8 +59,10 @@ int state_write(const char *path, const char *const *targets, size_t n)
 		return r;
 	}
 	fputs(STATE_HEADER, f);
-	for (size_t i = 0; i < n; i++)
-		put_escaped(f, targets[i]);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%" PRIu64 " %" PRIu64 " ", m[i].mnt_id, m[i].dev);
+		put_escaped(f, m[i].target);
+	}
 	if (fflush(f) != 0 || ferror(f))
 		r = -EIO;
 	if (fclose(f) != 0 && r == 0)
@@ -93,9 +96,33 @@ static int unescape(char *s)
 	return 0;
 }
 
-static int parse_line(char *line, ssize_t len, char ***v, size_t *n)
+/* "<mnt_id> <dev> " in front of the mount point; a bare mount point (older record) has
+ * none. Returns where the mount point starts, NULL when malformed. */
+static char *parse_identity(char *line, struct state_mount *m)
 {
-	char **nv;
+	unsigned long long dev, id;
+	char *end;
+
+	if (line[0] == '/')
+		return line;
+	if (line[0] < '1' || line[0] > '9')
+		return NULL;
+	errno = 0;
+	id = strtoull(line, &end, 10);
+	if (errno || id == 0 || *end != ' ' || end[1] < '0' || end[1] > '9')
+		return NULL;
+	dev = strtoull(end + 1, &end, 10);
+	if (errno || *end != ' ')
+		return NULL;
+	m->mnt_id = id;
+	m->dev = dev;
+	return end + 1;
+}
+
+static int parse_line(char *line, ssize_t len, struct state_mount **v, size_t *n)
+{
+	struct state_mount m = {0}, *nv;
+	char *target;
 
 	if (len > 0 && line[len - 1] == '\n')
 		line[--len] = '\0';
@@ -103,25 +130,27 @@ static int parse_line(char *line, ssize_t len, char ***v, size_t *n)
 		return -EBADMSG; /* cut short: a crash while writing cannot leave this (rename) */
 	if (line[0] == '#')
 		return 0;
-	if ((size_t)len != strlen(line) || line[0] != '/' || unescape(line) < 0)
+	if ((size_t)len != strlen(line) || !(target = parse_identity(line, &m)) ||
+	    target[0] != '/' || strlen(target) > PATH_MAX || unescape(target) < 0)
 		return -EBADMSG;
 	if (*n >= STATE_MAX_ENTRIES)
 		return -E2BIG;
-	nv = realloc(*v, (*n + 2) * sizeof(char *));
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
 	*v = nv;
-	nv[*n] = strdup(line);
-	if (!nv[*n])
+	m.target = strdup(target);
+	if (!m.target)
 		return -ENOMEM;
-	nv[++*n] = NULL;
+	nv[(*n)++] = m;
 	return 0;
 }
 
-int state_read(const char *path, char ***ret)
+int state_read(const char *path, struct state_mount **ret, size_t *ret_n)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char **v = calloc(1, sizeof(char *)), *line = NULL;
+	struct state_mount *v = calloc(1, sizeof(*v));
+	char *line = NULL;
 	size_t n = 0, cap = 0;
 	ssize_t len;
 	FILE *f;
@@ -140,15 +169,17 @@ int state_read(const char *path, char ***ret)
 		free(v);
 		return -ENOMEM;
 	}
+	/* a mount point of PATH_MAX (escaped) plus its identity (two numbers) */
 	while (r == 0 && (len = getline(&line, &cap, f)) >= 0)
-		r = len > PATH_MAX + 1 ? -EBADMSG : parse_line(line, len, &v, &n);
+		r = len > PATH_MAX + 64 ? -EBADMSG : parse_line(line, len, &v, &n);
 	free(line);
 	fclose(f);
 	if (r < 0) {
-		state_strv_free(v);
+		state_mounts_free(v, n);
 		return r == -E2BIG || r == -ENOMEM ? r : -EBADMSG;
 	}
 	*ret = v;
+	*ret_n = n;
 	return 0;
 }
 

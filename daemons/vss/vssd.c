@@ -272,6 +272,7 @@ static void vssd_backup_end(struct vssd *v)
 		   (double)v->thaw_usec / 1e6, v->hook_log ? v->hook_log : "none", f_result, f_plan,
 		   f_mounts, f_freeze, f_frozen, f_thaw, f_hooks, NULL);
 	free(list);
+	freeze_release(v->set); /* no mount is kept busy between backups */
 	if (vssd_frozen_count(v) == 0) {
 		int r = state_remove(v->state_path);
 		if (r < 0)
@@ -428,11 +429,22 @@ static void vssd_after_hooks(struct vssd *v, const char *argument, const char **
 
 /* ---------------------------------------------------------------- freeze and thaw */
 
-static int vssd_record(const char *const *targets, size_t n, void *userdata)
+static int vssd_record(const struct state_mount *m, size_t n, void *userdata)
 {
 	struct vssd *v = userdata;
 
-	return state_write(v->state_path, targets, n);
+	return state_write(v->state_path, m, n);
+}
+
+/* The record now holds exactly ours. */
+static void vssd_record_ours(struct vssd *v)
+{
+	size_t n;
+	struct state_mount *ours = freeze_entries(v->set, FREEZE_OURS, &n);
+
+	if (ours)
+		(void)state_write(v->state_path, ours, n);
+	free(ours);
 }
 
 static int on_auto_thaw(sd_event_source *s, uint64_t usec, void *userdata);
@@ -463,6 +475,12 @@ static void vssd_log_set(const struct freeze_set *s)
 			log_full_errno(LOG_NOTICE, m->error,
 				       "%s cannot be frozen, skipped (unfreezable=skip)",
 				       m->target);
+		else if (m->state == FREEZE_GONE)
+			log_full_errno(
+			    LOG_WARNING, m->error,
+			    "%s was unmounted or replaced since the plan was made: "
+			    "skipped, nothing else frozen in its place (unfreezable=skip)",
+			    m->target);
 	}
 }
 
@@ -475,11 +493,10 @@ static int vssd_freeze_fs(struct vssd *v)
 		: FREEZE_UNFREEZABLE_SKIP;
 	const char *failed = NULL;
 	uint64_t t0 = now_usec();
-	const char **ours;
 	int r;
 
 	log_hold();
-	r = freeze_plan(v->plan, policy, vssd_record, v, &v->set, &failed);
+	r = freeze_plan(v->set, policy, vssd_record, v, &failed);
 	v->freeze_usec = now_usec() - t0;
 	if (r < 0) {
 		log_release();
@@ -490,14 +507,17 @@ static int vssd_freeze_fs(struct vssd *v)
 			if (v->set->mounts[i].state == FREEZE_OURS)
 				log_error_errno(v->set->mounts[i].error, "cannot thaw %s",
 						v->set->mounts[i].target);
-		vssd_set_result(v, "failed: freezing %s: %s", failed ? failed : "?", strerror(-r));
+		if (r == -ESTALE)
+			vssd_set_result(v,
+					"failed: %s was unmounted or replaced since the plan "
+					"(unfreezable=fail)",
+					failed ? failed : "?");
+		else
+			vssd_set_result(v, "failed: freezing %s: %s", failed ? failed : "?",
+					strerror(-r));
 		return r;
 	}
-	/* The record now holds exactly ours. */
-	ours = freeze_targets(v->set, FREEZE_OURS);
-	if (ours)
-		(void)state_write(v->state_path, ours, vssd_frozen_count(v));
-	free(ours);
+	vssd_record_ours(v);
 	v->t_frozen = now_usec();
 	v->wall_frozen = time(NULL);
 	v->phase = VSSD_FROZEN;
@@ -530,12 +550,8 @@ static int vssd_thaw_fs(struct vssd *v, const char *why)
 			log_error_errno(v->set->mounts[i].error,
 					"cannot thaw %s; it stays in %s for the next start",
 					v->set->mounts[i].target, v->state_path);
-	if (r < 0) {
-		const char **ours = freeze_targets(v->set, FREEZE_OURS);
-		if (ours)
-			(void)state_write(v->state_path, ours, vssd_frozen_count(v));
-		free(ours);
-	}
+	if (r < 0)
+		vssd_record_ours(v);
 	return r < 0 ? r : 0;
 }
 
@@ -616,6 +632,12 @@ static int vssd_prepare(struct vssd *v)
 	log_struct(LOG_INFO, "FREEZE: plan of %zu file systems: %s", v->plan->n_freeze,
 		   list ? list : "?", "HVGUEST_VSS_EVENT=plan", NULL);
 	free(list);
+	/* before the hooks: what is frozen later is what the plan names, or nothing */
+	r = freeze_open(v->plan, &v->set);
+	if (r < 0) {
+		vssd_set_result(v, "failed: cannot open the mounts of the plan");
+		return log_error_errno(r, "cannot open the mounts of the plan, answering failure");
+	}
 	r = hooks_list(conf_get_string(c, "hooks-dir"), &v->hook_names, &v->n_hooks);
 	if (r < 0)
 		log_warning_errno(r, "cannot read the hook directory %s, running no hooks",
@@ -798,25 +820,34 @@ static void vssd_registered(struct hvd *d, void *state, const char *kernel_versi
 /* A previous instance died with file systems frozen (or its freeze hooks run). */
 static void vssd_recover(struct vssd *v)
 {
-	char **targets = NULL, **hooks = NULL;
+	struct state_mount *recorded = NULL;
+	char **hooks = NULL;
 	const char **rev = NULL;
-	size_t n_hooks = 0, n = 0;
-	int r = state_read(v->state_path, &targets);
+	size_t n_hooks = 0, n = 0, thawed = 0;
+	int r = state_read(v->state_path, &recorded, &n);
 
 	if (r == -ENOENT)
 		return;
-	if (r < 0)
+	if (r < 0) {
 		log_error_errno(r, "cannot read %s; thawing nothing from it", v->state_path);
-	for (size_t i = 0; targets && targets[i]; i++, n++) {
-		int t = freeze_thaw_path(targets[i]);
+		n = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *target = recorded[i].target;
+		int t = freeze_thaw_recorded(&recorded[i]);
 
-		if (t == 0)
-			log_warning("thawed %s, left frozen by a previous hv-vssd", targets[i]);
-		else if (t == -EINVAL)
-			log_info("%s from the previous hv-vssd was not frozen", targets[i]);
+		if (t == 0) {
+			log_warning("thawed %s, left frozen by a previous hv-vssd", target);
+			thawed++;
+		} else if (t == -EINVAL)
+			log_info("%s from the previous hv-vssd was not frozen", target);
+		else if (t == -ESTALE)
+			log_warning("%s is no longer the mount a previous hv-vssd froze (unmounted "
+				    "or replaced): left alone",
+				    target);
 		else
 			log_error_errno(t, "cannot thaw %s left frozen by a previous hv-vssd",
-					targets[i]);
+					target);
 	}
 	if (hooks_list(conf_get_string(vssd_conf(v), "hooks-dir"), &hooks, &n_hooks) >= 0) {
 		rev = calloc(n_hooks + 1, sizeof(*rev));
@@ -827,10 +858,10 @@ static void vssd_recover(struct vssd *v)
 	log_struct(LOG_WARNING,
 		   "recovered from a previous hv-vssd that stopped during a backup: "
 		   "%zu file systems thawed, %zu thaw hooks run",
-		   n, n_hooks, "HVGUEST_VSS_EVENT=recovered", NULL);
+		   thawed, n_hooks, "HVGUEST_VSS_EVENT=recovered", NULL);
 	free(rev);
 	hooks_strv_free(hooks);
-	state_strv_free(targets);
+	state_mounts_free(recorded, n);
 	r = state_remove(v->state_path);
 	if (r < 0)
 		log_warning_errno(r, "cannot remove %s", v->state_path);

@@ -172,39 +172,56 @@ static void assert_writable(struct fixture *f, const char *dir)
 
 /* ---------------------------------------------------------------- mounts */
 
-static const char *make_mount(struct fixture *f, const char *name, const char *fstype)
+/* Registers a mount of the test at path: the teardown (and the abort handler) thaws and
+ * unmounts it and deletes img (taken over, may be NULL). */
+static const char *add_mnt(struct fixture *f, const char *path, char *img)
 {
 	struct mnt *m = &f->mounts[f->n_mounts];
-	g_autofree char *size = NULL;
 
 	g_assert_cmpuint(f->n_mounts, <, MAX_MOUNTS);
-	m->path = g_build_filename(f->scope, name, NULL);
-	g_assert_cmpint(g_mkdir_with_parents(m->path, 0755), ==, 0);
-	g_assert_cmpuint(strlen(m->path), <, sizeof(abort_paths[0]));
-	strcpy(abort_paths[f->n_mounts], m->path);
-	if (strcmp(fstype, "tmpfs") == 0) {
-		g_assert_cmpint(mount("tmpfs", m->path, "tmpfs", 0, "size=1m"), ==, 0);
-		f->n_mounts++;
-		return m->path;
-	}
-	m->img = g_strdup_printf("%s/%s.img", f->env->dir, name);
-	size = g_strdup(strcmp(fstype, "xfs") == 0 ? "300M" : "64M");
-	g_assert_cmpint(run_cmd((const char *const[]){"truncate", "-s", size, m->img, NULL}, NULL),
-			==, 0);
-	if (strcmp(fstype, "xfs") == 0)
-		g_assert_cmpint(
-		    run_cmd((const char *const[]){"mkfs.xfs", "-q", "-f", m->img, NULL}, NULL), ==,
-		    0);
-	else
-		g_assert_cmpint(
-		    run_cmd((const char *const[]){"mkfs.ext4", "-q", "-F", m->img, NULL}, NULL), ==,
-		    0);
-	g_assert_cmpint(run_cmd((const char *const[]){"mount", "-o", "loop", "-t", fstype, m->img,
-						      m->path, NULL},
-				NULL),
-			==, 0);
+	g_assert_cmpuint(strlen(path), <, sizeof(abort_paths[0]));
+	strcpy(abort_paths[f->n_mounts], path);
+	m->path = g_strdup(path);
+	m->img = img;
 	f->n_mounts++;
 	return m->path;
+}
+
+/* A new file system image in the test's directory (g_free). */
+static char *make_image(struct fixture *f, const char *name, const char *fstype)
+{
+	g_autofree char *base = g_path_get_basename(name);
+	char *img = g_strdup_printf("%s/%s.img", f->env->dir, base);
+	const char *size = strcmp(fstype, "xfs") == 0 ? "300M" : "64M";
+
+	g_assert_cmpint(run_cmd((const char *const[]){"truncate", "-s", size, img, NULL}, NULL), ==,
+			0);
+	if (strcmp(fstype, "xfs") == 0)
+		g_assert_cmpint(
+		    run_cmd((const char *const[]){"mkfs.xfs", "-q", "-f", img, NULL}, NULL), ==, 0);
+	else
+		g_assert_cmpint(
+		    run_cmd((const char *const[]){"mkfs.ext4", "-q", "-F", img, NULL}, NULL), ==,
+		    0);
+	return img;
+}
+
+static const char *make_mount(struct fixture *f, const char *name, const char *fstype)
+{
+	g_autofree char *path = g_build_filename(f->scope, name, NULL);
+	char *img;
+
+	g_assert_cmpint(g_mkdir_with_parents(path, 0755), ==, 0);
+	if (strcmp(fstype, "tmpfs") == 0) {
+		g_assert_cmpint(mount("tmpfs", path, "tmpfs", 0, "size=1m"), ==, 0);
+		return add_mnt(f, path, NULL);
+	}
+	img = make_image(f, name, fstype);
+	g_assert_cmpint(
+	    run_cmd((const char *const[]){"mount", "-o", "loop", "-t", fstype, img, path, NULL},
+		    NULL),
+	    ==, 0);
+	return add_mnt(f, path, img);
 }
 
 static void unmake_mounts(struct fixture *f)
@@ -820,6 +837,217 @@ static void test_hibernation(struct fixture *f, gconstpointer data)
 	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
 }
 
+/* FITHAW on path: 0 when it thawed something, else the errno (EINVAL: was not frozen). */
+static int fithaw_errno(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	g_assert_cmpint(fd, >=, 0);
+	r = ioctl(fd, FITHAW, 0) < 0 ? errno : 0;
+	close(fd);
+	return r;
+}
+
+/* Not frozen by anyone: a write completes within a bound, and FITHAW finds nothing to thaw
+ * (FITHAW comes second so that a frozen one found by the write check is thawed anyway). */
+static void assert_not_frozen(struct fixture *f, const char *dir)
+{
+	assert_writable(f, dir);
+	g_assert_cmpint(fithaw_errno(dir), ==, EINVAL);
+}
+
+/* p (excluded: outside the plan) with c mounted inside it; the plan is {c}. */
+static void make_parent_and_child(struct fixture *f, const char *extra, const char **ret_p,
+				  const char **ret_c)
+{
+	g_autofree char *cfg = NULL;
+
+	*ret_p = make_mount(f, "p", "ext4");
+	*ret_c = make_mount(f, "p/c", "ext4");
+	cfg = g_strdup_printf("exclude=%s\n%s", *ret_p, extra);
+	write_config(f, cfg);
+}
+
+/* A freeze hook lazily unmounts the planned c, so p lies underneath its path when the file
+ * systems are frozen. p must not be frozen: it is outside the plan, and had it been on a
+ * loop device backed by c, freezing it would have hung the daemon. */
+static void run_unmounted_by_hook(struct fixture *f, const char *policy)
+{
+	const char *p, *c;
+	g_autofree char *extra = g_strdup_printf("unfreezable=%s\n", policy);
+	g_autofree char *body = NULL, *log = NULL, *t = NULL;
+	bool skip = strcmp(policy, "skip") == 0;
+
+	make_parent_and_child(f, extra, &p, &c);
+	body = g_strdup_printf("[ \"$1\" = freeze ] && umount -l '%s'; exit 0", c);
+	add_hook(f, "10-umount", body);
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){c, NULL}), ==,
+			skip ? VMU_S_OK : VMU_E_FAIL);
+	assert_not_frozen(f, p);
+	if (skip)
+		g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	assert_not_frozen(f, p);
+	t = trace(f);
+	g_assert_cmpstr(t, ==,
+			skip ? "10-umount freeze\n10-umount thaw\n"
+			     : "10-umount freeze\n10-umount freeze-fail\n");
+	g_assert_true(wait_log(f, "Backup finished", 10 * SEC));
+	log = daemon_log(f);
+	if (skip)
+		g_assert_nonnull(strstr(log, "was unmounted or replaced since the plan was made"));
+	else
+		g_assert_nonnull(
+		    strstr(log, "was unmounted or replaced since the plan (unfreezable=fail)"));
+	g_assert_null(strstr(log, "froze 1 file systems"));
+}
+
+static void test_unmounted_by_hook_skip(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	run_unmounted_by_hook(f, "skip");
+}
+
+static void test_unmounted_by_hook_fail(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	run_unmounted_by_hook(f, "fail");
+}
+
+/* A freeze hook replaces the planned c by another file system r at the same path: r is not
+ * the mount of the plan and is not frozen (nor is p). */
+static void test_replaced_by_hook(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *p, *c;
+	g_autofree char *body = NULL, *log = NULL;
+	char *img;
+
+	make_parent_and_child(f, "", &p, &c);
+	img = make_image(f, "r", "ext4");
+	body = g_strdup_printf("[ \"$1\" = freeze ] && umount -l '%s' && "
+			       "mount -o loop -t ext4 '%s' '%s'; exit 0",
+			       c, img, c);
+	add_mnt(f, c, img); /* r, at c's path: unmounted first in the teardown */
+	add_hook(f, "10-replace", body);
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){c, NULL}), ==, VMU_S_OK);
+	assert_not_frozen(f, c); /* that is r now */
+	assert_not_frozen(f, p);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	g_assert_true(wait_log(f, "Backup finished", 10 * SEC));
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "was unmounted or replaced since the plan was made"));
+}
+
+/* The daemon dies with c frozen; before it starts again c is thawed and unmounted, and
+ * another file system r, mounted at the same path, is frozen by someone else. The crash
+ * record names c's mount, not the path: r is left frozen. */
+static void test_recovery_replaced(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *p, *c;
+	g_autofree char *log = NULL;
+	char *img;
+	pid_t w;
+
+	make_parent_and_child(f, "", &p, &c);
+	img = make_image(f, "r", "ext4");
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){c, NULL}), ==, VMU_S_OK);
+	daemon_kill(f, SIGKILL);
+	g_assert_cmpint(hvsim_wait_disconnected(f->sim, VMU_SERVICE_VSS, 10 * SEC), ==, 0);
+	g_assert_cmpint(fithaw_errno(c), ==, 0); /* it was frozen: thawed by hand */
+	g_assert_cmpint(umount(c), ==, 0);
+	g_assert_cmpint(
+	    run_cmd((const char *const[]){"mount", "-o", "loop", "-t", "ext4", img, c, NULL}, NULL),
+	    ==, 0);
+	add_mnt(f, c, img);
+	g_assert_cmpint(run_cmd((const char *const[]){"fsfreeze", "-f", c, NULL}, NULL), ==, 0);
+	w = start_writer(f, c);
+	assert_blocked(w);
+	g_assert_cmpint(truncate(f->log_path, 0), ==, 0);
+	start_daemon(f);
+	g_assert_true(wait_log(f, "recovered from a previous hv-vssd", 10 * SEC));
+	assert_blocked(w); /* not ours: still frozen */
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "is no longer the mount a previous hv-vssd froze"));
+	g_assert_null(strstr(log, "left frozen by a previous hv-vssd"));
+	g_assert_cmpint(fithaw_errno(c), ==, 0);
+	assert_completes(w);
+}
+
+static size_t count_of(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* Hooks anyone but root could have written are not run as root by the daemon; the good one
+ * runs, the backup goes on, each refusal is logged once per backup. */
+static void test_hooks_refused(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *writable = g_build_filename(f->hooks, "20-writable", NULL);
+	g_autofree char *outside = g_build_filename(f->env->dir, "user-script", NULL);
+	g_autofree char *link = g_build_filename(f->hooks, "30-link", NULL);
+	g_autofree char *script = g_strdup_printf("#!/bin/sh\necho \"user $1\" >>'%s'\n", f->trace);
+	g_autofree char *t = NULL, *log = NULL;
+
+	add_hook(f, "10-good", NULL);
+	add_hook(f, "20-writable", NULL);
+	g_assert_cmpint(g_chmod(writable, 0777), ==, 0);
+	g_assert_true(g_file_set_contents(outside, script, -1, NULL));
+	g_assert_cmpint(g_chmod(outside, 0755), ==, 0);
+	g_assert_cmpint(symlink(outside, link), ==, 0);
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	t = trace(f);
+	g_assert_cmpstr(t, ==, "10-good freeze\n10-good thaw\n");
+	g_assert_true(wait_log(f, "Backup finished: ok", 10 * SEC));
+	log = daemon_log(f);
+	g_assert_cmpuint(count_of(log, "20-writable refused: writable by group or others"), ==, 1);
+	g_assert_cmpuint(count_of(log, "30-link refused: a symbolic link"), ==, 1);
+}
+
+/* A freeze hook whose child leaves the process group with setsid(): at the hook's timeout
+ * both are killed, nothing of it remains, and the FREEZE fails (hook-failure=abort). */
+static void test_hook_setsid_child(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *pidfile = g_build_filename(f->env->dir, "escaped.pid", NULL);
+	g_autofree char *body =
+	    g_strdup_printf("[ \"$1\" = freeze ] || exit 0\n"
+			    "setsid sh -c 'echo $$ >\"%s\"; exec sleep 60' &\n"
+			    "while [ ! -s '%s' ]; do sleep 0.01; done\nexec sleep 60",
+			    pidfile, pidfile);
+	g_autofree char *text = NULL, *log = NULL;
+	pid_t pid;
+	bool alive;
+
+	write_config(f, "hook-timeout=1s\n");
+	add_hook(f, "10-escapes", body);
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_E_FAIL);
+	assert_writable(f, a);
+	g_assert_true(g_file_get_contents(pidfile, &text, NULL, NULL));
+	pid = (pid_t)g_ascii_strtoll(text, NULL, 10);
+	g_assert_cmpint(pid, >, 1);
+	alive = kill(pid, 0) == 0;
+	if (alive)
+		kill(pid, SIGKILL); /* the test started it (through the daemon): not left behind */
+	g_assert_false(alive);
+	log = daemon_log(f);
+	g_assert_nonnull(strstr(log, "hook 10-escapes freeze failed: timeout"));
+	g_assert_nonnull(strstr(log, "left 1 process(es) behind: killed"));
+}
+
 /* ---------------------------------------------------------------- main */
 
 static void check_environment(void)
@@ -863,5 +1091,11 @@ int main(int argc, char **argv)
 	ADD("/vssd/auto-thaw", test_auto_thaw);
 	ADD("/vssd/crash-recovery", test_crash_recovery);
 	ADD("/vssd/hibernation", test_hibernation);
+	ADD("/vssd/mount-unmounted-by-hook-skip", test_unmounted_by_hook_skip);
+	ADD("/vssd/mount-unmounted-by-hook-fail", test_unmounted_by_hook_fail);
+	ADD("/vssd/mount-replaced-by-hook", test_replaced_by_hook);
+	ADD("/vssd/recovery-mount-replaced", test_recovery_replaced);
+	ADD("/vssd/hooks-refused", test_hooks_refused);
+	ADD("/vssd/hook-setsid-child-killed", test_hook_setsid_child);
 	return g_test_run();
 }

@@ -11,9 +11,11 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemons/common/log.h"
 #include "daemons/vss/hooks.h"
 
 struct fixture {
@@ -37,18 +39,27 @@ static void setup(struct fixture *f, gconstpointer data)
 	f->trace = g_strconcat(f->dir, ".trace", NULL);
 }
 
-static void teardown(struct fixture *f, gconstpointer data)
+static void remove_tree(const char *path)
 {
-	GDir *d = g_dir_open(f->dir, 0, NULL);
+	GDir *d = g_dir_open(path, 0, NULL);
 	const char *name;
 
 	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *p = g_build_filename(f->dir, name, NULL);
-		g_unlink(p);
+		g_autofree char *p = g_build_filename(path, name, NULL);
+
+		if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+			remove_tree(p);
+		else
+			g_unlink(p);
 	}
 	if (d)
 		g_dir_close(d);
-	g_rmdir(f->dir);
+	g_rmdir(path);
+}
+
+static void teardown(struct fixture *f, gconstpointer data)
+{
+	remove_tree(f->dir);
 	g_unlink(f->trace);
 	g_free(f->dir);
 	g_free(f->trace);
@@ -100,25 +111,60 @@ static void test_list(struct fixture *f, gconstpointer data)
 	g_assert_false(hooks_name_ignored("50-mysql"));
 }
 
-/* Runs names blocking with stderr captured; returns the captured text. */
-static char *run_captured(struct fixture *f, const char *arg, const char *const *names,
-			  uint64_t timeout, uint64_t budget, bool *ok)
+/* stderr (the log) into a file until capture_end(), which returns what was written. */
+static int capture_begin(struct fixture *f)
 {
 	g_autofree char *log = g_strconcat(f->dir, ".log", NULL);
-	struct hook_run_config c = {
-	    .dir = f->dir, .argument = arg, .timeout_usec = timeout, .budget_usec = budget};
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), saved = dup(2);
-	char *text = NULL;
 
 	g_assert_cmpint(fd, >=, 0);
 	dup2(fd, 2);
 	close(fd);
-	g_assert_cmpint(hook_run_blocking(&c, names, ok), ==, 0);
+	return saved;
+}
+
+static char *capture_end(struct fixture *f, int saved)
+{
+	g_autofree char *log = g_strconcat(f->dir, ".log", NULL);
+	char *text = NULL;
+
 	dup2(saved, 2);
 	close(saved);
 	g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
 	g_unlink(log);
 	return text;
+}
+
+/* Runs names from dir blocking with stderr captured; returns the captured text. */
+static char *run_captured_in(struct fixture *f, const char *dir, const char *arg,
+			     const char *const *names, uint64_t timeout, uint64_t budget, bool *ok)
+{
+	struct hook_run_config c = {
+	    .dir = dir, .argument = arg, .timeout_usec = timeout, .budget_usec = budget};
+	int saved = capture_begin(f);
+
+	g_assert_cmpint(hook_run_blocking(&c, names, ok), ==, 0);
+	return capture_end(f, saved);
+}
+
+static char *run_captured(struct fixture *f, const char *arg, const char *const *names,
+			  uint64_t timeout, uint64_t budget, bool *ok)
+{
+	return run_captured_in(f, f->dir, arg, names, timeout, budget, ok);
+}
+
+/* hooks_list(dir) with the log captured: the names found, comma-separated (g_free). */
+static char *list_captured(struct fixture *f, const char *dir, char **ret_log)
+{
+	int saved = capture_begin(f);
+	char **names = NULL, *joined;
+	size_t n = 0;
+
+	g_assert_cmpint(hooks_list(dir, &names, &n), ==, 0);
+	*ret_log = capture_end(f, saved);
+	joined = g_strjoinv(",", names);
+	hooks_strv_free(names);
+	return joined;
 }
 
 static void test_order_argument_output(struct fixture *f, gconstpointer data)
@@ -179,8 +225,8 @@ static void test_timeout_kills(struct fixture *f, gconstpointer data)
 	g_assert_true(g_file_get_contents(pidfile, &pid_text, NULL, NULL));
 	pid_t pid = (pid_t)g_ascii_strtoll(pid_text, NULL, 10);
 	g_assert_cmpint(pid, >, 1);
-	/* it may take a moment to be reaped by init, but it cannot run: kill(0) ESRCH or
-	 * a zombie; check /proc state instead of timing */
+	/* it may take a moment to be reaped (by the runner, a subreaper), but it cannot
+	 * run: kill(0) ESRCH or a zombie; check /proc state instead of timing */
 	g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
 	gint64 deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
 	char state = 0;
@@ -221,6 +267,227 @@ static void test_budget(struct fixture *f, gconstpointer data)
 	(void)c;
 }
 
+/* Each kind of hook that must not run as root, listed and run by name (a hook changed after
+ * the listing is checked again before it runs), next to a good one that runs. */
+static void test_refused_hooks(struct fixture *f, gconstpointer data)
+{
+	const char *const names[] = {
+	    "10-good",        "20-group-writable",   "30-world-writable", "40-symlink",
+	    "50-other-owner", "60-symlink-dangling", "70-fifo",           NULL};
+	g_autofree char *target = g_build_filename(f->dir, ".target", NULL);
+	g_autofree char *link = g_build_filename(f->dir, "40-symlink", NULL);
+	g_autofree char *dangling = g_build_filename(f->dir, "60-symlink-dangling", NULL);
+	g_autofree char *fifo = g_build_filename(f->dir, "70-fifo", NULL);
+	g_autofree char *other = g_build_filename(f->dir, "50-other-owner", NULL);
+	g_autofree char *log = NULL, *listed = NULL, *t = NULL;
+	bool root = geteuid() == 0, ok = true;
+
+	add_hook(f, "10-good", "", 0755);
+	add_hook(f, "20-group-writable", "", 0775);
+	add_hook(f, "30-world-writable", "", 0757);
+	add_hook(f, ".target", "", 0755); /* hidden: not a hook itself */
+	g_assert_cmpint(symlink(target, link), ==, 0);
+	g_assert_cmpint(symlink("/nonexistent/hook", dangling), ==, 0);
+	g_assert_cmpint(mkfifo(fifo, 0755), ==, 0);
+	add_hook(f, "50-other-owner", "", 0755);
+	if (root)
+		g_assert_cmpint(chown(other, 65534, 65534), ==, 0);
+	else
+		g_test_message("not root: 50-other-owner is owned by us, the daemon's user");
+
+	listed = list_captured(f, f->dir, &log);
+	g_assert_cmpstr(listed, ==, root ? "10-good" : "10-good,50-other-owner");
+	g_assert_nonnull(strstr(log, "20-group-writable refused: writable by group or others"));
+	g_assert_nonnull(strstr(log, "30-world-writable refused: writable by group or others"));
+	g_assert_nonnull(strstr(log, "40-symlink refused: a symbolic link"));
+	g_assert_nonnull(strstr(log, "60-symlink-dangling refused: a symbolic link"));
+	g_assert_null(strstr(log, "70-fifo")); /* not an executable file: not a hook, quietly */
+	if (root)
+		g_assert_nonnull(strstr(log, "50-other-owner refused: owned by another user"));
+	g_free(log);
+
+	log = run_captured(f, "freeze", names, 5000000, 10000000, &ok);
+	t = trace(f);
+	g_assert_false(ok);
+	g_assert_cmpstr(t, ==,
+			root ? "10-good freeze\n" : "10-good freeze\n50-other-owner freeze\n");
+	g_assert_nonnull(strstr(
+	    log, "20-group-writable refused when about to run: writable by group or others"));
+	g_assert_nonnull(strstr(
+	    log, "30-world-writable refused when about to run: writable by group or others"));
+	g_assert_nonnull(strstr(log, "40-symlink refused when about to run: a symbolic link"));
+	g_assert_nonnull(
+	    strstr(log, "60-symlink-dangling refused when about to run: a symbolic link"));
+	g_assert_nonnull(strstr(log, "70-fifo refused when about to run: not a regular file"));
+	g_assert_null(strstr(log, "cannot run hook")); /* each refusal is logged once */
+	if (root)
+		g_assert_nonnull(
+		    strstr(log, "50-other-owner refused when about to run: owned by another user"));
+}
+
+/* The hook's pid file, once the hook has written it; the process must be gone (reaped,
+ * not a zombie) after the run. A survivor is killed here, then the test fails. */
+static void assert_gone(const char *pidfile)
+{
+	g_autofree char *text = NULL;
+	pid_t pid;
+	bool alive;
+
+	g_assert_true(g_file_get_contents(pidfile, &text, NULL, NULL));
+	pid = (pid_t)g_ascii_strtoll(text, NULL, 10);
+	g_assert_cmpint(pid, >, 1);
+	alive = kill(pid, 0) == 0;
+	if (alive)
+		kill(pid, SIGKILL);
+	g_assert_false(alive);
+}
+
+/* "setsid sh -c ..." started in the background, its pid in pidfile, waited for. */
+static char *setsid_body(const char *pidfile, const char *then)
+{
+	return g_strdup_printf("setsid sh -c 'echo $$ >\"%s\"; exec sleep 60' &\n"
+			       "while [ ! -s '%s' ]; do sleep 0.01; done\n%s",
+			       pidfile, pidfile, then);
+}
+
+/* A hook's child that left the process group with setsid() is killed with the hook at its
+ * timeout, and one left behind by a hook that exited is killed then. */
+static void test_setsid_child_killed(struct fixture *f, gconstpointer data)
+{
+	const char *const names[] = {"10-slow", "20-leaves", NULL};
+	g_autofree char *pid_slow = g_build_filename(f->dir, "slow.pid", NULL);
+	g_autofree char *pid_leaves = g_build_filename(f->dir, "leaves.pid", NULL);
+	g_autofree char *slow = setsid_body(pid_slow, "exec sleep 60");
+	g_autofree char *leaves = setsid_body(pid_leaves, "exit 0");
+	g_autofree char *log = NULL;
+	bool ok = true;
+
+	add_hook(f, "10-slow", slow, 0755);
+	add_hook(f, "20-leaves", leaves, 0755);
+	log = run_captured(f, "freeze", names, 1000000, 10000000, &ok);
+	g_assert_false(ok);
+	g_assert_nonnull(strstr(log, "hook 10-slow freeze failed: timeout"));
+	g_assert_nonnull(strstr(log, "hook 10-slow freeze left 1 process(es) behind: killed"));
+	g_assert_nonnull(strstr(log, "hook 20-leaves freeze: ok"));
+	g_assert_nonnull(strstr(log, "hook 20-leaves freeze left 1 process(es) behind: killed"));
+	assert_gone(pid_slow);
+	assert_gone(pid_leaves);
+}
+
+/* A good hook that is a binary, not a script, runs through fexecve too. */
+static void test_binary_hook(struct fixture *f, gconstpointer data)
+{
+	const char *const names[] = {"10-true", NULL};
+	g_autofree char *path = g_build_filename(f->dir, "10-true", NULL);
+	g_autofree char *contents = NULL, *log = NULL;
+	gsize len = 0;
+	bool ok = false;
+
+	g_assert_true(g_file_get_contents("/bin/true", &contents, &len, NULL));
+	g_assert_true(g_file_set_contents(path, contents, (gssize)len, NULL));
+	g_assert_cmpint(g_chmod(path, 0755), ==, 0);
+	log = run_captured(f, "freeze", names, 5000000, 10000000, &ok);
+	g_assert_true(ok);
+	g_assert_nonnull(strstr(log, "hook 10-true freeze: ok"));
+}
+
+/* dir/sub.../hooks/10-good, with the directories made and chmod-ed as given. */
+static char *make_tree(struct fixture *f, const char *const *dirs, const int *modes)
+{
+	char *path = g_strdup(f->dir);
+	g_autofree char *hook = NULL, *text = NULL;
+
+	for (size_t i = 0; dirs[i]; i++) {
+		char *next = g_build_filename(path, dirs[i], NULL);
+
+		g_free(path);
+		path = next;
+		g_assert_cmpint(g_mkdir(path, 0755), ==, 0);
+		g_assert_cmpint(g_chmod(path, modes[i]), ==, 0);
+	}
+	hook = g_build_filename(path, "10-good", NULL);
+	text = g_strdup_printf("#!/bin/sh\necho \"$1\" >>'%s'\n", f->trace);
+	g_assert_true(g_file_set_contents(hook, text, -1, NULL));
+	g_assert_cmpint(g_chmod(hook, 0755), ==, 0);
+	return path;
+}
+
+/* The hook runs (listed and run) exactly when want_ok; else the reason is logged. */
+static void check_tree(struct fixture *f, const char *dir, bool want_ok, const char *reason)
+{
+	const char *const names[] = {"10-good", NULL};
+	g_autofree char *log = NULL, *listed = NULL, *run_log = NULL, *t = NULL;
+	bool ok = false;
+
+	g_unlink(f->trace);
+	listed = list_captured(f, dir, &log);
+	run_log = run_captured_in(f, dir, "freeze", names, 5000000, 10000000, &ok);
+	t = trace(f);
+	if (want_ok) {
+		g_assert_cmpstr(listed, ==, "10-good");
+		g_assert_true(ok);
+		g_assert_cmpstr(t, ==, "freeze\n");
+		g_assert_null(strstr(log, "refused"));
+		return;
+	}
+	g_assert_cmpstr(listed, ==, "");
+	g_assert_false(ok);
+	g_assert_cmpstr(t, ==, "");
+	g_assert_nonnull(strstr(log, "hook directory "));
+	g_assert_nonnull(strstr(log, reason));
+	g_assert_nonnull(strstr(run_log, "10-good refused when about to run: "));
+	g_assert_nonnull(strstr(run_log, reason));
+}
+
+/* Every directory from / down to the hook: owner, mode, symbolic links. */
+static void test_refused_directories(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *good = make_tree(f, (const char *const[]){"good", NULL}, (int[]){0755});
+	g_autofree char *open_dir =
+	    make_tree(f, (const char *const[]){"open", NULL}, (int[]){0777});
+	g_autofree char *group_dir =
+	    make_tree(f, (const char *const[]){"group", NULL}, (int[]){0775});
+	g_autofree char *under_open =
+	    make_tree(f, (const char *const[]){"wide", "hooks", NULL}, (int[]){0777, 0755});
+	g_autofree char *under_sticky =
+	    make_tree(f, (const char *const[]){"sticky", "hooks", NULL}, (int[]){01777, 0755});
+	g_autofree char *sticky_self =
+	    make_tree(f, (const char *const[]){"sticky-self", NULL}, (int[]){01777});
+	g_autofree char *link = g_build_filename(f->dir, "link", NULL);
+	g_autofree char *via_link = g_build_filename(link, "hooks", NULL);
+	g_autofree char *reason = NULL;
+
+	g_autofree char *sticky = g_path_get_dirname(under_sticky);
+	g_assert_cmpint(symlink(sticky, link), ==, 0); /* .../link/hooks is .../sticky/hooks */
+	check_tree(f, good, true, NULL);
+	check_tree(f, under_sticky, true, NULL); /* like /tmp */
+	reason = g_strdup_printf("%s is writable by group or others", open_dir);
+	check_tree(f, open_dir, false, reason);
+	g_free(reason);
+	reason = g_strdup_printf("%s is writable by group or others", group_dir);
+	check_tree(f, group_dir, false, reason);
+	g_free(reason);
+	reason = g_strdup_printf("%s/wide is writable by group or others", f->dir);
+	check_tree(f, under_open, false, reason);
+	g_free(reason);
+	reason = g_strdup_printf("%s is writable by group or others", sticky_self);
+	check_tree(f, sticky_self, false, reason); /* the hook directory itself: no exception */
+	g_free(reason);
+	reason = g_strdup_printf("%s is a symbolic link", link);
+	check_tree(f, via_link, false, reason);
+	g_free(reason);
+	if (geteuid() != 0) {
+		g_test_message("not root: no directory owned by another user");
+		return;
+	}
+	g_autofree char *other =
+	    make_tree(f, (const char *const[]){"other", "hooks", NULL}, (int[]){0755, 0755});
+	g_autofree char *other_parent = g_path_get_dirname(other);
+	g_assert_cmpint(chown(other_parent, 65534, 65534), ==, 0);
+	reason = g_strdup_printf("%s is owned by another user", other_parent);
+	check_tree(f, other, false, reason);
+}
+
 static void test_describe(void)
 {
 	char buf[64];
@@ -254,6 +521,8 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* every refusal is asserted on, more than a burst of them */
+	log_set_ratelimit(0, 0);
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/vss-hooks/list", struct fixture, NULL, setup, test_list, teardown);
 	g_test_add("/vss-hooks/order-argument-output", struct fixture, NULL, setup,
@@ -263,6 +532,14 @@ int main(int argc, char **argv)
 	g_test_add("/vss-hooks/timeout-kills", struct fixture, NULL, setup, test_timeout_kills,
 		   teardown);
 	g_test_add("/vss-hooks/budget", struct fixture, NULL, setup, test_budget, teardown);
+	g_test_add("/vss-hooks/refused-hooks", struct fixture, NULL, setup, test_refused_hooks,
+		   teardown);
+	g_test_add("/vss-hooks/refused-directories", struct fixture, NULL, setup,
+		   test_refused_directories, teardown);
+	g_test_add("/vss-hooks/binary-hook", struct fixture, NULL, setup, test_binary_hook,
+		   teardown);
+	g_test_add("/vss-hooks/setsid-child-killed", struct fixture, NULL, setup,
+		   test_setsid_child_killed, teardown);
 	g_test_add_func("/vss-hooks/describe", test_describe);
 	return g_test_run();
 }
