@@ -181,6 +181,13 @@ sd_event *hvd_event(struct hvd *d)
 	return d->event;
 }
 
+int hvd_timer_rearm(sd_event_source *s, uint64_t usec)
+{
+	int r = sd_event_source_set_time(s, usec);
+
+	return r < 0 ? r : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
 const struct conf *hvd_conf(struct hvd *d)
 {
 	return d->conf;

@@ -123,6 +123,9 @@ int hvd_config_load(const struct hvd_service *service, const char *path, struct 
 		    char **ret_error);
 
 sd_event *hvd_event(struct hvd *d);
+/* Sets a timer source to fire once at usec (its clock) and turns it on: a one-shot source
+ * is off once it fired, and a new time alone never fires it again. */
+int hvd_timer_rearm(sd_event_source *s, uint64_t usec);
 const struct conf *hvd_conf(struct hvd *d);
 /* The kernel's registration reply (KVP: "3.1"); NULL while not registered. */
 const char *hvd_kernel_version(struct hvd *d);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "fqdn.h"
+#include "hvd.h"
 #include "log.h"
 
 #define FQDN_MAX 256
@@ -160,11 +161,15 @@ void fqdn_check(struct fqdn *f)
 static int fqdn_on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct fqdn *f = userdata;
+	int r;
 
 	fqdn_check(f);
 	if (!f->busy && usec - f->last_resolve >= f->refresh_usec)
 		fqdn_start(f);
-	sd_event_source_set_time(s, usec + f->check_usec);
+	r = hvd_timer_rearm(s, usec + f->check_usec);
+	if (r < 0)
+		log_error_errno(r, "Cannot re-arm the domain name check; it is resolved again only "
+				   "when the host asks");
 	return 0;
 }
 

@@ -134,10 +134,14 @@ static void kvpd_refresh_addresses(struct kvpd *k)
 static int kvpd_on_refresh(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct kvpd *k = userdata;
+	int r;
 
 	kvpd_refresh_addresses(k);
 	fqdn_check(k->fqdn);
-	sd_event_source_set_time(s, usec + k->refresh_usec);
+	r = hvd_timer_rearm(s, usec + k->refresh_usec);
+	if (r < 0)
+		log_error_errno(r, "Cannot re-arm the address refresh; the auto pool follows "
+				   "address changes only when the host asks");
 	return 0;
 }
 
