@@ -173,6 +173,11 @@ static int fqdn_on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+void fqdn_set_refresh(struct fqdn *f, uint64_t refresh_usec)
+{
+	f->refresh_usec = refresh_usec;
+}
+
 int fqdn_new(sd_event *event, uint64_t check_usec, uint64_t refresh_usec, fqdn_changed_fn cb,
 	     void *userdata, struct fqdn **ret)
 {

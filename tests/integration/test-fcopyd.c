@@ -504,6 +504,62 @@ static void test_untrusted_profile(struct fixture *f, gconstpointer data)
 	assert_dir(f->dest, "inbox");
 }
 
+/* ---------------------------------------------------------------- reload */
+
+static void assert_copied(struct fixture *f, const char *src, const char *dir, const char *name,
+			  mode_t mode)
+{
+	g_autofree char *dst = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	g_assert_cmphex(copy_file(f, src, dir, name, 0), ==, VMU_S_OK);
+	g_assert_cmpint(stat(dst, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, mode);
+}
+
+/* A new config that loads but whose policy cannot be built is refused as a whole: the
+ * old policy (allowlist, mode) keeps working, and a good config after it is taken. */
+static void test_reload_bad_policy(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *inbox = dest_path(f, "inbox"), *inbox2 = dest_path(f, "inbox2");
+	g_autofree char *src = make_source(f, 3, 1);
+	g_autofree char *good =
+	    g_strdup_printf("profile=untrusted-host\nallowed-roots=%s\nfile-mode=0640\n", inbox);
+	g_autofree char *bad_mode =
+	    g_strdup_printf("profile=untrusted-host\nallowed-roots=%s\nfile-mode=0999\n", inbox2);
+	g_autofree char *bad_owner = g_strdup_printf(
+	    "profile=untrusted-host\nallowed-roots=%s\nfile-owner=no-such-user-hvguest\n", inbox2);
+	g_autofree char *good2 =
+	    g_strdup_printf("profile=untrusted-host\nallowed-roots=%s\nfile-mode=0600\n", inbox2);
+
+	g_assert_cmpint(g_mkdir(inbox, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(inbox2, 0755), ==, 0);
+	write_config(f, good);
+	start_daemon(f);
+	assert_copied(f, src, inbox, "first", 0640);
+	/* Repeated, so that ASan sees any use of a freed config. */
+	for (int i = 0; i < 4; i++) {
+		g_autofree char *name = g_strdup_printf("kept-%d", i);
+
+		write_config(f, i % 2 ? bad_owner : bad_mode);
+		test_daemon_reload(f->daemon, "configuration was refused");
+		assert_copied(f, src, inbox, name, 0640);
+		g_assert_cmphex(copy_file(f, src, inbox2, name, 0), ==, VMU_E_FAIL);
+		g_assert_cmphex(copy_file(f, src, f->dest, name, 0), ==, VMU_E_FAIL);
+	}
+	g_assert_cmpuint(test_daemon_log_count(f->daemon, "file-mode=0999 is not an octal mode"),
+			 ==, 2);
+	g_assert_cmpuint(
+	    test_daemon_log_count(f->daemon, "file-owner=no-such-user-hvguest: no such user"), ==,
+	    2);
+	assert_dir(inbox2, "");
+	write_config(f, good2);
+	test_daemon_reload(f->daemon, "reloaded the configuration");
+	assert_copied(f, src, inbox2, "new", 0600);
+	g_assert_cmphex(copy_file(f, src, inbox, "old-root", 0), ==, VMU_E_FAIL);
+	assert_dir(f->dest, "inbox inbox2");
+}
+
 /* ---------------------------------------------------------------- out of space */
 
 static int run_quiet(const char *const *argv)
@@ -1042,6 +1098,7 @@ int main(int argc, char **argv)
 	add_both("symlink-attacks", test_symlink_attacks);
 	add_both("mode-owner", test_mode_owner);
 	add_both("untrusted-profile", test_untrusted_profile);
+	add_both("reload-bad-policy", test_reload_bad_policy);
 	add_both("enospc", test_enospc);
 	add_both("lone-surrogate", test_lone_surrogate);
 	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);

@@ -4,12 +4,14 @@
  * NetworkAddressIPv4/IPv6 items), with real interfaces in a private network namespace this
  * test creates (root only), with a host name of its own (a private UTS namespace). Nothing is
  * sent on any network; the machine's own interfaces and host name are never touched. Also:
- * the address-refresh timer keeps the items the host GETs current, refresh after refresh.
+ * the address-refresh timer keeps the items the host GETs current, refresh after refresh;
+ * SIGHUP swaps the filters and DNS source while the host keeps asking.
  */
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -249,7 +251,38 @@ static void test_fqdn_follows_hostname(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(sethostname("hvguest-test-a", 14), ==, 0);
 }
 
-/* ---------------------------------------------------------------- timers */
+/* ---------------------------------------------------------------- reload and timers */
+
+static void test_reload_keeps_serving(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *resolv2 = NULL;
+	const char *other;
+	struct hvsim_result r;
+
+	REQUIRE_NETNS();
+	resolv2 = g_build_filename(f->env->dir, "resolv2.conf", NULL);
+	g_assert_true(g_file_set_contents(resolv2, "nameserver 192.0.2.54\n", -1, NULL));
+	/* Other filters and another resolv.conf: what netinfo uses comes from each new config. */
+	other =
+	    "address-refresh=1h\nexclude-interfaces=lo;docker*;eth10\ninclude-interfaces=eth*\n";
+	/* Repeated, so that ASan sees every old config freed while requests still come. */
+	for (int i = 0; i < 12; i++) {
+		bool alt = i % 2 == 0;
+
+		write_config_dns(f, alt ? resolv2 : f->resolv,
+				 alt ? other : "address-refresh=1h\n");
+		test_daemon_reload(f->daemon, "reloaded the configuration");
+		enumerate(f, 2, &r);
+		g_assert_cmpstr(r.value, ==, alt ? "192.0.2.10" : "192.0.2.10;198.51.100.10");
+		enumerate(f, 3, &r);
+		g_assert_cmpstr(r.value, ==, "2001:db8:1::10");
+		g_assert_cmpint(hvsim_kvp_get_ip_info(f->sim, "00:15:5D:00:00:01", 3, &r), ==, 0);
+		g_assert_cmphex(r.status, ==, VMU_S_OK);
+		g_assert_true(g_str_has_prefix(r.ip_addr, "192.0.2.10;2001:db8:1::10"));
+		g_assert_cmpstr(r.dns_addr, ==, alt ? "192.0.2.54;" : "192.0.2.53;2001:db8::53;");
+	}
+	g_assert_cmpint(kill(f->daemon->pid, 0), ==, 0);
+}
 
 /* The value the host reads with GET: the daemon's last refresh, not a fresh query (unlike
  * ENUMERATE of the address items). */
@@ -302,6 +335,12 @@ static void test_address_refresh_repeats(struct fixture *f, gconstpointer data)
 	g_usleep(interval);
 	ip("addr add 192.0.2.13/24 dev eth1");
 	g_assert_true(wait_addresses(f, "192.0.2.13", "2001:db8:1::12", 2 * interval));
+	/* A reload takes the new interval and the timer keeps going after it. */
+	write_config(f, "address-refresh=500ms\n");
+	test_daemon_reload(f->daemon, "reloaded the configuration");
+	g_usleep(interval);
+	ip("-6 addr add 2001:db8:1::14/64 dev eth1 nodad");
+	g_assert_true(wait_addresses(f, "192.0.2.13", "2001:db8:1::14", interval));
 }
 
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
@@ -320,6 +359,7 @@ int main(int argc, char **argv)
 	ADD("/kvpd/net/intrinsic-addresses", test_intrinsic_addresses);
 	ADD("/kvpd/net/intrinsic-cap", test_intrinsic_cap);
 	ADD("/kvpd/net/fqdn-follows-hostname", test_fqdn_follows_hostname);
+	ADD("/kvpd/net/reload-keeps-serving", test_reload_keeps_serving);
 	ADD("/kvpd/net/address-refresh-repeats", test_address_refresh_repeats);
 	return g_test_run();
 }
