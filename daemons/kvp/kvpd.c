@@ -268,8 +268,9 @@ static int kvpd_reload(struct hvd *d, void *state, const struct conf *c)
 	if (r < 0)
 		log_error_errno(r, "Cannot re-arm the address refresh, continuing");
 	os_info_load(conf_get_strv(c, "os-release"), &k->intrinsic.os);
-	kvpd_refresh_addresses(k);
-	kvpd_publish(k);
+	kvpd_refresh_family(k, false);
+	kvpd_refresh_family(k, true);
+	kvpd_publish(k); /* once, whatever changed */
 	return 0;
 }
 

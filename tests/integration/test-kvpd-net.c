@@ -255,16 +255,18 @@ static void test_fqdn_follows_hostname(struct fixture *f, gconstpointer data)
 
 static void test_reload_keeps_serving(struct fixture *f, gconstpointer data)
 {
-	g_autofree char *resolv2 = NULL;
-	const char *other;
+	g_autofree char *resolv2 = NULL, *os_release = NULL, *other = NULL;
 	struct hvsim_result r;
 
 	REQUIRE_NETNS();
 	resolv2 = g_build_filename(f->env->dir, "resolv2.conf", NULL);
 	g_assert_true(g_file_set_contents(resolv2, "nameserver 192.0.2.54\n", -1, NULL));
-	/* Other filters and another resolv.conf: what netinfo uses comes from each new config. */
-	other =
-	    "address-refresh=1h\nexclude-interfaces=lo;docker*;eth10\ninclude-interfaces=eth*\n";
+	os_release = g_build_filename(f->env->dir, "os-release", NULL);
+	g_assert_true(g_file_set_contents(os_release, "NAME=\"Reloaded Linux\"\n", -1, NULL));
+	/* Other filters, resolv.conf and os-release: each new config is what the daemon uses. */
+	other = g_strdup_printf("address-refresh=1h\nexclude-interfaces=lo;docker*;eth10\n"
+				"include-interfaces=eth*\nos-release=%s\n",
+				os_release);
 	/* Repeated, so that ASan sees every old config freed while requests still come. */
 	for (int i = 0; i < 12; i++) {
 		bool alt = i % 2 == 0;
@@ -280,6 +282,12 @@ static void test_reload_keeps_serving(struct fixture *f, gconstpointer data)
 		g_assert_cmphex(r.status, ==, VMU_S_OK);
 		g_assert_true(g_str_has_prefix(r.ip_addr, "192.0.2.10;2001:db8:1::10"));
 		g_assert_cmpstr(r.dns_addr, ==, alt ? "192.0.2.54;" : "192.0.2.53;2001:db8::53;");
+		enumerate(f, 5, &r);
+		g_assert_cmpstr(r.key, ==, "OSName");
+		if (alt)
+			g_assert_cmpstr(r.value, ==, "Reloaded Linux");
+		else
+			g_assert_cmpstr(r.value, !=, "Reloaded Linux");
 	}
 	g_assert_cmpint(kill(f->daemon->pid, 0), ==, 0);
 }
