@@ -55,18 +55,21 @@ static void *fqdn_thread(void *arg)
 	struct addrinfo hints = {
 	    .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_CANONNAME};
 	struct addrinfo *res = NULL;
+	int fd = job->fd;
 
 	job->error = getaddrinfo(job->host, NULL, &hints, &res);
 	if (job->error == 0 && res && res->ai_canonname && res->ai_canonname[0])
 		snprintf(job->result, sizeof(job->result), "%s", res->ai_canonname);
 	if (res)
 		freeaddrinfo(res);
-	if (send(job->fd, &job, sizeof(job), MSG_NOSIGNAL) != sizeof(job)) {
-		close(job->fd);
+	if (send(fd, &job, sizeof(job), MSG_NOSIGNAL) != sizeof(job)) {
+		close(fd);
 		free(job);
 		return NULL;
 	}
-	close(job->fd);
+	/* Once sent, the job is the event loop's, which may have freed it already: only the
+	 * fd, copied before, is still ours. */
+	close(fd);
 	return NULL;
 }
 
