@@ -181,6 +181,13 @@ sd_event *hvd_event(struct hvd *d)
 	return d->event;
 }
 
+int hvd_timer_rearm(sd_event_source *s, uint64_t usec)
+{
+	int r = sd_event_source_set_time(s, usec);
+
+	return r < 0 ? r : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
 const struct conf *hvd_conf(struct hvd *d)
 {
 	return d->conf;
@@ -792,11 +799,15 @@ static int hvd_on_stop(sd_event_source *s, const struct signalfd_siginfo *si, vo
 	return 0;
 }
 
+/* All or nothing: the old config is freed only once the service has taken the new one (it
+ * copies what it keeps); when the new one fails to load or the service refuses it, the old
+ * one stays in force and nothing of it is freed. */
 static int hvd_on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct hvd *d = userdata;
 	struct conf *c = NULL;
 	char *error = NULL;
+	int r;
 
 	sd_notify(false, "RELOADING=1");
 	if (hvd_load_conf(d, &c, &error) < 0) {
@@ -806,14 +817,19 @@ static int hvd_on_reload(sd_event_source *s, const struct signalfd_siginfo *si, 
 		sd_notify(false, "READY=1");
 		return 0;
 	}
+	r = d->service->reload ? d->service->reload(d, d->state, c) : 0;
+	if (r < 0) {
+		log_error_errno(r, "the new configuration was refused, keeping the old one");
+		conf_free(c);
+		sd_notify(false, "READY=1");
+		return 0;
+	}
 	if (strcmp(conf_get_string(c, "device"), hvd_device(d)) != 0)
 		log_notice("the device changed to %s; restart to use it",
 			   conf_get_string(c, "device"));
 	conf_free(d->conf);
 	d->conf = c;
 	log_set_max_level(d->debug ? LOG_DEBUG : hvd_conf_log_level(d->conf));
-	if (d->service->reload)
-		d->service->reload(d, d->state);
 	log_info("reloaded the configuration");
 	sd_notify(false, "READY=1");
 	return 0;

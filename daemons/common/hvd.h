@@ -24,9 +24,11 @@
  *   register-timeout=  how long to wait for the kernel's registration reply
  *   reconnect-max=     longest back-off between attempts to open a missing device
  *
- * Signals: SIGTERM/SIGINT stop (exit 0), SIGHUP reloads the config (an invalid new one is
- * logged and the old one kept; hvd_conf() then returns the new object, so services must not
- * keep pointers into the old one), SIGUSR1 logs the current status line.
+ * Signals: SIGTERM/SIGINT stop (exit 0), SIGUSR1 logs the current status line, SIGHUP
+ * reloads the config, all or nothing: a new config that does not load, or that the service's
+ * reload() refuses, is logged and the old one stays in force untouched; one that it accepts
+ * replaces the old, which is freed only then. hvd_conf() returns the config in force, and a
+ * later reload frees it: services copy what they keep, never a pointer into a config.
  */
 #ifndef HVD_H
 #define HVD_H
@@ -67,8 +69,11 @@ struct hvd_service {
 			  size_t reply_size);
 	/* The device was closed (error, reopen, shutdown); a pending deferred reply is void. */
 	void (*disconnected)(struct hvd *d, void *state);
-	/* SIGHUP: the new config is already loaded (hvd_conf). */
-	void (*reload)(struct hvd *d, void *state);
+	/* SIGHUP: new_conf is loaded and checked; hvd_conf() is still the old one. Adopt what
+	 * the service uses from new_conf (copies: it is freed by a later reload) and return 0,
+	 * or return a negative errno, having changed nothing, to refuse it: hvd then frees
+	 * new_conf and stays on the old one. NULL: the service reads hvd_conf() when needed. */
+	int (*reload)(struct hvd *d, void *state, const struct conf *new_conf);
 	/* Before exit. */
 	void (*finish)(struct hvd *d, void *state);
 	/* Optional: extra lines for --help (options are all in the config). */
@@ -123,6 +128,9 @@ int hvd_config_load(const struct hvd_service *service, const char *path, struct 
 		    char **ret_error);
 
 sd_event *hvd_event(struct hvd *d);
+/* Sets a timer source to fire once at usec (its clock) and turns it on: a one-shot source
+ * is off once it fired, and a new time alone never fires it again. */
+int hvd_timer_rearm(sd_event_source *s, uint64_t usec);
 const struct conf *hvd_conf(struct hvd *d);
 /* The kernel's registration reply (KVP: "3.1"); NULL while not registered. */
 const char *hvd_kernel_version(struct hvd *d);

@@ -14,7 +14,9 @@
  *                (vmu_icmsg_set_response).
  * File creation (copy.c, target.c) is the same for both.
  *
- * Policy (config keys below) becomes a struct target_policy, rebuilt on SIGHUP. Profiles:
+ * Policy (config keys below) becomes a struct target_policy that owns copies of its strings,
+ * rebuilt on SIGHUP (a new config whose policy cannot be built is refused, and the old one
+ * stays in force). Profiles:
  *   compatible      (default) any absolute path; root-owned symlinked parents followed
  *   untrusted-host  destinations limited to allowed-roots (default
  *                   /var/lib/hyperv/incoming) and no symlinked parents at all
@@ -137,6 +139,8 @@ static enum target_parent_symlinks parse_parent_symlinks(const char *s)
 	return TARGET_SYMLINKS_ROOT_OWNED;
 }
 
+/* The policy owns copies of its strings: c may be freed (by a later reload) while the
+ * policy stays in force. */
 static int build_policy(struct fcopyd *f, const struct conf *c, struct target_policy *ret)
 {
 	struct target_policy p = {.pending_path = f->pending_path};
@@ -168,7 +172,8 @@ static int build_policy(struct fcopyd *f, const struct conf *c, struct target_po
 		if (!p.allowed_roots)
 			p.allowed_roots = f->untrusted_roots;
 	}
-	*ret = p;
+	if (target_policy_copy(&p, ret) < 0)
+		return log_error_errno(ENOMEM, "cannot allocate the file policy");
 	return 0;
 }
 
@@ -405,6 +410,7 @@ static int fcopyd_init(struct hvd *d, void **ret_state)
 	if (r >= 0)
 		r = copy_new(fcopyd_on_finish, f, &f->copy);
 	if (r < 0) {
+		target_policy_done(&f->policy);
 		free(f->pending_path);
 		free(f);
 		return r;
@@ -421,16 +427,21 @@ static void fcopyd_disconnected(struct hvd *d, void *state)
 	copy_abort(f->copy, COPY_DISCONNECTED);
 }
 
-static void fcopyd_reload(struct hvd *d, void *state)
+/* A new config whose policy cannot be built (a bad mode, an owner that does not resolve,
+ * say during a directory-service outage) is refused as a whole: the previous policy and
+ * config stay in force. A copy in progress keeps what it started with (its target holds
+ * its own copies). */
+static int fcopyd_reload(struct hvd *d, void *state, const struct conf *new_conf)
 {
 	struct fcopyd *f = state;
 	struct target_policy p;
+	int r = build_policy(f, new_conf, &p);
 
-	if (build_policy(f, hvd_conf(d), &p) < 0) {
-		log_warning("keeping the previous file policy");
-		return;
-	}
+	if (r < 0)
+		return r; /* build_policy() said why; hvd says what it kept */
+	target_policy_done(&f->policy);
 	f->policy = p;
+	return 0;
 }
 
 static void fcopyd_finish(struct hvd *d, void *state)
@@ -440,6 +451,7 @@ static void fcopyd_finish(struct hvd *d, void *state)
 	if (!f)
 		return;
 	f->copy = copy_free(f->copy);
+	target_policy_done(&f->policy);
 	free(f->pending_path);
 	free(f);
 }

@@ -57,9 +57,9 @@ struct target {
 	int fd;
 	char *dir_path;
 	char *name;
-	char *path;      /* dir_path/name */
-	char *temp_name; /* NULL while the file has no name (O_TMPFILE) */
-	const char *pending_path;
+	char *path;         /* dir_path/name */
+	char *temp_name;    /* NULL while the file has no name (O_TMPFILE) */
+	char *pending_path; /* a copy: the policy may be replaced (reload) during the copy */
 	uint64_t size, written;
 	bool overwrite, committed;
 };
@@ -595,7 +595,10 @@ int target_open(const struct target_policy *p, const char *path_name, const char
 		r = target_new(path_name, file_name, &t);
 	if (r < 0)
 		return r;
-	t->pending_path = p->pending_path;
+	if (p->pending_path && !(t->pending_path = strdup(p->pending_path))) {
+		target_free(t);
+		return -ENOMEM;
+	}
 	t->overwrite = overwrite;
 	t->size = size;
 	r = target_open_dir(p, path_name, create_path, &t->dir_fd);
@@ -741,9 +744,58 @@ struct target *target_free(struct target *t)
 	safe_close(t->fd);
 	safe_close(t->dir_fd);
 	free(t->temp_name);
+	free(t->pending_path);
 	free(t->dir_path);
 	free(t->name);
 	free(t->path);
 	free(t);
 	return NULL;
+}
+
+/* ---------------------------------------------------------------- policy */
+
+static char **strv_copy(const char *const *v)
+{
+	size_t n = 0;
+	char **copy;
+
+	while (v[n])
+		n++;
+	copy = calloc(n + 1, sizeof(*copy));
+	for (size_t i = 0; copy && i < n; i++)
+		if (!(copy[i] = strdup(v[i]))) {
+			target_policy_done(
+			    &(struct target_policy){.allowed_roots = (const char *const *)copy});
+			return NULL;
+		}
+	return copy;
+}
+
+int target_policy_copy(const struct target_policy *src, struct target_policy *ret)
+{
+	struct target_policy p = *src;
+
+	p.allowed_roots = NULL;
+	p.pending_path = NULL;
+	if (src->allowed_roots && src->allowed_roots[0] &&
+	    !(p.allowed_roots = (const char *const *)strv_copy(src->allowed_roots)))
+		return -ENOMEM;
+	if (src->pending_path && !(p.pending_path = strdup(src->pending_path))) {
+		target_policy_done(&p);
+		return -ENOMEM;
+	}
+	*ret = p;
+	return 0;
+}
+
+void target_policy_done(struct target_policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; p->allowed_roots && p->allowed_roots[i]; i++)
+		free((char *)p->allowed_roots[i]);
+	free((char **)p->allowed_roots);
+	free((char *)p->pending_path);
+	p->allowed_roots = NULL;
+	p->pending_path = NULL;
 }

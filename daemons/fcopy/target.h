@@ -73,6 +73,13 @@ const char *target_path(const struct target *t);
 /* Whether the temporary file has a name (false: O_TMPFILE). */
 bool target_temp_is_named(const struct target *t);
 
+/* A policy that owns its strings: *ret gets copies of src's allowed_roots and
+ * pending_path (an empty allowlist becomes NULL), so it outlives the config src was built
+ * from. Free them with target_policy_done(). */
+int target_policy_copy(const struct target_policy *src, struct target_policy *ret);
+/* Frees what target_policy_copy() allocated; NULL-safe; the policy's numbers stay. */
+void target_policy_done(struct target_policy *p);
+
 /* Start-up: removes the temporary file a crashed run left behind, as recorded in
  * p->pending_path. Returns 1 when one was removed, 0 when there was nothing to do. */
 int target_clean_stale(const struct target_policy *p);

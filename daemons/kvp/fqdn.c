@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "fqdn.h"
+#include "hvd.h"
 #include "log.h"
 
 #define FQDN_MAX 256
@@ -54,18 +55,21 @@ static void *fqdn_thread(void *arg)
 	struct addrinfo hints = {
 	    .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_CANONNAME};
 	struct addrinfo *res = NULL;
+	int fd = job->fd;
 
 	job->error = getaddrinfo(job->host, NULL, &hints, &res);
 	if (job->error == 0 && res && res->ai_canonname && res->ai_canonname[0])
 		snprintf(job->result, sizeof(job->result), "%s", res->ai_canonname);
 	if (res)
 		freeaddrinfo(res);
-	if (send(job->fd, &job, sizeof(job), MSG_NOSIGNAL) != sizeof(job)) {
-		close(job->fd);
+	if (send(fd, &job, sizeof(job), MSG_NOSIGNAL) != sizeof(job)) {
+		close(fd);
 		free(job);
 		return NULL;
 	}
-	close(job->fd);
+	/* Once sent, the job is the event loop's, which may have freed it already: only the
+	 * fd, copied before, is still ours. */
+	close(fd);
 	return NULL;
 }
 
@@ -160,12 +164,21 @@ void fqdn_check(struct fqdn *f)
 static int fqdn_on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct fqdn *f = userdata;
+	int r;
 
 	fqdn_check(f);
 	if (!f->busy && usec - f->last_resolve >= f->refresh_usec)
 		fqdn_start(f);
-	sd_event_source_set_time(s, usec + f->check_usec);
+	r = hvd_timer_rearm(s, usec + f->check_usec);
+	if (r < 0)
+		log_error_errno(r, "Cannot re-arm the domain name check; it is resolved again only "
+				   "when the host asks");
 	return 0;
+}
+
+void fqdn_set_refresh(struct fqdn *f, uint64_t refresh_usec)
+{
+	f->refresh_usec = refresh_usec;
 }
 
 int fqdn_new(sd_event *event, uint64_t check_usec, uint64_t refresh_usec, fqdn_changed_fn cb,

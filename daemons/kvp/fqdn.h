@@ -18,6 +18,8 @@ typedef void (*fqdn_changed_fn)(const char *fqdn, void *userdata);
 int fqdn_new(sd_event *event, uint64_t check_usec, uint64_t refresh_usec, fqdn_changed_fn cb,
 	     void *userdata, struct fqdn **ret);
 struct fqdn *fqdn_free(struct fqdn *f);
+/* A new refresh_usec (reload), in force from the next check on. */
+void fqdn_set_refresh(struct fqdn *f, uint64_t refresh_usec);
 
 /* The current name: the canonical name once resolved, else the host name itself (never an
  * error text). */

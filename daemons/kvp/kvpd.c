@@ -137,10 +137,14 @@ static void kvpd_refresh_addresses(struct kvpd *k)
 static int kvpd_on_refresh(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct kvpd *k = userdata;
+	int r;
 
 	kvpd_refresh_addresses(k);
 	fqdn_check(k->fqdn);
-	sd_event_source_set_time(s, usec + k->refresh_usec);
+	r = hvd_timer_rearm(s, usec + k->refresh_usec);
+	if (r < 0)
+		log_error_errno(r, "Cannot re-arm the address refresh; the auto pool follows "
+				   "address changes only when the host asks");
 	return 0;
 }
 
@@ -154,7 +158,7 @@ static void kvpd_fqdn_changed(const char *fqdn, void *userdata)
 
 /* ---------------------------------------------------------------- set-up */
 
-static int kvpd_net_new(struct kvpd *k, const struct conf *c)
+static int kvpd_net_new(const struct conf *c, struct netinfo **ret)
 {
 	struct netinfo_config nc = {
 	    .include = conf_get_strv(c, "include-interfaces"),
@@ -168,7 +172,7 @@ static int kvpd_net_new(struct kvpd *k, const struct conf *c)
 	    .script_timeout_usec = conf_get_usec(c, "script-timeout"),
 	};
 
-	return netinfo_new(&nc, &k->net);
+	return netinfo_new(&nc, ret); /* copies what it keeps */
 }
 
 static struct kvpd *kvpd_free(struct kvpd *k)
@@ -208,7 +212,7 @@ static int kvpd_init(struct hvd *d, void **ret_state)
 		kvpd_free(k);
 		return r; /* logged by the store */
 	}
-	r = kvpd_net_new(k, c);
+	r = kvpd_net_new(c, &k->net);
 	if (r < 0) {
 		kvpd_free(k);
 		return log_error_errno(r, "Cannot open a netlink socket");
@@ -229,6 +233,48 @@ static int kvpd_init(struct hvd *d, void **ret_state)
 		  k->intrinsic.os.version_id, k->intrinsic.os.kernel_version,
 		  k->intrinsic.os.kernel_release);
 	*ret_state = k;
+	return 0;
+}
+
+/* The paths the pools live at are fixed for the daemon's life (other programs and the
+ * published auto pool depend on them); a change is noted, not followed. */
+static void kvpd_note_fixed_keys(struct hvd *d, const struct conf *c)
+{
+	static const char *const fixed[] = {"state-dir", "run-dir"};
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (strcmp(conf_get_string(c, fixed[i]), conf_get_string(hvd_conf(d), fixed[i])) !=
+		    0)
+			log_notice("%s changed to %s; restart to use it", fixed[i],
+				   conf_get_string(c, fixed[i]));
+}
+
+/* SIGHUP: the network facts are rebuilt from the new config (netinfo copies its filters
+ * and paths), the timers take the new intervals, os-release is read again. The only step
+ * that can fail comes first, so a refusal leaves everything as it was. */
+static int kvpd_reload(struct hvd *d, void *state, const struct conf *c)
+{
+	struct kvpd *k = state;
+	struct netinfo *net = NULL;
+	uint64_t now = 0;
+	int r;
+
+	r = kvpd_net_new(c, &net);
+	if (r < 0)
+		return log_error_errno(r, "Cannot open a netlink socket for the new configuration");
+	kvpd_note_fixed_keys(d, c);
+	netinfo_free(k->net);
+	k->net = net;
+	fqdn_set_refresh(k->fqdn, conf_get_usec(c, "fqdn-refresh"));
+	k->refresh_usec = conf_get_usec(c, "address-refresh");
+	(void)sd_event_now(hvd_event(d), CLOCK_MONOTONIC, &now);
+	r = hvd_timer_rearm(k->refresh, now + k->refresh_usec);
+	if (r < 0)
+		log_error_errno(r, "Cannot re-arm the address refresh, continuing");
+	os_info_load(conf_get_strv(c, "os-release"), &k->intrinsic.os);
+	kvpd_refresh_family(k, false);
+	kvpd_refresh_family(k, true);
+	kvpd_publish(k); /* once, whatever changed */
 	return 0;
 }
 
@@ -500,5 +546,6 @@ const struct hvd_service kvpd_service = {
     .init = kvpd_init,
     .registered = kvpd_registered,
     .handle = kvpd_handle,
+    .reload = kvpd_reload,
     .finish = kvpd_finish,
 };

@@ -63,8 +63,12 @@ const char *const netinfo_default_exclude[] = {
     "lxc*",   "cilium*", "genev*",  "vnet*",  "nodelocaldns*", NULL,
 };
 
+/* cfg's strings and lists point into the copies below (or at netinfo_default_exclude):
+ * the caller's config may be freed or replaced (a reload) while this object lives on. */
 struct netinfo {
 	struct netinfo_config cfg;
+	char **include, **exclude;
+	char *resolv_conf, *bus_address, *dhcp_root, *script_dir;
 	struct nl_sock *sk;
 };
 
@@ -99,6 +103,34 @@ static int nl_to_errno(int nlerr)
 	}
 }
 
+/* Makes ni->cfg point only at memory ni owns (or at static defaults). */
+static void netinfo_own_config(struct netinfo *ni)
+{
+	struct netinfo_config *c = &ni->cfg;
+
+	ni->include = g_strdupv((char **)c->include);
+	c->include = (const char *const *)ni->include;
+	if (c->exclude) {
+		ni->exclude = g_strdupv((char **)c->exclude);
+		c->exclude = (const char *const *)ni->exclude;
+	} else
+		c->exclude = netinfo_default_exclude;
+	c->dns.resolv_conf = ni->resolv_conf = g_strdup(c->dns.resolv_conf);
+	c->dns.bus_address = ni->bus_address = g_strdup(c->dns.bus_address);
+	c->dhcp.root = ni->dhcp_root = g_strdup(c->dhcp.root);
+	c->script_dir = ni->script_dir = g_strdup(c->script_dir);
+}
+
+static void netinfo_free_config(struct netinfo *ni)
+{
+	g_strfreev(ni->include);
+	g_strfreev(ni->exclude);
+	g_free(ni->resolv_conf);
+	g_free(ni->bus_address);
+	g_free(ni->dhcp_root);
+	g_free(ni->script_dir);
+}
+
 int netinfo_new(const struct netinfo_config *cfg, struct netinfo **ret)
 {
 	g_autofree struct netinfo *ni = g_new0(struct netinfo, 1);
@@ -108,8 +140,6 @@ int netinfo_new(const struct netinfo_config *cfg, struct netinfo **ret)
 		ni->cfg = *cfg;
 	if (ni->cfg.max_list_chars == 0)
 		ni->cfg.max_list_chars = NETINFO_MAX_LIST_CHARS;
-	if (!ni->cfg.exclude)
-		ni->cfg.exclude = netinfo_default_exclude;
 	ni->sk = nl_socket_alloc();
 	if (!ni->sk)
 		return -ENOMEM;
@@ -118,6 +148,7 @@ int netinfo_new(const struct netinfo_config *cfg, struct netinfo **ret)
 		nl_socket_free(ni->sk);
 		return nl_to_errno(r);
 	}
+	netinfo_own_config(ni);
 	*ret = g_steal_pointer(&ni);
 	return 0;
 }
@@ -127,6 +158,7 @@ struct netinfo *netinfo_free(struct netinfo *ni)
 	if (!ni)
 		return NULL;
 	nl_socket_free(ni->sk);
+	netinfo_free_config(ni);
 	g_free(ni);
 	return NULL;
 }

@@ -29,8 +29,7 @@ extern const char *const netinfo_default_exclude[];
 
 struct netinfo_config {
 	/* fnmatch(3) globs over interface names. include NULL or empty: every interface.
-	 * exclude NULL: netinfo_default_exclude; empty: none. Borrowed: must outlive the
-	 * netinfo. Exclude wins over include. */
+	 * exclude NULL: netinfo_default_exclude; empty: none. Exclude wins over include. */
 	const char *const *include;
 	const char *const *exclude;
 	bool include_link_local; /* IPv6 fe80::/10 in the intrinsic list */
@@ -46,8 +45,8 @@ struct netinfo_config {
 
 struct netinfo;
 
-/* Opens the rtnetlink socket (in the caller's network namespace). cfg is copied; the
- * strings and lists it points to are borrowed. */
+/* Opens the rtnetlink socket (in the caller's network namespace). cfg is copied with the
+ * strings and lists it points to: nothing of the caller's is kept. */
 int netinfo_new(const struct netinfo_config *cfg, struct netinfo **ret);
 struct netinfo *netinfo_free(struct netinfo *ni);
 

@@ -914,6 +914,34 @@ static int vssd_init(struct hvd *d, void **ret_state)
 	return 0;
 }
 
+/* SIGHUP. This daemon keeps no pointer into a config: each step reads hvd_conf() when it
+ * runs, so accepting adopts the new config whole. Refused:
+ *   - during a backup: its steps read hook-failure, the hook limits and
+ *     freeze-fail-argument at different moments, and one backup must not mix two configs
+ *     (a freeze hook run started under hook-failure=abort stops at the first failure; read
+ *     as "ignore" when it ends, the daemon would freeze after an aborted run). SIGHUP again
+ *     once it is over;
+ *   - a new run-dir: the crash record stays where init() put it, and the check that no
+ *     file system of the plan holds it must look at that directory. Restart to move it. */
+static int vssd_reload(struct hvd *d, void *state, const struct conf *new_conf)
+{
+	struct vssd *v = state;
+	const char *run_dir = conf_get_string(new_conf, "run-dir");
+
+	if (v->phase != VSSD_IDLE) {
+		log_warning("reload during a backup: this backup keeps the configuration it "
+			    "started with; send SIGHUP again after it");
+		return -EBUSY;
+	}
+	if (strcmp(run_dir, conf_get_string(hvd_conf(d), "run-dir")) != 0) {
+		log_warning("run-dir cannot change to %s while running (the crash record is in "
+			    "%s); restart to move it",
+			    run_dir, v->state_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void vssd_finish(struct hvd *d, void *state)
 {
 	struct vssd *v = state;
@@ -938,6 +966,7 @@ const struct hvd_service vssd_service = {
     .registered = vssd_registered,
     .handle = vssd_handle,
     .disconnected = vssd_disconnected,
+    .reload = vssd_reload,
     .finish = vssd_finish,
     .help_extra = "      --plan          print the freeze plan and the reason for every mount,\n"
 		  "                      freezing nothing (with --mountinfo=FILE: of that table)",

@@ -216,6 +216,31 @@ char *test_daemon_log(const struct test_daemon *d)
 	return text;
 }
 
+unsigned test_daemon_log_count(const struct test_daemon *d, const char *text)
+{
+	g_autofree char *log = test_daemon_log(d);
+	unsigned n = 0;
+
+	for (const char *p = strstr(log, text); p; p = strstr(p + 1, text))
+		n++;
+	return n;
+}
+
+void test_daemon_reload(const struct test_daemon *d, const char *text)
+{
+	unsigned before = test_daemon_log_count(d, text);
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+	g_assert_cmpint(kill(d->pid, SIGHUP), ==, 0);
+	while (test_daemon_log_count(d, text) == before) {
+		if (g_get_monotonic_time() >= deadline) {
+			g_autofree char *log = test_daemon_log(d);
+			g_error("no \"%s\" within 10 s of SIGHUP; daemon log:\n%s", text, log);
+		}
+		g_usleep(20 * 1000);
+	}
+}
+
 void test_daemon_free(struct test_daemon *d)
 {
 	if (!d)

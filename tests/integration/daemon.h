@@ -44,6 +44,11 @@ int test_daemon_stop(struct test_daemon *d, int sig, int timeout_ms);
 int test_daemon_wait(struct test_daemon *d, int timeout_ms);
 /* The daemon's stderr so far (g_free). */
 char *test_daemon_log(const struct test_daemon *d);
+/* How many times text occurs in it. */
+unsigned test_daemon_log_count(const struct test_daemon *d, const char *text);
+/* Sends SIGHUP and waits until text occurs once more in the log than before ("reloaded
+ * the configuration", "configuration was refused"); fails the test after 10 s. */
+void test_daemon_reload(const struct test_daemon *d, const char *text);
 void test_daemon_free(struct test_daemon *d);
 
 /* Daemons started after this get sig when the process that started them dies (0: off), so

@@ -7,8 +7,9 @@
  * /fcopyd/uio/...): contents compared by SHA-256; names with non-ASCII characters and a
  * surrogate pair; CREATE_PATH, OVER_WRITE and "already exists"; CANCEL and a daemon killed
  * mid-transfer leave no partial or temporary file; links planted by another user; mode,
- * owner and the allowlist from the config; out of space on a tiny loop-mounted ext4 in a
- * private mount namespace (root only).
+ * owner and the allowlist from the config; SIGHUP (a config whose policy cannot be built is
+ * refused and the old policy keeps working; a reload between START and COMPLETE); out of
+ * space on a tiny loop-mounted ext4 in a private mount namespace (root only).
  *
  * UIO only: the host disables and re-enables the service (logged once per outage, the
  * copy in flight is dropped, a copy after re-enabling works); the fake sysfs `ring` file
@@ -502,6 +503,96 @@ static void test_untrusted_profile(struct fixture *f, gconstpointer data)
 	g_assert_cmphex(copy_file(f, src, "/etc", "no-hv-fcopyd-test", 0), ==, VMU_E_FAIL);
 	g_assert_false(g_file_test("/etc/no-hv-fcopyd-test", G_FILE_TEST_EXISTS));
 	assert_dir(f->dest, "inbox");
+}
+
+/* ---------------------------------------------------------------- reload */
+
+static void assert_copied(struct fixture *f, const char *src, const char *dir, const char *name,
+			  mode_t mode)
+{
+	g_autofree char *dst = g_build_filename(dir, name, NULL);
+	struct stat st;
+
+	g_assert_cmphex(copy_file(f, src, dir, name, 0), ==, VMU_S_OK);
+	g_assert_cmpint(stat(dst, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, mode);
+}
+
+/* A new config that loads but whose policy cannot be built is refused as a whole: the
+ * old policy (allowlist, mode) keeps working, and a good config after it is taken. */
+static void test_reload_bad_policy(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *inbox = dest_path(f, "inbox"), *inbox2 = dest_path(f, "inbox2");
+	g_autofree char *src = make_source(f, 3, 1);
+	g_autofree char *good =
+	    g_strdup_printf("profile=untrusted-host\nallowed-roots=%s\nfile-mode=0640\n", inbox);
+	g_autofree char *bad_mode =
+	    g_strdup_printf("profile=untrusted-host\nallowed-roots=%s\nfile-mode=0999\n", inbox2);
+	g_autofree char *bad_owner = g_strdup_printf(
+	    "profile=untrusted-host\nallowed-roots=%s\nfile-owner=no-such-user-hvguest\n", inbox2);
+	g_autofree char *good2 =
+	    g_strdup_printf("profile=untrusted-host\nallowed-roots=%s\nfile-mode=0600\n", inbox2);
+
+	g_assert_cmpint(g_mkdir(inbox, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(inbox2, 0755), ==, 0);
+	write_config(f, good);
+	start_daemon(f);
+	assert_copied(f, src, inbox, "first", 0640);
+	/* Repeated, so that ASan sees any use of a freed config. */
+	for (int i = 0; i < 4; i++) {
+		g_autofree char *name = g_strdup_printf("kept-%d", i);
+
+		write_config(f, i % 2 ? bad_owner : bad_mode);
+		test_daemon_reload(f->daemon, "configuration was refused");
+		assert_copied(f, src, inbox, name, 0640);
+		g_assert_cmphex(copy_file(f, src, inbox2, name, 0), ==, VMU_E_FAIL);
+		g_assert_cmphex(copy_file(f, src, f->dest, name, 0), ==, VMU_E_FAIL);
+	}
+	g_assert_cmpuint(test_daemon_log_count(f->daemon, "file-mode=0999 is not an octal mode"),
+			 ==, 2);
+	g_assert_cmpuint(
+	    test_daemon_log_count(f->daemon, "file-owner=no-such-user-hvguest: no such user"), ==,
+	    2);
+	assert_dir(inbox2, "");
+	write_config(f, good2);
+	test_daemon_reload(f->daemon, "reloaded the configuration");
+	assert_copied(f, src, inbox2, "new", 0600);
+	g_assert_cmphex(copy_file(f, src, inbox, "old-root", 0), ==, VMU_E_FAIL);
+	assert_dir(f->dest, "inbox inbox2");
+}
+
+/* A reload between START and COMPLETE: the copy ends under the policy it started with (its
+ * target keeps its own copies of what it uses), and the next copy gets the new policy. */
+static void test_reload_mid_copy(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *inbox = dest_path(f, "inbox"), *inbox2 = dest_path(f, "inbox2");
+	g_autofree char *mid = dest_path(f, "inbox/mid"), *text = NULL;
+	g_autofree char *src = make_source(f, 3, 1);
+	g_autofree char *pending = g_build_filename(f->env->state_dir, "fcopy-pending", NULL);
+	g_autofree char *before = g_strdup_printf(
+	    "profile=untrusted-host\nallowed-roots=%s\nfile-mode=0640\ntemp-file=named\n", inbox);
+	g_autofree char *after = g_strdup_printf(
+	    "profile=untrusted-host\nallowed-roots=%s\nfile-mode=0600\ntemp-file=named\n", inbox2);
+	struct stat st;
+
+	g_assert_cmpint(g_mkdir(inbox, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(inbox2, 0755), ==, 0);
+	write_config(f, before);
+	start_daemon(f);
+	g_assert_cmphex(start(f, inbox, "mid", 0, 3), ==, VMU_S_OK);
+	write_config(f, after);
+	test_daemon_reload(f->daemon, "reloaded the configuration");
+	g_assert_cmphex(write_at(f, 0, "abc", 3), ==, VMU_S_OK);
+	g_assert_cmphex(complete(f), ==, VMU_S_OK);
+	g_assert_true(g_file_get_contents(mid, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "abc");
+	g_assert_cmpint(stat(mid, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, 0640);
+	/* the named temporary was renamed and its crash record removed */
+	assert_dir(inbox, "mid");
+	g_assert_false(g_file_test(pending, G_FILE_TEST_EXISTS));
+	assert_copied(f, src, inbox2, "after", 0600);
+	g_assert_cmphex(copy_file(f, src, inbox, "refused", 0), ==, VMU_E_FAIL);
 }
 
 /* ---------------------------------------------------------------- out of space */
@@ -1042,6 +1133,8 @@ int main(int argc, char **argv)
 	add_both("symlink-attacks", test_symlink_attacks);
 	add_both("mode-owner", test_mode_owner);
 	add_both("untrusted-profile", test_untrusted_profile);
+	add_both("reload-bad-policy", test_reload_bad_policy);
+	add_both("reload-mid-copy", test_reload_mid_copy);
 	add_both("enospc", test_enospc);
 	add_both("lone-surrogate", test_lone_surrogate);
 	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);

@@ -3,12 +3,15 @@
  * Integration: the network facts the host reads from hv-kvpd (GET_IP_INFO, the
  * NetworkAddressIPv4/IPv6 items), with real interfaces in a private network namespace this
  * test creates (root only), with a host name of its own (a private UTS namespace). Nothing is
- * sent on any network; the machine's own interfaces and host name are never touched.
+ * sent on any network; the machine's own interfaces and host name are never touched. Also:
+ * the address-refresh timer keeps the items the host GETs current, refresh after refresh;
+ * SIGHUP swaps the filters and DNS source while the host keeps asking.
  */
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +25,7 @@ struct fixture {
 	struct test_env *env;
 	struct hvsim *sim;
 	struct test_daemon *daemon;
+	char *resolv, *root;
 };
 
 static bool in_private_netns;
@@ -58,27 +62,38 @@ static void make_links(void)
 	ip("addr add 172.17.0.1/16 dev docker0");
 }
 
+/* DNS servers from resolv, the fixture's DHCP state, then extra (other keys). */
+static void write_config_dns(struct fixture *f, const char *resolv, const char *extra)
+{
+	g_autofree char *config = g_strdup_printf(
+	    "resolv-conf=%s\nuse-resolved=false\nnetwork-root=%s\n%s", resolv, f->root, extra);
+
+	test_env_write_config(f->env, config);
+}
+
+static void write_config(struct fixture *f, const char *extra)
+{
+	write_config_dns(f, f->resolv, extra);
+}
+
 static void fixture_setup(struct fixture *f, gconstpointer data)
 {
-	g_autofree char *resolv = NULL, *root = NULL, *ifaces = NULL, *extra = NULL;
+	g_autofree char *ifaces = NULL;
 
 	if (!in_private_netns)
 		return;
 	make_links();
 	f->env = test_env_new(VMU_SERVICE_KVP, NULL);
-	resolv = g_build_filename(f->env->dir, "resolv.conf", NULL);
+	f->resolv = g_build_filename(f->env->dir, "resolv.conf", NULL);
 	g_assert_true(g_file_set_contents(
-	    resolv, "nameserver 192.0.2.53\nnameserver 2001:db8::53\n", -1, NULL));
-	root = g_build_filename(f->env->dir, "root", NULL);
-	ifaces = g_build_filename(root, "etc", "network", NULL);
+	    f->resolv, "nameserver 192.0.2.53\nnameserver 2001:db8::53\n", -1, NULL));
+	f->root = g_build_filename(f->env->dir, "root", NULL);
+	ifaces = g_build_filename(f->root, "etc", "network", NULL);
 	g_assert_cmpint(g_mkdir_with_parents(ifaces, 0755), ==, 0);
 	g_free(ifaces);
-	ifaces = g_build_filename(root, "etc", "network", "interfaces", NULL);
+	ifaces = g_build_filename(f->root, "etc", "network", "interfaces", NULL);
 	g_assert_true(g_file_set_contents(ifaces, "auto eth1\niface eth1 inet dhcp\n", -1, NULL));
-	extra = g_strdup_printf("resolv-conf=%s\nuse-resolved=false\nnetwork-root=%s\n"
-				"address-refresh=1h\n",
-				resolv, root);
-	test_env_write_config(f->env, extra);
+	write_config(f, "address-refresh=1h\n");
 	g_assert_cmpint(hvsim_new(NULL, &f->sim), ==, 0);
 	g_assert_cmpint(hvsim_listen(f->sim, VMU_SERVICE_KVP, f->env->socket_path), ==, 0);
 	hvsim_set_host_timeout(f->sim, 20 * SEC);
@@ -97,6 +112,8 @@ static void fixture_teardown(struct fixture *f, gconstpointer data)
 	test_daemon_free(f->daemon);
 	hvsim_free(f->sim);
 	test_env_free(f->env);
+	g_free(f->resolv);
+	g_free(f->root);
 	ip("link del eth1");
 	ip("link del eth10");
 	ip("link del docker0");
@@ -234,6 +251,106 @@ static void test_fqdn_follows_hostname(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(sethostname("hvguest-test-a", 14), ==, 0);
 }
 
+/* ---------------------------------------------------------------- reload and timers */
+
+static void test_reload_keeps_serving(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *resolv2 = NULL, *os_release = NULL, *other = NULL;
+	struct hvsim_result r;
+
+	REQUIRE_NETNS();
+	resolv2 = g_build_filename(f->env->dir, "resolv2.conf", NULL);
+	g_assert_true(g_file_set_contents(resolv2, "nameserver 192.0.2.54\n", -1, NULL));
+	os_release = g_build_filename(f->env->dir, "os-release", NULL);
+	g_assert_true(g_file_set_contents(os_release, "NAME=\"Reloaded Linux\"\n", -1, NULL));
+	/* Other filters, resolv.conf and os-release: each new config is what the daemon uses. */
+	other = g_strdup_printf("address-refresh=1h\nexclude-interfaces=lo;docker*;eth10\n"
+				"include-interfaces=eth*\nos-release=%s\n",
+				os_release);
+	/* Repeated, so that ASan sees every old config freed while requests still come. */
+	for (int i = 0; i < 12; i++) {
+		bool alt = i % 2 == 0;
+
+		write_config_dns(f, alt ? resolv2 : f->resolv,
+				 alt ? other : "address-refresh=1h\n");
+		test_daemon_reload(f->daemon, "reloaded the configuration");
+		enumerate(f, 2, &r);
+		g_assert_cmpstr(r.value, ==, alt ? "192.0.2.10" : "192.0.2.10;198.51.100.10");
+		enumerate(f, 3, &r);
+		g_assert_cmpstr(r.value, ==, "2001:db8:1::10");
+		g_assert_cmpint(hvsim_kvp_get_ip_info(f->sim, "00:15:5D:00:00:01", 3, &r), ==, 0);
+		g_assert_cmphex(r.status, ==, VMU_S_OK);
+		g_assert_true(g_str_has_prefix(r.ip_addr, "192.0.2.10;2001:db8:1::10"));
+		g_assert_cmpstr(r.dns_addr, ==, alt ? "192.0.2.54;" : "192.0.2.53;2001:db8::53;");
+		enumerate(f, 5, &r);
+		g_assert_cmpstr(r.key, ==, "OSName");
+		if (alt)
+			g_assert_cmpstr(r.value, ==, "Reloaded Linux");
+		else
+			g_assert_cmpstr(r.value, !=, "Reloaded Linux");
+	}
+	g_assert_cmpint(kill(f->daemon->pid, 0), ==, 0);
+}
+
+/* The value the host reads with GET: the daemon's last refresh, not a fresh query (unlike
+ * ENUMERATE of the address items). */
+static void get_auto(struct fixture *f, const char *key, struct hvsim_result *r)
+{
+	g_assert_cmpint(hvsim_kvp_get(f->sim, VMU_KVP_POOL_AUTO, key, r), ==, 0);
+	g_assert_cmphex(r->status, ==, VMU_S_OK);
+}
+
+/* Both address items show v4 and v6 within usec (polled). */
+static bool wait_addresses(struct fixture *f, const char *v4, const char *v6, uint64_t usec)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)usec;
+	struct hvsim_result r4, r6;
+
+	do {
+		get_auto(f, "NetworkAddressIPv4", &r4);
+		get_auto(f, "NetworkAddressIPv6", &r6);
+		if (strstr(r4.value, v4) && strstr(r6.value, v6))
+			return true;
+		g_usleep(50 * 1000);
+	} while (g_get_monotonic_time() < deadline);
+	g_test_message("IPv4: %s; IPv6: %s", r4.value, r6.value);
+	return false;
+}
+
+static void restart_daemon(struct fixture *f)
+{
+	g_assert_cmpint(test_daemon_stop(f->daemon, SIGTERM, 5000), ==, 0);
+	g_assert_cmpint(hvsim_wait_disconnected(f->sim, VMU_SERVICE_KVP, 10 * SEC), ==, 0);
+	test_daemon_free(f->daemon);
+	f->daemon = test_daemon_start(f->env, "daemons/kvp/hv-kvpd", NULL);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_KVP, 10 * SEC), ==, 0);
+}
+
+static void test_address_refresh_repeats(struct fixture *f, gconstpointer data)
+{
+	const uint64_t interval = SEC;
+
+	REQUIRE_NETNS();
+	write_config(f, "address-refresh=1s\n");
+	restart_daemon(f);
+	/* Past the first refresh: the timer must fire again after it. */
+	g_usleep(interval + interval / 2);
+	g_assert_true(wait_addresses(f, "192.0.2.10", "2001:db8:1::10", 0));
+	ip("addr add 192.0.2.12/24 dev eth1");
+	ip("-6 addr add 2001:db8:1::12/64 dev eth1 nodad");
+	g_assert_true(wait_addresses(f, "192.0.2.12", "2001:db8:1::12", 2 * interval));
+	/* And again, later: every refresh re-arms the next. */
+	g_usleep(interval);
+	ip("addr add 192.0.2.13/24 dev eth1");
+	g_assert_true(wait_addresses(f, "192.0.2.13", "2001:db8:1::12", 2 * interval));
+	/* A reload takes the new interval and the timer keeps going after it. */
+	write_config(f, "address-refresh=500ms\n");
+	test_daemon_reload(f->daemon, "reloaded the configuration");
+	g_usleep(interval);
+	ip("-6 addr add 2001:db8:1::14/64 dev eth1 nodad");
+	g_assert_true(wait_addresses(f, "192.0.2.13", "2001:db8:1::14", interval));
+}
+
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
 
 int main(int argc, char **argv)
@@ -250,5 +367,7 @@ int main(int argc, char **argv)
 	ADD("/kvpd/net/intrinsic-addresses", test_intrinsic_addresses);
 	ADD("/kvpd/net/intrinsic-cap", test_intrinsic_cap);
 	ADD("/kvpd/net/fqdn-follows-hostname", test_fqdn_follows_hostname);
+	ADD("/kvpd/net/reload-keeps-serving", test_reload_keeps_serving);
+	ADD("/kvpd/net/address-refresh-repeats", test_address_refresh_repeats);
 	return g_test_run();
 }

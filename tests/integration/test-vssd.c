@@ -783,6 +783,50 @@ static void test_auto_thaw(struct fixture *f, gconstpointer data)
 	g_assert_cmpstr(t, ==, "10-a freeze\n10-a thaw\n");
 }
 
+/* SIGHUP during a backup is refused: the backup ends under the config it started with (a
+ * freeze hook run started with hook-failure=abort aborts). Once idle, the same new config
+ * is taken. A new run-dir is refused. */
+static void test_reload_during_backup(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *body = NULL, *t = NULL, *cfg = NULL, *old_line = NULL, *new_line = NULL;
+	g_auto(GStrv) parts = NULL;
+	pid_t w;
+
+	start_daemon(f);
+	/* The hook reloads the daemon while it runs, with hook-failure=ignore written, and
+	 * fails. */
+	body = g_strdup_printf("kill -HUP %d\nsleep 1\nexit 1", (int)f->daemon);
+	add_hook(f, "10-reload-fails", body);
+	write_config(f, "hook-failure=ignore\n");
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_E_FAIL);
+	assert_writable(f, a);
+	t = trace(f);
+	g_assert_cmpstr(t, ==, "10-reload-fails freeze\n10-reload-fails freeze-fail\n");
+	g_assert_true(wait_log(f, "reload during a backup", 10 * SEC));
+	g_assert_true(wait_log(f, "configuration was refused", 10 * SEC));
+	/* Idle: taken now, and the next backup freezes in spite of the failing hook. */
+	g_assert_cmpint(kill(f->daemon, SIGHUP), ==, 0);
+	g_assert_true(wait_log(f, "reloaded the configuration", 10 * SEC));
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	w = start_writer(f, a);
+	assert_blocked(w);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	assert_completes(w);
+	/* A new run-dir is refused: the crash record stays where it is. */
+	g_assert_true(g_file_get_contents(f->env->config_path, &cfg, NULL, NULL));
+	old_line = g_strdup_printf("run-dir=%s\n", f->env->run_dir);
+	g_assert_nonnull(strstr(cfg, old_line));
+	parts = g_strsplit(cfg, old_line, 2);
+	new_line = g_strdup_printf("run-dir=%s-moved\n", f->env->run_dir);
+	g_free(cfg);
+	cfg = g_strjoinv(new_line, parts);
+	g_assert_true(g_file_set_contents(f->env->config_path, cfg, -1, NULL));
+	g_assert_cmpint(kill(f->daemon, SIGHUP), ==, 0);
+	g_assert_true(wait_log(f, "run-dir cannot change", 10 * SEC));
+}
+
 static void test_crash_recovery(struct fixture *f, gconstpointer data)
 {
 	SKIP_UNLESS_ROOT();
@@ -1089,6 +1133,7 @@ int main(int argc, char **argv)
 	ADD("/vssd/hook-timeout-aborts", test_hook_timeout_aborts);
 	ADD("/vssd/hook-failure-ignored", test_hook_failure_ignored);
 	ADD("/vssd/auto-thaw", test_auto_thaw);
+	ADD("/vssd/reload-during-backup", test_reload_during_backup);
 	ADD("/vssd/crash-recovery", test_crash_recovery);
 	ADD("/vssd/hibernation", test_hibernation);
 	ADD("/vssd/mount-unmounted-by-hook-skip", test_unmounted_by_hook_skip);
