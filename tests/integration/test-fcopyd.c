@@ -1014,6 +1014,59 @@ static void test_lone_surrogate(struct fixture *f, gconstpointer data)
 	assert_dir(f->dest, uio ? "good.txt" : "end good.txt hello.txt high.txt low.txt sub");
 }
 
+/* ---------------------------------------------------------------- outside text */
+
+/* A host's name that tries to add sd_notify assignments and drive a terminal. */
+#define EVIL_NAME "x\nWATCHDOG=trigger\nMAINPID=1\x1b[2J"
+#define EVIL_ESCAPED "x\\nWATCHDOG=trigger\\nMAINPID=1\\x1b[2J"
+
+/* Sum of N over the "Suppressed N similar messages: <what>" lines of text. */
+static unsigned suppressed_total(const char *text, const char *what)
+{
+	unsigned total = 0;
+
+	for (const char *p = text; (p = strstr(p, "Suppressed ")); p++) {
+		char *end = NULL;
+		unsigned long n = strtoul(p + strlen("Suppressed "), &end, 10);
+
+		if (g_str_has_prefix(end, " similar messages: ") &&
+		    g_str_has_prefix(end + strlen(" similar messages: "), what))
+			total += (unsigned)n;
+	}
+	return total;
+}
+
+/* Host-triggered lines: escaped on stderr, and a flood of them is cut to a bounded number
+ * (10 a call site per 10 s interval) and summed up in summaries, instead of one line per
+ * request. */
+static void test_log_escaped_and_limited(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+	const unsigned floods = 2000;
+	gint64 begin;
+	unsigned shown, intervals;
+
+	start_daemon(f);
+	g_assert_cmphex(start(f, f->dest, EVIL_NAME, 0, 5), ==, VMU_E_FAIL);
+	begin = g_get_monotonic_time();
+	for (unsigned i = 0; i < floods; i++) {
+		g_assert_cmphex(start(f, f->dest, "flood", VMU_FCOPY_OVER_WRITE, 0), ==, VMU_S_OK);
+		g_assert_cmphex(complete(f), ==, VMU_S_OK);
+	}
+	intervals = (unsigned)((g_get_monotonic_time() - begin) / (10 * G_USEC_PER_SEC)) + 1;
+	/* the daemon's SIGTERM flushes the summary of what was suppressed */
+	g_assert_cmpint(test_daemon_stop(f->daemon, SIGTERM, 5000), ==, 0);
+	log = test_daemon_log(f->daemon);
+	g_assert_nonnull(strstr(log, EVIL_ESCAPED));
+	g_assert_null(strstr(log, "\nWATCHDOG=trigger"));
+	g_assert_null(strchr(log, '\x1b'));
+	shown = count_lines_with(log, "hv-fcopyd: copy completed: flood ->");
+	g_test_message("%u copies in %u interval(s): %u lines", floods, intervals, shown);
+	g_assert_cmpuint(shown, <=, 10 * intervals);
+	g_assert_cmpuint(shown + suppressed_total(log, "copy completed: flood ->"), ==, floods);
+	assert_dir(f->dest, "flood");
+}
+
 static void add(const char *path, const struct params *p,
 		void (*fn)(struct fixture *, gconstpointer))
 {
@@ -1043,6 +1096,7 @@ int main(int argc, char **argv)
 	add_both("mode-owner", test_mode_owner);
 	add_both("untrusted-profile", test_untrusted_profile);
 	add_both("enospc", test_enospc);
+	add("/fcopyd/uio/log-escaped-and-limited", &on_uio, test_log_escaped_and_limited);
 	add_both("lone-surrogate", test_lone_surrogate);
 	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);
 	add("/fcopyd/uio/ring-size-mismatch", &on_uio, test_uio_ring_size);
