@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -558,27 +559,44 @@ static void fill_up(const char *dir)
 	close(fd);
 }
 
-/* Runs in a subprocess: the mount namespace and the daemon die with it. */
-static void enospc_body(struct fixture *f)
+/* A private mount namespace with a size_mb ext4 image (reserved_pct % of its blocks kept
+ * for root) loop-mounted at env/mnt. Only in a test subprocess: the namespace, the mount
+ * and the daemon die with it. */
+static char *mount_tiny_ext4(struct fixture *f, unsigned size_mb, unsigned reserved_pct)
 {
 	g_autofree char *image = g_build_filename(f->env->dir, "tiny.img", NULL);
-	g_autofree char *mnt = g_build_filename(f->env->dir, "mnt", NULL);
+	g_autofree char *reserved = g_strdup_printf("%u", reserved_pct);
+	char *mnt = g_build_filename(f->env->dir, "mnt", NULL);
 	g_autofree char *loop = NULL;
-	guint8 buf[VMU_FCOPY_DATA_FRAGMENT] = {0};
 	int fd;
 
 	g_assert_cmpint(unshare(CLONE_NEWNS), ==, 0);
 	g_assert_cmpint(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), ==, 0);
 	fd = open(image, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	g_assert_cmpint(fd, >=, 0);
-	g_assert_cmpint(ftruncate(fd, 4 << 20), ==, 0);
+	g_assert_cmpint(ftruncate(fd, (off_t)size_mb << 20), ==, 0);
 	close(fd);
-	const char *mkfs[] = {"mkfs.ext4", "-q", "-F", "-m", "0", image, NULL};
+	const char *mkfs[] = {"mkfs.ext4", "-q", "-F", "-m", reserved, image, NULL};
 	g_assert_cmpint(run_quiet(mkfs), ==, 0);
 	loop = attach_loop(image);
 	g_assert_cmpint(g_mkdir(mnt, 0755), ==, 0);
 	g_assert_cmpint(mount(loop, mnt, "ext4", 0, NULL), ==, 0);
 	close(200);
+	return mnt;
+}
+
+static void unmount_tiny_ext4(struct fixture *f, const char *mnt)
+{
+	test_daemon_free(f->daemon);
+	f->daemon = NULL;
+	g_assert_cmpint(umount2(mnt, MNT_DETACH), ==, 0);
+}
+
+/* Runs in a subprocess: the mount namespace and the daemon die with it. */
+static void enospc_body(struct fixture *f)
+{
+	g_autofree char *mnt = mount_tiny_ext4(f, 4, 0);
+	guint8 buf[VMU_FCOPY_DATA_FRAGMENT] = {0};
 
 	test_daemon_set_parent_death_signal(SIGKILL);
 	start_daemon(f);
@@ -596,23 +614,66 @@ static void enospc_body(struct fixture *f)
 		status = write_at(f, off, buf, sizeof(buf));
 	g_assert_cmphex(status, ==, VMU_ERROR_DISK_FULL);
 	assert_dir(mnt, "filler lost+found");
-	test_daemon_free(f->daemon);
-	f->daemon = NULL;
-	g_assert_cmpint(umount2(mnt, MNT_DETACH), ==, 0);
+	unmount_tiny_ext4(f, mnt);
 }
 
-static void test_enospc(struct fixture *f, gconstpointer data)
+static bool can_loop_mount(void)
 {
 	if (getuid() != 0 || access("/dev/loop-control", W_OK) < 0) {
-		g_test_skip("out-of-space test needs root and loop devices");
-		return;
+		g_test_skip("needs root and loop devices (a loop-mounted ext4 image)");
+		return false;
 	}
+	return true;
+}
+
+/* Runs body in a subprocess (its own mount namespace), bounded. */
+static void run_in_subprocess(struct fixture *f, void (*body)(struct fixture *))
+{
 	if (g_test_subprocess()) {
-		enospc_body(f);
+		body(f);
 		return;
 	}
 	g_test_trap_subprocess(NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
 	g_test_trap_assert_passed();
+}
+
+/* ext4 keeps blocks for root (-m): a root daemon's fallocate() may use them, leaving every
+ * other user ENOSPC while the copy runs. A size that fits only with them is refused. */
+static void reserved_blocks_body(struct fixture *f)
+{
+	g_autofree char *mnt = mount_tiny_ext4(f, 16, 50);
+	struct statvfs before, after;
+	uint64_t bavail, bfree, between;
+
+	g_assert_cmpint(statvfs(mnt, &before), ==, 0);
+	bavail = (uint64_t)before.f_bavail * before.f_frsize;
+	bfree = (uint64_t)before.f_bfree * before.f_frsize;
+	g_assert_cmpuint(bfree, >, bavail + (2 << 20));
+	between = (bavail + bfree) / 2;
+	test_daemon_set_parent_death_signal(SIGKILL);
+	start_daemon(f);
+	g_assert_cmphex(start(f, mnt, "into-reserve", 0, between), ==, VMU_ERROR_DISK_FULL);
+	assert_dir(mnt, "lost+found");
+	g_assert_cmpint(statvfs(mnt, &after), ==, 0);
+	g_assert_cmpuint(after.f_bavail, ==, before.f_bavail);
+	/* what an unprivileged writer could use is fine, and reserved at once */
+	g_assert_cmphex(start(f, mnt, "fits", 0, bavail - (1 << 20)), ==, VMU_S_OK);
+	g_assert_cmpint(statvfs(mnt, &after), ==, 0);
+	g_assert_cmpuint((uint64_t)after.f_bavail * after.f_frsize, <=, (2 << 20));
+	g_assert_cmphex(cancel(f), ==, VMU_S_OK);
+	unmount_tiny_ext4(f, mnt);
+}
+
+static void test_reserved_blocks(struct fixture *f, gconstpointer data)
+{
+	if (can_loop_mount())
+		run_in_subprocess(f, reserved_blocks_body);
+}
+
+static void test_enospc(struct fixture *f, gconstpointer data)
+{
+	if (can_loop_mount())
+		run_in_subprocess(f, enospc_body);
 }
 
 /* ---------------------------------------------------------------- UIO specifics */
@@ -1096,6 +1157,7 @@ int main(int argc, char **argv)
 	add_both("mode-owner", test_mode_owner);
 	add_both("untrusted-profile", test_untrusted_profile);
 	add_both("enospc", test_enospc);
+	add_both("reserved-blocks", test_reserved_blocks);
 	add("/fcopyd/uio/log-escaped-and-limited", &on_uio, test_log_escaped_and_limited);
 	add_both("lone-surrogate", test_lone_surrogate);
 	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);
