@@ -549,8 +549,12 @@ static void hvd_connect_failed(struct hvd *d, int r, bool opened_before)
 		log_notice("waiting for %s", hvd_target(d));
 		d->waiting_logged = true;
 	} else if (r != -ENOENT && !d->failure_logged) {
-		log_warning_errno(r, "registering with the kernel on %s failed, retrying",
-				  hvd_target(d));
+		/* only the char device registers with the kernel (UIO has no registration) */
+		if (d->transport == &hvd_chardev_transport)
+			log_warning_errno(r, "registering with the kernel on %s failed, retrying",
+					  hvd_target(d));
+		else
+			log_warning_errno(r, "connecting to %s failed, retrying", hvd_target(d));
 		d->failure_logged = true;
 	}
 	hvd_schedule_retry(d, hvd_next_backoff(d));

@@ -12,7 +12,12 @@
  * for anything else. A failed WRITE or COMPLETE ends the copy (the temporary file goes at
  * once, so a full disk is freed); later WRITEs get HV_E_FAIL. A WRITE must stay within the
  * announced size, and COMPLETE needs the data to reach it: the file then has exactly the
- * announced size. CANCEL always answers S_OK, like the kernel's reference daemon.
+ * announced size. CANCEL of a copy in progress answers S_OK; CANCEL with none in progress
+ * answers HV_E_FAIL, like WRITE and COMPLETE then (see copy_cancel()).
+ *
+ * A copy that ends without a host request (superseded by a new START, the transport gone:
+ * hibernation, a rescind, a stop) was answered nothing: its report says so instead of
+ * carrying a status the host never saw.
  *
  * Every copy ends in exactly one call of the finish callback (the journal record).
  */
@@ -90,13 +95,15 @@ static void copy_reset(struct copy *c)
 /* Ends the current copy (the file is already committed or about to be discarded). */
 static uint32_t copy_finish(struct copy *c, enum copy_result result, int error, const char *what)
 {
+	bool answered = result != COPY_SUPERSEDED && result != COPY_DISCONNECTED;
 	struct copy_report rep = {
 	    .source = c->source,
 	    .target = c->target_path,
 	    .size = c->size,
 	    .written = c->target ? target_written(c->target) : 0,
 	    .result = result,
-	    .status = copy_status_for_error(error),
+	    .answered = answered,
+	    .status = answered ? copy_status_for_error(error) : 0,
 	    .error = error,
 	    .what = what,
 	    .duration_usec = now_usec() - c->start_usec,
@@ -107,7 +114,7 @@ static uint32_t copy_finish(struct copy *c, enum copy_result result, int error, 
 	if (c->finish)
 		c->finish(c->userdata, &rep);
 	copy_reset(c);
-	return rep.status;
+	return copy_status_for_error(error);
 }
 
 struct copy *copy_free(struct copy *c)
@@ -191,9 +198,16 @@ uint32_t copy_complete(struct copy *c)
 	return copy_finish(c, COPY_COMPLETED, 0, NULL);
 }
 
+/* S_OK would tell the host that a transfer was stopped and its partial file removed; with
+ * none in progress (never started, already completed, or already ended by a failure the
+ * host was told about) there was nothing to cancel, so the host gets HV_E_FAIL, as for a
+ * WRITE or COMPLETE then. Hosts cope: the kernel's own UIO daemon answers every CANCEL
+ * with HV_E_FAIL (and the kernel's fake CANCEL of hibernation gets no reply at all). */
 uint32_t copy_cancel(struct copy *c)
 {
-	copy_abort(c, COPY_CANCELLED);
+	if (!c->source)
+		return VMU_E_FAIL;
+	copy_finish(c, COPY_CANCELLED, 0, NULL);
 	return VMU_S_OK;
 }
 

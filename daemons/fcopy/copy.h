@@ -28,7 +28,8 @@ struct copy_report {
 	uint64_t size;      /* announced */
 	uint64_t written;   /* bytes up to the furthest write */
 	enum copy_result result;
-	uint32_t status;  /* what the host got for the last operation */
+	bool answered;    /* the step that ended the copy was answered (status is valid) */
+	uint32_t status;  /* what the host got for it; 0 when !answered */
 	int error;        /* negative errno behind a failure, else 0 */
 	const char *what; /* the failing step ("start", "write", "complete") or NULL */
 	uint64_t duration_usec;
@@ -52,6 +53,7 @@ uint32_t copy_start(struct copy *c, const struct target_policy *p, const char *p
 		    const char *file_name, uint32_t flags, uint64_t file_size);
 uint32_t copy_write(struct copy *c, uint64_t offset, const void *data, uint32_t size);
 uint32_t copy_complete(struct copy *c);
+/* HV_E_FAIL when no copy is in progress (see copy.c). */
 uint32_t copy_cancel(struct copy *c);
 /* Drops a copy in progress without a host request (disconnection, shutdown). */
 void copy_abort(struct copy *c, enum copy_result why);

@@ -242,6 +242,19 @@ static void assert_dir(const char *dir, const char *want)
 	g_assert_cmpstr(got, ==, want);
 }
 
+/* The first line of text containing needle, or NULL (g_free). */
+static char *line_with(const char *text, const char *needle)
+{
+	const char *p = strstr(text, needle), *start, *end;
+
+	if (!p)
+		return NULL;
+	for (start = p; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchr(p, '\n');
+	return g_strndup(start, end ? (gsize)(end - start) : strlen(start));
+}
+
 /* ---------------------------------------------------------------- contents */
 
 static void check_copy(struct fixture *f, size_t size, guint32 seed)
@@ -358,9 +371,10 @@ static void test_cancel(struct fixture *f, gconstpointer data)
 	write_half(f, "cancelled", 1 << 20);
 	g_assert_cmphex(cancel(f), ==, VMU_S_OK);
 	assert_dir(f->dest, "");
-	/* WRITE after CANCEL: no copy in progress */
+	/* WRITE, COMPLETE and CANCEL after CANCEL: no copy in progress, nothing to act on */
 	g_assert_cmphex(write_at(f, 0, "x", 1), ==, VMU_E_FAIL);
 	g_assert_cmphex(complete(f), ==, VMU_E_FAIL);
+	g_assert_cmphex(cancel(f), ==, VMU_E_FAIL);
 	/* a new START drops the copy in progress */
 	write_half(f, "first", 1 << 20);
 	g_assert_cmphex(start(f, f->dest, "second", 0, 1), ==, VMU_S_OK);
@@ -379,6 +393,12 @@ static void test_cancel(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(log, "copy cancelled: cancelled ->"));
 	g_assert_nonnull(strstr(log, "copy superseded: first ->"));
 	g_assert_nonnull(strstr(log, "copy completed: second ->"));
+	/* the failing step and its error in parentheses, closed */
+	g_assert_nonnull(strstr(log, ", status 0x80004005 (complete: Bad message)\n"));
+	/* a superseded copy was answered nothing: no made-up status */
+	g_autofree char *superseded = line_with(log, "copy superseded: first ->");
+	g_assert_nonnull(strstr(superseded, ", no status sent to the host"));
+	g_assert_null(strstr(superseded, "status 0x"));
 }
 
 static void test_hibernate(struct fixture *f, gconstpointer data)
@@ -704,6 +724,8 @@ static uint32_t copy_bytes(struct fixture *f, const char *name, size_t size, gui
 	return status;
 }
 
+static void wait_for_log(struct fixture *f, const char *needle);
+
 static void test_uio_disable_enable(struct fixture *f, gconstpointer data)
 {
 	g_autofree char *log = NULL;
@@ -737,7 +759,32 @@ static void test_uio_disable_enable(struct fixture *f, gconstpointer data)
 				 (unsigned)outage + 1);
 		g_assert_cmpuint(count_lines_with(log, "copy disconnected: in-flight"), ==,
 				 (unsigned)outage);
+		/* the rescinded copy got no answer: logged as such, not as status 0 */
+		g_autofree char *dropped = line_with(log, "copy disconnected: in-flight");
+		g_assert_nonnull(strstr(dropped, ", no status sent to the host"));
+		g_assert_null(strstr(dropped, "0x00000000"));
 	}
+}
+
+/* Right after a rescind the node may still be there while the device is gone (open fails
+ * with ENODEV): that is no kernel registration failing, UIO has none. A regular file at the
+ * node's place gives the daemon the same ENODEV. */
+static void test_uio_rescind_wording(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *node = g_build_filename(f->dev_dir, "uio0", NULL);
+	g_autofree char *log = NULL;
+
+	start_daemon(f);
+	g_assert_cmpint(hvsim_uio_disable(f->sim), ==, 0);
+	g_assert_true(g_file_set_contents(node, "", 0, NULL));
+	wait_for_log(f, "connecting to ");
+	log = test_daemon_log(f->daemon);
+	g_assert_null(strstr(log, "registering with the kernel"));
+	g_assert_nonnull(strstr(log, "No such device"));
+	g_assert_cmpint(g_unlink(node), ==, 0);
+	g_assert_cmpint(hvsim_uio_enable(f->sim), ==, 0);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
+	g_assert_cmphex(copy_bytes(f, "after", 1000, 1), ==, VMU_S_OK);
 }
 
 /* The `ring` file says 4 MiB (2 MiB per ring to a daemon that halves it); map0 the truth. */
@@ -1161,6 +1208,7 @@ int main(int argc, char **argv)
 	add("/fcopyd/uio/log-escaped-and-limited", &on_uio, test_log_escaped_and_limited);
 	add_both("lone-surrogate", test_lone_surrogate);
 	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);
+	add("/fcopyd/uio/rescind-wording", &on_uio, test_uio_rescind_wording);
 	add("/fcopyd/uio/ring-size-mismatch", &on_uio, test_uio_ring_size);
 	add("/fcopyd/uio/wrapping-ring", &on_uio_write_ring, test_uio_wrapping_ring);
 	add("/fcopyd/uio/4k-ring", &on_uio_4k_ring, test_uio_4k_ring);
