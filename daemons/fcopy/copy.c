@@ -153,6 +153,29 @@ static char *join_path(const char *dir, const char *name)
 	return p;
 }
 
+/* A START whose names are refused ends at once; the names are not recorded, only handed
+ * to the report as sent (the log escapes them). */
+static uint32_t copy_refuse_names(struct copy *c, const char *path_name, const char *file_name,
+				  int error)
+{
+	struct copy_report rep = {
+	    .source = file_name ? file_name : "",
+	    .target = path_name ? path_name : "",
+	    .name_refused = true,
+	    .size = c->size,
+	    .result = COPY_FAILED,
+	    .answered = true,
+	    .status = copy_status_for_error(error),
+	    .error = error,
+	    .what = "start",
+	};
+
+	c->size = 0;
+	if (c->finish)
+		c->finish(c->userdata, &rep);
+	return rep.status;
+}
+
 uint32_t copy_start(struct copy *c, const struct target_policy *p, const char *path_name,
 		    const char *file_name, uint32_t flags, uint64_t file_size)
 {
@@ -161,6 +184,9 @@ uint32_t copy_start(struct copy *c, const struct target_policy *p, const char *p
 	copy_abort(c, COPY_SUPERSEDED);
 	c->start_usec = now_usec();
 	c->size = file_size;
+	r = target_check_names(path_name, file_name);
+	if (r < 0)
+		return copy_refuse_names(c, path_name, file_name, r);
 	c->source = strdup(file_name);
 	c->target_path = join_path(path_name, file_name);
 	if (!c->source || !c->target_path)

@@ -25,8 +25,11 @@ enum copy_result {
 struct copy_report {
 	const char *source; /* the host's file name */
 	const char *target; /* path_name/file_name */
-	uint64_t size;      /* announced */
-	uint64_t written;   /* bytes up to the furthest write */
+	/* START refused the names: source is the host's file_name, target its path_name, both
+	 * as sent (never recorded; shown only escaped) */
+	bool name_refused;
+	uint64_t size;    /* announced */
+	uint64_t written; /* bytes up to the furthest write */
 	enum copy_result result;
 	bool answered;    /* the step that ended the copy was answered (status is valid) */
 	uint32_t status;  /* what the host got for it; 0 when !answered */

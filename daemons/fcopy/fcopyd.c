@@ -203,6 +203,14 @@ static void format_outcome(const struct copy_report *r, char *buf, size_t size)
 		 r->error ? strerror(-r->error) : "");
 }
 
+/* A START whose names were refused: the names are shown (escaped by the log and the status
+ * setter) but never put in HV_FCOPY_SOURCE/TARGET, which hold only names that were used. */
+static void fcopyd_log_refused(const struct copy_report *r, const char *outcome)
+{
+	log_struct(LOG_WARNING, "copy failed: refused the host's names %s in %s, %s", r->source,
+		   r->target, outcome, "HV_FCOPY_RESULT=failed", NULL);
+}
+
 static void fcopyd_log_copy(const struct copy_report *r, const char *outcome)
 {
 	char size[48], written[48], duration[48], status[32], err[32];
@@ -242,7 +250,10 @@ static void fcopyd_on_finish(void *userdata, const struct copy_report *r)
 	if (r->result != COPY_COMPLETED)
 		f->failures++;
 	format_outcome(r, outcome, sizeof(outcome));
-	fcopyd_log_copy(r, outcome);
+	if (r->name_refused)
+		fcopyd_log_refused(r, outcome);
+	else
+		fcopyd_log_copy(r, outcome);
 	hvd_set_status(f->hvd, "Idle; %" PRIu64 " copies, %" PRIu64 " failed; last: %s (%s)",
 		       f->copies, f->failures, r->source ? r->source : "",
 		       copy_result_name(r->result));

@@ -127,6 +127,13 @@ static int check_path_name(const char *path)
 	return 0;
 }
 
+int target_check_names(const char *path_name, const char *file_name)
+{
+	int r = check_file_name(file_name);
+
+	return r < 0 ? r : check_path_name(path_name);
+}
+
 /* ---------------------------------------------------------------- directory walk */
 
 struct walk {
@@ -595,9 +602,7 @@ int target_open(const struct target_policy *p, const char *path_name, const char
 	struct target *t = NULL;
 	int r;
 
-	r = check_file_name(file_name);
-	if (r >= 0)
-		r = check_path_name(path_name);
+	r = target_check_names(path_name, file_name);
 	if (r >= 0)
 		r = target_new(path_name, file_name, &t);
 	if (r < 0)

@@ -28,10 +28,15 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <systemd/sd-event.h>
 
 #include "daemon.h"
 #include "tools/hv-host-sim/hvsim.h"
@@ -935,7 +940,7 @@ static void unbind(struct fixture *f)
 }
 
 /* What the kernel does once new_id names the class: probe, bind, create the node. */
-static void bind(struct fixture *f)
+static void bind_driver(struct fixture *f)
 {
 	g_autofree char *dev =
 	    g_build_filename(f->sysfs, "bus/vmbus/devices", HVSIM_UIO_INSTANCE_ID, NULL);
@@ -969,7 +974,7 @@ static void test_uio_bind(struct fixture *f, gconstpointer data)
 	g_free(text);
 	g_assert_true(g_file_get_contents(new_id, &text, NULL, NULL));
 	g_assert_cmpstr(text, ==, VMU_FCOPY_CLASS_ID);
-	bind(f);
+	bind_driver(f);
 	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
 	g_assert_cmphex(copy_bytes(f, "bound", 10000, 1), ==, VMU_S_OK);
 	log = test_daemon_log(f->daemon);
@@ -1128,6 +1133,96 @@ static void test_lone_surrogate(struct fixture *f, gconstpointer data)
 #define EVIL_NAME "x\nWATCHDOG=trigger\nMAINPID=1\x1b[2J"
 #define EVIL_ESCAPED "x\\nWATCHDOG=trigger\\nMAINPID=1\\x1b[2J"
 
+/* The test's own NOTIFY_SOCKET: every datagram the daemon sends, kept whole. The queue of a
+ * datagram socket is short and sd_notify() blocks when it is full, so it is drained
+ * whenever the simulated host's loop runs. */
+struct notify_capture {
+	int fd;
+	char *path;
+	sd_event_source *source;
+	GPtrArray *datagrams;
+};
+
+static void notify_drain(struct notify_capture *n)
+{
+	char buf[8192];
+	ssize_t len;
+
+	while ((len = recv(n->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		g_ptr_array_add(n->datagrams, g_strndup(buf, (gsize)len));
+}
+
+static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	notify_drain(userdata);
+	return 0;
+}
+
+static void notify_open(struct fixture *f, struct notify_capture *n)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	n->path = g_build_filename(f->env->dir, "notify.sock", NULL);
+	n->datagrams = g_ptr_array_new_with_free_func(g_free);
+	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	g_assert_cmpint(n->fd, >=, 0);
+	g_assert_cmpuint(strlen(n->path), <, sizeof(sa.sun_path));
+	g_strlcpy(sa.sun_path, n->path, sizeof(sa.sun_path));
+	g_assert_cmpint(bind(n->fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	g_assert_cmpint(
+	    sd_event_add_io(hvsim_event(f->sim), &n->source, n->fd, EPOLLIN, on_notify, n), >=, 0);
+	test_daemon_set_notify_socket(n->path);
+}
+
+static void notify_close(struct notify_capture *n)
+{
+	test_daemon_set_notify_socket(NULL);
+	sd_event_source_disable_unref(n->source);
+	close(n->fd);
+	g_ptr_array_unref(n->datagrams);
+	g_free(n->path);
+}
+
+/* Runs the host's loop until a datagram holds needle (bounded). */
+static void notify_wait_for(struct fixture *f, struct notify_capture *n, const char *needle)
+{
+	for (int i = 0; i < 200; i++) {
+		notify_drain(n);
+		for (guint d = 0; d < n->datagrams->len; d++)
+			if (strstr(n->datagrams->pdata[d], needle))
+				return;
+		g_assert_cmpint(hvsim_run_for(f->sim, 50 * 1000), ==, 0);
+	}
+	g_assert_not_reached();
+}
+
+/* A host's file name reaches STATUS= only escaped: a START whose name carries newlines and
+ * assignments adds no assignment to what the service manager receives. */
+static void test_status_injection(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *evil_dir = g_strdup_printf("%s/" EVIL_NAME, f->dest);
+	struct notify_capture n;
+
+	notify_open(f, &n);
+	start_daemon(f);
+	g_assert_cmphex(start(f, f->dest, EVIL_NAME, 0, 5), ==, VMU_E_FAIL);
+	g_assert_cmphex(start(f, evil_dir, "y", VMU_FCOPY_CREATE_PATH, 5), ==, VMU_E_FAIL);
+	notify_wait_for(f, &n, "2 copies, 2 failed");
+	for (guint d = 0; d < n.datagrams->len; d++) {
+		g_auto(GStrv) lines = g_strsplit(n.datagrams->pdata[d], "\n", -1);
+		for (char **l = lines; *l; l++) {
+			g_assert_false(g_str_has_prefix(*l, "WATCHDOG="));
+			g_assert_false(g_str_has_prefix(*l, "MAINPID="));
+			g_assert_null(strchr(*l, '\x1b'));
+		}
+	}
+	/* the refused name is still shown, escaped */
+	notify_wait_for(f, &n, "last: " EVIL_ESCAPED " (failed)");
+	g_assert_cmpuint(n.datagrams->len, >, 0);
+	assert_dir(f->dest, "");
+	notify_close(&n);
+}
+
 /* Sum of N over the "Suppressed N similar messages: <what>" lines of text. */
 static unsigned suppressed_total(const char *text, const char *what)
 {
@@ -1205,6 +1300,7 @@ int main(int argc, char **argv)
 	add_both("untrusted-profile", test_untrusted_profile);
 	add_both("enospc", test_enospc);
 	add_both("reserved-blocks", test_reserved_blocks);
+	add_both("status-injection", test_status_injection);
 	add("/fcopyd/uio/log-escaped-and-limited", &on_uio, test_log_escaped_and_limited);
 	add_both("lone-surrogate", test_lone_surrogate);
 	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);
