@@ -215,9 +215,14 @@ static const char *hvd_target(struct hvd *d)
 	return d->transport->device(d->tp);
 }
 
+/* Every STATUS= goes out from here. The line may carry what a host sent (file names): it is
+ * escaped, so a newline cannot end STATUS= and add assignments (MAINPID=, WATCHDOG=) of the
+ * sender's choosing. d->status keeps the raw text for the SIGUSR1 log line, which log.c
+ * escapes itself. */
 void hvd_set_status(struct hvd *d, const char *format, ...)
 {
-	char *status = NULL;
+	char *status = NULL, *escaped;
+	size_t size;
 	va_list ap;
 
 	va_start(ap, format);
@@ -228,7 +233,12 @@ void hvd_set_status(struct hvd *d, const char *format, ...)
 		return;
 	free(d->status);
 	d->status = status;
-	sd_notifyf(false, "STATUS=%s", status);
+	size = strlen(status) * 4 + 1; /* an escape is at most 4 bytes per byte */
+	escaped = malloc(size);
+	if (!escaped)
+		return;
+	sd_notifyf(false, "STATUS=%s", log_escape(status, escaped, size));
+	free(escaped);
 }
 
 void hvd_exit(struct hvd *d, int status)
@@ -556,8 +566,12 @@ static void hvd_connect_failed(struct hvd *d, int r, bool opened_before)
 		log_notice("waiting for %s", hvd_target(d));
 		d->waiting_logged = true;
 	} else if (r != -ENOENT && !d->failure_logged) {
-		log_warning_errno(r, "registering with the kernel on %s failed, retrying",
-				  hvd_target(d));
+		/* only the char device registers with the kernel (UIO has no registration) */
+		if (d->transport == &hvd_chardev_transport)
+			log_warning_errno(r, "registering with the kernel on %s failed, retrying",
+					  hvd_target(d));
+		else
+			log_warning_errno(r, "connecting to %s failed, retrying", hvd_target(d));
 		d->failure_logged = true;
 	}
 	hvd_schedule_retry(d, hvd_next_backoff(d));

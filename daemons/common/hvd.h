@@ -141,7 +141,8 @@ int hvd_register_timeout_ms(struct hvd *d);
 /* Sends a deferred reply (after HVD_REPLY_LATER). -ENOTCONN when the device was reopened
  * since the request came in. */
 int hvd_reply(struct hvd *d, const void *reply, size_t len);
-/* sd_notify STATUS= line; printf-style. Also kept for the "status" log on SIGUSR1. */
+/* sd_notify STATUS= line; printf-style, sent escaped (log_escape(): outside text such as a
+ * host's file name cannot add assignments). Also kept for the "status" log on SIGUSR1. */
 void hvd_set_status(struct hvd *d, const char *format, ...) __attribute__((format(printf, 2, 3)));
 /* Stop the loop with this exit status. */
 void hvd_exit(struct hvd *d, int status);

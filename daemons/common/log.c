@@ -15,10 +15,15 @@
  * record goes to stderr instead; a queued record that meets such an error is counted as
  * dropped.
  *
- * Rate limit: warnings and errors are keyed by (priority, format string). More than `burst`
- * of one key within `interval` are suppressed; the first suppressed message is kept and, once
- * the interval has passed (checked on every later log call, and on log_close()), one line
- * "Suppressed N similar messages: <first>" is logged. A small table of LOG_RL_SLOTS keys is
+ * Escaping: log_dispatch() escapes the formatted message once (log_escape(): control bytes,
+ * C1 controls, invalid UTF-8 and the backslash as C escapes), before the rate limit keeps a
+ * copy and before either target sees it; journal fields other than MESSAGE go out as given
+ * (the native protocol carries any bytes, in the binary form when there is a newline).
+ *
+ * Rate limit: every level, keyed by call site (priority, file, line, format string). More
+ * than `burst` of one key within `interval` are suppressed; the first suppressed message is
+ * kept and, once the interval has passed (checked on every later log call, and on
+ * log_close()), one line "Suppressed N similar messages: <first>" is logged. A small table of LOG_RL_SLOTS keys is
  * kept; when it is full the oldest key is summarised and reused.
  *
  * MESSAGE in the journal carries the same text as the stderr line (": strerror" appended
@@ -47,7 +52,7 @@
 #define LOG_MAX_MESSAGE 16384
 #define LOG_QUEUE_MAX_RECORDS 1024
 #define LOG_QUEUE_MAX_BYTES (1024 * 1024)
-#define LOG_RL_SLOTS 32
+#define LOG_RL_SLOTS 64
 #define USEC_PER_SEC UINT64_C(1000000)
 
 struct log_record {
@@ -59,6 +64,8 @@ struct log_record {
 
 struct log_ratelimit {
 	int priority;
+	const char *file; /* with line and format: the call site */
+	int line;
 	const char *format; /* NULL: slot unused */
 	uint64_t begin_usec;
 	unsigned count;
@@ -93,7 +100,7 @@ static struct {
     .journal_fd = -1,
     .max_level = LOG_INFO,
     .rl_interval_sec = 10,
-    .rl_burst = 5,
+    .rl_burst = 10,
 };
 
 static int log_emit_text(int priority, int error, const char *file, int line, const char *func,
@@ -122,6 +129,82 @@ static const char *log_ident(void)
 static int log_abs_error(int error)
 {
 	return error < 0 ? -error : error;
+}
+
+/* Length of the valid UTF-8 sequence at p (2..4), or 0. Overlong forms, surrogates and
+ * code points above U+10FFFF are invalid. */
+static size_t log_utf8_len(const unsigned char *p)
+{
+	size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc0 ? 2 : 0;
+	uint32_t cp;
+
+	if (n == 0 || p[0] > 0xf4)
+		return 0;
+	cp = p[0] & (0x7fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* The escaped form of the character at p into out (at most 9 bytes), and how many bytes of
+ * p it stands for. */
+static size_t log_escape_char(const unsigned char *p, char out[static 9], size_t *ret_consumed)
+{
+	size_t n;
+
+	*ret_consumed = 1;
+	switch (p[0]) {
+	case '\\':
+		return (size_t)snprintf(out, 9, "\\\\");
+	case '\n':
+		return (size_t)snprintf(out, 9, "\\n");
+	case '\r':
+		return (size_t)snprintf(out, 9, "\\r");
+	case '\t':
+		return (size_t)snprintf(out, 9, "\\t");
+	}
+	if (p[0] < 0x20 || p[0] == 0x7f)
+		return (size_t)snprintf(out, 9, "\\x%02x", p[0]);
+	if (p[0] < 0x80) {
+		out[0] = (char)p[0];
+		return 1;
+	}
+	n = log_utf8_len(p);
+	if (n == 0)
+		return (size_t)snprintf(out, 9, "\\x%02x", p[0]);
+	*ret_consumed = n;
+	/* C1 controls (U+0080..U+009F, CSI among them) act on terminals like ESC sequences */
+	if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+		return (size_t)snprintf(out, 9, "\\x%02x\\x%02x", p[0], p[1]);
+	memcpy(out, p, n);
+	return n;
+}
+
+const char *log_escape(const char *s, char *buf, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	if (size == 0)
+		return buf;
+	while (*p) {
+		char piece[9];
+		size_t consumed, n = log_escape_char(p, piece, &consumed);
+
+		if (n >= size - o)
+			break; /* cut before an escape, never inside one */
+		memcpy(buf + o, piece, n);
+		o += n;
+		p += consumed;
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 static void log_buf_append(struct log_buf *b, const void *p, size_t n)
@@ -376,7 +459,8 @@ static void log_rl_summarise(struct log_ratelimit *rl)
 		log_emit_text(rl->priority, 0, __FILE__, __LINE__, __func__, msg, NULL);
 	}
 	free(rl->first_suppressed);
-	*rl = (struct log_ratelimit){.priority = rl->priority, .format = rl->format};
+	*rl = (struct log_ratelimit){
+	    .priority = rl->priority, .file = rl->file, .line = rl->line, .format = rl->format};
 }
 
 /* Summarises every key whose interval has passed, and frees it. */
@@ -393,30 +477,39 @@ static void log_rl_tick(uint64_t now)
 	}
 }
 
-static struct log_ratelimit *log_rl_slot(int priority, const char *format, uint64_t now)
+static bool log_rl_same_site(const struct log_ratelimit *rl, int priority, const char *file,
+			     int line, const char *format)
+{
+	return rl->format && rl->priority == priority && rl->line == line &&
+	       (rl->file == file || strcmp(rl->file, file) == 0) &&
+	       (rl->format == format || strcmp(rl->format, format) == 0);
+}
+
+static struct log_ratelimit *log_rl_slot(int priority, const char *file, int line,
+					 const char *format, uint64_t now)
 {
 	struct log_ratelimit *oldest = &log_state.rl[0];
+	const struct log_ratelimit fresh = {priority, file, line, format, now};
 
-	for (size_t i = 0; i < LOG_RL_SLOTS; i++) {
-		struct log_ratelimit *rl = &log_state.rl[i];
-		if (rl->format && rl->priority == priority &&
-		    (rl->format == format || strcmp(rl->format, format) == 0))
-			return rl;
-	}
+	for (size_t i = 0; i < LOG_RL_SLOTS; i++)
+		if (log_rl_same_site(&log_state.rl[i], priority, file, line, format))
+			return &log_state.rl[i];
 	for (size_t i = 0; i < LOG_RL_SLOTS; i++) {
 		struct log_ratelimit *rl = &log_state.rl[i];
 		if (!rl->format)
-			return (*rl = (struct log_ratelimit){priority, format, now}), rl;
+			return (*rl = fresh), rl;
 		if (rl->begin_usec < oldest->begin_usec)
 			oldest = rl;
 	}
 	log_rl_summarise(oldest);
-	*oldest = (struct log_ratelimit){priority, format, now};
+	*oldest = fresh;
 	return oldest;
 }
 
-/* True when the message may be logged; else it is counted (and kept if it is the first). */
-static bool log_rl_allow(int priority, const char *format, const char *message)
+/* True when the message may be logged; else it is counted (and kept if it is the first).
+ * Every level counts: info lines are as easy for a host to trigger as warnings. */
+static bool log_rl_allow(int priority, const char *file, int line, const char *format,
+			 const char *message)
 {
 	uint64_t now;
 	struct log_ratelimit *rl;
@@ -425,9 +518,7 @@ static bool log_rl_allow(int priority, const char *format, const char *message)
 		return true;
 	now = log_now();
 	log_rl_tick(now);
-	if (priority > LOG_WARNING)
-		return true;
-	rl = log_rl_slot(priority, format, now);
+	rl = log_rl_slot(priority, file, line, format, now);
 	if (++rl->count <= log_state.rl_burst)
 		return true;
 	if (rl->suppressed++ == 0)
@@ -460,12 +551,17 @@ void log_set_clock(uint64_t (*now_usec)(void))
 
 /* ---------------------------------------------------------------- entry points */
 
+/* message is the formatted text as the caller made it, with whatever the host or a user put
+ * in it: escaped here once, for every target and for the rate limit's summary. */
 static int log_dispatch(int priority, int error, const char *file, int line, const char *func,
 			const char *format, const char *message, const char *const *fields)
 {
-	if (!log_rl_allow(LOG_PRI(priority), format, message))
+	char escaped[LOG_MAX_MESSAGE];
+
+	log_escape(message, escaped, sizeof(escaped));
+	if (!log_rl_allow(LOG_PRI(priority), file, line, format, escaped))
 		return 0;
-	return log_emit_text(priority, error, file, line, func, message, fields);
+	return log_emit_text(priority, error, file, line, func, escaped, fields);
 }
 
 int log_internal(int priority, int error, const char *file, int line, const char *func,

@@ -9,9 +9,14 @@
  * records wait in a bounded in-memory queue and go out on log_release()/the next record.
  * Records that do not fit in the queue are counted and reported once it drains.
  *
- * Identical error/warning messages (same priority and format string) repeated more than
- * `burst` times within the rate-limit interval are suppressed and summarised
- * ("Suppressed N similar messages: <first>") when the interval ends.
+ * Messages from one call site (same priority, source line and format string), at every
+ * level, logged more than `burst` times within the rate-limit interval are suppressed and
+ * summarised ("Suppressed N similar messages: <first>") when the interval ends: a host or a
+ * local user who can trigger a line cannot flood the journal or the console with it.
+ *
+ * The message text is escaped before it goes anywhere (journal MESSAGE and stderr alike):
+ * control bytes, C1 controls, bytes that are not UTF-8 and the backslash become C escapes
+ * (\n, \x1b, \\), so text from outside cannot start a new line or drive a terminal.
  *
  * With an error, the message gets ": strerror" appended (stderr and journal MESSAGE alike)
  * and the journal record an ERRNO= field.
@@ -70,8 +75,13 @@ void log_hold(void);
  * records flushed. */
 int log_release(void);
 
-/* Rate limit for identical warnings/errors (default 10 s, burst 5). 0 disables. */
+/* Rate limit per call site, every level (default 10 s, burst 10). 0 disables. */
 void log_set_ratelimit(unsigned interval_sec, unsigned burst);
+
+/* Copies s into buf (size bytes, always NUL-terminated when size > 0) with control bytes
+ * (\n \r \t, else \xNN), C1 controls, invalid UTF-8 bytes (\xNN) and the backslash (\\)
+ * escaped; cut before an escape that does not fit, never inside one. Returns buf. */
+const char *log_escape(const char *s, char *buf, size_t size);
 
 /* Records waiting in the queue (held, or the journal socket was full). */
 size_t log_queued(void);

@@ -12,7 +12,12 @@
  * for anything else. A failed WRITE or COMPLETE ends the copy (the temporary file goes at
  * once, so a full disk is freed); later WRITEs get HV_E_FAIL. A WRITE must stay within the
  * announced size, and COMPLETE needs the data to reach it: the file then has exactly the
- * announced size. CANCEL always answers S_OK, like the kernel's reference daemon.
+ * announced size. CANCEL of a copy in progress answers S_OK; CANCEL with none in progress
+ * answers HV_E_FAIL, like WRITE and COMPLETE then (see copy_cancel()).
+ *
+ * A copy that ends without a host request (superseded by a new START, the transport gone:
+ * hibernation, a rescind, a stop) was answered nothing: its report says so instead of
+ * carrying a status the host never saw.
  *
  * Every copy ends in exactly one call of the finish callback (the journal record).
  */
@@ -90,13 +95,15 @@ static void copy_reset(struct copy *c)
 /* Ends the current copy (the file is already committed or about to be discarded). */
 static uint32_t copy_finish(struct copy *c, enum copy_result result, int error, const char *what)
 {
+	bool answered = result != COPY_SUPERSEDED && result != COPY_DISCONNECTED;
 	struct copy_report rep = {
 	    .source = c->source,
 	    .target = c->target_path,
 	    .size = c->size,
 	    .written = c->target ? target_written(c->target) : 0,
 	    .result = result,
-	    .status = copy_status_for_error(error),
+	    .answered = answered,
+	    .status = answered ? copy_status_for_error(error) : 0,
 	    .error = error,
 	    .what = what,
 	    .duration_usec = now_usec() - c->start_usec,
@@ -107,7 +114,7 @@ static uint32_t copy_finish(struct copy *c, enum copy_result result, int error, 
 	if (c->finish)
 		c->finish(c->userdata, &rep);
 	copy_reset(c);
-	return rep.status;
+	return copy_status_for_error(error);
 }
 
 struct copy *copy_free(struct copy *c)
@@ -146,6 +153,29 @@ static char *join_path(const char *dir, const char *name)
 	return p;
 }
 
+/* A START whose names are refused ends at once; the names are not recorded, only handed
+ * to the report as sent (the log escapes them). */
+static uint32_t copy_refuse_names(struct copy *c, const char *path_name, const char *file_name,
+				  int error)
+{
+	struct copy_report rep = {
+	    .source = file_name ? file_name : "",
+	    .target = path_name ? path_name : "",
+	    .name_refused = true,
+	    .size = c->size,
+	    .result = COPY_FAILED,
+	    .answered = true,
+	    .status = copy_status_for_error(error),
+	    .error = error,
+	    .what = "start",
+	};
+
+	c->size = 0;
+	if (c->finish)
+		c->finish(c->userdata, &rep);
+	return rep.status;
+}
+
 uint32_t copy_start(struct copy *c, const struct target_policy *p, const char *path_name,
 		    const char *file_name, uint32_t flags, uint64_t file_size)
 {
@@ -154,6 +184,9 @@ uint32_t copy_start(struct copy *c, const struct target_policy *p, const char *p
 	copy_abort(c, COPY_SUPERSEDED);
 	c->start_usec = now_usec();
 	c->size = file_size;
+	r = target_check_names(path_name, file_name);
+	if (r < 0)
+		return copy_refuse_names(c, path_name, file_name, r);
 	c->source = strdup(file_name);
 	c->target_path = join_path(path_name, file_name);
 	if (!c->source || !c->target_path)
@@ -191,9 +224,16 @@ uint32_t copy_complete(struct copy *c)
 	return copy_finish(c, COPY_COMPLETED, 0, NULL);
 }
 
+/* S_OK would tell the host that a transfer was stopped and its partial file removed; with
+ * none in progress (never started, already completed, or already ended by a failure the
+ * host was told about) there was nothing to cancel, so the host gets HV_E_FAIL, as for a
+ * WRITE or COMPLETE then. Hosts cope: the kernel's own UIO daemon answers every CANCEL
+ * with HV_E_FAIL (and the kernel's fake CANCEL of hibernation gets no reply at all). */
 uint32_t copy_cancel(struct copy *c)
 {
-	copy_abort(c, COPY_CANCELLED);
+	if (!c->source)
+		return VMU_E_FAIL;
+	copy_finish(c, COPY_CANCELLED, 0, NULL);
 	return VMU_S_OK;
 }
 

@@ -25,10 +25,14 @@ enum copy_result {
 struct copy_report {
 	const char *source; /* the host's file name */
 	const char *target; /* path_name/file_name */
-	uint64_t size;      /* announced */
-	uint64_t written;   /* bytes up to the furthest write */
+	/* START refused the names: source is the host's file_name, target its path_name, both
+	 * as sent (never recorded; shown only escaped) */
+	bool name_refused;
+	uint64_t size;    /* announced */
+	uint64_t written; /* bytes up to the furthest write */
 	enum copy_result result;
-	uint32_t status;  /* what the host got for the last operation */
+	bool answered;    /* the step that ended the copy was answered (status is valid) */
+	uint32_t status;  /* what the host got for it; 0 when !answered */
 	int error;        /* negative errno behind a failure, else 0 */
 	const char *what; /* the failing step ("start", "write", "complete") or NULL */
 	uint64_t duration_usec;
@@ -52,6 +56,7 @@ uint32_t copy_start(struct copy *c, const struct target_policy *p, const char *p
 		    const char *file_name, uint32_t flags, uint64_t file_size);
 uint32_t copy_write(struct copy *c, uint64_t offset, const void *data, uint32_t size);
 uint32_t copy_complete(struct copy *c);
+/* HV_E_FAIL when no copy is in progress (see copy.c). */
 uint32_t copy_cancel(struct copy *c);
 /* Drops a copy in progress without a host request (disconnection, shutdown). */
 void copy_abort(struct copy *c, enum copy_result why);

@@ -192,16 +192,36 @@ static double rate_mbps(uint64_t bytes, uint64_t usec)
 	return usec ? (double)bytes / (double)usec : 0.0; /* bytes/us = MB/s */
 }
 
-static void fcopyd_on_finish(void *userdata, const struct copy_report *r)
+/* "status 0x80004005 (write: No space left on device)", or what stands in for a status when
+ * the host was answered nothing for this copy (superseded, transport gone). */
+static void format_outcome(const struct copy_report *r, char *buf, size_t size)
 {
-	struct fcopyd *f = userdata;
+	int n;
+
+	if (r->answered)
+		n = snprintf(buf, size, "status 0x%08" PRIx32, r->status);
+	else
+		n = snprintf(buf, size, "no status sent to the host");
+	if (n < 0 || (size_t)n >= size || !r->what)
+		return;
+	snprintf(buf + n, size - (size_t)n, " (%s%s%s)", r->what, r->error ? ": " : "",
+		 r->error ? strerror(-r->error) : "");
+}
+
+/* A START whose names were refused: the names are shown (escaped by the log and the status
+ * setter) but never put in HV_FCOPY_SOURCE/TARGET, which hold only names that were used. */
+static void fcopyd_log_refused(const struct copy_report *r, const char *outcome)
+{
+	log_struct(LOG_WARNING, "copy failed: refused the host's names %s in %s, %s", r->source,
+		   r->target, outcome, "HV_FCOPY_RESULT=failed", NULL);
+}
+
+static void fcopyd_log_copy(const struct copy_report *r, const char *outcome)
+{
 	char size[48], written[48], duration[48], status[32], err[32];
 	char *source = NULL, *target = NULL, *result = NULL;
 	int prio = r->result == COPY_COMPLETED ? LOG_INFO : LOG_WARNING;
 
-	f->copies++;
-	if (r->result != COPY_COMPLETED)
-		f->failures++;
 	snprintf(size, sizeof(size), "HV_FCOPY_SIZE=%" PRIu64, r->size);
 	snprintf(written, sizeof(written), "HV_FCOPY_WRITTEN=%" PRIu64, r->written);
 	snprintf(duration, sizeof(duration), "HV_FCOPY_DURATION_USEC=%" PRIu64, r->duration_usec);
@@ -214,18 +234,31 @@ static void fcopyd_on_finish(void *userdata, const struct copy_report *r)
 	if (asprintf(&result, "HV_FCOPY_RESULT=%s", copy_result_name(r->result)) < 0)
 		result = NULL;
 	if (source && target && result)
-		log_struct(prio,
-			   "copy %s: %s -> %s, %" PRIu64 " of %" PRIu64
-			   " bytes in %.3f s, status 0x%08" PRIx32 "%s%s%s%s",
-			   copy_result_name(r->result), r->source ? r->source : "",
-			   r->target ? r->target : "", r->written, r->size,
-			   (double)r->duration_usec / 1e6, r->status, r->what ? " (" : "",
-			   r->what ? r->what : "", r->error ? ": " : "",
-			   r->error ? strerror(-r->error) : "", source, target, result, size,
-			   written, status, err, duration, NULL);
+		log_struct(
+		    prio, "copy %s: %s -> %s, %" PRIu64 " of %" PRIu64 " bytes in %.3f s, %s",
+		    copy_result_name(r->result), r->source ? r->source : "",
+		    r->target ? r->target : "", r->written, r->size, (double)r->duration_usec / 1e6,
+		    outcome, source, target, result, size, written, err, duration,
+		    /* last: no HV_STATUS= when the host got no answer for this copy */
+		    r->answered ? status : NULL, NULL);
 	free(source);
 	free(target);
 	free(result);
+}
+
+static void fcopyd_on_finish(void *userdata, const struct copy_report *r)
+{
+	struct fcopyd *f = userdata;
+	char outcome[160];
+
+	f->copies++;
+	if (r->result != COPY_COMPLETED)
+		f->failures++;
+	format_outcome(r, outcome, sizeof(outcome));
+	if (r->name_refused)
+		fcopyd_log_refused(r, outcome);
+	else
+		fcopyd_log_copy(r, outcome);
 	hvd_set_status(f->hvd, "Idle; %" PRIu64 " copies, %" PRIu64 " failed; last: %s (%s)",
 		       f->copies, f->failures, r->source ? r->source : "",
 		       copy_result_name(r->result));

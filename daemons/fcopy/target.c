@@ -29,8 +29,9 @@
  *     crashed leaves something target_clean_stale() can find. O_TMPFILE files vanish by
  *     themselves.
  *   - Mode and owner are set with fchown()/fchmod() on the fd (no umask surprise).
- *   - Space is reserved at open with fallocate(); where the file system cannot, a statvfs
- *     free-space check stands in.
+ *   - Space: the announced size must fit in f_bavail (what an unprivileged writer could
+ *     use: never the root-reserved blocks), then it is reserved with fallocate() where the
+ *     file system can.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -124,6 +125,13 @@ static int check_path_name(const char *path)
 	if (strlen(path) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int target_check_names(const char *path_name, const char *file_name)
+{
+	int r = check_file_name(file_name);
+
+	return r < 0 ? r : check_path_name(path_name);
 }
 
 /* ---------------------------------------------------------------- directory walk */
@@ -531,22 +539,28 @@ static int check_free_space(int fd, uint64_t size)
 	return 0;
 }
 
+/* The size must fit in what an unprivileged writer could use (f_bavail) before anything is
+ * reserved: we run as root, and fallocate() alone would dig into the blocks ext4 keeps for
+ * root, leaving every other user ENOSPC until the copy ends. */
 static int reserve(int fd, uint64_t size, bool preallocate)
 {
+	int r;
+
 	if (size == 0)
 		return 0;
 	if (size > (uint64_t)INT64_MAX)
 		return -EFBIG;
-	if (preallocate) {
-		if (fallocate(fd, 0, 0, (off_t)size) == 0)
-			return 0;
-		/* EFBIG: larger than the file system's largest file; it cannot fit either */
-		if (errno == EFBIG)
-			return -ENOSPC;
-		if (errno != EOPNOTSUPP && errno != ENOSYS)
-			return space_error(neg_errno());
-	}
-	return check_free_space(fd, size);
+	r = check_free_space(fd, size);
+	if (r < 0 || !preallocate)
+		return r;
+	if (fallocate(fd, 0, 0, (off_t)size) == 0)
+		return 0;
+	/* EFBIG: larger than the file system's largest file; it cannot fit either */
+	if (errno == EFBIG)
+		return -ENOSPC;
+	if (errno != EOPNOTSUPP && errno != ENOSYS)
+		return space_error(neg_errno());
+	return 0; /* cannot reserve here: the free-space check stands */
 }
 
 /* ---------------------------------------------------------------- target */
@@ -588,9 +602,7 @@ int target_open(const struct target_policy *p, const char *path_name, const char
 	struct target *t = NULL;
 	int r;
 
-	r = check_file_name(file_name);
-	if (r >= 0)
-		r = check_path_name(path_name);
+	r = target_check_names(path_name, file_name);
 	if (r >= 0)
 		r = target_new(path_name, file_name, &t);
 	if (r < 0)

@@ -54,6 +54,9 @@ struct target_policy {
 
 struct target;
 
+/* The host's names as target_open() accepts them: path_name absolute, file_name one
+ * component, neither with a control character; 0, -EINVAL or -ENAMETOOLONG. */
+int target_check_names(const char *path_name, const char *file_name);
 /* Resolves path_name/file_name under the policy (creating directories when create_path),
  * checks the target (exists and !overwrite: -EEXIST), creates the temporary file with the
  * policy's mode and owner and reserves size bytes. */

@@ -131,6 +131,14 @@ void test_daemon_set_parent_death_signal(int sig)
 	parent_death_signal = sig;
 }
 
+static char *notify_socket;
+
+void test_daemon_set_notify_socket(const char *path)
+{
+	g_free(notify_socket);
+	notify_socket = g_strdup(path);
+}
+
 struct test_daemon *test_daemon_start(const struct test_env *env, const char *program,
 				      const char *const *extra_args)
 {
@@ -159,7 +167,10 @@ struct test_daemon *test_daemon_start(const struct test_env *env, const char *pr
 			prctl(PR_SET_PDEATHSIG, parent_death_signal);
 		dup2(fd, STDERR_FILENO);
 		dup2(fd, STDOUT_FILENO);
-		g_unsetenv("NOTIFY_SOCKET");
+		if (notify_socket)
+			g_setenv("NOTIFY_SOCKET", notify_socket, TRUE);
+		else
+			g_unsetenv("NOTIFY_SOCKET");
 		g_unsetenv("WATCHDOG_USEC");
 		g_unsetenv("JOURNAL_STREAM");
 		execv(path, (char **)argv->pdata);

@@ -54,6 +54,8 @@ void test_daemon_free(struct test_daemon *d);
 /* Daemons started after this get sig when the process that started them dies (0: off), so
  * a test subprocess that fails never leaves its daemon behind. */
 void test_daemon_set_parent_death_signal(int sig);
+/* Daemons started after this get NOTIFY_SOCKET=path (NULL: none, the default). */
+void test_daemon_set_notify_socket(const char *path);
 
 /* Path of a built program: $HVGUEST_BUILDDIR/relpath (g_free). */
 char *test_build_path(const char *relpath);

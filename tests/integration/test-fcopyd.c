@@ -29,9 +29,15 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <systemd/sd-event.h>
 
 #include "daemon.h"
 #include "tools/hv-host-sim/hvsim.h"
@@ -242,6 +248,19 @@ static void assert_dir(const char *dir, const char *want)
 	g_assert_cmpstr(got, ==, want);
 }
 
+/* The first line of text containing needle, or NULL (g_free). */
+static char *line_with(const char *text, const char *needle)
+{
+	const char *p = strstr(text, needle), *start, *end;
+
+	if (!p)
+		return NULL;
+	for (start = p; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchr(p, '\n');
+	return g_strndup(start, end ? (gsize)(end - start) : strlen(start));
+}
+
 /* ---------------------------------------------------------------- contents */
 
 static void check_copy(struct fixture *f, size_t size, guint32 seed)
@@ -358,9 +377,10 @@ static void test_cancel(struct fixture *f, gconstpointer data)
 	write_half(f, "cancelled", 1 << 20);
 	g_assert_cmphex(cancel(f), ==, VMU_S_OK);
 	assert_dir(f->dest, "");
-	/* WRITE after CANCEL: no copy in progress */
+	/* WRITE, COMPLETE and CANCEL after CANCEL: no copy in progress, nothing to act on */
 	g_assert_cmphex(write_at(f, 0, "x", 1), ==, VMU_E_FAIL);
 	g_assert_cmphex(complete(f), ==, VMU_E_FAIL);
+	g_assert_cmphex(cancel(f), ==, VMU_E_FAIL);
 	/* a new START drops the copy in progress */
 	write_half(f, "first", 1 << 20);
 	g_assert_cmphex(start(f, f->dest, "second", 0, 1), ==, VMU_S_OK);
@@ -379,6 +399,12 @@ static void test_cancel(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(log, "copy cancelled: cancelled ->"));
 	g_assert_nonnull(strstr(log, "copy superseded: first ->"));
 	g_assert_nonnull(strstr(log, "copy completed: second ->"));
+	/* the failing step and its error in parentheses, closed */
+	g_assert_nonnull(strstr(log, ", status 0x80004005 (complete: Bad message)\n"));
+	/* a superseded copy was answered nothing: no made-up status */
+	g_autofree char *superseded = line_with(log, "copy superseded: first ->");
+	g_assert_nonnull(strstr(superseded, ", no status sent to the host"));
+	g_assert_null(strstr(superseded, "status 0x"));
 }
 
 static void test_hibernate(struct fixture *f, gconstpointer data)
@@ -649,27 +675,44 @@ static void fill_up(const char *dir)
 	close(fd);
 }
 
-/* Runs in a subprocess: the mount namespace and the daemon die with it. */
-static void enospc_body(struct fixture *f)
+/* A private mount namespace with a size_mb ext4 image (reserved_pct % of its blocks kept
+ * for root) loop-mounted at env/mnt. Only in a test subprocess: the namespace, the mount
+ * and the daemon die with it. */
+static char *mount_tiny_ext4(struct fixture *f, unsigned size_mb, unsigned reserved_pct)
 {
 	g_autofree char *image = g_build_filename(f->env->dir, "tiny.img", NULL);
-	g_autofree char *mnt = g_build_filename(f->env->dir, "mnt", NULL);
+	g_autofree char *reserved = g_strdup_printf("%u", reserved_pct);
+	char *mnt = g_build_filename(f->env->dir, "mnt", NULL);
 	g_autofree char *loop = NULL;
-	guint8 buf[VMU_FCOPY_DATA_FRAGMENT] = {0};
 	int fd;
 
 	g_assert_cmpint(unshare(CLONE_NEWNS), ==, 0);
 	g_assert_cmpint(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), ==, 0);
 	fd = open(image, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	g_assert_cmpint(fd, >=, 0);
-	g_assert_cmpint(ftruncate(fd, 4 << 20), ==, 0);
+	g_assert_cmpint(ftruncate(fd, (off_t)size_mb << 20), ==, 0);
 	close(fd);
-	const char *mkfs[] = {"mkfs.ext4", "-q", "-F", "-m", "0", image, NULL};
+	const char *mkfs[] = {"mkfs.ext4", "-q", "-F", "-m", reserved, image, NULL};
 	g_assert_cmpint(run_quiet(mkfs), ==, 0);
 	loop = attach_loop(image);
 	g_assert_cmpint(g_mkdir(mnt, 0755), ==, 0);
 	g_assert_cmpint(mount(loop, mnt, "ext4", 0, NULL), ==, 0);
 	close(200);
+	return mnt;
+}
+
+static void unmount_tiny_ext4(struct fixture *f, const char *mnt)
+{
+	test_daemon_free(f->daemon);
+	f->daemon = NULL;
+	g_assert_cmpint(umount2(mnt, MNT_DETACH), ==, 0);
+}
+
+/* Runs in a subprocess: the mount namespace and the daemon die with it. */
+static void enospc_body(struct fixture *f)
+{
+	g_autofree char *mnt = mount_tiny_ext4(f, 4, 0);
+	guint8 buf[VMU_FCOPY_DATA_FRAGMENT] = {0};
 
 	test_daemon_set_parent_death_signal(SIGKILL);
 	start_daemon(f);
@@ -687,23 +730,66 @@ static void enospc_body(struct fixture *f)
 		status = write_at(f, off, buf, sizeof(buf));
 	g_assert_cmphex(status, ==, VMU_ERROR_DISK_FULL);
 	assert_dir(mnt, "filler lost+found");
-	test_daemon_free(f->daemon);
-	f->daemon = NULL;
-	g_assert_cmpint(umount2(mnt, MNT_DETACH), ==, 0);
+	unmount_tiny_ext4(f, mnt);
 }
 
-static void test_enospc(struct fixture *f, gconstpointer data)
+static bool can_loop_mount(void)
 {
 	if (getuid() != 0 || access("/dev/loop-control", W_OK) < 0) {
-		g_test_skip("out-of-space test needs root and loop devices");
-		return;
+		g_test_skip("needs root and loop devices (a loop-mounted ext4 image)");
+		return false;
 	}
+	return true;
+}
+
+/* Runs body in a subprocess (its own mount namespace), bounded. */
+static void run_in_subprocess(struct fixture *f, void (*body)(struct fixture *))
+{
 	if (g_test_subprocess()) {
-		enospc_body(f);
+		body(f);
 		return;
 	}
 	g_test_trap_subprocess(NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
 	g_test_trap_assert_passed();
+}
+
+/* ext4 keeps blocks for root (-m): a root daemon's fallocate() may use them, leaving every
+ * other user ENOSPC while the copy runs. A size that fits only with them is refused. */
+static void reserved_blocks_body(struct fixture *f)
+{
+	g_autofree char *mnt = mount_tiny_ext4(f, 16, 50);
+	struct statvfs before, after;
+	uint64_t bavail, bfree, between;
+
+	g_assert_cmpint(statvfs(mnt, &before), ==, 0);
+	bavail = (uint64_t)before.f_bavail * before.f_frsize;
+	bfree = (uint64_t)before.f_bfree * before.f_frsize;
+	g_assert_cmpuint(bfree, >, bavail + (2 << 20));
+	between = (bavail + bfree) / 2;
+	test_daemon_set_parent_death_signal(SIGKILL);
+	start_daemon(f);
+	g_assert_cmphex(start(f, mnt, "into-reserve", 0, between), ==, VMU_ERROR_DISK_FULL);
+	assert_dir(mnt, "lost+found");
+	g_assert_cmpint(statvfs(mnt, &after), ==, 0);
+	g_assert_cmpuint(after.f_bavail, ==, before.f_bavail);
+	/* what an unprivileged writer could use is fine, and reserved at once */
+	g_assert_cmphex(start(f, mnt, "fits", 0, bavail - (1 << 20)), ==, VMU_S_OK);
+	g_assert_cmpint(statvfs(mnt, &after), ==, 0);
+	g_assert_cmpuint((uint64_t)after.f_bavail * after.f_frsize, <=, (2 << 20));
+	g_assert_cmphex(cancel(f), ==, VMU_S_OK);
+	unmount_tiny_ext4(f, mnt);
+}
+
+static void test_reserved_blocks(struct fixture *f, gconstpointer data)
+{
+	if (can_loop_mount())
+		run_in_subprocess(f, reserved_blocks_body);
+}
+
+static void test_enospc(struct fixture *f, gconstpointer data)
+{
+	if (can_loop_mount())
+		run_in_subprocess(f, enospc_body);
 }
 
 /* ---------------------------------------------------------------- UIO specifics */
@@ -733,6 +819,8 @@ static uint32_t copy_bytes(struct fixture *f, const char *name, size_t size, gui
 	g_unlink(src);
 	return status;
 }
+
+static void wait_for_log(struct fixture *f, const char *needle);
 
 static void test_uio_disable_enable(struct fixture *f, gconstpointer data)
 {
@@ -767,7 +855,32 @@ static void test_uio_disable_enable(struct fixture *f, gconstpointer data)
 				 (unsigned)outage + 1);
 		g_assert_cmpuint(count_lines_with(log, "copy disconnected: in-flight"), ==,
 				 (unsigned)outage);
+		/* the rescinded copy got no answer: logged as such, not as status 0 */
+		g_autofree char *dropped = line_with(log, "copy disconnected: in-flight");
+		g_assert_nonnull(strstr(dropped, ", no status sent to the host"));
+		g_assert_null(strstr(dropped, "0x00000000"));
 	}
+}
+
+/* Right after a rescind the node may still be there while the device is gone (open fails
+ * with ENODEV): that is no kernel registration failing, UIO has none. A regular file at the
+ * node's place gives the daemon the same ENODEV. */
+static void test_uio_rescind_wording(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *node = g_build_filename(f->dev_dir, "uio0", NULL);
+	g_autofree char *log = NULL;
+
+	start_daemon(f);
+	g_assert_cmpint(hvsim_uio_disable(f->sim), ==, 0);
+	g_assert_true(g_file_set_contents(node, "", 0, NULL));
+	wait_for_log(f, "connecting to ");
+	log = test_daemon_log(f->daemon);
+	g_assert_null(strstr(log, "registering with the kernel"));
+	g_assert_nonnull(strstr(log, "No such device"));
+	g_assert_cmpint(g_unlink(node), ==, 0);
+	g_assert_cmpint(hvsim_uio_enable(f->sim), ==, 0);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
+	g_assert_cmphex(copy_bytes(f, "after", 1000, 1), ==, VMU_S_OK);
 }
 
 /* The `ring` file says 4 MiB (2 MiB per ring to a daemon that halves it); map0 the truth. */
@@ -918,7 +1031,7 @@ static void unbind(struct fixture *f)
 }
 
 /* What the kernel does once new_id names the class: probe, bind, create the node. */
-static void bind(struct fixture *f)
+static void bind_driver(struct fixture *f)
 {
 	g_autofree char *dev =
 	    g_build_filename(f->sysfs, "bus/vmbus/devices", HVSIM_UIO_INSTANCE_ID, NULL);
@@ -952,7 +1065,7 @@ static void test_uio_bind(struct fixture *f, gconstpointer data)
 	g_free(text);
 	g_assert_true(g_file_get_contents(new_id, &text, NULL, NULL));
 	g_assert_cmpstr(text, ==, VMU_FCOPY_CLASS_ID);
-	bind(f);
+	bind_driver(f);
 	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
 	g_assert_cmphex(copy_bytes(f, "bound", 10000, 1), ==, VMU_S_OK);
 	log = test_daemon_log(f->daemon);
@@ -1105,6 +1218,149 @@ static void test_lone_surrogate(struct fixture *f, gconstpointer data)
 	assert_dir(f->dest, uio ? "good.txt" : "end good.txt hello.txt high.txt low.txt sub");
 }
 
+/* ---------------------------------------------------------------- outside text */
+
+/* A host's name that tries to add sd_notify assignments and drive a terminal. */
+#define EVIL_NAME "x\nWATCHDOG=trigger\nMAINPID=1\x1b[2J"
+#define EVIL_ESCAPED "x\\nWATCHDOG=trigger\\nMAINPID=1\\x1b[2J"
+
+/* The test's own NOTIFY_SOCKET: every datagram the daemon sends, kept whole. The queue of a
+ * datagram socket is short and sd_notify() blocks when it is full, so it is drained
+ * whenever the simulated host's loop runs. */
+struct notify_capture {
+	int fd;
+	char *path;
+	sd_event_source *source;
+	GPtrArray *datagrams;
+};
+
+static void notify_drain(struct notify_capture *n)
+{
+	char buf[8192];
+	ssize_t len;
+
+	while ((len = recv(n->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		g_ptr_array_add(n->datagrams, g_strndup(buf, (gsize)len));
+}
+
+static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	notify_drain(userdata);
+	return 0;
+}
+
+static void notify_open(struct fixture *f, struct notify_capture *n)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	n->path = g_build_filename(f->env->dir, "notify.sock", NULL);
+	n->datagrams = g_ptr_array_new_with_free_func(g_free);
+	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	g_assert_cmpint(n->fd, >=, 0);
+	g_assert_cmpuint(strlen(n->path), <, sizeof(sa.sun_path));
+	g_strlcpy(sa.sun_path, n->path, sizeof(sa.sun_path));
+	g_assert_cmpint(bind(n->fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	g_assert_cmpint(
+	    sd_event_add_io(hvsim_event(f->sim), &n->source, n->fd, EPOLLIN, on_notify, n), >=, 0);
+	test_daemon_set_notify_socket(n->path);
+}
+
+static void notify_close(struct notify_capture *n)
+{
+	test_daemon_set_notify_socket(NULL);
+	sd_event_source_disable_unref(n->source);
+	close(n->fd);
+	g_ptr_array_unref(n->datagrams);
+	g_free(n->path);
+}
+
+/* Runs the host's loop until a datagram holds needle (bounded). */
+static void notify_wait_for(struct fixture *f, struct notify_capture *n, const char *needle)
+{
+	for (int i = 0; i < 200; i++) {
+		notify_drain(n);
+		for (guint d = 0; d < n->datagrams->len; d++)
+			if (strstr(n->datagrams->pdata[d], needle))
+				return;
+		g_assert_cmpint(hvsim_run_for(f->sim, 50 * 1000), ==, 0);
+	}
+	g_assert_not_reached();
+}
+
+/* A host's file name reaches STATUS= only escaped: a START whose name carries newlines and
+ * assignments adds no assignment to what the service manager receives. */
+static void test_status_injection(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *evil_dir = g_strdup_printf("%s/" EVIL_NAME, f->dest);
+	struct notify_capture n;
+
+	notify_open(f, &n);
+	start_daemon(f);
+	g_assert_cmphex(start(f, f->dest, EVIL_NAME, 0, 5), ==, VMU_E_FAIL);
+	g_assert_cmphex(start(f, evil_dir, "y", VMU_FCOPY_CREATE_PATH, 5), ==, VMU_E_FAIL);
+	notify_wait_for(f, &n, "2 copies, 2 failed");
+	for (guint d = 0; d < n.datagrams->len; d++) {
+		g_auto(GStrv) lines = g_strsplit(n.datagrams->pdata[d], "\n", -1);
+		for (char **l = lines; *l; l++) {
+			g_assert_false(g_str_has_prefix(*l, "WATCHDOG="));
+			g_assert_false(g_str_has_prefix(*l, "MAINPID="));
+			g_assert_null(strchr(*l, '\x1b'));
+		}
+	}
+	/* the refused name is still shown, escaped */
+	notify_wait_for(f, &n, "last: " EVIL_ESCAPED " (failed)");
+	g_assert_cmpuint(n.datagrams->len, >, 0);
+	assert_dir(f->dest, "");
+	notify_close(&n);
+}
+
+/* Sum of N over the "Suppressed N similar messages: <what>" lines of text. */
+static unsigned suppressed_total(const char *text, const char *what)
+{
+	unsigned total = 0;
+
+	for (const char *p = text; (p = strstr(p, "Suppressed ")); p++) {
+		char *end = NULL;
+		unsigned long n = strtoul(p + strlen("Suppressed "), &end, 10);
+
+		if (g_str_has_prefix(end, " similar messages: ") &&
+		    g_str_has_prefix(end + strlen(" similar messages: "), what))
+			total += (unsigned)n;
+	}
+	return total;
+}
+
+/* Host-triggered lines: escaped on stderr, and a flood of them is cut to a bounded number
+ * (10 a call site per 10 s interval) and summed up in summaries, instead of one line per
+ * request. */
+static void test_log_escaped_and_limited(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *log = NULL;
+	const unsigned floods = 2000;
+	gint64 begin;
+	unsigned shown, intervals;
+
+	start_daemon(f);
+	g_assert_cmphex(start(f, f->dest, EVIL_NAME, 0, 5), ==, VMU_E_FAIL);
+	begin = g_get_monotonic_time();
+	for (unsigned i = 0; i < floods; i++) {
+		g_assert_cmphex(start(f, f->dest, "flood", VMU_FCOPY_OVER_WRITE, 0), ==, VMU_S_OK);
+		g_assert_cmphex(complete(f), ==, VMU_S_OK);
+	}
+	intervals = (unsigned)((g_get_monotonic_time() - begin) / (10 * G_USEC_PER_SEC)) + 1;
+	/* the daemon's SIGTERM flushes the summary of what was suppressed */
+	g_assert_cmpint(test_daemon_stop(f->daemon, SIGTERM, 5000), ==, 0);
+	log = test_daemon_log(f->daemon);
+	g_assert_nonnull(strstr(log, EVIL_ESCAPED));
+	g_assert_null(strstr(log, "\nWATCHDOG=trigger"));
+	g_assert_null(strchr(log, '\x1b'));
+	shown = count_lines_with(log, "hv-fcopyd: copy completed: flood ->");
+	g_test_message("%u copies in %u interval(s): %u lines", floods, intervals, shown);
+	g_assert_cmpuint(shown, <=, 10 * intervals);
+	g_assert_cmpuint(shown + suppressed_total(log, "copy completed: flood ->"), ==, floods);
+	assert_dir(f->dest, "flood");
+}
+
 static void add(const char *path, const struct params *p,
 		void (*fn)(struct fixture *, gconstpointer))
 {
@@ -1136,8 +1392,12 @@ int main(int argc, char **argv)
 	add_both("reload-bad-policy", test_reload_bad_policy);
 	add_both("reload-mid-copy", test_reload_mid_copy);
 	add_both("enospc", test_enospc);
+	add_both("reserved-blocks", test_reserved_blocks);
+	add_both("status-injection", test_status_injection);
+	add("/fcopyd/uio/log-escaped-and-limited", &on_uio, test_log_escaped_and_limited);
 	add_both("lone-surrogate", test_lone_surrogate);
 	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);
+	add("/fcopyd/uio/rescind-wording", &on_uio, test_uio_rescind_wording);
 	add("/fcopyd/uio/ring-size-mismatch", &on_uio, test_uio_ring_size);
 	add("/fcopyd/uio/wrapping-ring", &on_uio_write_ring, test_uio_wrapping_ring);
 	add("/fcopyd/uio/4k-ring", &on_uio_4k_ring, test_uio_4k_ring);

@@ -203,6 +203,17 @@ static uint64_t fake_clock(void)
 	return fake_now;
 }
 
+/* The queue tests flood from one call site: the rate limit would stop them first. */
+static void no_ratelimit(void)
+{
+	log_set_ratelimit(0, 0);
+}
+
+static void default_ratelimit(void)
+{
+	log_set_ratelimit(10, 10);
+}
+
 /* ---------------------------------------------------------------- tests */
 
 static void test_journal_fields(void)
@@ -251,23 +262,26 @@ static void test_journal_errno(void)
 	close_journal_log(&rx);
 }
 
+/* A message never carries a newline (it is escaped); a field value with one goes out in the
+ * native protocol's binary form. */
 static void test_journal_multiline_binary(void)
 {
 	struct receiver rx = open_journal_log();
 	g_autoptr(GBytes) b = NULL;
-	static const char want[] = "MESSAGE\n\x07\0\0\0\0\0\0\0line1\nx\n";
+	static const char want[] = "HV_TEXT\n\x07\0\0\0\0\0\0\0line1\nx\n";
 	gsize len;
 	const char *data;
 
-	log_notice("line1\n%s", "x");
+	log_struct(LOG_NOTICE, "line1\n%s", "x", "HV_TEXT=line1\nx", NULL);
 	b = receive_raw(&rx);
 	g_assert_nonnull(b);
 	data = g_bytes_get_data(b, &len);
 	/* the exact bytes of the binary form are in the datagram */
 	g_assert_nonnull(memmem(data, len, want, sizeof(want) - 1));
-	g_assert_null(memmem(data, len, "MESSAGE=", 8));
+	g_assert_nonnull(memmem(data, len, "MESSAGE=line1\\nx\n", 17));
 	GHashTable *h = decode(b);
-	g_assert_cmpstr(field(h, "MESSAGE"), ==, "line1\nx");
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "line1\\nx");
+	g_assert_cmpstr(field(h, "HV_TEXT"), ==, "line1\nx");
 	g_assert_cmpstr(field(h, "PRIORITY"), ==, "5");
 	g_hash_table_unref(h);
 	close_journal_log(&rx);
@@ -363,6 +377,7 @@ static void test_hold_release(void)
 static void test_queue_record_bound(void)
 {
 	struct receiver rx = open_journal_log();
+	no_ratelimit();
 	g_autoptr(GPtrArray) msgs = NULL;
 
 	log_hold();
@@ -379,12 +394,14 @@ static void test_queue_record_bound(void)
 	}
 	g_assert_cmpstr(msgs->pdata[1024], ==,
 			"76 log messages were dropped while the log was held");
+	default_ratelimit();
 	close_journal_log(&rx);
 }
 
 static void test_queue_byte_bound(void)
 {
 	struct receiver rx = open_journal_log();
+	no_ratelimit();
 	g_autoptr(GPtrArray) msgs = NULL;
 	g_autoptr(GBytes) sample = NULL;
 	g_autofree char *big = g_strnfill(15000, 'x');
@@ -417,6 +434,7 @@ static void test_queue_byte_bound(void)
 	g_autofree char *want =
 	    g_strdup_printf("%zu log messages were dropped while the log was held", 100 - queued);
 	g_assert_cmpstr(msgs->pdata[queued], ==, want);
+	default_ratelimit();
 	close_journal_log(&rx);
 }
 
@@ -436,6 +454,7 @@ static void test_message_truncated(void)
 static void test_full_socket_does_not_block(void)
 {
 	struct receiver rx = open_journal_log();
+	no_ratelimit();
 	g_autoptr(GPtrArray) msgs = NULL;
 	int small = 1;
 	int sent = 0;
@@ -465,7 +484,14 @@ static void test_full_socket_does_not_block(void)
 	GHashTable *h = receive(&rx);
 	g_assert_cmpstr(field(h, "MESSAGE"), ==, "after");
 	g_hash_table_unref(h);
+	default_ratelimit();
 	close_journal_log(&rx);
+}
+
+/* One call site: the rate limit's key. */
+static void warn_same(int i)
+{
+	log_warning("same warning %d", i);
 }
 
 static void test_ratelimit(void)
@@ -477,22 +503,23 @@ static void test_ratelimit(void)
 	log_set_clock(fake_clock);
 	log_set_ratelimit(10, 5);
 	for (int i = 0; i < 8; i++)
-		log_warning("same warning %d", i);
+		warn_same(i);
 	for (int i = 0; i < 6; i++)
 		log_error("same warning %d", i); /* same format, other priority: own budget */
 	for (int i = 0; i < 8; i++)
-		log_info("info %d", i); /* never limited */
+		log_info("info %d", i); /* limited as well */
 	for (int i = 0; i < 7; i++)
 		log_debug("debug %d", i); /* below the level: neither sent nor counted */
 	msgs = drain_messages(&rx);
-	g_assert_cmpuint(msgs->len, ==, 5 + 5 + 8);
+	g_assert_cmpuint(msgs->len, ==, 5 + 5 + 5);
 	g_assert_cmpstr(msgs->pdata[4], ==, "same warning 4");
 	g_assert_cmpstr(msgs->pdata[9], ==, "same warning 4");
+	g_assert_cmpstr(msgs->pdata[14], ==, "info 4");
 	g_ptr_array_unref(g_steal_pointer(&msgs));
 
 	/* one microsecond short of the interval: still suppressed, no summary yet */
 	fake_now += 10 * 1000000 - 1;
-	log_warning("same warning %d", 99);
+	warn_same(99);
 	log_info("tick");
 	msgs = drain_messages(&rx);
 	g_assert_cmpuint(msgs->len, ==, 1);
@@ -511,13 +538,17 @@ static void test_ratelimit(void)
 	g_assert_cmpstr(field(h, "PRIORITY"), ==, "3");
 	g_hash_table_unref(h);
 	h = receive(&rx);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "Suppressed 3 similar messages: info 5");
+	g_assert_cmpstr(field(h, "PRIORITY"), ==, "6");
+	g_hash_table_unref(h);
+	h = receive(&rx);
 	g_assert_cmpstr(field(h, "MESSAGE"), ==, "tock");
 	g_hash_table_unref(h);
 	assert_nothing(&rx);
 
 	/* a fresh interval allows a full burst again */
 	for (int i = 0; i < 5; i++)
-		log_warning("same warning %d", i);
+		warn_same(i);
 	msgs = drain_messages(&rx);
 	g_assert_cmpuint(msgs->len, ==, 5);
 	g_ptr_array_unref(g_steal_pointer(&msgs));
@@ -529,9 +560,122 @@ static void test_ratelimit(void)
 	msgs = drain_messages(&rx);
 	g_assert_cmpuint(msgs->len, ==, 20);
 
-	log_set_ratelimit(10, 5);
+	default_ratelimit();
 	log_set_clock(NULL);
 	close_journal_log(&rx);
+}
+
+static void log_from_site_a(const char *text)
+{
+	log_info("%s", text);
+}
+
+static void log_from_site_b(const char *text)
+{
+	log_info("%s", text);
+}
+
+/* The key is the call site: one format string used at two places has two budgets, and a
+ * flood from one site does not silence another. */
+static void test_ratelimit_per_call_site(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+
+	fake_now = 9000000;
+	log_set_clock(fake_clock);
+	log_set_ratelimit(10, 3);
+	for (int i = 0; i < 10; i++)
+		log_from_site_a("a");
+	log_from_site_b("b");
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 3 + 1);
+	g_assert_cmpstr(msgs->pdata[3], ==, "b");
+	default_ratelimit();
+	log_set_clock(NULL);
+	close_journal_log(&rx);
+}
+
+/* What a host that sends 2,000 requests in a few milliseconds gets from one info line. */
+static void test_ratelimit_info_flood(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+
+	fake_now = 20000000;
+	log_set_clock(fake_clock);
+	default_ratelimit();
+	for (int i = 0; i < 2000; i++)
+		log_info("negotiated with the host: request %d", i);
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 10);
+	g_ptr_array_unref(g_steal_pointer(&msgs));
+	fake_now += 10 * 1000000;
+	log_notice("later");
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 2);
+	g_assert_cmpstr(msgs->pdata[0], ==,
+			"Suppressed 1990 similar messages: negotiated with the host: request 10");
+	g_assert_cmpstr(msgs->pdata[1], ==, "later");
+	log_set_clock(NULL);
+	close_journal_log(&rx);
+}
+
+static void assert_escaped(const char *in, const char *want)
+{
+	char buf[256];
+
+	g_assert_cmpstr(log_escape(in, buf, sizeof(buf)), ==, want);
+}
+
+static void test_escape(void)
+{
+	char small[8];
+
+	assert_escaped("plain text, UTF-8 r\xc3\xa9sum\xc3\xa9 \xf0\x9f\x98\x80",
+		       "plain text, UTF-8 r\xc3\xa9sum\xc3\xa9 \xf0\x9f\x98\x80");
+	assert_escaped("x\nWATCHDOG=trigger\nMAINPID=1", "x\\nWATCHDOG=trigger\\nMAINPID=1");
+	assert_escaped("\x1b[31mred\r\t\x7f\x01", "\\x1b[31mred\\r\\t\\x7f\\x01");
+	assert_escaped("back\\slash", "back\\\\slash");
+	/* C1 controls (CSI U+009B), a lone continuation byte, an overlong '/', a surrogate */
+	assert_escaped("\xc2\x9b"
+		       "2J",
+		       "\\xc2\\x9b2J");
+	assert_escaped("\x80\xc0\xaf\xed\xa0\x80", "\\x80\\xc0\\xaf\\xed\\xa0\\x80");
+	assert_escaped("\xc2\xa0ok", "\xc2\xa0ok"); /* NBSP is text */
+	assert_escaped("cut\xe2\x82", "cut\\xe2\\x82");
+	/* cut before an escape that does not fit, never inside one */
+	g_assert_cmpstr(log_escape("abcdef\nx", small, sizeof(small)), ==, "abcdef");
+	g_assert_cmpstr(log_escape("abc\xf0\x9f\x98\x80", small, sizeof(small)), ==,
+			"abc\xf0\x9f\x98\x80");
+	g_assert_cmpstr(log_escape("abcd\xf0\x9f\x98\x80", small, sizeof(small)), ==, "abcd");
+	g_assert_cmpstr(log_escape("x", small, 1), ==, "");
+}
+
+/* Outside text in a message reaches neither target raw. */
+static void test_escape_targets(void)
+{
+	static const char host_name[] = "evil\nhv-fcopyd: forged line\x1b]0;title\x07";
+	static const char want[] = "copy failed: evil\\nhv-fcopyd: forged line\\x1b]0;title\\x07";
+	struct receiver rx = open_journal_log();
+	struct stderr_capture c;
+	g_autofree char *out = NULL, *line = NULL;
+	GHashTable *h;
+
+	log_warning("copy failed: %s", host_name);
+	h = receive(&rx);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, want);
+	g_hash_table_unref(h);
+	close_journal_log(&rx);
+
+	c = capture_stderr();
+	g_assert_cmpint(log_open("ident", LOG_TARGET_STDERR, NULL), ==, 0);
+	log_info("copy failed: %s", host_name);
+	out = captured(&c);
+	line = g_strdup_printf("ident: %s\n", want);
+	g_assert_cmpstr(out, ==, line);
+	log_close();
+	restore_stderr(&c);
 }
 
 static void test_ratelimit_summary_on_close(void)
@@ -542,15 +686,14 @@ static void test_ratelimit_summary_on_close(void)
 	fake_now = 5000000;
 	log_set_clock(fake_clock);
 	log_set_ratelimit(10, 1);
-	log_error("burst %s", "a");
-	log_error("burst %s", "b");
-	log_error("burst %s", "c");
+	for (const char *b = "abc"; *b; b++) /* one call site */
+		log_error("burst %c", *b);
 	log_close();
 	msgs = drain_messages(&rx);
 	g_assert_cmpuint(msgs->len, ==, 2);
 	g_assert_cmpstr(msgs->pdata[0], ==, "burst a");
 	g_assert_cmpstr(msgs->pdata[1], ==, "Suppressed 2 similar messages: burst b");
-	log_set_ratelimit(10, 5);
+	default_ratelimit();
 	log_set_clock(NULL);
 	receiver_free(&rx);
 }
@@ -568,7 +711,7 @@ static void test_stderr_target(void)
 	log_notice("two\nlines");
 	out = captured(&c);
 	g_assert_cmpstr(out, ==,
-			"ident: plain x\nident: fail: Input/output error\nident: two\nlines\n");
+			"ident: plain x\nident: fail: Input/output error\nident: two\\nlines\n");
 
 	log_hold();
 	log_info("held");
@@ -658,6 +801,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/log/queue/full-socket", test_full_socket_does_not_block);
 	g_test_add_func("/log/ratelimit/counts", test_ratelimit);
 	g_test_add_func("/log/ratelimit/summary-on-close", test_ratelimit_summary_on_close);
+	g_test_add_func("/log/ratelimit/per-call-site", test_ratelimit_per_call_site);
+	g_test_add_func("/log/ratelimit/info-flood", test_ratelimit_info_flood);
+	g_test_add_func("/log/escape/text", test_escape);
+	g_test_add_func("/log/escape/targets", test_escape_targets);
 	g_test_add_func("/log/stderr", test_stderr_target);
 	g_test_add_func("/log/journal/unreachable", test_journal_unreachable_falls_back);
 	g_test_add_func("/log/open-errors", test_open_errors);
