@@ -844,7 +844,7 @@ static int hvd_on_reload(sd_event_source *s, const struct signalfd_siginfo *si, 
 	conf_free(d->conf);
 	d->conf = c;
 	log_set_max_level(d->debug ? LOG_DEBUG : hvd_conf_log_level(d->conf));
-	log_info("reloaded the configuration");
+	log_lifecycle("reloaded the configuration");
 	sd_notify(false, "READY=1");
 	return 0;
 }
@@ -853,7 +853,7 @@ static int hvd_on_status(sd_event_source *s, const struct signalfd_siginfo *si, 
 {
 	struct hvd *d = userdata;
 
-	log_info("status: %s", d->status ? d->status : "starting");
+	log_lifecycle("status: %s", d->status ? d->status : "starting");
 	return 0;
 }
 
@@ -953,7 +953,7 @@ int hvd_main(const struct hvd_service *service, int argc, char **argv)
 		return 1;
 	r = hvd_detach(d);
 	if (r >= 0) {
-		log_info("starting; pid is:%d", (int)getpid());
+		log_lifecycle("starting; pid is:%d", (int)getpid());
 		r = hvd_setup_event(d);
 	}
 	if (r >= 0)

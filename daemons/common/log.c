@@ -558,8 +558,11 @@ static int log_dispatch(int priority, int error, const char *file, int line, con
 {
 	char escaped[LOG_MAX_MESSAGE];
 
+	bool unlimited = priority & LOG_UNLIMITED;
+
+	priority &= ~LOG_UNLIMITED;
 	log_escape(message, escaped, sizeof(escaped));
-	if (!log_rl_allow(LOG_PRI(priority), file, line, format, escaped))
+	if (!unlimited && !log_rl_allow(LOG_PRI(priority), file, line, format, escaped))
 		return 0;
 	return log_emit_text(priority, error, file, line, func, escaped, fields);
 }

@@ -57,6 +57,10 @@ int log_struct_internal(int priority, int error, const char *file, int line, con
 
 #define log_full_errno(prio, error, ...)                                                           \
 	log_internal((prio), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
+/* Or'ed into a priority: never rate-limited. Only for lines that nobody but root or the service
+ * manager can trigger (start-up, a reload asked for with SIGHUP), which an admin counts on seeing. */
+#define LOG_UNLIMITED 0x10000
+#define log_lifecycle(...) log_full_errno(LOG_INFO | LOG_UNLIMITED, 0, __VA_ARGS__)
 #define log_debug(...) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
 #define log_info(...) log_full_errno(LOG_INFO, 0, __VA_ARGS__)
 #define log_notice(...) log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)

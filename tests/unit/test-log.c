@@ -621,6 +621,25 @@ static void test_ratelimit_info_flood(void)
 	close_journal_log(&rx);
 }
 
+/* Lines only root can trigger (a SIGHUP reload, start-up) are never suppressed: an admin who
+ * reloads twelve times sees twelve lines, and they are escaped like every other. */
+static void test_ratelimit_lifecycle_unlimited(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+
+	fake_now = 20000000;
+	log_set_clock(fake_clock);
+	default_ratelimit();
+	for (int i = 0; i < 50; i++)
+		log_lifecycle("reloaded the configuration\n%d", i);
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 50);
+	g_assert_cmpstr(msgs->pdata[49], ==, "reloaded the configuration\\n49");
+	log_set_clock(NULL);
+	close_journal_log(&rx);
+}
+
 static void assert_escaped(const char *in, const char *want)
 {
 	char buf[256];
@@ -803,6 +822,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/log/ratelimit/summary-on-close", test_ratelimit_summary_on_close);
 	g_test_add_func("/log/ratelimit/per-call-site", test_ratelimit_per_call_site);
 	g_test_add_func("/log/ratelimit/info-flood", test_ratelimit_info_flood);
+	g_test_add_func("/log/ratelimit/lifecycle-unlimited", test_ratelimit_lifecycle_unlimited);
 	g_test_add_func("/log/escape/text", test_escape);
 	g_test_add_func("/log/escape/targets", test_escape_targets);
 	g_test_add_func("/log/stderr", test_stderr_target);
