@@ -19,7 +19,7 @@
 # Everything happens in a private mount namespace and a temporary directory that is removed.
 set -u
 
-N=11
+N=13
 debs=${1:-${HVGUEST_DEBS:-}}
 mirror=${HVGUEST_MIRROR:-http://deb.debian.org/debian}
 
@@ -167,6 +167,35 @@ started_in_root() {
 	return 1
 }
 check "nothing was started in the chroot" eval '! started_in_root'
+
+# --- postinst on a running system: no systemd runs in this chroot, so give postinst what it
+# looks for (/run/systemd/system, a device node) and a systemctl that records its calls.
+# Only the unit whose device exists is started; policy-rc.d's 101 forbids it.
+postinst_starts() {
+	# $1: postinst's second argument (old version, empty on first install); $2: expected calls
+	mkdir -p "$root/run/systemd/system" "$root/dev/vmbus" "$root/usr/local/sbin"
+	: >"$root/dev/vmbus/hv_kvp"
+	printf '#!/bin/sh\necho "$*" >>/tmp/systemctl.calls\n' >"$root/usr/local/sbin/systemctl"
+	chmod 755 "$root/usr/local/sbin/systemctl"
+	rm -f "$root/tmp/systemctl.calls"
+	chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
+		/var/lib/dpkg/info/hvguest.postinst configure $1 >"$log" 2>&1
+	rc=$?
+	calls=$(grep -E 'start|stop' "$root/tmp/systemctl.calls" 2>/dev/null | tr '\n' ';')
+	rm -rf "$root/run/systemd/system" "$root/dev/vmbus" "$root/usr/local/sbin/systemctl" \
+		"$root/usr/sbin/policy-rc.d"
+	[ "$rc" -eq 0 ] && [ "$calls" = "$2" ] ||
+		{ echo "# postinst exit $rc, systemctl calls: '$calls', expected '$2'"; return 1; }
+}
+check "postinst (systemd running, only hv_kvp present) starts hv-kvpd.service alone; restarts it on upgrade" \
+	eval 'postinst_starts "" "--no-block start hv-kvpd.service;" &&
+		postinst_starts 0.0.1 "--no-block restart hv-kvpd.service;"'
+policy_forbids() {
+	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+	chmod 755 "$root/usr/sbin/policy-rc.d"
+	postinst_starts "" ""
+}
+check "postinst starts nothing when policy-rc.d forbids it" policy_forbids
 
 # --- hyperv-daemons' own purge (its postrm) must not take the pool files with it
 if [ "$hd" = rc ]; then
