@@ -47,3 +47,7 @@ uninstall-compat-names:
 	for pair in $(HV_COMPAT_UNITS); do \
 	  rm -f '$(DESTDIR)$(systemdsystemunitdir)'/"$${pair#*:}"; \
 	done
+
+# The units as systemd reads them: no device dependencies, compatibility names, exposure.
+TESTS += tests/unit/test-units.sh
+dist_check_SCRIPTS += tests/unit/test-units.sh
