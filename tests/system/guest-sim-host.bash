@@ -71,6 +71,18 @@ done
 # 2. The host comes: every operation through the sandboxed daemons.
 ip link add hvt0 address "$MAC" type veth peer name hvt1 &&
 	ip link set hvt1 up && ip link set hvt0 up && ip addr add 192.0.2.10/24 dev hvt0
+# systemd-resolved on a system bus started here (dbus.service is masked, see lib.bash),
+# with a DNS server for the link: GET_IP_INFO must get it over D-Bus, from the sandbox.
+dns=
+if command -v dbus-daemon >/dev/null && command -v resolvectl >/dev/null &&
+	mkdir -p /run/dbus && dbus-daemon --system &&
+	systemctl restart systemd-resolved.service &&
+	wait_for 10 resolvectl dns hvt0 192.0.2.53; then
+	dns=192.0.2.53
+	resolvectl dns hvt0
+else
+	diag "no system bus or systemd-resolved in the container: DNS comes from resolv.conf"
+fi
 loop=$(cat /systest/loopdev 2>/dev/null)
 mkdir -p /mnt/vss
 have_loop=
@@ -105,6 +117,10 @@ check "KVP GET answers the value set" answered_ok $out kvp get '"value":"hello"'
 check "KVP ENUMERATE answers an intrinsic item" answered_ok $out kvp enumerate
 check "KVP GET_IP_INFO finds 192.0.2.10 over netlink" \
 	answered_ok $out kvp get-ip-info 192.0.2.10
+if [ -n "$dns" ]; then
+	check "KVP GET_IP_INFO has the link's DNS server from systemd-resolved (D-Bus)" \
+		answered_ok $out kvp get-ip-info "\"dns_addr\":\"$dns"
+fi
 check "fcopy copy into /srv/incoming (an allowed root)" \
 	bash -c "cmp /systest/payload /srv/incoming/payload"
 usr_copy_refused() {

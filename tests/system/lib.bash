@@ -20,12 +20,16 @@ set -uo pipefail
 SYS_BUILDDIR=${HVGUEST_BUILDDIR:?HVGUEST_BUILDDIR must name the build tree}
 SYS_SRCDIR=${HVGUEST_SRCDIR:-$SYS_BUILDDIR}
 SYS_CACHE=${HVGUEST_SYSTEM_CACHE:-$SYS_BUILDDIR/tests/system/cache}
-SYS_TARBALL=$SYS_CACHE/bookworm-systemd.tar.gz
 SYS_MIRROR=${HVGUEST_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# systemd as PID 1 and what the daemons and the tests link or call. No dbus.service: it
-# hangs in start inside such a container here; a test that needs a bus starts its own.
+# systemd as PID 1 and what the daemons and the tests link or call; systemd-resolved (and
+# the bus it needs) for hv-kvpd's DNS query. dbus.service and dbus.socket are masked in the
+# root: dbus.service hangs in start inside such a container here, so the test that needs
+# the bus starts dbus-daemon itself.
 SYS_PACKAGES=systemd,systemd-sysv,iproute2,procps,e2fsprogs,util-linux,mount,libglib2.0-0
 SYS_PACKAGES=$SYS_PACKAGES,libnl-3-200,libnl-route-3-200,libmount1,libjson-c5,libsystemd0
+SYS_PACKAGES=$SYS_PACKAGES,dbus,systemd-resolved
+# The cache is keyed by the package list: changing it makes a new root.
+SYS_TARBALL=$SYS_CACHE/bookworm-$(echo "$SYS_PACKAGES" | md5sum | cut -c1-8).tar.gz
 
 SYS_N=0
 SYS_FAILED=0
@@ -126,6 +130,7 @@ sys_prepare() { # GUEST_SCRIPT
 	# No system bus (see SYS_PACKAGES); the runner starts with the boot, and its own
 	# start does not hold the boot: Type=simple.
 	ln -sf /dev/null "$SYS_ROOT/etc/systemd/system/dbus.service"
+	ln -sf /dev/null "$SYS_ROOT/etc/systemd/system/dbus.socket"
 	ln -sf /dev/null "$SYS_ROOT/etc/systemd/system/console-getty.service"
 	cat >"$SYS_ROOT/etc/systemd/system/systest.service" <<-'UNIT'
 		[Unit]
