@@ -131,6 +131,8 @@ sys_prepare() { # GUEST_SCRIPT
 	# start does not hold the boot: Type=simple.
 	ln -sf /dev/null "$SYS_ROOT/etc/systemd/system/dbus.service"
 	ln -sf /dev/null "$SYS_ROOT/etc/systemd/system/dbus.socket"
+	# logind needs the bus at boot; nobody logs in here.
+	ln -sf /dev/null "$SYS_ROOT/etc/systemd/system/systemd-logind.service"
 	ln -sf /dev/null "$SYS_ROOT/etc/systemd/system/console-getty.service"
 	cat >"$SYS_ROOT/etc/systemd/system/systest.service" <<-'UNIT'
 		[Unit]
