@@ -564,6 +564,7 @@ static void hvd_connect_failed(struct hvd *d, int r, bool opened_before)
 	}
 	if (r == -ENOENT && !d->waiting_logged) {
 		log_notice("waiting for %s", hvd_target(d));
+		hvd_set_status(d, "Waiting for %s", hvd_target(d));
 		d->waiting_logged = true;
 	} else if (r != -ENOENT && !d->failure_logged) {
 		/* only the char device registers with the kernel (UIO has no registration) */
@@ -573,6 +574,12 @@ static void hvd_connect_failed(struct hvd *d, int r, bool opened_before)
 		else
 			log_warning_errno(r, "connecting to %s failed, retrying", hvd_target(d));
 		d->failure_logged = true;
+	}
+	/* Waiting for a device the host may never offer (fcopy is off by default) is a
+	 * working state: a Type=notify unit must not time out and restart for ever. */
+	if (r == -ENOENT && !d->ready_sent) {
+		sd_notify(false, "READY=1");
+		d->ready_sent = true;
 	}
 	hvd_schedule_retry(d, hvd_next_backoff(d));
 }

@@ -10,7 +10,9 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
@@ -137,6 +139,41 @@ void test_daemon_set_notify_socket(const char *path)
 {
 	g_free(notify_socket);
 	notify_socket = g_strdup(path);
+}
+
+int test_notify_listen(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpuint(strlen(path), <, sizeof(sa.sun_path));
+	g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	return fd;
+}
+
+bool test_notify_wait(int fd, GString *seen, const char *want, int timeout_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	while (!strstr(seen->str, want)) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+		char buf[4096];
+		ssize_t n;
+
+		if (left <= 0)
+			return false;
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n > 0) {
+			buf[n] = '\0';
+			g_string_append_printf(seen, "%s\n", buf);
+		}
+	}
+	return true;
 }
 
 struct test_daemon *test_daemon_start(const struct test_env *env, const char *program,

@@ -7,6 +7,7 @@
 #ifndef TEST_DAEMON_H
 #define TEST_DAEMON_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -56,6 +57,15 @@ void test_daemon_free(struct test_daemon *d);
 void test_daemon_set_parent_death_signal(int sig);
 /* Daemons started after this get NOTIFY_SOCKET=path (NULL: none, the default). */
 void test_daemon_set_notify_socket(const char *path);
+
+/* Daemons started after this get NOTIFY_SOCKET=path (NULL: none, the default), so a test
+ * can see what they tell systemd. */
+void test_daemon_set_notify_socket(const char *path);
+/* A datagram socket bound at path, for NOTIFY_SOCKET (close it). */
+int test_notify_listen(const char *path);
+/* Appends the datagrams arriving on fd to seen, one a line, until seen holds want or
+ * timeout_ms pass; false on timeout. */
+bool test_notify_wait(int fd, GString *seen, const char *want, int timeout_ms);
 
 /* Path of a built program: $HVGUEST_BUILDDIR/relpath (g_free). */
 char *test_build_path(const char *relpath);

@@ -17,7 +17,9 @@
  * packets wrap at ever-changing offsets; a ring with a 4 KiB data area, which cannot carry
  * a WRITE at all (6,240 bytes + trailer), with START/COMPLETE/CANCEL. Transport choice
  * (transport=auto): char device present -> char device; absent -> UIO; neither -> the
- * daemon waits and takes the UIO device when it appears.
+ * daemon waits and takes the UIO device when it appears; while it waits it is ready for
+ * systemd (READY=1 with a STATUS= naming what it waits for), so that a unit whose host has
+ * the service off (the default) neither times out nor restarts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1018,6 +1020,38 @@ static void test_auto_waits(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(log, "over uio"));
 }
 
+/* No device at all (the host's fcopy service is off by default): the daemon is ready for
+ * systemd all the same and says what it waits for; a Type=notify unit must not hit its
+ * start timeout and restart for ever. */
+static void test_ready_while_waiting(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *path = g_build_filename(f->env->dir, "notify.sock", NULL);
+	g_autoptr(GString) seen = g_string_new(NULL);
+	int fd = test_notify_listen(path);
+
+	test_daemon_set_notify_socket(path);
+	test_daemon_set_parent_death_signal(SIGTERM); /* an aborted test leaves no daemon */
+	f->daemon = test_daemon_start(f->env, "daemons/fcopy/hv-fcopyd", NULL);
+	test_daemon_set_parent_death_signal(0);
+	test_daemon_set_notify_socket(NULL);
+
+	g_assert_true(test_notify_wait(fd, seen, "READY=1", 10000));
+	g_test_message("notifications while waiting:\n%s", seen->str);
+	g_assert_nonnull(strstr(seen->str, "STATUS=Waiting for unix:"));
+	g_assert_nonnull(strstr(seen->str, "or the fcopy UIO device under"));
+	g_assert_null(strstr(seen->str, "STATUS=Connected"));
+	g_assert_cmpint(test_daemon_wait(f->daemon, 0), ==, -1); /* still running */
+
+	/* the host turns the service on: the daemon serves, READY=1 is not sent again */
+	g_string_truncate(seen, 0);
+	listen_uio(f, 0);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
+	g_assert_true(test_notify_wait(fd, seen, "STATUS=Connected to the host over uio", 10000));
+	g_assert_cmphex(copy_bytes(f, "late", 1000, 1), ==, VMU_S_OK);
+	g_assert_null(strstr(seen->str, "READY=1"));
+	close(fd);
+}
+
 /* The device unbound, as before uio_hv_generic knows the class: no driver link, no node. */
 static void unbind(struct fixture *f)
 {
@@ -1405,5 +1439,6 @@ int main(int argc, char **argv)
 	add("/fcopyd/auto/chardev-present", &auto_chardev, test_auto_chardev);
 	add("/fcopyd/auto/uio-only", &auto_uio, test_auto_uio);
 	add("/fcopyd/auto/waits-for-either", &auto_none, test_auto_waits);
+	add("/fcopyd/auto/ready-while-waiting", &auto_none, test_ready_while_waiting);
 	return g_test_run();
 }
