@@ -107,12 +107,21 @@ static void hvd_freep(struct hvd **d)
 }
 #define _cleanup_hvd_ __attribute__((cleanup(hvd_freep)))
 
+static const char *hvd_check_device(const struct conf *c, const char *value)
+{
+	(void)c;
+	if (value[0] == '/' || (strncmp(value, "unix:/", 6) == 0))
+		return NULL;
+	return "is neither an absolute path nor unix:/absolute-path";
+}
+
 /* The common keys every daemon's section has, then the service's own. */
 static struct conf_key *hvd_build_keys(const struct hvd_service *s)
 {
 	const struct conf_key common[] = {
 	    {"device", CONF_STRING, vmu_service_default_device(s->service),
-	     "the kernel's char device, or unix:/path for a simulated host"},
+	     "the kernel's char device, or unix:/path for a simulated host", 0, 0, NULL,
+	     hvd_check_device},
 	    {"state-dir", CONF_PATH, "/var/lib/hyperv", "persistent state (KVP pools)"},
 	    {"run-dir", CONF_PATH, RUNSTATEDIR "/hvguest", "runtime state"},
 	    {"log-level", CONF_ENUM, "info", "most verbose level logged", 0, 0, hvd_log_levels},

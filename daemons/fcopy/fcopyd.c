@@ -57,6 +57,10 @@ static const char *const temp_file_choices[] = {"auto", "named", NULL};
 static const char *const profile_choices[] = {"compatible", "untrusted-host", NULL};
 static const char *const transport_choices[] = FCOPY_TRANSPORT_CHOICES;
 
+static const char *check_mode(const struct conf *c, const char *value);
+static const char *check_owner(const struct conf *c, const char *value);
+static const char *check_group(const struct conf *c, const char *value);
+
 static const struct conf_key fcopyd_keys[] = {
     {"transport", CONF_ENUM, "auto",
      "auto: the char device (device=) when it exists, else the UIO device, else wait for "
@@ -69,17 +73,22 @@ static const struct conf_key fcopyd_keys[] = {
     {"profile", CONF_ENUM, "compatible",
      "compatible: any absolute path; untrusted-host: allowed-roots only, no symlinked parents", 0,
      0, profile_choices},
-    {"allowed-roots", CONF_STRV, "",
+    {"allowed-roots", CONF_PATHS, "",
      "directories files may be written beneath (empty: anywhere, or " FCOPYD_UNTRUSTED_ROOT
      " with profile=untrusted-host)"},
     {"parent-symlinks", CONF_ENUM, "root-owned",
      "symlinks among the target's directories: deny, root-owned (follow only links root owns), "
      "follow",
      0, 0, parent_symlink_choices},
-    {"file-mode", CONF_STRING, "0644", "mode of the files created (octal)"},
-    {"file-owner", CONF_STRING, "root", "owner of the files created (name or uid)"},
-    {"file-group", CONF_STRING, "root", "group of the files created (name or gid)"},
-    {"directory-mode", CONF_STRING, "0755", "mode of directories CREATE_PATH makes (octal)"},
+    {"file-mode", CONF_STRING, "0644", "mode of the files created (octal)", 0, 0, NULL, check_mode},
+    {"file-owner", CONF_STRING, "root", "owner of the files created (name or uid)", 0, 0, NULL,
+     check_owner},
+    {"file-group", CONF_STRING, "root", "group of the files created (name or gid)", 0, 0, NULL,
+     check_group},
+    {"directory-mode", CONF_STRING, "0755", "mode of directories CREATE_PATH makes (octal)", 0, 0,
+     NULL, check_mode},
+    {"allow-special-modes", CONF_BOOL, "false",
+     "let file-mode and directory-mode carry the set-uid, set-gid and sticky bits (07000)"},
     {"temp-file", CONF_ENUM, "auto",
      "auto: O_TMPFILE where the file system has it, else a named temporary; named: always named", 0,
      0, temp_file_choices},
@@ -126,6 +135,37 @@ static int parse_id(const char *s, bool group, unsigned *ret)
 		*ret = p->pw_uid;
 	}
 	return 0;
+}
+
+/* Load-time checks (conf_key.check), so that a bad policy is refused with the file's line
+ * before it is built, at start and at reload alike. */
+static const char *check_mode(const struct conf *c, const char *value)
+{
+	mode_t mode;
+
+	if (parse_mode(value, &mode) < 0)
+		return "is not an octal mode (0000..07777)";
+	/* A set-uid root file written for the host is a privilege the admin must ask for. */
+	if ((mode & 07000) && !conf_get_bool(c, "allow-special-modes"))
+		return "has set-uid, set-gid or sticky bits (07000); allow-special-modes=true "
+		       "allows them";
+	return NULL;
+}
+
+static const char *check_owner(const struct conf *c, const char *value)
+{
+	unsigned id;
+
+	(void)c;
+	return parse_id(value, false, &id) < 0 ? "is neither a known user nor a uid" : NULL;
+}
+
+static const char *check_group(const struct conf *c, const char *value)
+{
+	unsigned id;
+
+	(void)c;
+	return parse_id(value, true, &id) < 0 ? "is neither a known group nor a gid" : NULL;
 }
 
 static enum target_parent_symlinks parse_parent_symlinks(const char *s)

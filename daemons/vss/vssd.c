@@ -89,7 +89,7 @@ static const struct conf_key vssd_keys[] = {
      "FUSE file system"},
     {"exclude", CONF_STRV, "vfat;msdos;exfat;iso9660;squashfs;zfs;overlay;/boot/efi",
      "mounts matching these globs (mount point or type) are never frozen"},
-    {"journal-dirs", CONF_STRV, "/var/log/journal;/run/log/journal",
+    {"journal-dirs", CONF_PATHS, "/var/log/journal;/run/log/journal",
      "the file systems holding these are frozen late (after all others but the root)"},
     {"unfreezable", CONF_ENUM, "skip",
      "a mount whose file system cannot be frozen (EOPNOTSUPP/ENOTTY): skip it, or fail the "
