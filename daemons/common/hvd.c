@@ -48,6 +48,7 @@
 #include <systemd/sd-event.h>
 
 #include "hvd.h"
+#include "message-ids.h"
 
 #define HVD_BACKOFF_MIN_USEC UINT64_C(100000)
 #define USEC_PER_MSEC UINT64_C(1000)
@@ -654,9 +655,10 @@ static void hvd_disconnect(struct hvd *d, int error, const char *what)
 	if (!d->registered)
 		return;
 	if (error == -ESHUTDOWN)
-		log_notice("the host disabled the service on %s; released it, waiting for it to "
+		log_struct(LOG_NOTICE,
+			   "the host disabled the service on %s; released it, waiting for it to "
 			   "come back",
-			   hvd_target(d));
+			   hvd_target(d), HVGUEST_MESSAGE_HOST_DISABLED, NULL);
 	else
 		log_warning_errno(error, "%s on %s, reopening", what, hvd_target(d));
 	d->registered = false;

@@ -46,7 +46,8 @@ int log_internal(int priority, int error, const char *file, int line, const char
 
 /* Structured record: fields are "KEY=value" strings, NULL-terminated, after the message
  * format's arguments are consumed by the MESSAGE field. Example:
- *   log_struct(LOG_INFO, "KVP request", "HV_OP=get", "HV_POOL=0", NULL); */
+ *   log_struct(LOG_INFO, "KVP request", "HVGUEST_KVP_OP=get", "HVGUEST_KVP_POOL=0", NULL);
+ * Field names start with HVGUEST_; key events add a MESSAGE_ID of message-ids.h. */
 int log_struct_internal(int priority, int error, const char *file, int line, const char *func,
 			const char *message, ...) __attribute__((sentinel));
 

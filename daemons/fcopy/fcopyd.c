@@ -19,9 +19,9 @@
  *   untrusted-host  destinations limited to allowed-roots (default
  *                   /var/lib/hyperv/incoming) and no symlinked parents at all
  *
- * Every copy ends in one structured journal record (HV_FCOPY_* fields) and the STATUS=
- * line shows the copy in progress (file, bytes of total, rate), refreshed at most every
- * FCOPYD_STATUS_INTERVAL.
+ * Every copy ends in one structured journal record (HVGUEST_FCOPY_* fields and the "copy
+ * done" MESSAGE_ID of message-ids.h) and the STATUS= line shows the copy in progress (file,
+ * bytes of total, rate), refreshed at most every FCOPYD_STATUS_INTERVAL.
  */
 #include <errno.h>
 #include <grp.h>
@@ -35,6 +35,7 @@
 
 #include "copy.h"
 #include "fcopyd.h"
+#include "message-ids.h"
 #include "transport.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
@@ -230,23 +231,24 @@ static double rate_mbps(uint64_t bytes, uint64_t usec)
 static void fcopyd_on_finish(void *userdata, const struct copy_report *r)
 {
 	struct fcopyd *f = userdata;
-	char size[48], written[48], duration[48], status[32], err[32];
+	char size[48], written[48], duration[48], status[48], err[48];
 	char *source = NULL, *target = NULL, *result = NULL;
 	int prio = r->result == COPY_COMPLETED ? LOG_INFO : LOG_WARNING;
 
 	f->copies++;
 	if (r->result != COPY_COMPLETED)
 		f->failures++;
-	snprintf(size, sizeof(size), "HV_FCOPY_SIZE=%" PRIu64, r->size);
-	snprintf(written, sizeof(written), "HV_FCOPY_WRITTEN=%" PRIu64, r->written);
-	snprintf(duration, sizeof(duration), "HV_FCOPY_DURATION_USEC=%" PRIu64, r->duration_usec);
-	snprintf(status, sizeof(status), "HV_STATUS=0x%08" PRIx32, r->status);
-	snprintf(err, sizeof(err), "HV_FCOPY_ERRNO=%d", r->error < 0 ? -r->error : 0);
-	if (asprintf(&source, "HV_FCOPY_SOURCE=%s", r->source ? r->source : "") < 0)
+	snprintf(size, sizeof(size), "HVGUEST_FCOPY_SIZE=%" PRIu64, r->size);
+	snprintf(written, sizeof(written), "HVGUEST_FCOPY_WRITTEN=%" PRIu64, r->written);
+	snprintf(duration, sizeof(duration), "HVGUEST_FCOPY_DURATION_USEC=%" PRIu64,
+		 r->duration_usec);
+	snprintf(status, sizeof(status), "HVGUEST_FCOPY_STATUS=0x%08" PRIx32, r->status);
+	snprintf(err, sizeof(err), "HVGUEST_FCOPY_ERRNO=%d", r->error < 0 ? -r->error : 0);
+	if (asprintf(&source, "HVGUEST_FCOPY_SOURCE=%s", r->source ? r->source : "") < 0)
 		source = NULL;
-	if (asprintf(&target, "HV_FCOPY_TARGET=%s", r->target ? r->target : "") < 0)
+	if (asprintf(&target, "HVGUEST_FCOPY_TARGET=%s", r->target ? r->target : "") < 0)
 		target = NULL;
-	if (asprintf(&result, "HV_FCOPY_RESULT=%s", copy_result_name(r->result)) < 0)
+	if (asprintf(&result, "HVGUEST_FCOPY_RESULT=%s", copy_result_name(r->result)) < 0)
 		result = NULL;
 	if (source && target && result)
 		log_struct(prio,
@@ -257,7 +259,7 @@ static void fcopyd_on_finish(void *userdata, const struct copy_report *r)
 			   (double)r->duration_usec / 1e6, r->status, r->what ? " (" : "",
 			   r->what ? r->what : "", r->error ? ": " : "",
 			   r->error ? strerror(-r->error) : "", source, target, result, size,
-			   written, status, err, duration, NULL);
+			   written, status, err, duration, HVGUEST_MESSAGE_COPY_DONE, NULL);
 	free(source);
 	free(target);
 	free(result);

@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -192,4 +194,55 @@ void test_daemon_free(struct test_daemon *d)
 	}
 	g_free(d->log_path);
 	g_free(d);
+}
+
+int test_journal_listen(const struct test_env *env, char **ret_path)
+{
+	g_autofree char *path = g_build_filename(env->dir, "journal.sock", NULL);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpuint(strlen(path), <, sizeof(sa.sun_path));
+	g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	*ret_path = g_steal_pointer(&path);
+	return fd;
+}
+
+/* True when one line of the record (lines "KEY=value") starts with prefix. */
+static bool record_has_line(const char *record, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	for (const char *l = record; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (strncmp(l, prefix, len) == 0)
+			return true;
+	return false;
+}
+
+bool test_journal_wait(int fd, const char *const *want, int timeout_ms, void (*idle)(void *),
+		       void *userdata)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	g_autofree char *buf = g_malloc(65536);
+
+	while (g_get_monotonic_time() < deadline) {
+		ssize_t n = recv(fd, buf, 65535, MSG_DONTWAIT);
+		bool all = true;
+
+		if (n < 0) {
+			if (idle)
+				idle(userdata);
+			else
+				g_usleep(10 * 1000);
+			continue;
+		}
+		buf[n] = '\0';
+		for (const char *const *w = want; all && *w; w++)
+			all = record_has_line(buf, *w);
+		if (all)
+			return true;
+	}
+	return false;
 }

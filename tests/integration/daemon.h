@@ -50,6 +50,16 @@ void test_daemon_free(struct test_daemon *d);
  * a test subprocess that fails never leaves its daemon behind. */
 void test_daemon_set_parent_death_signal(int sig);
 
+/* A datagram socket bound at env->dir/journal.sock, standing in for the journal: give the
+ * daemon log-target=journal and journal-socket=*ret_path. Returns the fd. */
+int test_journal_listen(const struct test_env *env, char **ret_path);
+/* Receives records until one has, for each string of want (NULL-terminated), a line that
+ * starts with it ("MESSAGE_ID=...", "HVGUEST_FCOPY_RESULT=completed", "HVGUEST_KVP_USEC=");
+ * idle(userdata) runs while nothing is waiting (e.g. the simulated host's loop; may be
+ * NULL). false when timeout_ms passes first. */
+bool test_journal_wait(int fd, const char *const *want, int timeout_ms, void (*idle)(void *),
+		       void *userdata);
+
 /* Path of a built program: $HVGUEST_BUILDDIR/relpath (g_free). */
 char *test_build_path(const char *relpath);
 

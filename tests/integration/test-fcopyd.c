@@ -679,6 +679,55 @@ static void test_uio_disable_enable(struct fixture *f, gconstpointer data)
 	}
 }
 
+static void run_host(void *userdata)
+{
+	struct fixture *f = userdata;
+
+	hvsim_run_for(f->sim, 10 * 1000);
+}
+
+/* Daemon logging to a socket of the test's in place of the journal; returns the socket. */
+static int start_daemon_journal(struct fixture *f)
+{
+	g_autofree char *sock = NULL;
+	int fd = test_journal_listen(f->env, &sock);
+	g_autofree char *extra = g_strdup_printf("log-target=journal\njournal-socket=%s\n", sock);
+
+	write_config(f, extra);
+	start_daemon(f);
+	return fd;
+}
+
+/* The journal record of a copy, and (UIO) of the host turning the service off: HVGUEST_
+ * fields and the MESSAGE_IDs of message-ids.h, written out here so that a changed id fails. */
+static void test_journal_records(struct fixture *f, gconstpointer data)
+{
+	int fd = start_daemon_journal(f);
+	g_autofree char *target = dest_path(f, "journal");
+	g_autofree char *target_field = g_strconcat("HVGUEST_FCOPY_TARGET=", target, NULL);
+	const char *const copy_done[] = {"MESSAGE_ID=311fd01584f0476895e91b2a46d5e6b7",
+					 "SYSLOG_IDENTIFIER=hv-fcopyd",
+					 "HVGUEST_FCOPY_RESULT=completed",
+					 target_field,
+					 "HVGUEST_FCOPY_SIZE=70000\n",
+					 "HVGUEST_FCOPY_WRITTEN=70000\n",
+					 "HVGUEST_FCOPY_STATUS=0x00000000",
+					 "HVGUEST_FCOPY_ERRNO=0",
+					 "HVGUEST_FCOPY_DURATION_USEC=",
+					 "HVGUEST_FCOPY_SOURCE=",
+					 NULL};
+	const char *const host_disabled[] = {"MESSAGE_ID=94c7edebde7845668f3afacb7728e8ef",
+					     "PRIORITY=5", NULL};
+
+	g_assert_cmphex(copy_bytes(f, "journal", 70000, 7), ==, VMU_S_OK);
+	g_assert_true(test_journal_wait(fd, copy_done, 5000, run_host, f));
+	if (f->params->host == HOST_UIO) {
+		g_assert_cmpint(hvsim_uio_disable(f->sim), ==, 0);
+		g_assert_true(test_journal_wait(fd, host_disabled, 5000, run_host, f));
+	}
+	close(fd);
+}
+
 /* The `ring` file says 4 MiB (2 MiB per ring to a daemon that halves it); map0 the truth. */
 static void test_uio_ring_size(struct fixture *f, gconstpointer data)
 {
@@ -1045,6 +1094,7 @@ int main(int argc, char **argv)
 	add_both("enospc", test_enospc);
 	add_both("lone-surrogate", test_lone_surrogate);
 	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);
+	add_both("journal-records", test_journal_records);
 	add("/fcopyd/uio/ring-size-mismatch", &on_uio, test_uio_ring_size);
 	add("/fcopyd/uio/wrapping-ring", &on_uio_write_ring, test_uio_wrapping_ring);
 	add("/fcopyd/uio/4k-ring", &on_uio_4k_ring, test_uio_4k_ring);

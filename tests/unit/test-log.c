@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "daemons/common/log.h"
+#include "daemons/common/message-ids.h"
 
 static char *tmpdir;
 
@@ -278,11 +279,13 @@ static void test_journal_struct(void)
 	struct receiver rx = open_journal_log();
 	GHashTable *h;
 
-	g_assert_cmpint(log_struct(LOG_INFO, "KVP request", "HV_OP=get", "HV_POOL=0", NULL), ==, 0);
+	g_assert_cmpint(
+	    log_struct(LOG_INFO, "KVP request", "HVGUEST_KVP_OP=get", "HVGUEST_KVP_POOL=0", NULL),
+	    ==, 0);
 	h = receive(&rx);
 	g_assert_cmpstr(field(h, "MESSAGE"), ==, "KVP request");
-	g_assert_cmpstr(field(h, "HV_OP"), ==, "get");
-	g_assert_cmpstr(field(h, "HV_POOL"), ==, "0");
+	g_assert_cmpstr(field(h, "HVGUEST_KVP_OP"), ==, "get");
+	g_assert_cmpstr(field(h, "HVGUEST_KVP_POOL"), ==, "0");
 	g_assert_cmpstr(field(h, "CODE_FUNC"), ==, "test_journal_struct");
 	g_hash_table_unref(h);
 
@@ -290,8 +293,8 @@ static void test_journal_struct(void)
 	 * a field value with a newline uses the binary form */
 	g_assert_cmpint(log_struct_internal(LOG_WARNING, -EAGAIN, "f.c", 7, "fn",
 					    "op %s %d %lu %.*s %5.2f%%", "set", -5, 7ul, 2, "abc",
-					    1.5, "HV_KEY=a\nb", "lower=1", "_PID=1", "NOEQUALS",
-					    "HV_EMPTY=", NULL),
+					    1.5, "HVGUEST_KVP_KEY=a\nb", "lower=1", "_PID=1",
+					    "NOEQUALS", "HVGUEST_EMPTY=", NULL),
 			==, -EAGAIN);
 	h = receive(&rx);
 	g_assert_cmpstr(field(h, "MESSAGE"), ==,
@@ -300,8 +303,8 @@ static void test_journal_struct(void)
 	g_assert_cmpstr(field(h, "CODE_FILE"), ==, "f.c");
 	g_assert_cmpstr(field(h, "CODE_LINE"), ==, "7");
 	g_assert_cmpstr(field(h, "CODE_FUNC"), ==, "fn");
-	g_assert_cmpstr(field(h, "HV_KEY"), ==, "a\nb");
-	g_assert_cmpstr(field(h, "HV_EMPTY"), ==, "");
+	g_assert_cmpstr(field(h, "HVGUEST_KVP_KEY"), ==, "a\nb");
+	g_assert_cmpstr(field(h, "HVGUEST_EMPTY"), ==, "");
 	g_assert_null(field(h, "lower"));
 	g_assert_null(field(h, "_PID"));
 	g_assert_null(field(h, "NOEQUALS"));
@@ -638,6 +641,32 @@ static void test_auto_target(void)
 	close_journal_log(&rx);
 }
 
+/* The key events' ids: "MESSAGE_ID=" and 32 lowercase hex digits (a 128-bit id as
+ * journalctl shows it), all different, and sent as the record's MESSAGE_ID field. */
+static void test_message_ids(void)
+{
+	const char *const ids[] = {HVGUEST_MESSAGE_BACKUP_DONE, HVGUEST_MESSAGE_FROZEN,
+				   HVGUEST_MESSAGE_THAWED, HVGUEST_MESSAGE_COPY_DONE,
+				   HVGUEST_MESSAGE_HOST_DISABLED};
+	struct receiver rx = open_journal_log();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+		const char *hex = ids[i] + strlen("MESSAGE_ID=");
+		GHashTable *h;
+
+		g_assert_true(g_str_has_prefix(ids[i], "MESSAGE_ID="));
+		g_assert_cmpuint(strlen(hex), ==, 32);
+		g_assert_cmpuint(strspn(hex, "0123456789abcdef"), ==, 32);
+		for (size_t j = 0; j < i; j++)
+			g_assert_cmpstr(ids[i], !=, ids[j]);
+		g_assert_cmpint(log_struct(LOG_INFO, "event", ids[i], NULL), ==, 0);
+		h = receive(&rx);
+		g_assert_cmpstr(field(h, "MESSAGE_ID"), ==, hex);
+		g_hash_table_unref(h);
+	}
+	close_journal_log(&rx);
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -650,6 +679,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/log/journal/errno", test_journal_errno);
 	g_test_add_func("/log/journal/multiline-binary", test_journal_multiline_binary);
 	g_test_add_func("/log/journal/struct", test_journal_struct);
+	g_test_add_func("/log/journal/message-ids", test_message_ids);
 	g_test_add_func("/log/journal/truncated", test_message_truncated);
 	g_test_add_func("/log/levels", test_levels);
 	g_test_add_func("/log/hold-release", test_hold_release);
