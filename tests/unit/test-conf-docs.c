@@ -7,7 +7,9 @@
  *     commented out, in the right section, at the very default, and no other key; with the
  *     comments removed it loads, and sets nothing else;
  *   - hvguest.conf(5) documents each key (a ".B key=" / ".BI key=" / ".BR key=" line) in
- *     its section's part, or under COMMON KEYS for a key every section has, and no other.
+ *     its section's part, or under COMMON KEYS for a key every section has, and no other;
+ *   - each daemon's page has the sections a packager looks for, and its OPTIONS section
+ *     names every long option the daemon's --help lists.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -196,10 +198,66 @@ static void test_man_page(void)
 	}
 }
 
+/* The text of the man page part under ".SH <title>", or NULL. */
+static char *man_part(const char *text, const char *title)
+{
+	g_autofree char *heading = g_strdup_printf("\n.SH %s\n", title);
+	const char *start = strstr(text, heading), *end;
+
+	if (!start)
+		return NULL;
+	start += strlen(heading);
+	end = strstr(start, "\n.SH ");
+	return g_strndup(start, end ? (gsize)(end - start) : strlen(start));
+}
+
+static void test_daemon_pages(void)
+{
+	static const char *const required[] = {"OPTIONS",     "EXIT STATUS",    "SIGNALS",
+					       "ENVIRONMENT", "JOURNAL FIELDS", "FILES"};
+	g_autoptr(GRegex) re = g_regex_new("--([a-z][a-z-]*)", 0, 0, NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(programs); i++) {
+		g_autofree char *name = g_path_get_basename(programs[i]);
+		g_autofree char *rel = g_strdup_printf("man/%s.8", name);
+		g_autofree char *page = path_in("HVGUEST_SRCDIR", rel);
+		g_autofree char *binary = path_in("HVGUEST_BUILDDIR", programs[i]);
+		const char *argv[] = {binary, "--help", NULL};
+		g_autofree char *text = NULL, *help = NULL, *options = NULL;
+		g_autoptr(GMatchInfo) m = NULL;
+		int status = -1;
+
+		g_assert_true(g_file_get_contents(page, &text, NULL, NULL));
+		for (size_t j = 0; j < G_N_ELEMENTS(required); j++) {
+			g_autofree char *part = man_part(text, required[j]);
+			if (!part)
+				g_test_message("%s has no %s section", rel, required[j]);
+			g_assert_nonnull(part);
+		}
+		g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
+					   NULL, NULL, &help, NULL, &status, NULL));
+		g_assert_cmpint(status, ==, 0);
+		options = man_part(text, "OPTIONS");
+		for (g_regex_match(re, help, 0, &m); g_match_info_matches(m);
+		     g_match_info_next(m, NULL)) {
+			g_autofree char *opt = g_match_info_fetch(m, 1);
+			/* in troff source "--dump-config" is written \-\-dump\-config */
+			g_auto(GStrv) parts = g_strsplit(opt, "-", -1);
+			g_autofree char *joined = g_strjoinv("\\-", parts);
+			g_autofree char *troff = g_strconcat("\\-\\-", joined, NULL);
+
+			if (!strstr(options, troff))
+				g_test_message("%s: OPTIONS lacks --%s", rel, opt);
+			g_assert_nonnull(strstr(options, troff));
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/conf-docs/default-file", test_default_file);
 	g_test_add_func("/conf-docs/man-page", test_man_page);
+	g_test_add_func("/conf-docs/daemon-pages", test_daemon_pages);
 	return g_test_run();
 }
