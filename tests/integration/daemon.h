@@ -46,8 +46,9 @@ int test_daemon_wait(struct test_daemon *d, int timeout_ms);
 char *test_daemon_log(const struct test_daemon *d);
 void test_daemon_free(struct test_daemon *d);
 
-/* Daemons started after this get sig when the process that started them dies (0: off), so
- * a test subprocess that fails never leaves its daemon behind. */
+/* Daemons started after this get sig when the process that started them dies (default
+ * SIGKILL; 0: off). Besides, daemons still running when the test aborts (a failed assertion)
+ * or exits are killed by pid: a failing test never leaves its daemon behind. */
 void test_daemon_set_parent_death_signal(int sig);
 
 /* A datagram socket bound at env->dir/journal.sock, standing in for the journal: give the

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "tests/sandbox.h"
 #include "tools/hv-host-sim/hvsim.h"
 
 #define SEC (1000 * 1000ull)
@@ -869,12 +870,14 @@ static void check_environment(void)
 		skip_reason = "needs root (loop mounts and FIFREEZE)";
 		return;
 	}
+	skip_reason = sandbox_loop_unavailable();
+	if (skip_reason)
+		return;
 	/* Everything below happens in a private mount namespace: nothing this test mounts is
 	 * seen outside, and nothing outside is ever in its scope. */
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		skip_reason = "cannot make a private mount namespace";
+	skip_reason = sandbox_enter(CLONE_NEWNS);
+	if (skip_reason)
 		return;
-	}
 	if (run_cmd_flags((const char *const[]){"mkfs.xfs", "-V", NULL}, NULL,
 			  G_SPAWN_STDOUT_TO_DEV_NULL) != 0 ||
 	    run_cmd_flags((const char *const[]){"fsfreeze", "-V", NULL}, NULL,
