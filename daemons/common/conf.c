@@ -13,6 +13,10 @@
  *   - A key given twice in our section is an error (GKeyFile would silently keep the last
  *     one; a repeated key is almost always a merge mistake the admin wants to hear about).
  *   - Every value, defaults included, is parsed at load time, so getters cannot fail.
+ *   - A key's own check (conf_key.check: what a type cannot say, e.g. "no set-id bits unless
+ *     allow-setid-modes=true") runs after the whole section is parsed, so it may look at the
+ *     other keys; it fails the load with the same FILE:LINE message as a type error. A reload
+ *     goes through the same load, so a bad file is refused before anything uses it.
  *   - Each value keeps its "file form" (escaped, as written), which conf_dump() prints, so
  *     a dump loads back to the same configuration.
  *   - Only a regular file is read (a FIFO or device is refused with -EINVAL, never waited
@@ -174,6 +178,23 @@ static char **parse_strv(const char *s)
 	return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
 }
 
+/* Every element absolute, without "." or ".." components (a prefix check against such a
+ * path would not mean what it says). NULL when fine, else the message (g_free). */
+static char *check_paths(char **strv)
+{
+	for (char **p = strv; *p; p++) {
+		g_auto(GStrv) parts = NULL;
+
+		if ((*p)[0] != '/')
+			return g_strdup_printf("\"%s\" is not an absolute path", *p);
+		parts = g_strsplit(*p, "/", -1);
+		for (char **c = parts; *c; c++)
+			if (strcmp(*c, ".") == 0 || strcmp(*c, "..") == 0)
+				return g_strdup_printf("\"%s\" has a \"%s\" component", *p, *c);
+	}
+	return NULL;
+}
+
 static bool in_range(const struct conf_key *k, uint64_t v)
 {
 	if (k->min == 0 && k->max == 0)
@@ -234,6 +255,9 @@ static char *conf_parse_value(const struct conf_key *k, const char *s, struct co
 	case CONF_STRV:
 		v->strv = parse_strv(s);
 		return NULL;
+	case CONF_PATHS:
+		v->strv = parse_strv(s);
+		return check_paths(v->strv);
 	case CONF_ENUM:
 		if (g_strv_contains((const char *const *)k->choices, s))
 			return NULL;
@@ -431,6 +455,23 @@ static int conf_read_file(struct conf_loader *l, char **ret_text)
 	return 0;
 }
 
+/* The keys' own checks, once every value is parsed (defaults included). */
+static int conf_run_checks(struct conf_loader *l, struct conf *c)
+{
+	for (size_t i = 0; i < c->n_keys; i++) {
+		const char *why =
+		    c->keys[i].check ? c->keys[i].check(c, c->values[i].string) : NULL;
+
+		if (why) {
+			g_autofree char *msg =
+			    g_strdup_printf("\"%s\" %s", c->values[i].string, why);
+			return conf_fail(l, conf_find_line(l->text, c->section, c->keys[i].name, 0),
+					 c->section, c->keys[i].name, msg);
+		}
+	}
+	return 0;
+}
+
 static int conf_parse_file(struct conf_loader *l, struct conf *c)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -472,12 +513,14 @@ static int conf_load_into(struct conf_loader *l, struct conf *c, bool explicit)
 	r = conf_read_file(l, &text);
 	if (r == -ENOENT && !explicit) {
 		g_clear_pointer(&l->error, g_free);
-		return 0;
+		return conf_run_checks(l, c);
 	}
 	if (r < 0)
 		return r;
 	l->text = text;
 	r = conf_parse_file(l, c);
+	if (r >= 0)
+		r = conf_run_checks(l, c);
 	l->text = NULL;
 	if (r < 0)
 		return r;
@@ -542,7 +585,11 @@ uint64_t conf_get_usec(const struct conf *c, const char *key)
 
 const char *const *conf_get_strv(const struct conf *c, const char *key)
 {
-	return (const char *const *)conf_lookup(c, key, CONF_STRV)->strv;
+	ssize_t i = conf_key_index(c, key);
+
+	g_assert(i >= 0);
+	g_assert(c->keys[i].type == CONF_STRV || c->keys[i].type == CONF_PATHS);
+	return (const char *const *)c->values[i].strv;
 }
 
 const char *conf_get_path(const struct conf *c)

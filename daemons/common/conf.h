@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct conf;
+
 enum conf_type {
 	CONF_STRING,   /* any string */
 	CONF_PATH,     /* absolute path */
@@ -21,6 +23,7 @@ enum conf_type {
 	CONF_UINT,     /* decimal unsigned within [min, max] */
 	CONF_DURATION, /* "250ms", "30s", "15min", "1h" or plain seconds; stored in usec */
 	CONF_STRV,     /* ';' or ',' separated list */
+	CONF_PATHS,    /* a CONF_STRV of absolute paths without "." or ".." components */
 	CONF_ENUM,     /* one of choices[] */
 };
 
@@ -31,9 +34,11 @@ struct conf_key {
 	const char *help;           /* one line, shown by --dump-config */
 	uint64_t min, max;          /* CONF_UINT / CONF_DURATION (usec) bounds; 0,0 = any */
 	const char *const *choices; /* CONF_ENUM: NULL-terminated */
+	/* Optional check beyond the type, run once every key of the section is parsed (so it may
+	 * read the others through the getters): NULL when the value is fine, else why it is not
+	 * (a static string). The error then names the key's line like a type error. */
+	const char *(*check)(const struct conf *c, const char *value);
 };
-
-struct conf;
 
 /* Loads path (NULL: the default, tolerated when missing) and checks the section named
  * `section` against keys (terminated by a {NULL} entry). Sections of the other hvguest
@@ -48,7 +53,7 @@ const char *conf_get_string(const struct conf *c, const char *key);
 bool conf_get_bool(const struct conf *c, const char *key);
 uint64_t conf_get_uint(const struct conf *c, const char *key);
 uint64_t conf_get_usec(const struct conf *c, const char *key);
-/* NULL-terminated; owned by conf. */
+/* CONF_STRV or CONF_PATHS; NULL-terminated; owned by conf. */
 const char *const *conf_get_strv(const struct conf *c, const char *key);
 const char *conf_get_path(const struct conf *c); /* the file read, or NULL */
 

@@ -31,7 +31,7 @@
  *
  * Detaching (without -n) happens after the config and logging are set up, so their errors
  * still reach the terminal; a detached daemon has no stderr, so log-target=auto then means
- * the journal.
+ * the journal under systemd and syslog outside it (log_resolve_target()).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,6 +48,7 @@
 #include <systemd/sd-event.h>
 
 #include "hvd.h"
+#include "message-ids.h"
 
 #define HVD_BACKOFF_MIN_USEC UINT64_C(100000)
 #define USEC_PER_MSEC UINT64_C(1000)
@@ -76,7 +77,7 @@ struct hvd {
 
 static const char *const hvd_log_levels[] = {"err", "warning", "notice", "info", "debug", NULL};
 static const int hvd_log_level_values[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
-static const char *const hvd_log_targets[] = {"auto", "journal", "stderr", NULL};
+static const char *const hvd_log_targets[] = {"auto", "journal", "stderr", "syslog", NULL};
 
 static void hvd_connect(struct hvd *d);
 static void hvd_disconnect(struct hvd *d, int error, const char *what);
@@ -107,20 +108,31 @@ static void hvd_freep(struct hvd **d)
 }
 #define _cleanup_hvd_ __attribute__((cleanup(hvd_freep)))
 
+static const char *hvd_check_device(const struct conf *c, const char *value)
+{
+	(void)c;
+	if (value[0] == '/' || (strncmp(value, "unix:/", 6) == 0))
+		return NULL;
+	return "is neither an absolute path nor unix:/absolute-path";
+}
+
 /* The common keys every daemon's section has, then the service's own. */
 static struct conf_key *hvd_build_keys(const struct hvd_service *s)
 {
 	const struct conf_key common[] = {
 	    {"device", CONF_STRING, vmu_service_default_device(s->service),
-	     "the kernel's char device, or unix:/path for a simulated host"},
+	     "the kernel's char device, or unix:/path for a simulated host", 0, 0, NULL,
+	     hvd_check_device},
 	    {"state-dir", CONF_PATH, "/var/lib/hyperv", "persistent state (KVP pools)"},
 	    {"run-dir", CONF_PATH, RUNSTATEDIR "/hvguest", "runtime state"},
 	    {"log-level", CONF_ENUM, "info", "most verbose level logged", 0, 0, hvd_log_levels},
 	    {"log-target", CONF_ENUM, "auto",
-	     "auto: the journal when stderr is connected to it, else stderr", 0, 0,
-	     hvd_log_targets},
+	     "auto: the journal when stderr is connected to it, else stderr; detached (without "
+	     "-n): the journal under systemd, else syslog",
+	     0, 0, hvd_log_targets},
 	    {"journal-socket", CONF_PATH, "/run/systemd/journal/socket",
 	     "where journal records are sent"},
+	    {"syslog-socket", CONF_PATH, "/dev/log", "where syslog lines are sent"},
 	    {"register-timeout", CONF_DURATION, "10s",
 	     "how long to wait for the kernel's registration reply", USEC_PER_MSEC,
 	     3600 * USEC_PER_SEC},
@@ -342,7 +354,9 @@ static enum log_target hvd_conf_log_target(const struct hvd *d)
 		return LOG_TARGET_JOURNAL;
 	if (strcmp(target, "stderr") == 0)
 		return LOG_TARGET_STDERR;
-	return d->no_daemon ? LOG_TARGET_AUTO : LOG_TARGET_JOURNAL;
+	if (strcmp(target, "syslog") == 0)
+		return LOG_TARGET_SYSLOG;
+	return d->no_daemon ? LOG_TARGET_AUTO : LOG_TARGET_AUTO_DETACHED;
 }
 
 static int hvd_setup_conf(struct hvd *d)
@@ -359,9 +373,11 @@ static int hvd_setup_conf(struct hvd *d)
 
 static int hvd_setup_log(struct hvd *d)
 {
-	int r = log_open(d->service->program, hvd_conf_log_target(d),
-			 conf_get_string(d->conf, "journal-socket"));
+	int r = log_set_syslog_socket(conf_get_string(d->conf, "syslog-socket"));
 
+	if (r >= 0)
+		r = log_open(d->service->program, hvd_conf_log_target(d),
+			     conf_get_string(d->conf, "journal-socket"));
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot open the log: %s\n", d->service->program, strerror(-r));
 		return r;
@@ -673,9 +689,10 @@ static void hvd_disconnect(struct hvd *d, int error, const char *what)
 	if (!d->registered)
 		return;
 	if (error == -ESHUTDOWN)
-		log_notice("the host disabled the service on %s; released it, waiting for it to "
+		log_struct(LOG_NOTICE,
+			   "the host disabled the service on %s; released it, waiting for it to "
 			   "come back",
-			   hvd_target(d));
+			   hvd_target(d), HVGUEST_MESSAGE_HOST_DISABLED, NULL);
 	else
 		log_warning_errno(error, "%s on %s, reopening", what, hvd_target(d));
 	d->registered = false;

@@ -16,3 +16,4 @@ daemons_common_libhvd_la_SOURCES = \
 daemons_common_libhvd_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 daemons_common_libhvd_la_LIBADD = lib/vmbus-user/libvmbus-user-internal.la \
 	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS)
+noinst_HEADERS += daemons/common/message-ids.h

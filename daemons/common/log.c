@@ -26,6 +26,11 @@
  * log_close()), one line "Suppressed N similar messages: <first>" is logged. A small table of LOG_RL_SLOTS keys is
  * kept; when it is full the oldest key is summarised and reused.
  *
+ * Syslog (a detached daemon outside systemd, see log_resolve_target()) goes through the same
+ * non-blocking datagram socket and queue as the journal, to /dev/log, one RFC 3164 line
+ * "<PRI>Mmm dd hh:mm:ss ident[pid]: message" each: syslog(3) would block on a full socket,
+ * and a syslog daemon writing to a frozen file system must not stall a VSS thaw.
+ *
  * MESSAGE in the journal carries the same text as the stderr line (": strerror" appended
  * when an error is given), and ERRNO= holds the number.
  *
@@ -49,6 +54,7 @@
 #include "log.h"
 
 #define LOG_DEFAULT_JOURNAL_SOCKET "/run/systemd/journal/socket"
+#define LOG_DEFAULT_SYSLOG_SOCKET "/dev/log"
 #define LOG_MAX_MESSAGE 16384
 #define LOG_QUEUE_MAX_RECORDS 1024
 #define LOG_QUEUE_MAX_BYTES (1024 * 1024)
@@ -82,8 +88,9 @@ struct log_buf {
 
 static struct {
 	char *ident;
-	enum log_target target; /* resolved: JOURNAL or STDERR */
-	int journal_fd;
+	enum log_target target; /* resolved: JOURNAL, SYSLOG or STDERR */
+	int journal_fd;         /* the journal's or syslog's socket */
+	char *syslog_socket;    /* NULL: LOG_DEFAULT_SYSLOG_SOCKET */
 	struct sockaddr_un addr;
 	socklen_t addr_len;
 	int max_level;
@@ -410,6 +417,25 @@ static void log_submit(bool journal, const char *data, size_t len, const char *l
 
 /* ---------------------------------------------------------------- formatting */
 
+/* One RFC 3164 datagram; the stderr line is the fallback when nothing listens. */
+static int log_emit_syslog(int priority, const char *text, const char *stderr_line,
+			   size_t stderr_len)
+{
+	char stamp[32] = "", record[LOG_MAX_MESSAGE + 256];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	if (localtime_r(&now, &tm))
+		strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	n = snprintf(record, sizeof(record), "<%d>%s %s[%d]: %s", LOG_DAEMON | LOG_PRI(priority),
+		     stamp, log_ident(), (int)getpid(), text);
+	if (n < 0 || (size_t)n >= sizeof(record))
+		n = (int)sizeof(record) - 1;
+	log_submit(true, record, (size_t)n, stderr_line, stderr_len);
+	return 0;
+}
+
 static int log_emit_text(int priority, int error, const char *file, int line, const char *func,
 			 const char *message, const char *const *fields)
 {
@@ -424,6 +450,8 @@ static int log_emit_text(int priority, int error, const char *file, int line, co
 	n = snprintf(stderr_line, sizeof(stderr_line), "%s: %s\n", log_ident(), text);
 	if (n < 0 || (size_t)n >= sizeof(stderr_line))
 		n = (int)sizeof(stderr_line) - 1;
+	if (log_state.target == LOG_TARGET_SYSLOG)
+		return log_emit_syslog(priority, text, stderr_line, (size_t)n);
 	if (log_state.target != LOG_TARGET_JOURNAL) {
 		log_submit(false, stderr_line, (size_t)n, NULL, 0);
 		return 0;
@@ -711,22 +739,47 @@ static int log_open_journal(const char *path)
 	return 0;
 }
 
+enum log_target log_resolve_target(enum log_target target, const char *journal_socket)
+{
+	if (target == LOG_TARGET_AUTO)
+		return log_stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR;
+	if (target != LOG_TARGET_AUTO_DETACHED)
+		return target;
+	if (getenv("INVOCATION_ID") || getenv("JOURNAL_STREAM"))
+		return LOG_TARGET_JOURNAL;
+	if (access(journal_socket ? journal_socket : LOG_DEFAULT_JOURNAL_SOCKET, F_OK) == 0)
+		return LOG_TARGET_JOURNAL;
+	return LOG_TARGET_SYSLOG;
+}
+
+int log_set_syslog_socket(const char *path)
+{
+	char *copy = path ? strdup(path) : NULL;
+
+	if (path && !copy)
+		return -ENOMEM;
+	free(log_state.syslog_socket);
+	log_state.syslog_socket = copy;
+	return 0;
+}
+
 int log_open(const char *ident, enum log_target target, const char *journal_socket)
 {
 	char *copy = ident ? strdup(ident) : NULL;
-	int r;
+	int r = 0;
 
 	if (ident && !copy)
 		return -ENOMEM;
 	log_close();
 	log_state.ident = copy;
-	if (target == LOG_TARGET_AUTO)
-		target = log_stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR;
-	if (target == LOG_TARGET_JOURNAL) {
+	target = log_resolve_target(target, journal_socket);
+	if (target == LOG_TARGET_JOURNAL)
 		r = log_open_journal(journal_socket ? journal_socket : LOG_DEFAULT_JOURNAL_SOCKET);
-		if (r < 0)
-			return r;
-	}
+	else if (target == LOG_TARGET_SYSLOG)
+		r = log_open_journal(log_state.syslog_socket ? log_state.syslog_socket
+							     : LOG_DEFAULT_SYSLOG_SOCKET);
+	if (r < 0)
+		return r;
 	log_state.target = target;
 	return 0;
 }

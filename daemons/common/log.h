@@ -34,11 +34,20 @@ enum log_target {
 	LOG_TARGET_AUTO, /* journal when stderr is the journal stream ($JOURNAL_STREAM) */
 	LOG_TARGET_JOURNAL,
 	LOG_TARGET_STDERR,
+	LOG_TARGET_SYSLOG,        /* RFC 3164 datagrams, facility daemon, to /dev/log */
+	LOG_TARGET_AUTO_DETACHED, /* no stderr: the journal under systemd, else syslog */
 };
 
 /* ident: syslog identifier (e.g. "hv-kvpd"). journal_socket: NULL for the default
  * /run/systemd/journal/socket (tests point it at their own socket). */
 int log_open(const char *ident, enum log_target target, const char *journal_socket);
+/* What AUTO or AUTO_DETACHED stands for here (any other target is returned as it is).
+ * AUTO_DETACHED means the journal when we run under systemd ($INVOCATION_ID or
+ * $JOURNAL_STREAM set) or its socket (journal_socket, NULL: the default) exists, else
+ * syslog: a daemon started by hand or by an init script keeps its lines. */
+enum log_target log_resolve_target(enum log_target target, const char *journal_socket);
+/* The syslog socket for LOG_TARGET_SYSLOG (NULL: /dev/log); call before log_open(). */
+int log_set_syslog_socket(const char *path);
 void log_close(void);
 void log_set_max_level(int priority); /* LOG_DEBUG with -d; default LOG_INFO */
 int log_get_max_level(void);
@@ -51,7 +60,8 @@ int log_internal(int priority, int error, const char *file, int line, const char
 
 /* Structured record: fields are "KEY=value" strings, NULL-terminated, after the message
  * format's arguments are consumed by the MESSAGE field. Example:
- *   log_struct(LOG_INFO, "KVP request", "HV_OP=get", "HV_POOL=0", NULL); */
+ *   log_struct(LOG_INFO, "KVP request", "HVGUEST_KVP_OP=get", "HVGUEST_KVP_POOL=0", NULL);
+ * Field names start with HVGUEST_; key events add a MESSAGE_ID of message-ids.h. */
 int log_struct_internal(int priority, int error, const char *file, int line, const char *func,
 			const char *message, ...) __attribute__((sentinel));
 

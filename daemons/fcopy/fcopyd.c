@@ -21,9 +21,9 @@
  *   untrusted-host  destinations limited to allowed-roots (default
  *                   /var/lib/hyperv/incoming) and no symlinked parents at all
  *
- * Every copy ends in one structured journal record (HV_FCOPY_* fields) and the STATUS=
- * line shows the copy in progress (file, bytes of total, rate), refreshed at most every
- * FCOPYD_STATUS_INTERVAL.
+ * Every copy ends in one structured journal record (HVGUEST_FCOPY_* fields and the "copy
+ * done" MESSAGE_ID of message-ids.h) and the STATUS= line shows the copy in progress (file,
+ * bytes of total, rate), refreshed at most every FCOPYD_STATUS_INTERVAL.
  */
 #include <errno.h>
 #include <grp.h>
@@ -37,6 +37,7 @@
 
 #include "copy.h"
 #include "fcopyd.h"
+#include "message-ids.h"
 #include "transport.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
@@ -59,6 +60,10 @@ static const char *const temp_file_choices[] = {"auto", "named", NULL};
 static const char *const profile_choices[] = {"compatible", "untrusted-host", NULL};
 static const char *const transport_choices[] = FCOPY_TRANSPORT_CHOICES;
 
+static const char *check_mode(const struct conf *c, const char *value);
+static const char *check_owner(const struct conf *c, const char *value);
+static const char *check_group(const struct conf *c, const char *value);
+
 static const struct conf_key fcopyd_keys[] = {
     {"transport", CONF_ENUM, "auto",
      "auto: the char device (device=) when it exists, else the UIO device, else wait for "
@@ -71,17 +76,22 @@ static const struct conf_key fcopyd_keys[] = {
     {"profile", CONF_ENUM, "compatible",
      "compatible: any absolute path; untrusted-host: allowed-roots only, no symlinked parents", 0,
      0, profile_choices},
-    {"allowed-roots", CONF_STRV, "",
+    {"allowed-roots", CONF_PATHS, "",
      "directories files may be written beneath (empty: anywhere, or " FCOPYD_UNTRUSTED_ROOT
      " with profile=untrusted-host)"},
     {"parent-symlinks", CONF_ENUM, "root-owned",
      "symlinks among the target's directories: deny, root-owned (follow only links root owns), "
      "follow",
      0, 0, parent_symlink_choices},
-    {"file-mode", CONF_STRING, "0644", "mode of the files created (octal)"},
-    {"file-owner", CONF_STRING, "root", "owner of the files created (name or uid)"},
-    {"file-group", CONF_STRING, "root", "group of the files created (name or gid)"},
-    {"directory-mode", CONF_STRING, "0755", "mode of directories CREATE_PATH makes (octal)"},
+    {"file-mode", CONF_STRING, "0644", "mode of the files created (octal)", 0, 0, NULL, check_mode},
+    {"file-owner", CONF_STRING, "root", "owner of the files created (name or uid)", 0, 0, NULL,
+     check_owner},
+    {"file-group", CONF_STRING, "root", "group of the files created (name or gid)", 0, 0, NULL,
+     check_group},
+    {"directory-mode", CONF_STRING, "0755", "mode of directories CREATE_PATH makes (octal)", 0, 0,
+     NULL, check_mode},
+    {"allow-special-modes", CONF_BOOL, "false",
+     "let file-mode and directory-mode carry the set-uid, set-gid and sticky bits (07000)"},
     {"temp-file", CONF_ENUM, "auto",
      "auto: O_TMPFILE where the file system has it, else a named temporary; named: always named", 0,
      0, temp_file_choices},
@@ -128,6 +138,37 @@ static int parse_id(const char *s, bool group, unsigned *ret)
 		*ret = p->pw_uid;
 	}
 	return 0;
+}
+
+/* Load-time checks (conf_key.check), so that a bad policy is refused with the file's line
+ * before it is built, at start and at reload alike. */
+static const char *check_mode(const struct conf *c, const char *value)
+{
+	mode_t mode;
+
+	if (parse_mode(value, &mode) < 0)
+		return "is not an octal mode (0000..07777)";
+	/* A set-uid root file written for the host is a privilege the admin must ask for. */
+	if ((mode & 07000) && !conf_get_bool(c, "allow-special-modes"))
+		return "has set-uid, set-gid or sticky bits (07000); allow-special-modes=true "
+		       "allows them";
+	return NULL;
+}
+
+static const char *check_owner(const struct conf *c, const char *value)
+{
+	unsigned id;
+
+	(void)c;
+	return parse_id(value, false, &id) < 0 ? "is neither a known user nor a uid" : NULL;
+}
+
+static const char *check_group(const struct conf *c, const char *value)
+{
+	unsigned id;
+
+	(void)c;
+	return parse_id(value, true, &id) < 0 ? "is neither a known group nor a gid" : NULL;
 }
 
 static enum target_parent_symlinks parse_parent_symlinks(const char *s)
@@ -209,29 +250,30 @@ static void format_outcome(const struct copy_report *r, char *buf, size_t size)
 }
 
 /* A START whose names were refused: the names are shown (escaped by the log and the status
- * setter) but never put in HV_FCOPY_SOURCE/TARGET, which hold only names that were used. */
+ * setter) but never put in HVGUEST_FCOPY_SOURCE/TARGET, which hold only names that were used. */
 static void fcopyd_log_refused(const struct copy_report *r, const char *outcome)
 {
 	log_struct(LOG_WARNING, "copy failed: refused the host's names %s in %s, %s", r->source,
-		   r->target, outcome, "HV_FCOPY_RESULT=failed", NULL);
+		   r->target, outcome, "HVGUEST_FCOPY_RESULT=failed", NULL);
 }
 
 static void fcopyd_log_copy(const struct copy_report *r, const char *outcome)
 {
-	char size[48], written[48], duration[48], status[32], err[32];
+	char size[48], written[48], duration[48], status[48], err[48];
 	char *source = NULL, *target = NULL, *result = NULL;
 	int prio = r->result == COPY_COMPLETED ? LOG_INFO : LOG_WARNING;
 
-	snprintf(size, sizeof(size), "HV_FCOPY_SIZE=%" PRIu64, r->size);
-	snprintf(written, sizeof(written), "HV_FCOPY_WRITTEN=%" PRIu64, r->written);
-	snprintf(duration, sizeof(duration), "HV_FCOPY_DURATION_USEC=%" PRIu64, r->duration_usec);
-	snprintf(status, sizeof(status), "HV_STATUS=0x%08" PRIx32, r->status);
-	snprintf(err, sizeof(err), "HV_FCOPY_ERRNO=%d", r->error < 0 ? -r->error : 0);
-	if (asprintf(&source, "HV_FCOPY_SOURCE=%s", r->source ? r->source : "") < 0)
+	snprintf(size, sizeof(size), "HVGUEST_FCOPY_SIZE=%" PRIu64, r->size);
+	snprintf(written, sizeof(written), "HVGUEST_FCOPY_WRITTEN=%" PRIu64, r->written);
+	snprintf(duration, sizeof(duration), "HVGUEST_FCOPY_DURATION_USEC=%" PRIu64,
+		 r->duration_usec);
+	snprintf(status, sizeof(status), "HVGUEST_FCOPY_STATUS=0x%08" PRIx32, r->status);
+	snprintf(err, sizeof(err), "HVGUEST_FCOPY_ERRNO=%d", r->error < 0 ? -r->error : 0);
+	if (asprintf(&source, "HVGUEST_FCOPY_SOURCE=%s", r->source ? r->source : "") < 0)
 		source = NULL;
-	if (asprintf(&target, "HV_FCOPY_TARGET=%s", r->target ? r->target : "") < 0)
+	if (asprintf(&target, "HVGUEST_FCOPY_TARGET=%s", r->target ? r->target : "") < 0)
 		target = NULL;
-	if (asprintf(&result, "HV_FCOPY_RESULT=%s", copy_result_name(r->result)) < 0)
+	if (asprintf(&result, "HVGUEST_FCOPY_RESULT=%s", copy_result_name(r->result)) < 0)
 		result = NULL;
 	if (source && target && result)
 		log_struct(
@@ -239,7 +281,8 @@ static void fcopyd_log_copy(const struct copy_report *r, const char *outcome)
 		    copy_result_name(r->result), r->source ? r->source : "",
 		    r->target ? r->target : "", r->written, r->size, (double)r->duration_usec / 1e6,
 		    outcome, source, target, result, size, written, err, duration,
-		    /* last: no HV_STATUS= when the host got no answer for this copy */
+		    HVGUEST_MESSAGE_COPY_DONE,
+		    /* last: no HVGUEST_FCOPY_STATUS= when the host got no answer for this copy */
 		    r->answered ? status : NULL, NULL);
 	free(source);
 	free(target);

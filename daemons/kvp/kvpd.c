@@ -55,7 +55,7 @@ static const char *const kvp_op_names[_VMU_KVP_OP_MAX] = {
 };
 
 static const struct conf_key kvpd_keys[] = {
-    {"os-release", CONF_STRV, "/etc/os-release;/usr/lib/os-release",
+    {"os-release", CONF_PATHS, "/etc/os-release;/usr/lib/os-release",
      "os-release files to read the OS name and version from, first found wins"},
     {"include-interfaces", CONF_STRV, "",
      "globs of interfaces whose addresses the host sees (empty: all)"},

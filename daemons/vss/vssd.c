@@ -41,6 +41,7 @@
 
 #include "freeze.h"
 #include "hooks.h"
+#include "message-ids.h"
 #include "plan.h"
 #include "state.h"
 #include "vssd.h"
@@ -89,7 +90,7 @@ static const struct conf_key vssd_keys[] = {
      "FUSE file system"},
     {"exclude", CONF_STRV, "vfat;msdos;exfat;iso9660;squashfs;zfs;overlay;/boot/efi",
      "mounts matching these globs (mount point or type) are never frozen"},
-    {"journal-dirs", CONF_STRV, "/var/log/journal;/run/log/journal",
+    {"journal-dirs", CONF_PATHS, "/var/log/journal;/run/log/journal",
      "the file systems holding these are frozen late (after all others but the root)"},
     {"unfreezable", CONF_ENUM, "skip",
      "a mount whose file system cannot be frozen (EOPNOTSUPP/ENOTTY): skip it, or fail the "
@@ -266,11 +267,11 @@ static void vssd_backup_end(struct vssd *v)
 	snprintf(f_frozen, sizeof(f_frozen), "HVGUEST_VSS_FROZEN_USEC=%" PRIu64, v->frozen_usec);
 	snprintf(f_thaw, sizeof(f_thaw), "HVGUEST_VSS_THAW_USEC=%" PRIu64, v->thaw_usec);
 	snprintf(f_hooks, sizeof(f_hooks), "HVGUEST_VSS_HOOKS=%s", v->hook_log ? v->hook_log : "");
-	log_struct(LOG_INFO,
-		   "Backup finished: %s; freeze %.3f s, frozen %.3f s, thaw %.3f s; hooks: %s",
-		   v->result, (double)v->freeze_usec / 1e6, (double)v->frozen_usec / 1e6,
-		   (double)v->thaw_usec / 1e6, v->hook_log ? v->hook_log : "none", f_result, f_plan,
-		   f_mounts, f_freeze, f_frozen, f_thaw, f_hooks, NULL);
+	log_struct(
+	    LOG_INFO, "Backup finished: %s; freeze %.3f s, frozen %.3f s, thaw %.3f s; hooks: %s",
+	    v->result, (double)v->freeze_usec / 1e6, (double)v->frozen_usec / 1e6,
+	    (double)v->thaw_usec / 1e6, v->hook_log ? v->hook_log : "none", f_result, f_plan,
+	    f_mounts, f_freeze, f_frozen, f_thaw, f_hooks, HVGUEST_MESSAGE_BACKUP_DONE, NULL);
 	free(list);
 	freeze_release(v->set); /* no mount is kept busy between backups */
 	if (vssd_frozen_count(v) == 0) {
@@ -493,6 +494,7 @@ static int vssd_freeze_fs(struct vssd *v)
 		: FREEZE_UNFREEZABLE_SKIP;
 	const char *failed = NULL;
 	uint64_t t0 = now_usec();
+	char f_mounts[64];
 	int r;
 
 	log_hold();
@@ -522,8 +524,10 @@ static int vssd_freeze_fs(struct vssd *v)
 	v->wall_frozen = time(NULL);
 	v->phase = VSSD_FROZEN;
 	vssd_arm_auto_thaw(v);
-	log_info("froze %zu file systems in %.3f s", vssd_frozen_count(v),
-		 (double)v->freeze_usec / 1e6); /* held until the thaw */
+	snprintf(f_mounts, sizeof(f_mounts), "HVGUEST_VSS_MOUNTS=%zu", vssd_frozen_count(v));
+	log_struct(LOG_INFO, "froze %zu file systems in %.3f s", vssd_frozen_count(v),
+		   (double)v->freeze_usec / 1e6, f_mounts, HVGUEST_MESSAGE_FROZEN,
+		   NULL); /* held until the thaw */
 	vssd_log_set(v->set);
 	vssd_status(v);
 	return 0;
@@ -533,6 +537,7 @@ static int vssd_freeze_fs(struct vssd *v)
 static int vssd_thaw_fs(struct vssd *v, const char *why)
 {
 	uint64_t t0 = now_usec();
+	char f_mounts[64];
 	size_t held;
 	int r;
 
@@ -542,9 +547,13 @@ static int vssd_thaw_fs(struct vssd *v, const char *why)
 	v->thaw_usec = now_usec() - t0;
 	held = (size_t)log_release();
 	v->phase = VSSD_IDLE;
-	log_info("thawed %zu file systems (%s) after %.3f s frozen; %zu log records held while "
-		 "frozen were flushed",
-		 freeze_count(v->set, FREEZE_THAWED), why, (double)v->frozen_usec / 1e6, held);
+	snprintf(f_mounts, sizeof(f_mounts), "HVGUEST_VSS_MOUNTS=%zu",
+		 freeze_count(v->set, FREEZE_THAWED));
+	log_struct(LOG_INFO,
+		   "thawed %zu file systems (%s) after %.3f s frozen; %zu log records held while "
+		   "frozen were flushed",
+		   freeze_count(v->set, FREEZE_THAWED), why, (double)v->frozen_usec / 1e6, held,
+		   f_mounts, HVGUEST_MESSAGE_THAWED, NULL);
 	for (size_t i = 0; r < 0 && i < v->set->n; i++)
 		if (v->set->mounts[i].state == FREEZE_OURS)
 			log_error_errno(v->set->mounts[i].error,

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -126,7 +127,18 @@ void test_env_free(struct test_env *env)
 	g_free(env);
 }
 
-static int parent_death_signal;
+/* A failed assertion aborts the test program before any teardown runs, and the test harness
+ * may kill it: neither may leave a daemon behind. So every daemon gets a parent-death signal
+ * (the kernel kills it when the test process dies, however), and the daemons still running
+ * are killed by pid from a SIGABRT handler and at exit. Each entry remembers the process
+ * that started it: a g_test_trap_subprocess() child inherits the table but must not kill
+ * its parent's daemons when it exits. */
+#define TEST_MAX_DAEMONS 64
+
+static int parent_death_signal = SIGKILL;
+static volatile pid_t live_pid[TEST_MAX_DAEMONS], live_owner[TEST_MAX_DAEMONS];
+static struct sigaction previous_abort;
+static bool kill_handlers_installed;
 
 void test_daemon_set_parent_death_signal(int sig)
 {
@@ -176,6 +188,49 @@ bool test_notify_wait(int fd, GString *seen, const char *want, int timeout_ms)
 	return true;
 }
 
+/* Async-signal-safe. */
+static void kill_live_daemons(void)
+{
+	pid_t self = getpid();
+
+	for (size_t i = 0; i < TEST_MAX_DAEMONS; i++)
+		if (live_pid[i] > 0 && live_owner[i] == self)
+			kill(live_pid[i], SIGKILL);
+}
+
+static void on_abort(int sig)
+{
+	kill_live_daemons();
+	sigaction(SIGABRT, &previous_abort, NULL);
+	raise(sig);
+}
+
+static void track_daemon(pid_t pid)
+{
+	if (!kill_handlers_installed) {
+		struct sigaction sa = {.sa_handler = on_abort};
+
+		sigemptyset(&sa.sa_mask);
+		g_assert_cmpint(sigaction(SIGABRT, &sa, &previous_abort), ==, 0);
+		g_assert_cmpint(atexit(kill_live_daemons), ==, 0);
+		kill_handlers_installed = true;
+	}
+	for (size_t i = 0; i < TEST_MAX_DAEMONS; i++)
+		if (live_pid[i] <= 0) {
+			live_owner[i] = getpid();
+			live_pid[i] = pid;
+			return;
+		}
+	g_assert_not_reached(); /* more daemons at once than any test starts */
+}
+
+static void untrack_daemon(pid_t pid)
+{
+	for (size_t i = 0; i < TEST_MAX_DAEMONS; i++)
+		if (live_pid[i] == pid && live_owner[i] == getpid())
+			live_pid[i] = 0;
+}
+
 struct test_daemon *test_daemon_start(const struct test_env *env, const char *program,
 				      const char *const *extra_args)
 {
@@ -183,6 +238,7 @@ struct test_daemon *test_daemon_start(const struct test_env *env, const char *pr
 	g_autofree char *path = test_build_path(program);
 	g_autofree char *base = g_path_get_basename(program);
 	GPtrArray *argv = g_ptr_array_new();
+	pid_t parent;
 	int fd;
 
 	d->log_path =
@@ -197,11 +253,15 @@ struct test_daemon *test_daemon_start(const struct test_env *env, const char *pr
 
 	fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	g_assert_cmpint(fd, >=, 0);
+	parent = getpid();
 	d->pid = fork();
 	g_assert_cmpint(d->pid, >=, 0);
 	if (d->pid == 0) {
-		if (parent_death_signal)
+		if (parent_death_signal) {
 			prctl(PR_SET_PDEATHSIG, parent_death_signal);
+			if (getppid() != parent) /* the parent died before prctl() */
+				_exit(127);
+		}
 		dup2(fd, STDERR_FILENO);
 		dup2(fd, STDOUT_FILENO);
 		if (notify_socket)
@@ -214,6 +274,7 @@ struct test_daemon *test_daemon_start(const struct test_env *env, const char *pr
 		_exit(127);
 	}
 	close(fd);
+	track_daemon(d->pid);
 	g_ptr_array_free(argv, TRUE);
 	return d;
 }
@@ -235,6 +296,7 @@ int test_daemon_wait(struct test_daemon *d, int timeout_ms)
 	r = waitpid(d->pid, &status, WNOHANG);
 	if (r != d->pid)
 		return -1;
+	untrack_daemon(d->pid);
 	d->pid = 0;
 	return status;
 }
@@ -250,6 +312,7 @@ int test_daemon_stop(struct test_daemon *d, int sig, int timeout_ms)
 	if (status == -1 && d->pid > 0) {
 		kill(d->pid, SIGKILL);
 		waitpid(d->pid, NULL, 0);
+		untrack_daemon(d->pid);
 		d->pid = 0;
 	}
 	return status;
@@ -299,4 +362,55 @@ void test_daemon_free(struct test_daemon *d)
 	}
 	g_free(d->log_path);
 	g_free(d);
+}
+
+int test_journal_listen(const struct test_env *env, char **ret_path)
+{
+	g_autofree char *path = g_build_filename(env->dir, "journal.sock", NULL);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpuint(strlen(path), <, sizeof(sa.sun_path));
+	g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	*ret_path = g_steal_pointer(&path);
+	return fd;
+}
+
+/* True when one line of the record (lines "KEY=value") starts with prefix. */
+static bool record_has_line(const char *record, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	for (const char *l = record; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (strncmp(l, prefix, len) == 0)
+			return true;
+	return false;
+}
+
+bool test_journal_wait(int fd, const char *const *want, int timeout_ms, void (*idle)(void *),
+		       void *userdata)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	g_autofree char *buf = g_malloc(65536);
+
+	while (g_get_monotonic_time() < deadline) {
+		ssize_t n = recv(fd, buf, 65535, MSG_DONTWAIT);
+		bool all = true;
+
+		if (n < 0) {
+			if (idle)
+				idle(userdata);
+			else
+				g_usleep(10 * 1000);
+			continue;
+		}
+		buf[n] = '\0';
+		for (const char *const *w = want; all && *w; w++)
+			all = record_has_line(buf, *w);
+		if (all)
+			return true;
+	}
+	return false;
 }

@@ -52,8 +52,9 @@ unsigned test_daemon_log_count(const struct test_daemon *d, const char *text);
 void test_daemon_reload(const struct test_daemon *d, const char *text);
 void test_daemon_free(struct test_daemon *d);
 
-/* Daemons started after this get sig when the process that started them dies (0: off), so
- * a test subprocess that fails never leaves its daemon behind. */
+/* Daemons started after this get sig when the process that started them dies (default
+ * SIGKILL; 0: off). Besides, daemons still running when the test aborts (a failed assertion)
+ * or exits are killed by pid: a failing test never leaves its daemon behind. */
 void test_daemon_set_parent_death_signal(int sig);
 /* Daemons started after this get NOTIFY_SOCKET=path (NULL: none, the default). */
 void test_daemon_set_notify_socket(const char *path);
@@ -66,6 +67,16 @@ int test_notify_listen(const char *path);
 /* Appends the datagrams arriving on fd to seen, one a line, until seen holds want or
  * timeout_ms pass; false on timeout. */
 bool test_notify_wait(int fd, GString *seen, const char *want, int timeout_ms);
+
+/* A datagram socket bound at env->dir/journal.sock, standing in for the journal: give the
+ * daemon log-target=journal and journal-socket=*ret_path. Returns the fd. */
+int test_journal_listen(const struct test_env *env, char **ret_path);
+/* Receives records until one has, for each string of want (NULL-terminated), a line that
+ * starts with it ("MESSAGE_ID=...", "HVGUEST_FCOPY_RESULT=completed", "HVGUEST_KVP_USEC=");
+ * idle(userdata) runs while nothing is waiting (e.g. the simulated host's loop; may be
+ * NULL). false when timeout_ms passes first. */
+bool test_journal_wait(int fd, const char *const *want, int timeout_ms, void (*idle)(void *),
+		       void *userdata);
 
 /* Path of a built program: $HVGUEST_BUILDDIR/relpath (g_free). */
 char *test_build_path(const char *relpath);

@@ -29,3 +29,23 @@ tests_integration_test_kvpd_net_SOURCES = tests/integration/test-kvpd-net.c
 tests_integration_test_kvpd_net_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
 tests_integration_test_kvpd_net_LDADD = $(tests_integration_test_kvpd_LDADD)
 EXTRA_tests_integration_test_kvpd_net_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)
+
+# Config validation through the three binaries' --dump-config.
+check_PROGRAMS += tests/integration/test-config
+TESTS += tests/integration/test-config
+tests_integration_test_config_SOURCES = tests/integration/test-config.c
+tests_integration_test_config_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_integration_test_config_LDADD = tests/integration/libtestdaemon.la \
+	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS)
+EXTRA_tests_integration_test_config_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT) \
+	daemons/vss/hv-vssd$(EXEEXT) daemons/fcopy/hv-fcopyd$(EXEEXT)
+noinst_HEADERS += tests/sandbox.h
+
+# A failing or killed test leaves no daemon behind.
+check_PROGRAMS += tests/integration/test-no-leftovers
+TESTS += tests/integration/test-no-leftovers
+tests_integration_test_no_leftovers_SOURCES = tests/integration/test-no-leftovers.c
+tests_integration_test_no_leftovers_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_integration_test_no_leftovers_LDADD = tests/integration/libtestdaemon.la \
+	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS)
+EXTRA_tests_integration_test_no_leftovers_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)

@@ -42,6 +42,7 @@
 #include <systemd/sd-event.h>
 
 #include "daemon.h"
+#include "tests/sandbox.h"
 #include "tools/hv-host-sim/hvsim.h"
 
 #define SEC (1000 * 1000ull)
@@ -84,9 +85,17 @@ struct fixture {
 
 static void write_config(struct fixture *f, const char *extra)
 {
-	g_autofree char *config =
-	    g_strdup_printf("transport=%s\nsysfs-root=%s\nuio-dev-dir=%s\n%s", f->params->transport,
-			    f->sysfs, f->dev_dir, extra ? extra : "");
+	/* Not root: the files are ours (the default owner, root, cannot be given away to). */
+	bool mine = getuid() != 0;
+	g_autofree char *owner = mine && !(extra && strstr(extra, "file-owner="))
+				     ? g_strdup_printf("file-owner=%u\n", (unsigned)getuid())
+				     : g_strdup("");
+	g_autofree char *group = mine && !(extra && strstr(extra, "file-group="))
+				     ? g_strdup_printf("file-group=%u\n", (unsigned)getgid())
+				     : g_strdup("");
+	g_autofree char *config = g_strdup_printf(
+	    "transport=%s\nsysfs-root=%s\nuio-dev-dir=%s\n%s%s%s", f->params->transport, f->sysfs,
+	    f->dev_dir, owner, group, extra ? extra : "");
 
 	test_env_write_config(f->env, config);
 }
@@ -280,7 +289,7 @@ static void check_copy(struct fixture *f, size_t size, guint32 seed)
 	g_assert_cmpint(stat(dst, &st), ==, 0);
 	g_assert_cmpint(st.st_size, ==, (off_t)size);
 	g_assert_cmpint(st.st_mode & 07777, ==, 0644);
-	g_assert_cmpint(st.st_uid, ==, 0);
+	g_assert_cmpint(st.st_uid, ==, getuid()); /* root's, or ours when not root */
 	g_unlink(src);
 }
 
@@ -688,8 +697,7 @@ static char *mount_tiny_ext4(struct fixture *f, unsigned size_mb, unsigned reser
 	g_autofree char *loop = NULL;
 	int fd;
 
-	g_assert_cmpint(unshare(CLONE_NEWNS), ==, 0);
-	g_assert_cmpint(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), ==, 0);
+	g_assert_null(sandbox_enter(CLONE_NEWNS)); /* probed by test_enospc */
 	fd = open(image, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	g_assert_cmpint(fd, >=, 0);
 	g_assert_cmpint(ftruncate(fd, (off_t)size_mb << 20), ==, 0);
@@ -737,8 +745,12 @@ static void enospc_body(struct fixture *f)
 
 static bool can_loop_mount(void)
 {
-	if (getuid() != 0 || access("/dev/loop-control", W_OK) < 0) {
-		g_test_skip("needs root and loop devices (a loop-mounted ext4 image)");
+	const char *why = g_test_subprocess() ? NULL : sandbox_loop_unavailable();
+
+	if (!why && !g_test_subprocess())
+		why = sandbox_unavailable(CLONE_NEWNS);
+	if (why) {
+		g_test_skip(why);
 		return false;
 	}
 	return true;
@@ -883,6 +895,55 @@ static void test_uio_rescind_wording(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(hvsim_uio_enable(f->sim), ==, 0);
 	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
 	g_assert_cmphex(copy_bytes(f, "after", 1000, 1), ==, VMU_S_OK);
+}
+
+static void run_host(void *userdata)
+{
+	struct fixture *f = userdata;
+
+	hvsim_run_for(f->sim, 10 * 1000);
+}
+
+/* Daemon logging to a socket of the test's in place of the journal; returns the socket. */
+static int start_daemon_journal(struct fixture *f)
+{
+	g_autofree char *sock = NULL;
+	int fd = test_journal_listen(f->env, &sock);
+	g_autofree char *extra = g_strdup_printf("log-target=journal\njournal-socket=%s\n", sock);
+
+	write_config(f, extra);
+	start_daemon(f);
+	return fd;
+}
+
+/* The journal record of a copy, and (UIO) of the host turning the service off: HVGUEST_
+ * fields and the MESSAGE_IDs of message-ids.h, written out here so that a changed id fails. */
+static void test_journal_records(struct fixture *f, gconstpointer data)
+{
+	int fd = start_daemon_journal(f);
+	g_autofree char *target = dest_path(f, "journal");
+	g_autofree char *target_field = g_strconcat("HVGUEST_FCOPY_TARGET=", target, NULL);
+	const char *const copy_done[] = {"MESSAGE_ID=311fd01584f0476895e91b2a46d5e6b7",
+					 "SYSLOG_IDENTIFIER=hv-fcopyd",
+					 "HVGUEST_FCOPY_RESULT=completed",
+					 target_field,
+					 "HVGUEST_FCOPY_SIZE=70000\n",
+					 "HVGUEST_FCOPY_WRITTEN=70000\n",
+					 "HVGUEST_FCOPY_STATUS=0x00000000",
+					 "HVGUEST_FCOPY_ERRNO=0",
+					 "HVGUEST_FCOPY_DURATION_USEC=",
+					 "HVGUEST_FCOPY_SOURCE=",
+					 NULL};
+	const char *const host_disabled[] = {"MESSAGE_ID=94c7edebde7845668f3afacb7728e8ef",
+					     "PRIORITY=5", NULL};
+
+	g_assert_cmphex(copy_bytes(f, "journal", 70000, 7), ==, VMU_S_OK);
+	g_assert_true(test_journal_wait(fd, copy_done, 5000, run_host, f));
+	if (f->params->host == HOST_UIO) {
+		g_assert_cmpint(hvsim_uio_disable(f->sim), ==, 0);
+		g_assert_true(test_journal_wait(fd, host_disabled, 5000, run_host, f));
+	}
+	close(fd);
 }
 
 /* The `ring` file says 4 MiB (2 MiB per ring to a daemon that halves it); map0 the truth. */
@@ -1432,6 +1493,7 @@ int main(int argc, char **argv)
 	add_both("lone-surrogate", test_lone_surrogate);
 	add("/fcopyd/uio/disable-enable", &on_uio, test_uio_disable_enable);
 	add("/fcopyd/uio/rescind-wording", &on_uio, test_uio_rescind_wording);
+	add_both("journal-records", test_journal_records);
 	add("/fcopyd/uio/ring-size-mismatch", &on_uio, test_uio_ring_size);
 	add("/fcopyd/uio/wrapping-ring", &on_uio_write_ring, test_uio_wrapping_ring);
 	add("/fcopyd/uio/4k-ring", &on_uio_4k_ring, test_uio_4k_ring);

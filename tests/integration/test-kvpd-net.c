@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "tests/sandbox.h"
 #include "tools/hv-host-sim/hvsim.h"
 
 #define SEC (1000 * 1000ull)
@@ -29,6 +30,7 @@ struct fixture {
 };
 
 static bool in_private_netns;
+static const char *skip_reason;
 
 static void ip(const char *args)
 {
@@ -122,7 +124,7 @@ static void fixture_teardown(struct fixture *f, gconstpointer data)
 #define REQUIRE_NETNS()                                                                            \
 	do {                                                                                       \
 		if (!in_private_netns) {                                                           \
-			g_test_skip("needs root to create a private network namespace");           \
+			g_test_skip(skip_reason);                                                  \
 			return;                                                                    \
 		}                                                                                  \
 	} while (0)
@@ -359,8 +361,11 @@ int main(int argc, char **argv)
 	/* Everything below happens in a network namespace of our own: the daemon inherits it. */
 	g_autofree char *ip_path = g_find_program_in_path("ip");
 
-	in_private_netns = geteuid() == 0 && ip_path && unshare(CLONE_NEWNET | CLONE_NEWUTS) == 0 &&
-			   sethostname("hvguest-test-a", 14) == 0;
+	skip_reason =
+	    ip_path ? sandbox_enter(CLONE_NEWNET | CLONE_NEWUTS) : "iproute2's ip is not installed";
+	in_private_netns = !skip_reason && sethostname("hvguest-test-a", 14) == 0;
+	if (!skip_reason && !in_private_netns)
+		skip_reason = "sethostname() in the private UTS namespace failed";
 	ADD("/kvpd/net/get-ip-info", test_get_ip_info);
 	ADD("/kvpd/net/get-ip-info-exact-interface", test_get_ip_info_exact_interface);
 	ADD("/kvpd/net/get-ip-info-unknown", test_get_ip_info_unknown);

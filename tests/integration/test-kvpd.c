@@ -256,33 +256,17 @@ static void test_waits_for_device(struct fixture *f, gconstpointer data)
 	enumerate_ok(f, 1, "IntegrationServicesVersion", "3.1");
 }
 
-/* Reads datagrams from the test's journal socket until one contains all of want (NULL-
- * terminated), or the deadline passes. */
-static bool journal_has(struct fixture *f, int fd, const char *const *want, int timeout_ms)
+static void run_host(void *userdata)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	char buf[65536];
+	struct fixture *f = userdata;
 
-	while (g_get_monotonic_time() < deadline) {
-		ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-		bool all = true;
-
-		if (n < 0) {
-			hvsim_run_for(f->sim, 10 * 1000);
-			continue;
-		}
-		buf[n] = 0;
-		for (const char *const *w = want; *w; w++)
-			all = all && memmem(buf, (size_t)n, *w, strlen(*w)) != NULL;
-		if (all)
-			return true;
-	}
-	return false;
+	hvsim_run_for(f->sim, 10 * 1000);
 }
 
 static void test_debug_journal_records(struct fixture *f, gconstpointer data)
 {
-	g_autofree char *sock = g_build_filename(f->env->dir, "journal.sock", NULL);
+	g_autofree char *sock = NULL;
+	int fd = test_journal_listen(f->env, &sock);
 	g_autofree char *extra = g_strdup_printf("os-release=%s\nlog-target=journal\n"
 						 "journal-socket=%s\n",
 						 f->os_release, sock);
@@ -294,21 +278,15 @@ static void test_debug_journal_records(struct fixture *f, gconstpointer data)
 				    "HVGUEST_KVP_USEC=",
 				    "SYSLOG_IDENTIFIER=hv-kvpd",
 				    NULL};
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct hvsim_result r;
-	int fd;
 
 	/* -d: every host operation becomes one structured journal record. */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	g_assert_cmpint(fd, >=, 0);
-	g_strlcpy(sa.sun_path, sock, sizeof(sa.sun_path));
-	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
 	test_env_write_config(f->env, extra);
 	f->daemon = test_daemon_start(f->env, "daemons/kvp/hv-kvpd", debug_args);
 	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_KVP, 10 * SEC), ==, 0);
 	g_assert_cmpint(hvsim_kvp_enumerate(f->sim, VMU_KVP_POOL_AUTO, 5, &r), ==, 0);
 	g_assert_cmphex(r.status, ==, VMU_S_OK);
-	g_assert_true(journal_has(f, fd, want, 5000));
+	g_assert_true(test_journal_wait(fd, want, 5000, run_host, f));
 	close(fd);
 }
 

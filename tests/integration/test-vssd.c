@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "tests/sandbox.h"
 #include "tools/hv-host-sim/hvsim.h"
 
 #define SEC (1000 * 1000ull)
@@ -581,6 +582,47 @@ static void test_freeze_thaw(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(log, "froze 2 file systems"));
 }
 
+static void run_host(void *userdata)
+{
+	struct fixture *f = userdata;
+
+	hvsim_run_for(f->sim, 10 * 1000);
+}
+
+/* The key events' journal records: HVGUEST_ fields and the MESSAGE_IDs of message-ids.h,
+ * written out here so that a changed id fails. */
+static void test_journal_records(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *sock = NULL;
+	int fd = test_journal_listen(f->env, &sock);
+	g_autofree char *extra = g_strdup_printf("log-target=journal\njournal-socket=%s\n", sock);
+	const char *const frozen[] = {"MESSAGE_ID=47d0403cd60149f1b9ec2cf57f40b581",
+				      "SYSLOG_IDENTIFIER=hv-vssd", "HVGUEST_VSS_MOUNTS=1\n", NULL};
+	const char *const thawed[] = {"MESSAGE_ID=9d79bf5462f24d37ba62ea73e695629d",
+				      "HVGUEST_VSS_MOUNTS=1\n", NULL};
+	const char *const done[] = {"MESSAGE_ID=ef1d6c2595c940929c0e5797feacdccb",
+				    "HVGUEST_VSS_RESULT=ok\n",
+				    "HVGUEST_VSS_MOUNTS=1\n",
+				    "HVGUEST_VSS_FREEZE_USEC=",
+				    "HVGUEST_VSS_FROZEN_USEC=",
+				    "HVGUEST_VSS_THAW_USEC=",
+				    "HVGUEST_VSS_PLAN=",
+				    "HVGUEST_VSS_HOOKS=",
+				    NULL};
+
+	write_config(f, extra);
+	start_daemon(f);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	/* held while frozen, sent in order after the thaw */
+	g_assert_true(test_journal_wait(fd, frozen, 5000, run_host, f));
+	g_assert_true(test_journal_wait(fd, thawed, 5000, run_host, f));
+	g_assert_true(test_journal_wait(fd, done, 5000, run_host, f));
+	close(fd);
+}
+
 /* The daemon's own stderr is a file on the mount it freezes: any write while frozen would
  * block it, and the THAW would never be answered. The log is held instead. */
 static void test_log_held(struct fixture *f, gconstpointer data)
@@ -1100,12 +1142,14 @@ static void check_environment(void)
 		skip_reason = "needs root (loop mounts and FIFREEZE)";
 		return;
 	}
+	skip_reason = sandbox_loop_unavailable();
+	if (skip_reason)
+		return;
 	/* Everything below happens in a private mount namespace: nothing this test mounts is
 	 * seen outside, and nothing outside is ever in its scope. */
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		skip_reason = "cannot make a private mount namespace";
+	skip_reason = sandbox_enter(CLONE_NEWNS);
+	if (skip_reason)
 		return;
-	}
 	if (run_cmd_flags((const char *const[]){"mkfs.xfs", "-V", NULL}, NULL,
 			  G_SPAWN_STDOUT_TO_DEV_NULL) != 0 ||
 	    run_cmd_flags((const char *const[]){"fsfreeze", "-V", NULL}, NULL,
@@ -1126,6 +1170,7 @@ int main(int argc, char **argv)
 	ADD("/vssd/plan-only", test_plan_only);
 	ADD("/vssd/freeze-thaw-ext4-xfs", test_freeze_thaw);
 	ADD("/vssd/log-held-while-frozen", test_log_held);
+	ADD("/vssd/journal-records", test_journal_records);
 	ADD("/vssd/rollback", test_rollback);
 	ADD("/vssd/unfreezable", test_unfreezable);
 	ADD("/vssd/someone-elses-freeze", test_someone_elses_freeze);

@@ -35,3 +35,12 @@ TESTS += tests/unit/test-hvd
 tests_unit_test_hvd_SOURCES = tests/unit/test-hvd.c
 tests_unit_test_hvd_CFLAGS = $(HVD_TEST_CFLAGS)
 tests_unit_test_hvd_LDADD = $(HVD_TEST_LIBS)
+
+# hvguest.conf(5) and the default config file against the daemons' schemas.
+check_PROGRAMS += tests/unit/test-conf-docs
+TESTS += tests/unit/test-conf-docs
+tests_unit_test_conf_docs_SOURCES = tests/unit/test-conf-docs.c
+tests_unit_test_conf_docs_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_unit_test_conf_docs_LDADD = $(GLIB_LIBS)
+EXTRA_tests_unit_test_conf_docs_DEPENDENCIES = etc/hvguest.conf daemons/kvp/hv-kvpd$(EXEEXT) \
+	daemons/vss/hv-vssd$(EXEEXT) daemons/fcopy/hv-fcopyd$(EXEEXT)

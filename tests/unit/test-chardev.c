@@ -1068,14 +1068,16 @@ static gpointer pty_kernel_thread(gpointer data)
 	return NULL;
 }
 
-/* A pseudo-terminal in raw mode is a character device whose other end the test controls. */
+/* A pseudo-terminal in raw mode is a character device whose other end the test controls.
+ * -1 when the system has none to give (a chroot or container without /dev/pts). */
 static int pty_open(char **ret_slave, int *ret_slave_fd)
 {
 	struct termios tio;
 	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	int slave;
 
-	g_assert_cmpint(master, >=, 0);
+	if (master < 0)
+		return -1;
 	g_assert_cmpint(grantpt(master), ==, 0);
 	g_assert_cmpint(unlockpt(master), ==, 0);
 	*ret_slave = g_strdup(ptsname(master));
@@ -1099,6 +1101,10 @@ static void test_device_pty(void)
 	int slave_fd;
 
 	k.master = pty_open(&slave, &slave_fd);
+	if (k.master < 0) {
+		g_test_skip("no pseudo-terminal (no /dev/pts: a chroot?)");
+		return;
+	}
 	g_assert_cmpint(vmu_chardev_open(VMU_SERVICE_VSS, slave, &dev), ==, 0);
 	g_assert_cmpint(vmu_chardev_recv(dev, buf, sizeof(buf)), ==, -EAGAIN);
 	t = g_thread_new("pty-kernel", pty_kernel_thread, &k);

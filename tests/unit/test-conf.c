@@ -463,6 +463,86 @@ static void test_dump_round_trip_cr(void)
 	conf_free(c);
 }
 
+static void test_paths(void)
+{
+	static const struct conf_key keys[] = {
+	    {"roots", CONF_PATHS, "/a;/b", "absolute paths"},
+	    {NULL},
+	};
+	g_autofree char *path = write_conf("paths.conf", "[kvp]\nroots = /srv/x , /var/y/\n");
+	g_autofree char *bad = write_conf("paths-bad.conf", "[kvp]\n\nroots=/srv;rel/x\n");
+	g_autofree char *dots = write_conf("paths-dots.conf", "[kvp]\nroots=/srv/../etc\n");
+	g_autofree char *want_bad =
+	    g_strconcat(bad, ":3: [kvp] roots: \"rel/x\" is not an absolute path", NULL);
+	g_autofree char *want_dots =
+	    g_strconcat(dots, ":2: [kvp] roots: \"/srv/../etc\" has a \"..\" component", NULL);
+	struct conf *c = NULL;
+	char *error = NULL;
+
+	g_assert_cmpint(conf_load(path, "kvp", keys, &c, &error), ==, 0);
+	g_assert_cmpstrv(conf_get_strv(c, "roots"),
+			 ((const char *const[]){"/srv/x", "/var/y/", NULL}));
+	c = conf_free(c);
+	g_assert_cmpint(conf_load(bad, "kvp", keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpstr(error, ==, want_bad);
+	free(error);
+	g_assert_cmpint(conf_load(dots, "kvp", keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpstr(error, ==, want_dots);
+	free(error);
+	g_assert_null(c);
+}
+
+/* A key's own check may read the other keys: "mode" refuses 07000 bits unless "special". */
+static const char *check_mode(const struct conf *c, const char *value)
+{
+	if (strlen(value) != 4 || strspn(value, "01234567") != 4)
+		return "is not an octal mode";
+	if (value[0] != '0' && !conf_get_bool(c, "special"))
+		return "has special bits";
+	return NULL;
+}
+
+static void test_key_checks(void)
+{
+	static const struct conf_key keys[] = {
+	    {"mode", CONF_STRING, "0644", "a mode", 0, 0, NULL, check_mode},
+	    {"special", CONF_BOOL, "false", "allow 07000"},
+	    {NULL},
+	};
+	static const struct conf_key bad_default[] = {
+	    {"mode", CONF_STRING, "4755", "a mode", 0, 0, NULL, check_mode},
+	    {"special", CONF_BOOL, "false", "allow 07000"},
+	    {NULL},
+	};
+	g_autofree char *ok = write_conf("check-ok.conf", "[kvp]\nmode=4755\nspecial=yes\n");
+	g_autofree char *bad = write_conf("check-bad.conf", "[kvp]\n# x\nmode=4755\n");
+	g_autofree char *junk = write_conf("check-junk.conf", "[kvp]\nspecial=yes\nmode=rw\n");
+	g_autofree char *want_bad =
+	    g_strconcat(bad, ":3: [kvp] mode: \"4755\" has special bits", NULL);
+	g_autofree char *want_junk =
+	    g_strconcat(junk, ":3: [kvp] mode: \"rw\" is not an octal mode", NULL);
+	struct conf *c = NULL;
+	char *error = NULL;
+
+	g_assert_cmpint(conf_load(ok, "kvp", keys, &c, &error), ==, 0);
+	g_assert_cmpstr(conf_get_string(c, "mode"), ==, "4755");
+	c = conf_free(c);
+	/* the check sees the key set after it, and fails with the key's line */
+	g_assert_cmpint(conf_load(bad, "kvp", keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpstr(error, ==, want_bad);
+	free(error);
+	g_assert_cmpint(conf_load(junk, "kvp", keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpstr(error, ==, want_junk);
+	free(error);
+	/* defaults are checked too, with or without a file */
+	g_assert_cmpint(conf_load(ok, "kvp", bad_default, &c, &error), ==, 0);
+	c = conf_free(c);
+	g_assert_cmpint(conf_load(bad, "kvp", bad_default, &c, &error), ==, -EINVAL);
+	g_assert_cmpstr(error, ==, want_bad);
+	free(error);
+	g_assert_null(c);
+}
+
 static void test_free_null(void)
 {
 	g_assert_null(conf_free(NULL));
@@ -493,6 +573,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/bad-default", test_bad_default);
 	g_test_add_func("/conf/dump-round-trip", test_dump_round_trip);
 	g_test_add_func("/conf/dump-round-trip-cr", test_dump_round_trip_cr);
+	g_test_add_func("/conf/paths", test_paths);
+	g_test_add_func("/conf/key-checks", test_key_checks);
 	g_test_add_func("/conf/free-null", test_free_null);
 	r = g_test_run();
 

@@ -77,6 +77,7 @@ static char **child_env(const char *notify_socket, const char *watchdog_usec)
 	char **env = g_get_environ();
 
 	env = g_environ_unsetenv(env, "JOURNAL_STREAM");
+	env = g_environ_unsetenv(env, "INVOCATION_ID");
 	env = g_environ_unsetenv(env, "WATCHDOG_USEC");
 	env = g_environ_unsetenv(env, "WATCHDOG_PID");
 	if (watchdog_usec)
@@ -657,26 +658,32 @@ static void test_signals(void)
 	fk_free(&fk);
 }
 
-/* Receives journal datagrams until one has MESSAGE=<prefix>...; returns the rest of that
- * line. */
-static char *journal_expect(int fd, const char *prefix)
+/* Receives datagrams until one contains needle; returns the rest of that line. */
+static char *datagram_expect(int fd, const char *needle)
 {
 	int64_t deadline = now_ms() + TIMEOUT_MS;
-	g_autofree char *field = g_strconcat("\nMESSAGE=", prefix, NULL);
 
 	for (;;) {
 		char buf[65536];
 		ssize_t n;
-		wait_readable(fd, deadline, prefix);
+		wait_readable(fd, deadline, needle);
 		n = recv(fd, buf, sizeof(buf) - 1, 0);
 		g_assert_cmpint(n, >, 0);
 		buf[n] = '\0';
-		char *p = strstr(buf, field);
+		char *p = strstr(buf, needle);
 		if (p) {
-			p += strlen(field);
+			p += strlen(needle);
 			return g_strndup(p, strcspn(p, "\n"));
 		}
 	}
+}
+
+/* A journal record whose MESSAGE starts with prefix. */
+static char *journal_expect(int fd, const char *prefix)
+{
+	g_autofree char *field = g_strconcat("\nMESSAGE=", prefix, NULL);
+
+	return datagram_expect(fd, field);
 }
 
 /* Without -n the daemon detaches (the parent exits 0 at once) and, having no stderr any
@@ -707,6 +714,47 @@ static void test_detach(void)
 	g_free(journal_expect(jfd, "stopped"));
 	close(jfd);
 	g_unlink(journal);
+	fk_free(&fk);
+}
+
+/* A syslog line "<PRI>Mmm dd hh:mm:ss hvd-echo[PID]: prefix..." (the format is
+ * test-log's business). */
+static char *syslog_expect(int fd, const char *prefix)
+{
+	g_autofree char *needle = g_strconcat("]: ", prefix, NULL);
+
+	return datagram_expect(fd, needle);
+}
+
+/* Detached outside systemd (no $INVOCATION_ID or $JOURNAL_STREAM, no journal socket), the
+ * daemon's lines go to syslog, not to the /dev/null its stderr now is. */
+static void test_detach_syslog(void)
+{
+	struct fake_kernel fk = fk_new();
+	g_autofree char *log_sock = g_build_filename(tmpdir, "log.sock", NULL);
+	g_autofree char *no_journal = g_build_filename(tmpdir, "no-journal.sock", NULL);
+	g_autofree char *text = NULL, *conf = NULL, *pid_text = NULL, *out = NULL, *err = NULL;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int sfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	gint64 pid;
+
+	g_assert_cmpint(sfd, >=, 0);
+	strcpy(sa.sun_path, log_sock);
+	g_assert_cmpint(bind(sfd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	fk_unlisten(&fk);
+	text = g_strdup_printf("[kvp]\ndevice=unix:%s\njournal-socket=%s\nsyslog-socket=%s\n",
+			       fk.path, no_journal, log_sock);
+	conf = write_conf("detach-syslog.conf", text);
+
+	g_assert_cmpint(run_echo((const char *const[]){"-c", conf, NULL}, &out, &err), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+	pid_text = syslog_expect(sfd, "starting; pid is:");
+	g_assert_true(g_ascii_string_to_signed(pid_text, 10, 2, G_MAXINT, &pid, NULL));
+	g_free(syslog_expect(sfd, "waiting for unix:"));
+	g_assert_cmpint(kill((pid_t)pid, SIGTERM), ==, 0);
+	g_free(syslog_expect(sfd, "stopped"));
+	close(sfd);
+	g_unlink(log_sock);
 	fk_free(&fk);
 }
 
@@ -751,6 +799,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hvd/busy", test_busy);
 	g_test_add_func("/hvd/signals", test_signals);
 	g_test_add_func("/hvd/detach", test_detach);
+	g_test_add_func("/hvd/detach-syslog", test_detach_syslog);
 	r = g_test_run();
 
 	g_autoptr(GDir) d = g_dir_open(tmpdir, 0, NULL);

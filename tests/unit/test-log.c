@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "daemons/common/log.h"
+#include "daemons/common/message-ids.h"
 
 static char *tmpdir;
 
@@ -292,11 +293,13 @@ static void test_journal_struct(void)
 	struct receiver rx = open_journal_log();
 	GHashTable *h;
 
-	g_assert_cmpint(log_struct(LOG_INFO, "KVP request", "HV_OP=get", "HV_POOL=0", NULL), ==, 0);
+	g_assert_cmpint(
+	    log_struct(LOG_INFO, "KVP request", "HVGUEST_KVP_OP=get", "HVGUEST_KVP_POOL=0", NULL),
+	    ==, 0);
 	h = receive(&rx);
 	g_assert_cmpstr(field(h, "MESSAGE"), ==, "KVP request");
-	g_assert_cmpstr(field(h, "HV_OP"), ==, "get");
-	g_assert_cmpstr(field(h, "HV_POOL"), ==, "0");
+	g_assert_cmpstr(field(h, "HVGUEST_KVP_OP"), ==, "get");
+	g_assert_cmpstr(field(h, "HVGUEST_KVP_POOL"), ==, "0");
 	g_assert_cmpstr(field(h, "CODE_FUNC"), ==, "test_journal_struct");
 	g_hash_table_unref(h);
 
@@ -304,8 +307,8 @@ static void test_journal_struct(void)
 	 * a field value with a newline uses the binary form */
 	g_assert_cmpint(log_struct_internal(LOG_WARNING, -EAGAIN, "f.c", 7, "fn",
 					    "op %s %d %lu %.*s %5.2f%%", "set", -5, 7ul, 2, "abc",
-					    1.5, "HV_KEY=a\nb", "lower=1", "_PID=1", "NOEQUALS",
-					    "HV_EMPTY=", NULL),
+					    1.5, "HVGUEST_KVP_KEY=a\nb", "lower=1", "_PID=1",
+					    "NOEQUALS", "HVGUEST_EMPTY=", NULL),
 			==, -EAGAIN);
 	h = receive(&rx);
 	g_assert_cmpstr(field(h, "MESSAGE"), ==,
@@ -314,8 +317,8 @@ static void test_journal_struct(void)
 	g_assert_cmpstr(field(h, "CODE_FILE"), ==, "f.c");
 	g_assert_cmpstr(field(h, "CODE_LINE"), ==, "7");
 	g_assert_cmpstr(field(h, "CODE_FUNC"), ==, "fn");
-	g_assert_cmpstr(field(h, "HV_KEY"), ==, "a\nb");
-	g_assert_cmpstr(field(h, "HV_EMPTY"), ==, "");
+	g_assert_cmpstr(field(h, "HVGUEST_KVP_KEY"), ==, "a\nb");
+	g_assert_cmpstr(field(h, "HVGUEST_EMPTY"), ==, "");
 	g_assert_null(field(h, "lower"));
 	g_assert_null(field(h, "_PID"));
 	g_assert_null(field(h, "NOEQUALS"));
@@ -800,6 +803,104 @@ static void test_auto_target(void)
 	close_journal_log(&rx);
 }
 
+/* A detached daemon (no stderr) logs to the journal under systemd, else to syslog. */
+static void test_resolve_detached(void)
+{
+	struct receiver journal = receiver_new();
+	g_autofree char *missing = g_build_filename(tmpdir, "no-journal", NULL);
+
+	g_unsetenv("JOURNAL_STREAM");
+	g_unsetenv("INVOCATION_ID");
+	g_assert_cmpint(log_resolve_target(LOG_TARGET_AUTO_DETACHED, missing), ==,
+			LOG_TARGET_SYSLOG);
+	/* the journal's socket exists: journald runs, if not as our parent */
+	g_assert_cmpint(log_resolve_target(LOG_TARGET_AUTO_DETACHED, journal.path), ==,
+			LOG_TARGET_JOURNAL);
+	/* started by systemd (a unit), whether or not stderr is the journal stream */
+	g_setenv("INVOCATION_ID", "0123456789abcdef0123456789abcdef", TRUE);
+	g_assert_cmpint(log_resolve_target(LOG_TARGET_AUTO_DETACHED, missing), ==,
+			LOG_TARGET_JOURNAL);
+	g_unsetenv("INVOCATION_ID");
+	g_setenv("JOURNAL_STREAM", "1:2", TRUE);
+	g_assert_cmpint(log_resolve_target(LOG_TARGET_AUTO_DETACHED, missing), ==,
+			LOG_TARGET_JOURNAL);
+	g_unsetenv("JOURNAL_STREAM");
+	/* the others stand for themselves */
+	g_assert_cmpint(log_resolve_target(LOG_TARGET_STDERR, missing), ==, LOG_TARGET_STDERR);
+	g_assert_cmpint(log_resolve_target(LOG_TARGET_SYSLOG, journal.path), ==, LOG_TARGET_SYSLOG);
+	g_assert_cmpint(log_resolve_target(LOG_TARGET_AUTO, journal.path), ==, LOG_TARGET_STDERR);
+	receiver_free(&journal);
+}
+
+/* Syslog lines: "<PRI>Mmm dd hh:mm:ss ident[pid]: message", facility daemon; held like
+ * journal records; stderr when nothing listens. */
+static void test_syslog_target(void)
+{
+	struct receiver rx = receiver_new();
+	g_autofree char *missing = g_build_filename(tmpdir, "no-journal", NULL);
+	g_autofree char *tail = g_strdup_printf(" hv-test[%d]: hello", (int)getpid());
+	g_autofree char *tail_err =
+	    g_strdup_printf(" hv-test[%d]: cannot: %s", (int)getpid(), strerror(EIO));
+	g_autoptr(GBytes) b = NULL;
+	g_autofree char *line = NULL;
+
+	g_unsetenv("JOURNAL_STREAM");
+	g_unsetenv("INVOCATION_ID");
+	g_assert_cmpint(log_set_syslog_socket(rx.path), ==, 0);
+	g_assert_cmpint(log_open("hv-test", LOG_TARGET_AUTO_DETACHED, missing), ==, 0);
+	g_assert_cmpint(log_get_target(), ==, LOG_TARGET_SYSLOG);
+	log_set_max_level(LOG_INFO);
+	log_info("hello");
+	b = receive_raw(&rx);
+	g_assert_nonnull(b);
+	line = g_strndup(g_bytes_get_data(b, NULL), g_bytes_get_size(b));
+	g_assert_true(g_str_has_prefix(line, "<30>")); /* LOG_DAEMON | LOG_INFO */
+	g_assert_true(g_str_has_suffix(line, tail));
+	/* "Mmm dd hh:mm:ss": 15 characters between the priority and the ident */
+	g_assert_cmpuint(strlen(line), ==, 4 + 15 + strlen(tail));
+	g_clear_pointer(&b, g_bytes_unref);
+	g_clear_pointer(&line, g_free);
+
+	log_hold();
+	log_error_errno(EIO, "cannot");
+	assert_nothing(&rx);
+	g_assert_cmpint(log_release(), ==, 1);
+	b = receive_raw(&rx);
+	g_assert_nonnull(b);
+	line = g_strndup(g_bytes_get_data(b, NULL), g_bytes_get_size(b));
+	g_assert_true(g_str_has_prefix(line, "<27>")); /* LOG_DAEMON | LOG_ERR */
+	g_assert_true(g_str_has_suffix(line, tail_err));
+	log_close();
+	g_assert_cmpint(log_set_syslog_socket(NULL), ==, 0);
+	receiver_free(&rx);
+}
+
+/* The key events' ids: "MESSAGE_ID=" and 32 lowercase hex digits (a 128-bit id as
+ * journalctl shows it), all different, and sent as the record's MESSAGE_ID field. */
+static void test_message_ids(void)
+{
+	const char *const ids[] = {HVGUEST_MESSAGE_BACKUP_DONE, HVGUEST_MESSAGE_FROZEN,
+				   HVGUEST_MESSAGE_THAWED, HVGUEST_MESSAGE_COPY_DONE,
+				   HVGUEST_MESSAGE_HOST_DISABLED};
+	struct receiver rx = open_journal_log();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+		const char *hex = ids[i] + strlen("MESSAGE_ID=");
+		GHashTable *h;
+
+		g_assert_true(g_str_has_prefix(ids[i], "MESSAGE_ID="));
+		g_assert_cmpuint(strlen(hex), ==, 32);
+		g_assert_cmpuint(strspn(hex, "0123456789abcdef"), ==, 32);
+		for (size_t j = 0; j < i; j++)
+			g_assert_cmpstr(ids[i], !=, ids[j]);
+		g_assert_cmpint(log_struct(LOG_INFO, "event", ids[i], NULL), ==, 0);
+		h = receive(&rx);
+		g_assert_cmpstr(field(h, "MESSAGE_ID"), ==, hex);
+		g_hash_table_unref(h);
+	}
+	close_journal_log(&rx);
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -812,6 +913,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/log/journal/errno", test_journal_errno);
 	g_test_add_func("/log/journal/multiline-binary", test_journal_multiline_binary);
 	g_test_add_func("/log/journal/struct", test_journal_struct);
+	g_test_add_func("/log/journal/message-ids", test_message_ids);
 	g_test_add_func("/log/journal/truncated", test_message_truncated);
 	g_test_add_func("/log/levels", test_levels);
 	g_test_add_func("/log/hold-release", test_hold_release);
@@ -829,6 +931,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/log/journal/unreachable", test_journal_unreachable_falls_back);
 	g_test_add_func("/log/open-errors", test_open_errors);
 	g_test_add_func("/log/auto-target", test_auto_target);
+	g_test_add_func("/log/resolve-detached", test_resolve_detached);
+	g_test_add_func("/log/syslog", test_syslog_target);
 	r = g_test_run();
 	g_rmdir(tmpdir);
 	g_free(tmpdir);

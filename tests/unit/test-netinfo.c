@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "daemons/kvp/netinfo.h"
+#include "tests/sandbox.h"
 
 #define ETH1_MAC "00:15:5D:01:02:03"
 
@@ -550,14 +551,9 @@ static void test_bad_family(void)
 
 static void setup_namespace(void)
 {
-	if (geteuid() != 0) {
-		skip_reason = "needs root to create a private network namespace";
+	skip_reason = sandbox_enter(CLONE_NEWNET);
+	if (skip_reason)
 		return;
-	}
-	if (unshare(CLONE_NEWNET) < 0) {
-		skip_reason = "unshare(CLONE_NEWNET) failed (no CAP_SYS_ADMIN?)";
-		return;
-	}
 	g_autofree char *ip = g_find_program_in_path("ip");
 
 	if (!ip && !g_file_test("/usr/sbin/ip", G_FILE_TEST_EXISTS) &&
