@@ -267,6 +267,7 @@ static int kvpd_reload(struct hvd *d, void *state, const struct conf *c)
 	k->net = net;
 	fqdn_set_refresh(k->fqdn, conf_get_usec(c, "fqdn-refresh"));
 	k->refresh_usec = conf_get_usec(c, "address-refresh");
+	kvp_store_set_lock_timeout(k->store, conf_get_usec(c, "pool-lock-timeout"));
 	(void)sd_event_now(hvd_event(d), CLOCK_MONOTONIC, &now);
 	r = hvd_timer_rearm(k->refresh, now + k->refresh_usec);
 	if (r < 0)

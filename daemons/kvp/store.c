@@ -51,6 +51,14 @@ static const char *open_error_text(int r)
 	}
 }
 
+void kvp_store_set_lock_timeout(struct kvp_store *s, uint64_t lock_timeout_usec)
+{
+	s->lock_timeout_usec = lock_timeout_usec;
+	for (size_t i = 0; i < _VMU_KVP_POOL_MAX; i++)
+		if (s->pools[i])
+			(void)vmu_kvp_pool_set_lock_timeout(s->pools[i], lock_timeout_usec);
+}
+
 /* Opens the pool's file if it is not open yet. Logs a failure once per distinct error. */
 static int store_pool_open(struct kvp_store *s, enum vmu_kvp_pool pool)
 {

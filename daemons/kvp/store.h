@@ -19,6 +19,8 @@ struct kvp_store;
  * waits at most lock_timeout_usec (0: for ever), then the request fails with -ETIMEDOUT. */
 int kvp_store_open(const char *state_dir, uint64_t lock_timeout_usec, struct kvp_store **ret);
 struct kvp_store *kvp_store_free(struct kvp_store *s);
+/* A new lock deadline (a reload), for every pool from its next request on. */
+void kvp_store_set_lock_timeout(struct kvp_store *s, uint64_t lock_timeout_usec);
 
 /* As vmu_kvp_pool_get/get_by_index/set/delete, logging I/O errors and what a reload found
  * (duplicates, invalid records, partial tails, text that is not UTF-8) once per change. */

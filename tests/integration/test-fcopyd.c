@@ -580,15 +580,17 @@ static void test_reload_bad_policy(struct fixture *f, gconstpointer data)
 		g_autofree char *name = g_strdup_printf("kept-%d", i);
 
 		write_config(f, i % 2 ? bad_owner : bad_mode);
-		test_daemon_reload(f->daemon, "configuration was refused");
+		/* Refused at load (hvguest.conf(5) checks file-mode and file-owner) or, should the owner
+		 * vanish between the two, when the policy is built: either way the old one stays. */
+		test_daemon_reload(f->daemon, "keeping the old one");
 		assert_copied(f, src, inbox, name, 0640);
 		g_assert_cmphex(copy_file(f, src, inbox2, name, 0), ==, VMU_E_FAIL);
 		g_assert_cmphex(copy_file(f, src, f->dest, name, 0), ==, VMU_E_FAIL);
 	}
-	g_assert_cmpuint(test_daemon_log_count(f->daemon, "file-mode=0999 is not an octal mode"),
+	g_assert_cmpuint(test_daemon_log_count(f->daemon, "file-mode: \"0999\" is not an octal mode"),
 			 ==, 2);
 	g_assert_cmpuint(
-	    test_daemon_log_count(f->daemon, "file-owner=no-such-user-hvguest: no such user"), ==,
+	    test_daemon_log_count(f->daemon, "\"no-such-user-hvguest\" is neither a known user"), ==,
 	    2);
 	assert_dir(inbox2, "");
 	write_config(f, good2);

@@ -515,6 +515,24 @@ static void test_lock_held_by_user(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(count_in_log(f, "kept the file locked for more than 1000 ms"), ==, 2);
 }
 
+/* pool-lock-timeout follows a reload: from 60 s to 1 s, and the next request on a held pool
+ * fails after 1 s (before, the store kept the deadline it was opened with). */
+static void test_lock_timeout_reload(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *p0 = pool_path(f, VMU_KVP_POOL_EXTERNAL);
+	struct test_lock_holder h;
+
+	g_assert_cmpint(chmod(f->env->dir, 0755), ==, 0);
+	g_assert_cmpint(chmod(f->env->state_dir, 0755), ==, 0);
+	g_assert_cmphex(host_set(f, VMU_KVP_POOL_EXTERNAL, "k", "1"), ==, VMU_S_OK);
+	test_env_write_config(f->env, "pool-lock-timeout=1s\n");
+	test_daemon_reload(f->daemon, "reloaded the configuration");
+	h = test_lock_holder_start(p0, "flock");
+	assert_get_fails_in_time(f, VMU_KVP_POOL_EXTERNAL, "k");
+	test_lock_holder_release(&h);
+	assert_get(f, VMU_KVP_POOL_EXTERNAL, "k", "1");
+}
+
 static void plant_file(const char *path, const char *key, const char *value)
 {
 	char rec[RECORD] = {0};
@@ -612,6 +630,8 @@ int main(int argc, char **argv)
 		   fixture_setup, test_concurrent_rewriter, fixture_teardown);
 	g_test_add("/kvpd/pools/lock-held-by-user", struct fixture, &lock_held_opts, fixture_setup,
 		   test_lock_held_by_user, fixture_teardown);
+	g_test_add("/kvpd/pools/lock-timeout-reload", struct fixture, &busy_writer_opts,
+		   fixture_setup, test_lock_timeout_reload, fixture_teardown);
 	g_test_add("/kvpd/pools/symlink-refused", struct fixture, &symlink_opts, fixture_setup,
 		   test_pool_symlink_refused, fixture_teardown);
 	return g_test_run();

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -88,8 +89,17 @@ static Keys *ini_keys(const char *text, size_t i, bool commented)
 
 static Keys *schema(size_t i)
 {
-	g_autofree char *out = dump(i, "/dev/null");
-	Keys *keys = ini_keys(out, i, false);
+	/* An empty regular file: the defaults (/dev/null is no regular file, and refused). */
+	g_autofree char *empty = NULL;
+	int fd = g_file_open_tmp("hvguest-empty-XXXXXX.conf", &empty, NULL);
+	g_autofree char *out = NULL;
+	Keys *keys;
+
+	g_assert_cmpint(fd, >=, 0);
+	close(fd);
+	out = dump(i, empty);
+	g_unlink(empty);
+	keys = ini_keys(out, i, false);
 
 	g_assert_cmpuint(g_hash_table_size(keys), >, 8);
 	return keys;
