@@ -17,7 +17,7 @@ systemd/%.service: $(top_srcdir)/systemd/%.service.in Makefile
 	sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@bindir[@]|$(bindir)|g' \
 	    -e 's|@sysconfdir[@]|$(sysconfdir)|g' $< >$@.tmp && mv $@.tmp $@
 
-# Compatibility names (hv-kvpd(8), COMPATIBILITY). Debian's unit names keep working as
+# Compatibility names (hv-kvpd(8), COMPATIBILITY), each with its manual page (a link). Debian's unit names keep working as
 # vendor aliases installed next to the units: [Install] Alias= alone would exist only once
 # a unit is enabled. The daemons also answer to the process names that tools and image
 # tests look for (pgrep -x hv_kvp_daemon): the units execute them through these links.
@@ -42,8 +42,14 @@ install-unit-aliases:
 	for pair in $(HV_COMPAT_UNITS); do \
 	  ln -sfn "$${pair%%:*}" '$(DESTDIR)$(systemdsystemunitdir)'/"$${pair#*:}" || exit 1; \
 	done
+	$(MKDIR_P) '$(DESTDIR)$(man8dir)'
+	for pair in $(HV_COMPAT_SBIN); do \
+	  ln -sfn "$${pair%%:*}.8" '$(DESTDIR)$(man8dir)'/"$${pair#*:}.8" || exit 1; \
+	done
 uninstall-compat-names:
-	for pair in $(HV_COMPAT_SBIN); do rm -f '$(DESTDIR)$(sbindir)'/"$${pair#*:}"; done
+	for pair in $(HV_COMPAT_SBIN); do \
+	  rm -f '$(DESTDIR)$(sbindir)'/"$${pair#*:}" '$(DESTDIR)$(man8dir)'/"$${pair#*:}.8"; \
+	done
 	for pair in $(HV_COMPAT_UNITS); do \
 	  rm -f '$(DESTDIR)$(systemdsystemunitdir)'/"$${pair#*:}"; \
 	done
