@@ -118,38 +118,41 @@ static int parse_line(char *line, ssize_t len, char ***v, size_t *n)
 	return 0;
 }
 
-int state_read(const char *path, char ***ret)
+int state_parse(FILE *f, char ***ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	char **v = calloc(1, sizeof(char *)), *line = NULL;
 	size_t n = 0, cap = 0;
 	ssize_t len;
-	FILE *f;
 	int r = 0;
 
-	if (fd < 0 || !v) {
-		r = fd < 0 ? -errno : -ENOMEM;
-		if (fd >= 0)
-			close(fd);
-		free(v);
-		return r;
-	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		free(v);
+	if (!v)
 		return -ENOMEM;
-	}
 	while (r == 0 && (len = getline(&line, &cap, f)) >= 0)
 		r = len > PATH_MAX + 1 ? -EBADMSG : parse_line(line, len, &v, &n);
 	free(line);
-	fclose(f);
 	if (r < 0) {
 		state_strv_free(v);
 		return r == -E2BIG || r == -ENOMEM ? r : -EBADMSG;
 	}
 	*ret = v;
 	return 0;
+}
+
+int state_read(const char *path, char ***ret)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
+	FILE *f;
+
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r = state_parse(f, ret);
+	fclose(f);
+	return r;
 }
 
 int state_remove(const char *path)

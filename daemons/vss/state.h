@@ -11,6 +11,7 @@
 #define VSS_STATE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define STATE_FILE_NAME "vss-frozen"
 #define STATE_MAX_ENTRIES 4096
@@ -20,6 +21,8 @@ int state_write(const char *path, const char *const *targets, size_t n);
 /* Reads it: *ret is a NULL-terminated array of strings (free with state_strv_free).
  * -ENOENT when there is none, -EBADMSG when it is malformed. */
 int state_read(const char *path, char ***ret);
+/* state_read() on an open stream (tests/fuzz/fuzz-vss-state feeds it from memory). */
+int state_parse(FILE *f, char ***ret);
 /* Removes it; a missing record is fine. */
 int state_remove(const char *path);
 char **state_strv_free(char **v);

@@ -69,7 +69,28 @@ tests_fuzz_fuzz_conf_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_conf_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_fuzz_fuzz_conf_LDADD = $(GLIB_LIBS)
 
-EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/corpus
+# hv-kvpd's network managers' state files (daemons/kvp/dhcp.c), hv-vssd's crash record
+# (daemons/vss/state.c) and its hooks directory listing (daemons/vss/hooks.c, fed a real
+# scratch directory since it reads one by path).
+FUZZ_TARGETS += fuzz-dhcp-state fuzz-vss-state fuzz-vss-hooks-dir
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-dhcp-state tests/fuzz/fuzz-vss-state \
+	tests/fuzz/fuzz-vss-hooks-dir
+FUZZ_HOOKS_SOURCES = daemons/vss/hooks.c daemons/common/hvd-spawn.c daemons/common/log.c
+tests_fuzz_fuzz_dhcp_state_SOURCES = tests/fuzz/fuzz-dhcp-state.c daemons/kvp/dhcp.c \
+	tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_dhcp_state_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_dhcp_state_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_fuzz_fuzz_dhcp_state_LDADD = $(GLIB_LIBS)
+tests_fuzz_fuzz_vss_state_SOURCES = tests/fuzz/fuzz-vss-state.c daemons/vss/state.c \
+	tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_vss_state_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_SOURCES = tests/fuzz/fuzz-vss-hooks-dir.c $(FUZZ_HOOKS_SOURCES) \
+	tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_vss_hooks_dir_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_CFLAGS = $(AM_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_LDADD = $(LIBSYSTEMD_LIBS)
+
+EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/fuzz.h tests/fuzz/corpus
 
 FUZZ_SECONDS = 20
 
@@ -143,6 +164,24 @@ tests_fuzz_fuzz_conf_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_conf_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(GLIB_CFLAGS)
 tests_fuzz_fuzz_conf_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 tests_fuzz_fuzz_conf_libfuzzer_LDADD = $(GLIB_LIBS)
+
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-dhcp-state-libfuzzer tests/fuzz/fuzz-vss-state-libfuzzer \
+	tests/fuzz/fuzz-vss-hooks-dir-libfuzzer
+tests_fuzz_fuzz_dhcp_state_libfuzzer_SOURCES = tests/fuzz/fuzz-dhcp-state.c daemons/kvp/dhcp.c
+tests_fuzz_fuzz_dhcp_state_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_dhcp_state_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(GLIB_CFLAGS)
+tests_fuzz_fuzz_dhcp_state_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_dhcp_state_libfuzzer_LDADD = $(GLIB_LIBS)
+tests_fuzz_fuzz_vss_state_libfuzzer_SOURCES = tests/fuzz/fuzz-vss-state.c daemons/vss/state.c
+tests_fuzz_fuzz_vss_state_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_vss_state_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_vss_state_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_SOURCES = tests/fuzz/fuzz-vss-hooks-dir.c \
+	$(FUZZ_HOOKS_SOURCES)
+tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_LDADD = $(LIBSYSTEMD_LIBS)
 
 # Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
 # targets, one per line, for CI's summary.
