@@ -6,7 +6,8 @@
 # With a libFuzzer-capable compiler (clang): tests/fuzz/<target>-libfuzzer as well, built
 # from the library's message sources with coverage instrumentation, and
 # `make fuzz-smoke [FUZZ_SECONDS=n]` runs each for n seconds on a scratch copy of its corpus
-# and fails on the first crash.
+# and fails on the first crash; `make fuzz-long [FUZZ_SECONDS=n]` is the long campaign
+# (10 minutes per target by default).
 
 FUZZ_TARGETS = fuzz-kvp-msg fuzz-utf16 fuzz-icmsg fuzz-vss-fcopy-msg fuzz-kvp-pool
 FUZZ_TARGETS += fuzz-vss-plan
@@ -204,10 +205,23 @@ fuzz-smoke: $(FUZZ_LIBFUZZER_BINS)
 		fi; \
 	done; \
 	exit $$failed
+
+# The standing campaign (issue 8): every target for FUZZ_SECONDS each, 10 minutes unless
+# FUZZ_SECONDS is given on the command line, new inputs kept in tests/fuzz/long/<target>/new
+# (never in the tree), one line per target with execs, corpus size and crashes; fails when
+# any target crashed. See tests/fuzz/fuzz-long.sh.
+FUZZ_LONG_SECONDS = $(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
+fuzz-long: $(FUZZ_LIBFUZZER_BINS)
+	$(AM_V_at)$(SHELL) $(srcdir)/tests/fuzz/fuzz-long.sh $(FUZZ_LONG_SECONDS) \
+		$(srcdir)/tests/fuzz/corpus tests/fuzz tests/fuzz/long $(FUZZ_TARGETS)
 else
-fuzz-smoke:
-	@echo "fuzz-smoke: the compiler has no libFuzzer (configure with CC=clang); nothing to do"
+fuzz-smoke fuzz-long:
+	@echo "$@: the compiler has no libFuzzer (configure with CC=clang); nothing to do"
 endif
 
+EXTRA_DIST += tests/fuzz/fuzz-long.sh
 CLEANFILES += tests/fuzz/*-smoke.log tests/fuzz/smoke-passed tests/fuzz/smoke-failed
-.PHONY: fuzz-smoke
+clean-local: clean-fuzz-long
+clean-fuzz-long:
+	-rm -rf tests/fuzz/long
+.PHONY: fuzz-smoke fuzz-long clean-fuzz-long
