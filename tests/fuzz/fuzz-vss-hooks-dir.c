@@ -3,7 +3,7 @@
  * Fuzz target: hv-vssd's hooks directory listing (daemons/vss/hooks.c, hooks_list()).
  * The directory's entries are names and file types chosen by whoever installed them
  * (packages, admins, and, where the directory is writable, others), so the listing is fed
- * a real directory: hooks_list() reads it by path, and a directory on a tmpfs costs little.
+ * a real directory: hooks_list() reads it by path; on a tmpfs (/dev/shm) that costs little.
  *
  * The input is a list of entries, one per line: the first byte picks the kind (regular file
  * 0755, 0644 or 0100, directory, FIFO, symlink to an executable), the rest is the name
@@ -43,7 +43,7 @@ struct entry {
 	enum kind kind;
 };
 
-static char base[] = "/tmp/fuzz-vss-hooks-XXXXXX";
+static char base[] = "/dev/shm/fuzz-vss-hooks-XXXXXX";
 static char dir[sizeof(base) + 8], target[sizeof(base) + 16];
 static int dfd = -1;
 static struct entry entries[MAX_ENTRIES + 1];
@@ -71,7 +71,11 @@ static void setup(void)
 
 	if (dfd >= 0)
 		return;
-	CHECK(mkdtemp(base));
+	/* a tmpfs makes the hundreds of entries of one input cheap; /tmp where there is none */
+	if (!mkdtemp(base)) {
+		snprintf(base, sizeof(base), "/tmp/fuzz-vss-hooks-XXXXXX");
+		CHECK(mkdtemp(base));
+	}
 	snprintf(dir, sizeof(dir), "%s/hooks", base);
 	snprintf(target, sizeof(target), "%s/target", base);
 	CHECK(mkdir(dir, 0755) == 0);
