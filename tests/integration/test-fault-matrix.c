@@ -808,8 +808,7 @@ static void vss_enospc(struct mx *m)
 /* The run directory fails every I/O; back (remounted), a new daemon serves. */
 static void vss_eio(struct mx *m)
 {
-	g_autofree char *runfs = vss_freeze_broken_run_dir(m, 8, shut_down);
-
+	g_free(vss_freeze_broken_run_dir(m, 8, shut_down));
 	assert_clean_exit(m);
 	remount(m, "runfs");
 	start_daemon(m);
