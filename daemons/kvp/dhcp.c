@@ -12,6 +12,8 @@
  * Every file read is a regular file of at most FILE_MAX_SIZE bytes (read_small_file(): a FIFO
  * or device never stalls us, an oversize file counts as absent), and at most DIR_MAX_ENTRIES
  * directory entries are looked at, so a strange /etc costs little.
+ * Reading and parsing are apart: the dhcp_*_parse() functions see only the text
+ * (tests/fuzz/fuzz-dhcp-state feeds them).
  */
 #include <errno.h>
 #include <glib.h>
@@ -63,10 +65,9 @@ static char *read_text_file(const char *path)
 	return read_small_file(path, FILE_MAX_SIZE, &text, NULL) < 0 ? NULL : text;
 }
 
-static GKeyFile *load_keyfile(const char *path)
+static GKeyFile *parse_keyfile(const char *text)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autofree char *text = read_text_file(path);
 
 	if (!text || !g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, NULL))
 		return NULL;
@@ -75,18 +76,37 @@ static GKeyFile *load_keyfile(const char *path)
 
 /* ---- NetworkManager ---------------------------------------------------------------- */
 
-/* The active connection's uuid when NM manages the link, else NULL. */
-static char *nm_active_uuid(const struct dhcp_source *src, int ifindex)
+char *dhcp_nm_device_parse(const char *text)
 {
-	g_autofree char *rel = g_strdup_printf("run/NetworkManager/devices/%d", ifindex);
-	g_autofree char *path = root_path(src, rel);
-	g_autoptr(GKeyFile) kf = load_keyfile(path);
+	g_autoptr(GKeyFile) kf = parse_keyfile(text);
 	g_autofree char *uuid = NULL;
 
 	if (!kf || !g_key_file_get_boolean(kf, "device", "managed", NULL))
 		return NULL;
 	uuid = g_key_file_get_string(kf, "device", "connection-uuid", NULL);
 	return uuid && *uuid ? g_steal_pointer(&uuid) : NULL;
+}
+
+/* The active connection's uuid when NM manages the link, else NULL. */
+static char *nm_active_uuid(const struct dhcp_source *src, int ifindex)
+{
+	g_autofree char *rel = g_strdup_printf("run/NetworkManager/devices/%d", ifindex);
+	g_autofree char *path = root_path(src, rel);
+	g_autofree char *text = read_text_file(path);
+
+	return dhcp_nm_device_parse(text);
+}
+
+int dhcp_nm_connection_parse(const char *text, const char *uuid)
+{
+	g_autoptr(GKeyFile) kf = parse_keyfile(text);
+	g_autofree char *id = NULL, *method = NULL;
+
+	id = kf ? g_key_file_get_string(kf, "connection", "uuid", NULL) : NULL;
+	if (!id || strcmp(id, uuid) != 0)
+		return -ENOENT;
+	method = g_key_file_get_string(kf, "ipv4", "method", NULL);
+	return !method || strcmp(method, "auto") == 0;
 }
 
 /* 1: DHCP, 0: not, -ENOENT: no connection with that uuid in dir. */
@@ -97,17 +117,15 @@ static int nm_connection_dhcp_in(const char *dir, const char *uuid)
 
 	for (int n = 0; d && (name = g_dir_read_name(d)) && n < DIR_MAX_ENTRIES; n++) {
 		g_autofree char *path = g_build_filename(dir, name, NULL);
-		g_autoptr(GKeyFile) kf = NULL;
-		g_autofree char *id = NULL, *method = NULL;
+		g_autofree char *text = NULL;
+		int r;
 
 		if (name[0] == '.' || g_str_has_suffix(name, "~"))
 			continue;
-		kf = load_keyfile(path);
-		id = kf ? g_key_file_get_string(kf, "connection", "uuid", NULL) : NULL;
-		if (!id || strcmp(id, uuid) != 0)
-			continue;
-		method = g_key_file_get_string(kf, "ipv4", "method", NULL);
-		return !method || strcmp(method, "auto") == 0;
+		text = read_text_file(path);
+		r = dhcp_nm_connection_parse(text, uuid);
+		if (r >= 0)
+			return r;
 	}
 	return -ENOENT;
 }
@@ -156,10 +174,8 @@ static bool dhcp_setting_means_v4(const char *v)
 	return false;
 }
 
-/* Updates *dhcp with the last DHCP= of [Network] in one .network file (or drop-in). */
-static void network_file_dhcp(const char *path, int *dhcp)
+void dhcp_network_file_parse(const char *text, int *dhcp)
 {
-	g_autofree char *text = read_text_file(path);
 	g_auto(GStrv) lines = g_strsplit(text ?: "", "\n", -1);
 	bool in_network = false;
 
@@ -178,11 +194,16 @@ static void network_file_dhcp(const char *path, int *dhcp)
 	}
 }
 
-static int networkd_dhcp(const struct dhcp_source *src, int ifindex)
+/* Updates *dhcp with the last DHCP= of [Network] in one .network file (or drop-in). */
+static void network_file_dhcp(const char *path, int *dhcp)
 {
-	g_autofree char *rel = g_strdup_printf("run/systemd/netif/links/%d", ifindex);
-	g_autofree char *path = root_path(src, rel);
 	g_autofree char *text = read_text_file(path);
+
+	dhcp_network_file_parse(text, dhcp);
+}
+
+int dhcp_networkd_link_parse(const char *text, char ***ret_network_files)
+{
 	g_auto(GStrv) lines = g_strsplit(text ?: "", "\n", -1);
 	g_autofree char *admin = state_value(lines, "ADMIN_STATE");
 	g_autofree char *lease = state_value(lines, "DHCP_LEASE");
@@ -190,32 +211,44 @@ static int networkd_dhcp(const struct dhcp_source *src, int ifindex)
 	g_autofree char *network = state_value(lines, "NETWORK_FILE");
 	g_autofree char *dropins = state_value(lines, "NETWORK_FILE_DROPINS");
 	g_auto(GStrv) dropin_list = g_strsplit_set(dropins ?: "", " \t", -1);
-	int dhcp = 0;
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
 
 	if (!text || !admin || strcmp(admin, "unmanaged") == 0 || strcmp(admin, "") == 0)
 		return -ENOENT;
 	if ((lease && *lease) || (addr4 && *addr4))
 		return 1;
-	if (network && *network) {
-		g_autofree char *np = root_path(src, network);
+	if (network && *network)
+		g_ptr_array_add(files, g_steal_pointer(&network));
+	for (size_t i = 0; dropin_list[i]; i++)
+		if (dropin_list[i][0])
+			g_ptr_array_add(files, g_strdup(dropin_list[i]));
+	g_ptr_array_add(files, NULL);
+	*ret_network_files = (char **)g_ptr_array_free(g_steal_pointer(&files), FALSE);
+	return 0;
+}
+
+static int networkd_dhcp(const struct dhcp_source *src, int ifindex)
+{
+	g_autofree char *rel = g_strdup_printf("run/systemd/netif/links/%d", ifindex);
+	g_autofree char *path = root_path(src, rel);
+	g_autofree char *text = read_text_file(path);
+	g_auto(GStrv) files = NULL;
+	int dhcp = 0, r = dhcp_networkd_link_parse(text, &files);
+
+	if (r != 0)
+		return r;
+	for (size_t i = 0; files[i]; i++) {
+		g_autofree char *np = root_path(src, files[i]);
 
 		network_file_dhcp(np, &dhcp);
 	}
-	for (size_t i = 0; dropin_list[i]; i++)
-		if (dropin_list[i][0]) {
-			g_autofree char *dp = root_path(src, dropin_list[i]);
-
-			network_file_dhcp(dp, &dhcp);
-		}
 	return dhcp;
 }
 
 /* ---- ifupdown ---------------------------------------------------------------------- */
 
-/* 1: `iface IF inet dhcp`, 0: `iface IF inet <other>`, -ENOENT: not mentioned. */
-static int ifupdown_file_dhcp(const char *path, const char *ifname)
+int dhcp_ifupdown_parse(const char *text, const char *ifname)
 {
-	g_autofree char *text = read_text_file(path);
 	g_auto(GStrv) lines = g_strsplit(text ?: "", "\n", -1);
 	int found = -ENOENT;
 
@@ -228,6 +261,14 @@ static int ifupdown_file_dhcp(const char *path, const char *ifname)
 		found = MAX(found, strcmp(w[3], "dhcp") == 0 ? 1 : 0);
 	}
 	return found;
+}
+
+/* 1: `iface IF inet dhcp`, 0: `iface IF inet <other>`, -ENOENT: not mentioned. */
+static int ifupdown_file_dhcp(const char *path, const char *ifname)
+{
+	g_autofree char *text = read_text_file(path);
+
+	return dhcp_ifupdown_parse(text, ifname);
 }
 
 static gint compare_strings(gconstpointer a, gconstpointer b)

@@ -39,4 +39,20 @@ bool dhcp_enabled_for_link(const struct dhcp_source *src, int ifindex, const cha
 
 const char *dhcp_origin_to_string(enum dhcp_origin o);
 
+/* The parsers behind dhcp_enabled_for_link(), on the text of one file (NULL: no file; the
+ * text ends at its first NUL), apart from the reading so that they can be fuzzed. */
+/* NM device state: the active connection-uuid when managed=true, else NULL (g_free). */
+char *dhcp_nm_device_parse(const char *text);
+/* NM keyfile: 1 if it is connection uuid and [ipv4] method is auto or absent, 0 for
+ * another method, -ENOENT if it is another connection or not a keyfile. */
+int dhcp_nm_connection_parse(const char *text, const char *uuid);
+/* networkd link state: -ENOENT when not managed, 1 with a DHCPv4 lease, else 0 and
+ * *ret_network_files the NETWORK_FILE and then its drop-ins (g_strfreev). */
+int dhcp_networkd_link_parse(const char *text, char ***ret_network_files);
+/* .network file: sets *dhcp from each DHCP= of [Network] (the last wins). */
+void dhcp_network_file_parse(const char *text, int *dhcp);
+/* ifupdown interfaces file: 1 for `iface IF inet dhcp`, 0 for another method, -ENOENT when
+ * IF is not mentioned (the highest answer wins over several stanzas). */
+int dhcp_ifupdown_parse(const char *text, const char *ifname);
+
 #endif

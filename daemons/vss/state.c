@@ -60,7 +60,10 @@ int state_write(const char *path, const struct state_mount *m, size_t n)
 	}
 	fputs(STATE_HEADER, f);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%" PRIu64 " %" PRIu64 " ", m[i].mnt_id, m[i].dev);
+		/* An unknown identity (an older record read back) is written as it was read:
+		 * the bare path; "0 0 /path" would not read back. */
+		if (m[i].mnt_id)
+			fprintf(f, "%" PRIu64 " %" PRIu64 " ", m[i].mnt_id, m[i].dev);
 		put_escaped(f, m[i].target);
 	}
 	if (fflush(f) != 0 || ferror(f))
@@ -146,34 +149,20 @@ static int parse_line(char *line, ssize_t len, struct state_mount **v, size_t *n
 	return 0;
 }
 
-int state_read(const char *path, struct state_mount **ret, size_t *ret_n)
+int state_parse(FILE *f, struct state_mount **ret, size_t *ret_n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct state_mount *v = calloc(1, sizeof(*v));
 	char *line = NULL;
 	size_t n = 0, cap = 0;
 	ssize_t len;
-	FILE *f;
 	int r = 0;
 
-	if (fd < 0 || !v) {
-		r = fd < 0 ? -errno : -ENOMEM;
-		if (fd >= 0)
-			close(fd);
-		free(v);
-		return r;
-	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		free(v);
+	if (!v)
 		return -ENOMEM;
-	}
 	/* a mount point of PATH_MAX (escaped) plus its identity (two numbers) */
 	while (r == 0 && (len = getline(&line, &cap, f)) >= 0)
 		r = len > PATH_MAX + 64 ? -EBADMSG : parse_line(line, len, &v, &n);
 	free(line);
-	fclose(f);
 	if (r < 0) {
 		state_mounts_free(v, n);
 		return r == -E2BIG || r == -ENOMEM ? r : -EBADMSG;
@@ -181,6 +170,23 @@ int state_read(const char *path, struct state_mount **ret, size_t *ret_n)
 	*ret = v;
 	*ret_n = n;
 	return 0;
+}
+
+int state_read(const char *path, struct state_mount **ret, size_t *ret_n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
+	FILE *f;
+
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r = state_parse(f, ret, ret_n);
+	fclose(f);
+	return r;
 }
 
 int state_remove(const char *path)

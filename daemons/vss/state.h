@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define STATE_FILE_NAME "vss-frozen"
 #define STATE_MAX_ENTRIES 4096
@@ -32,6 +33,8 @@ int state_write(const char *path, const struct state_mount *m, size_t n);
 /* Reads it: *ret is an array of *ret_n entries (free with state_mounts_free), never NULL.
  * -ENOENT when there is none, -EBADMSG when it is malformed. */
 int state_read(const char *path, struct state_mount **ret, size_t *ret_n);
+/* state_read() on an open stream (tests/fuzz/fuzz-vss-state feeds it from memory). */
+int state_parse(FILE *f, struct state_mount **ret, size_t *ret_n);
 /* Removes it; a missing record is fine. */
 int state_remove(const char *path);
 struct state_mount *state_mounts_free(struct state_mount *m, size_t n);

@@ -7,6 +7,7 @@
  * short corpus files reach the name conversion. Accepted requests must hold NUL-terminated,
  * valid UTF-8 names of the reported length, and WRITE data inside the buffer.
  */
+#include "tests/fuzz/fuzz.h"
 #include "vmbus-user.h"
 
 #include <stdio.h>
@@ -14,16 +15,6 @@
 #include <string.h>
 
 #include "vmu-internal.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static void check_name(const char *s, size_t len)
 {

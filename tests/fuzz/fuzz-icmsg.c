@@ -5,6 +5,7 @@
  * reads back through the host-side parser with the same versions, and the header of an
  * accepted message survives a write/parse round trip.
  */
+#include "tests/fuzz/fuzz.h"
 #include "vmbus-user.h"
 
 #include <stdio.h>
@@ -12,16 +13,6 @@
 #include <string.h>
 
 #include "vmu-internal.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 #define MAX_MSG 8192
 #define CANARY 0xa5

@@ -7,6 +7,7 @@
  * hand out NUL-terminated, valid UTF-8 views inside the buffer; the parsed strings are then
  * fed back into the reply builders, whose output must be what the kernel reads.
  */
+#include "tests/fuzz/fuzz.h"
 #include "vmbus-user.h"
 
 #include <stdio.h>
@@ -14,16 +15,6 @@
 #include <string.h>
 
 #include "vmu-internal.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static void check_str(const uint8_t *msg, struct vmu_str s)
 {

@@ -14,6 +14,7 @@
  *     deleted key;
  *   - nothing crashes, leaks or reads out of bounds (ASan/UBSan builds).
  */
+#include "tests/fuzz/fuzz.h"
 #include "vmbus-user.h"
 
 #include <errno.h>
@@ -23,16 +24,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 #define REC VMU_KVP_POOL_RECORD_SIZE
 #define KSZ VMU_KVP_MAX_KEY_SIZE

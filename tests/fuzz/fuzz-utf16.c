@@ -9,6 +9,7 @@
  * exactly when the input is valid UTF-8 (vmu_utf8_valid), and KERNEL_COMPAT then fails
  * with -EINVAL where strict fails with -EILSEQ.
  */
+#include "tests/fuzz/fuzz.h"
 #include "vmbus-user.h"
 
 #include <stdio.h>
@@ -16,16 +17,6 @@
 #include <string.h>
 
 #include "vmu-internal.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 #define MAX_UNITS 4096
 static const unsigned all_flags[] = {0, VMU_UTF_TRUNCATE, VMU_UTF_KERNEL_COMPAT,

@@ -6,6 +6,7 @@
  * (6196) sizes so that short corpus files reach the body checks. Accepted requests must
  * only hand out views inside the buffer within the documented bounds.
  */
+#include "tests/fuzz/fuzz.h"
 #include "vmbus-user.h"
 
 #include <stdio.h>
@@ -13,16 +14,6 @@
 #include <string.h>
 
 #include "vmu-internal.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static void check_name(const uint8_t *buf, size_t off, struct vmu_str s)
 {

@@ -6,7 +6,8 @@
 # With a libFuzzer-capable compiler (clang): tests/fuzz/<target>-libfuzzer as well, built
 # from the library's message sources with coverage instrumentation, and
 # `make fuzz-smoke [FUZZ_SECONDS=n]` runs each for n seconds on a scratch copy of its corpus
-# and fails on the first crash.
+# and fails on the first crash; `make fuzz-long [FUZZ_SECONDS=n]` is the long campaign
+# (10 minutes per target by default).
 
 FUZZ_TARGETS = fuzz-kvp-msg fuzz-utf16 fuzz-icmsg fuzz-vss-fcopy-msg fuzz-kvp-pool
 FUZZ_TARGETS += fuzz-vss-plan
@@ -70,7 +71,28 @@ tests_fuzz_fuzz_conf_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_conf_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_fuzz_fuzz_conf_LDADD = $(GLIB_LIBS)
 
-EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/corpus
+# hv-kvpd's network managers' state files (daemons/kvp/dhcp.c), hv-vssd's crash record
+# (daemons/vss/state.c) and its hooks directory listing (daemons/vss/hooks.c, fed a real
+# scratch directory since it reads one by path).
+FUZZ_TARGETS += fuzz-dhcp-state fuzz-vss-state fuzz-vss-hooks-dir
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-dhcp-state tests/fuzz/fuzz-vss-state \
+	tests/fuzz/fuzz-vss-hooks-dir
+FUZZ_HOOKS_SOURCES = daemons/vss/hooks.c daemons/common/hvd-spawn.c daemons/common/log.c
+tests_fuzz_fuzz_dhcp_state_SOURCES = tests/fuzz/fuzz-dhcp-state.c daemons/kvp/dhcp.c \
+	daemons/common/read-file.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_dhcp_state_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_dhcp_state_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_fuzz_fuzz_dhcp_state_LDADD = $(GLIB_LIBS)
+tests_fuzz_fuzz_vss_state_SOURCES = tests/fuzz/fuzz-vss-state.c daemons/vss/state.c \
+	tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_vss_state_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_SOURCES = tests/fuzz/fuzz-vss-hooks-dir.c $(FUZZ_HOOKS_SOURCES) \
+	tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_vss_hooks_dir_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_CFLAGS = $(AM_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_LDADD = $(LIBSYSTEMD_LIBS)
+
+EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/fuzz.h tests/fuzz/corpus
 
 FUZZ_SECONDS = 20
 
@@ -148,6 +170,25 @@ tests_fuzz_fuzz_conf_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(GLIB_CFLAGS)
 tests_fuzz_fuzz_conf_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 tests_fuzz_fuzz_conf_libfuzzer_LDADD = $(GLIB_LIBS)
 
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-dhcp-state-libfuzzer tests/fuzz/fuzz-vss-state-libfuzzer \
+	tests/fuzz/fuzz-vss-hooks-dir-libfuzzer
+tests_fuzz_fuzz_dhcp_state_libfuzzer_SOURCES = tests/fuzz/fuzz-dhcp-state.c daemons/kvp/dhcp.c \
+	daemons/common/read-file.c
+tests_fuzz_fuzz_dhcp_state_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_dhcp_state_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(GLIB_CFLAGS)
+tests_fuzz_fuzz_dhcp_state_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_dhcp_state_libfuzzer_LDADD = $(GLIB_LIBS)
+tests_fuzz_fuzz_vss_state_libfuzzer_SOURCES = tests/fuzz/fuzz-vss-state.c daemons/vss/state.c
+tests_fuzz_fuzz_vss_state_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_vss_state_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_vss_state_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_SOURCES = tests/fuzz/fuzz-vss-hooks-dir.c \
+	$(FUZZ_HOOKS_SOURCES)
+tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_LDADD = $(LIBSYSTEMD_LIBS)
+
 # Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
 # targets, one per line, for CI's summary.
 fuzz-smoke: $(FUZZ_LIBFUZZER_BINS)
@@ -169,10 +210,23 @@ fuzz-smoke: $(FUZZ_LIBFUZZER_BINS)
 		fi; \
 	done; \
 	exit $$failed
+
+# The standing campaign (issue 8): every target for FUZZ_SECONDS each, 10 minutes unless
+# FUZZ_SECONDS is given on the command line, new inputs kept in tests/fuzz/long/<target>/new
+# (never in the tree), one line per target with execs, corpus size and crashes; fails when
+# any target crashed. See tests/fuzz/fuzz-long.sh.
+FUZZ_LONG_SECONDS = $(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
+fuzz-long: $(FUZZ_LIBFUZZER_BINS)
+	$(AM_V_at)$(SHELL) $(srcdir)/tests/fuzz/fuzz-long.sh $(FUZZ_LONG_SECONDS) \
+		$(srcdir)/tests/fuzz/corpus tests/fuzz tests/fuzz/long $(FUZZ_TARGETS)
 else
-fuzz-smoke:
-	@echo "fuzz-smoke: the compiler has no libFuzzer (configure with CC=clang); nothing to do"
+fuzz-smoke fuzz-long:
+	@echo "$@: the compiler has no libFuzzer (configure with CC=clang); nothing to do"
 endif
 
+EXTRA_DIST += tests/fuzz/fuzz-long.sh
 CLEANFILES += tests/fuzz/*-smoke.log tests/fuzz/smoke-passed tests/fuzz/smoke-failed
-.PHONY: fuzz-smoke
+clean-local: clean-fuzz-long
+clean-fuzz-long:
+	-rm -rf tests/fuzz/long
+.PHONY: fuzz-smoke fuzz-long clean-fuzz-long

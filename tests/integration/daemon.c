@@ -62,18 +62,26 @@ void test_lock_holder_release(struct test_lock_holder *h)
 
 struct test_env *test_env_new(enum vmu_service service, const char *extra_config)
 {
+	g_autofree char *dir = g_dir_make_tmp("hvguest-it-XXXXXX", NULL);
+
+	g_assert_nonnull(dir);
+	return test_env_new_in(dir, service, extra_config);
+}
+
+struct test_env *test_env_new_in(const char *dir, enum vmu_service service,
+				 const char *extra_config)
+{
 	struct test_env *env = g_new0(struct test_env, 1);
 	g_autofree char *sock_name = g_strdup_printf("%s.sock", vmu_service_name(service));
 
-	env->dir = g_dir_make_tmp("hvguest-it-XXXXXX", NULL);
-	g_assert_nonnull(env->dir);
+	env->dir = g_strdup(dir);
 	env->socket_path = g_build_filename(env->dir, sock_name, NULL);
 	env->device = g_strconcat("unix:", env->socket_path, NULL);
 	env->config_path = g_build_filename(env->dir, "hvguest.conf", NULL);
 	env->state_dir = g_build_filename(env->dir, "state", NULL);
 	env->run_dir = g_build_filename(env->dir, "run", NULL);
-	g_assert_cmpint(g_mkdir(env->state_dir, 0755), ==, 0);
-	g_assert_cmpint(g_mkdir(env->run_dir, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir_with_parents(env->state_dir, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir_with_parents(env->run_dir, 0755), ==, 0);
 	env->service = service;
 	test_env_write_config(env, extra_config);
 	return env;
@@ -279,26 +287,63 @@ struct test_daemon *test_daemon_start(const struct test_env *env, const char *pr
 	return d;
 }
 
-int test_daemon_wait(struct test_daemon *d, int timeout_ms)
+int test_pid_wait(pid_t pid, int timeout_ms, int *ret_status)
 {
 	int status, pidfd;
-	pid_t r;
+	struct pollfd p;
 
-	if (d->pid <= 0)
-		return -1;
 	/* A pidfd becomes readable when the child exits: a bounded wait without polling. */
-	pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	g_assert_cmpint(pidfd, >=, 0);
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	p = (struct pollfd){.fd = pidfd, .events = POLLIN};
 	while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
 		;
 	close(pidfd);
-	r = waitpid(d->pid, &status, WNOHANG);
-	if (r != d->pid)
+	if (waitpid(pid, &status, WNOHANG) != pid)
+		return -ETIMEDOUT;
+	if (ret_status)
+		*ret_status = status;
+	return 0;
+}
+
+int test_daemon_wait(struct test_daemon *d, int timeout_ms)
+{
+	int status;
+
+	if (d->pid <= 0 || test_pid_wait(d->pid, timeout_ms, &status) < 0)
 		return -1;
 	untrack_daemon(d->pid);
 	d->pid = 0;
 	return status;
+}
+
+int test_run_quiet(const char *const *argv)
+{
+	int status = -1;
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL,
+			  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+			      G_SPAWN_STDERR_TO_DEV_NULL,
+			  NULL, NULL, NULL, NULL, &status, NULL))
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+void test_fill_up(const char *dir)
+{
+	g_autofree char *filler = g_build_filename(dir, "filler", NULL);
+	int fd = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	char buf[65536] = {0};
+
+	g_assert_cmpint(fd, >=, 0);
+	while (write(fd, buf, sizeof(buf)) > 0)
+		;
+	g_assert_cmpint(errno, ==, ENOSPC);
+	/* the last bytes of a partly used block */
+	while (write(fd, buf, 1) > 0)
+		;
+	fsync(fd);
+	close(fd);
 }
 
 int test_daemon_stop(struct test_daemon *d, int sig, int timeout_ms)

@@ -49,3 +49,13 @@ tests_integration_test_no_leftovers_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_integration_test_no_leftovers_LDADD = tests/integration/libtestdaemon.la \
 	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS)
 EXTRA_tests_integration_test_no_leftovers_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)
+
+# The fault matrix (issue 8): every daemon against kill -9, kernel timeouts, reloads, the
+# host turning the service off, ENOSPC and EIO.
+check_PROGRAMS += tests/integration/test-fault-matrix
+TESTS += tests/integration/test-fault-matrix
+tests_integration_test_fault_matrix_SOURCES = tests/integration/test-fault-matrix.c
+tests_integration_test_fault_matrix_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
+tests_integration_test_fault_matrix_LDADD = $(tests_integration_test_kvpd_LDADD)
+EXTRA_tests_integration_test_fault_matrix_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT) \
+	daemons/vss/hv-vssd$(EXEEXT) daemons/fcopy/hv-fcopyd$(EXEEXT)
