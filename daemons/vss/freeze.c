@@ -248,20 +248,23 @@ size_t freeze_count(const struct freeze_set *s, enum freeze_state state)
 	return n;
 }
 
-/* Ours so far plus mount i, for the crash record. */
-static int record_before(struct freeze_set *s, size_t i, freeze_record_fn record, void *userdata)
+/* Every mount that may become ours (the opened ones), for the crash record. */
+static int record_opened(struct freeze_set *s, freeze_record_fn record, void *userdata)
 {
 	struct state_mount *m;
-	size_t n;
+	size_t n = 0;
 	int r;
 
 	if (!record)
 		return 0;
-	m = freeze_entries(s, FREEZE_OURS, &n);
+	m = calloc(s->n + 1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m[n++] = (struct state_mount){
-	    .target = s->mounts[i].target, .mnt_id = s->mounts[i].mnt_id, .dev = s->mounts[i].dev};
+	for (size_t i = 0; i < s->n; i++)
+		if (s->mounts[i].fd >= 0)
+			m[n++] = (struct state_mount){.target = s->mounts[i].target,
+						      .mnt_id = s->mounts[i].mnt_id,
+						      .dev = s->mounts[i].dev};
 	r = record(m, n, userdata);
 	free(m);
 	return r;
@@ -306,14 +309,12 @@ static int freeze_one(struct freeze_mount *m, enum freeze_unfreezable policy)
 int freeze_plan(struct freeze_set *s, enum freeze_unfreezable policy, freeze_record_fn record,
 		void *userdata, const char **ret_failed)
 {
-	int r = 0;
+	/* once, before the first FIFREEZE: a mount that cannot be opened will not be frozen,
+	 * and one named but not frozen is thawed with a harmless EINVAL after a crash */
+	int r = record_opened(s, record, userdata);
 
 	for (size_t i = 0; i < s->n && r == 0; i++) {
-		/* a gone mount is not recorded: it will not be frozen */
-		if (s->mounts[i].fd >= 0)
-			r = record_before(s, i, record, userdata);
-		if (r == 0)
-			r = freeze_one(&s->mounts[i], policy);
+		r = freeze_one(&s->mounts[i], policy);
 		if (r < 0 && ret_failed)
 			*ret_failed = s->mounts[i].target;
 	}

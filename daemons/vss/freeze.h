@@ -49,9 +49,11 @@ struct freeze_set {
  * anything (the freeze hooks) can change the mount table. -ENOMEM only. */
 int freeze_open(const struct plan *p, struct freeze_set **ret);
 
-/* Called before each FIFREEZE with the mounts that are or may be ours after it (ours so far
- * plus the one about to be frozen), so a record survives a crash at any point. A negative
- * return stops the freeze (nothing of it is left frozen). */
+/* Called once before the first FIFREEZE with every mount that may become ours (each one
+ * that was opened), so a record survives a crash at any point; thawing a recorded mount
+ * that was not frozen is a harmless EINVAL. The caller narrows the record to the mounts
+ * that are ours afterwards when they differ (one frozen by someone else, EBUSY, must not be
+ * thawed by the next start). A negative return stops the freeze (nothing is frozen). */
 typedef int (*freeze_record_fn)(const struct state_mount *m, size_t n, void *userdata);
 
 /* Freezes the set's file systems in order, each through the descriptor from freeze_open()
