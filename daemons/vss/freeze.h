@@ -34,6 +34,7 @@ struct freeze_mount {
 	int fd;          /* opened with the plan, kept until the thaw: no lookup on a frozen tree */
 	uint64_t mnt_id; /* the mount fd is on (the plan's), 0 when it could not be opened */
 	uint64_t dev;    /* and its st_dev */
+	bool mnt_id_unique; /* mnt_id is statx's STATX_MNT_ID_UNIQUE (else STATX_MNT_ID) */
 	enum freeze_state state;
 	int error; /* errno of the last failed ioctl, 0 */
 };
