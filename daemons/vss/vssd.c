@@ -50,8 +50,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "freeze.h"
 #include "hooks.h"
@@ -87,6 +89,11 @@ struct vssd {
 	int mountinfo_fd; /* -1: no change notification, rebuilt at every FREEZE */
 	bool plan_stale;
 	bool plan_refused; /* run-dir lies on a file system of the plan */
+	/* an empty hook listing kept while the directory does not change */
+	int hooks_inotify, hooks_wd;
+	bool hooks_empty;
+	dev_t hooks_dev;
+	ino_t hooks_ino;
 	/* work left for after the answer (vssd_after_reply) */
 	enum { AFTER_NONE, AFTER_FROZEN, AFTER_THAWED } after;
 	sd_event_source *after_source;
@@ -759,6 +766,72 @@ static int vssd_plan_current(struct vssd *v)
 	return v->plan_refused ? -ELOOP : 0;
 }
 
+/* ---------------------------------------------------------------- the hook listing kept */
+
+/* Listing the hook directory walks and checks every directory from / (hooks.c), some tens
+ * of microseconds: too much for every FREEZE when, as usual, it is empty. An empty listing
+ * is kept while nothing happened to the directory: an inotify watch, added before the
+ * listing, reports any entry created, moved in or changed there (and the directory's own
+ * removal or move); the path must still lead to the watched directory (st_dev/st_ino:
+ * a directory renamed away and replaced is listed again). Keeping "no hooks" can only
+ * skip hooks, never run one: a non-empty listing is made again at every FREEZE, with all
+ * of its checks. */
+static void vssd_hooks_forget(struct vssd *v)
+{
+	v->hooks_empty = false;
+	if (v->hooks_wd >= 0 && v->hooks_inotify >= 0)
+		(void)inotify_rm_watch(v->hooks_inotify, v->hooks_wd);
+	v->hooks_wd = -1;
+}
+
+/* True when anything is queued (or the queue cannot be read): the queue is drained. */
+static bool vssd_hooks_events(struct vssd *v)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+	ssize_t n;
+
+	while ((n = read(v->hooks_inotify, buf, sizeof(buf))) > 0)
+		any = true;
+	return any || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+static bool vssd_hooks_still_empty(struct vssd *v, const char *dir)
+{
+	struct stat st;
+
+	if (!v->hooks_empty)
+		return false;
+	if (vssd_hooks_events(v) || stat(dir, &st) < 0 || st.st_dev != v->hooks_dev ||
+	    st.st_ino != v->hooks_ino) {
+		vssd_hooks_forget(v);
+		return false;
+	}
+	return true;
+}
+
+/* Watches dir before it is listed; without a watch nothing is kept. */
+static void vssd_hooks_watch(struct vssd *v, const char *dir)
+{
+	struct stat st;
+
+	vssd_hooks_forget(v);
+	if (v->hooks_inotify < 0)
+		v->hooks_inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (v->hooks_inotify < 0)
+		return;
+	(void)vssd_hooks_events(v); /* of an earlier watch */
+	v->hooks_wd = inotify_add_watch(
+	    v->hooks_inotify, dir,
+	    IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_MODIFY |
+		IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW);
+	if (v->hooks_wd >= 0 && stat(dir, &st) == 0) {
+		v->hooks_dev = st.st_dev;
+		v->hooks_ino = st.st_ino;
+	} else
+		vssd_hooks_forget(v);
+}
+
 /* Plan, run-dir check, hook list. 0, or <0 with the result set. The plan is logged later:
  * before the hooks when there are any, else with the freeze (held, after the answer). */
 static int vssd_prepare(struct vssd *v)
@@ -779,10 +852,16 @@ static int vssd_prepare(struct vssd *v)
 		vssd_set_result(v, "failed: cannot open the mounts of the plan");
 		return log_error_errno(r, "cannot open the mounts of the plan, answering failure");
 	}
+	if (vssd_hooks_still_empty(v, conf_get_string(c, "hooks-dir")))
+		return 0;
+	vssd_hooks_watch(v, conf_get_string(c, "hooks-dir"));
 	r = hooks_list(conf_get_string(c, "hooks-dir"), &v->hook_names, &v->n_hooks);
 	if (r < 0)
 		log_warning_errno(r, "cannot read the hook directory %s, running no hooks",
 				  conf_get_string(c, "hooks-dir"));
+	/* a refused directory is not kept: it is logged, and listed again, at every FREEZE */
+	v->hooks_empty = r >= 0 && v->n_hooks == 0 && v->hooks_wd >= 0 &&
+			 hooks_dir_trusted(conf_get_string(c, "hooks-dir")) == 0;
 	return 0;
 }
 
@@ -1028,6 +1107,8 @@ static struct vssd *vssd_free(struct vssd *v)
 	v->after_source = sd_event_source_disable_unref(v->after_source);
 	if (v->mountinfo_fd >= 0)
 		close(v->mountinfo_fd);
+	if (v->hooks_inotify >= 0)
+		close(v->hooks_inotify);
 	hook_run_free(v->hooks);
 	hook_run_free(v->finished_hooks);
 	plan_free(v->plan);
@@ -1048,6 +1129,7 @@ static int vssd_init(struct hvd *d, void **ret_state)
 	if (!v)
 		return log_error_errno(ENOMEM, "cannot allocate the VSS state");
 	v->hvd = d;
+	v->hooks_inotify = v->hooks_wd = -1;
 	/* opened before any plan is read: every later change of the table is reported */
 	v->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	if (v->mountinfo_fd < 0)
@@ -1102,6 +1184,7 @@ static int vssd_reload(struct hvd *d, void *state, const struct conf *new_conf)
 		return -EINVAL;
 	}
 	v->plan_stale = true; /* scope=, include=, ... may have changed */
+	vssd_hooks_forget(v); /* and hooks-dir= */
 	return 0;
 }
 

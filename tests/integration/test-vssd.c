@@ -1126,6 +1126,40 @@ static void test_plan_follows_mounts(struct fixture *f, gconstpointer data)
 	assert_completes(wa);
 }
 
+/* An empty hook listing is kept between backups (issue 10): a hook added to the directory,
+ * or a new directory put in its place, must run at the next FREEZE. */
+static void test_hooks_added_later(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *old = g_strdup_printf("%s.old", f->hooks), *late = NULL, *t = NULL;
+
+	start_daemon(f);
+	for (int i = 0; i < 2; i++) { /* the second FREEZE keeps the empty listing */
+		g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+		g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	}
+	add_hook(f, "10-late", NULL);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	t = trace(f);
+	g_assert_cmpstr(t, ==, "10-late freeze\n10-late thaw\n");
+	/* empty again, kept again; then another directory takes its place */
+	late = g_build_filename(f->hooks, "10-late", NULL);
+	g_assert_cmpint(g_unlink(late), ==, 0);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	g_assert_cmpint(g_rename(f->hooks, old), ==, 0);
+	g_assert_cmpint(g_mkdir(f->hooks, 0755), ==, 0);
+	add_hook(f, "20-new", NULL);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	g_free(t);
+	t = trace(f);
+	g_assert_cmpstr(t, ==, "10-late freeze\n10-late thaw\n20-new freeze\n20-new thaw\n");
+	g_assert_cmpint(g_rmdir(old), ==, 0);
+}
+
 /* The crash record names every planned mount before the first FIFREEZE; one that someone
  * else had frozen (EBUSY) is taken out of it afterwards, so a crash does not let the next
  * start thaw that freeze. */
@@ -1265,6 +1299,7 @@ int main(int argc, char **argv)
 	ADD("/vssd/crash-recovery", test_crash_recovery);
 	ADD("/vssd/plan-follows-mounts", test_plan_follows_mounts);
 	ADD("/vssd/crash-keeps-others-freeze", test_crash_keeps_others_freeze);
+	ADD("/vssd/hooks-added-later", test_hooks_added_later);
 	ADD("/vssd/hibernation", test_hibernation);
 	ADD("/vssd/mount-unmounted-by-hook-skip", test_unmounted_by_hook_skip);
 	ADD("/vssd/mount-unmounted-by-hook-fail", test_unmounted_by_hook_fail);
