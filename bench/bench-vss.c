@@ -4,30 +4,52 @@
  * simulated host measures them (host send -> host receive), for 1, 4 and 8 loop-mounted
  * ext4 images. Root only (skips otherwise, exit 0).
  *
+ * The floor is the bare ioctls: the bench itself opens the same mount points and times
+ * FIFREEZE on all of them, then FITHAW on all of them (reverse order), in rounds that
+ * alternate with the daemon's, so both see the same machine noise. The images live on a
+ * tmpfs the bench mounts in its namespace: FIFREEZE then flushes to memory, not to the
+ * shared disk. The daemon's run directory (its crash record) gets a tmpfs too, as /run is
+ * one on a real system. The target (issue 10): daemon p50 <= bare p50 + 100 us, printed
+ * as TABLE lines (figure, hvguest, floor, ratio, target, met).
+ *
  * Safety as in tests/integration/test-vssd.c: a private mount namespace, scope= and
  * include= set to the bench's own directory, `hv-vssd --plan` checked before the first
  * FREEZE of every round, and the mounts thawed (fsfreeze -u) and unmounted at the end.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/integration/daemon.h"
 #include "tools/hv-host-sim/hvsim.h"
 
 #define SEC (1000 * 1000ull)
-#define ROUNDS 9
+#define ROUNDS 15
 #define MAX_MOUNTS 8
+#define TARGET_EXTRA_USEC 100
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static int run_quiet(const char *const *argv, char **out)
 {
@@ -94,14 +116,50 @@ static pid_t start_vssd(struct test_env *env)
 	return pid;
 }
 
-static int bench_round(struct test_env *env, struct hvsim *sim, const char *scope, size_t n)
+/* The floor: FIFREEZE on fds[0..n), then FITHAW in reverse, timed apart. -errno. */
+static int bare_round(const int *fds, size_t n, uint64_t *ret_freeze, uint64_t *ret_thaw)
 {
-	uint64_t freeze[ROUNDS], thaw[ROUNDS];
+	uint64_t t0 = now_usec(), t1;
+	size_t frozen = 0;
+	int r = 0;
+
+	for (; frozen < n; frozen++)
+		if (ioctl(fds[frozen], FIFREEZE, 0) < 0) {
+			r = -errno;
+			break;
+		}
+	t1 = now_usec();
+	while (frozen-- > 0)
+		if (ioctl(fds[frozen], FITHAW, 0) < 0 && r == 0)
+			r = -errno;
+	*ret_freeze = t1 - t0;
+	*ret_thaw = now_usec() - t1;
+	return r;
+}
+
+static void table_row(const char *what, size_t n, const uint64_t *hv, const uint64_t *floor)
+{
+	uint64_t h = hv[ROUNDS / 2], f = floor[ROUNDS / 2];
+
+	printf("TABLE\tVSS %s->reply p50 us, %zu mount%s\t%" PRIu64 "\t%" PRIu64
+	       "\t%.2f\t<= floor + %d us\t%s\n",
+	       what, n, n == 1 ? "" : "s", h, f, f ? (double)h / (double)f : 0.0, TARGET_EXTRA_USEC,
+	       h <= f + TARGET_EXTRA_USEC ? "met" : "NOT met");
+}
+
+static int bench_round(struct test_env *env, struct hvsim *sim, const char *scope,
+		       char *const *paths, size_t n)
+{
+	uint64_t freeze[ROUNDS], thaw[ROUNDS], bare_freeze[ROUNDS], bare_thaw[ROUNDS];
+	int fds[MAX_MOUNTS];
 	g_autofree char *extra =
-	    g_strdup_printf("scope=%s\ninclude=%s/*\nhooks-dir=%s/none\n", scope, scope, env->dir);
+	    g_strdup_printf("scope=%s\ninclude=%s/*\nhooks-dir=%s/hooks\n", scope, scope, env->dir);
 	struct hvsim_result r;
 	pid_t pid;
 
+	/* an empty hook directory, as a package installs it: listed at every FREEZE */
+	g_autofree char *hooks = g_build_filename(env->dir, "hooks", NULL);
+	g_mkdir(hooks, 0755);
 	test_env_write_config(env, extra);
 	if (!plan_ok(env->config_path, scope, n)) {
 		fprintf(stderr,
@@ -114,7 +172,16 @@ static int bench_round(struct test_env *env, struct hvsim *sim, const char *scop
 		waitpid(pid, NULL, 0);
 		return -1;
 	}
+	/* the daemon's plan is children first: reverse mount order, as here */
+	for (size_t i = 0; i < n; i++)
+		fds[i] = open(paths[n - 1 - i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	for (int i = 0; i < ROUNDS; i++) {
+		bool ok = true;
+
+		for (size_t k = 0; k < n; k++)
+			ok = ok && fds[k] >= 0;
+		if (!ok || bare_round(fds, n, &bare_freeze[i], &bare_thaw[i]) < 0)
+			break;
 		if (hvsim_vss_request(sim, VMU_VSS_OP_FREEZE, &r) < 0 || r.status != VMU_S_OK)
 			break;
 		freeze[i] = r.latency_usec;
@@ -124,13 +191,23 @@ static int bench_round(struct test_env *env, struct hvsim *sim, const char *scop
 		if (i == ROUNDS - 1) {
 			qsort(freeze, ROUNDS, sizeof(uint64_t), cmp_u64);
 			qsort(thaw, ROUNDS, sizeof(uint64_t), cmp_u64);
-			printf("%zu mount%s  FREEZE->reply median %8.3f ms (min %8.3f, max %8.3f)  "
-			       "THAW->reply median %7.3f ms (min %7.3f, max %7.3f)\n",
-			       n, n == 1 ? " " : "s", freeze[ROUNDS / 2] / 1e3, freeze[0] / 1e3,
-			       freeze[ROUNDS - 1] / 1e3, thaw[ROUNDS / 2] / 1e3, thaw[0] / 1e3,
-			       thaw[ROUNDS - 1] / 1e3);
+			qsort(bare_freeze, ROUNDS, sizeof(uint64_t), cmp_u64);
+			qsort(bare_thaw, ROUNDS, sizeof(uint64_t), cmp_u64);
+			printf("%zu mount%s  FREEZE->reply p50 %7" PRIu64 " us (min %7" PRIu64
+			       ", max %7" PRIu64 "), bare FIFREEZEs p50 %7" PRIu64 " us\n",
+			       n, n == 1 ? " " : "s", freeze[ROUNDS / 2], freeze[0],
+			       freeze[ROUNDS - 1], bare_freeze[ROUNDS / 2]);
+			printf("%zu mount%s  THAW->reply   p50 %7" PRIu64 " us (min %7" PRIu64
+			       ", max %7" PRIu64 "), bare FITHAWs   p50 %7" PRIu64 " us\n",
+			       n, n == 1 ? " " : "s", thaw[ROUNDS / 2], thaw[0], thaw[ROUNDS - 1],
+			       bare_thaw[ROUNDS / 2]);
+			table_row("FREEZE", n, freeze, bare_freeze);
+			table_row("THAW", n, thaw, bare_thaw);
 		}
 	}
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	hvsim_wait_disconnected(sim, VMU_SERVICE_VSS, 10 * SEC);
@@ -143,7 +220,8 @@ int main(void)
 	char *paths[MAX_MOUNTS] = {0}, *imgs[MAX_MOUNTS] = {0};
 	struct test_env *env;
 	struct hvsim *sim = NULL;
-	g_autofree char *scope = NULL;
+	g_autofree char *scope = NULL, *imgdir = NULL;
+	bool tmpfs = false, run_tmpfs;
 	size_t made = 0;
 	int r = 0;
 
@@ -157,18 +235,24 @@ int main(void)
 	}
 	env = test_env_new(VMU_SERVICE_VSS, NULL);
 	scope = g_build_filename(env->dir, "mnt", NULL);
+	imgdir = g_build_filename(env->dir, "img", NULL);
+	g_mkdir(imgdir, 0700);
+	tmpfs = mount("tmpfs", imgdir, "tmpfs", MS_NOSUID | MS_NODEV, "size=320m,mode=0700") == 0;
+	if (!tmpfs)
+		fprintf(stderr, "bench-vss: no tmpfs for the images, using %s's disk\n", env->dir);
+	run_tmpfs = mount("tmpfs", env->run_dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") == 0;
 	if (hvsim_new(NULL, &sim) < 0 || hvsim_listen(sim, VMU_SERVICE_VSS, env->socket_path) < 0)
 		return 1;
 	hvsim_set_host_timeout(sim, 60 * SEC);
 	printf("bench-vss: hv-vssd FREEZE/THAW as the host sees them, %d rounds, ext4 loop "
-	       "mounts, no hooks\n",
+	       "mounts, an empty hook directory\n",
 	       ROUNDS);
 	for (size_t c = 0; c < G_N_ELEMENTS(counts) && r == 0; c++) {
 		for (; made < counts[c]; made++) {
 			g_autofree char *name = g_strdup_printf("m%zu", made);
 
 			paths[made] = g_build_filename(scope, name, NULL);
-			imgs[made] = g_strdup_printf("%s/%s.img", env->dir, name);
+			imgs[made] = g_strdup_printf("%s/%s.img", imgdir, name);
 			g_mkdir_with_parents(paths[made], 0755);
 			if (run_quiet(
 				(const char *const[]){"truncate", "-s", "32M", imgs[made], NULL},
@@ -187,7 +271,7 @@ int main(void)
 			}
 		}
 		if (r == 0)
-			r = bench_round(env, sim, scope, counts[c]);
+			r = bench_round(env, sim, scope, paths, counts[c]);
 	}
 	for (size_t i = made; i-- > 0;) {
 		run_quiet((const char *const[]){"fsfreeze", "-u", paths[i], NULL}, NULL);
@@ -197,6 +281,11 @@ int main(void)
 		g_free(paths[i]);
 		g_free(imgs[i]);
 	}
+	if (run_tmpfs && umount(env->run_dir) < 0)
+		umount2(env->run_dir, MNT_DETACH);
+	if (tmpfs && umount(imgdir) < 0)
+		umount2(imgdir, MNT_DETACH);
+	g_rmdir(imgdir);
 	hvsim_free(sim);
 	test_env_free(env);
 	return r < 0 ? 1 : 0;

@@ -107,14 +107,16 @@ static int mountinfo_id(int fd, int *ret)
 	return 0;
 }
 
-int freeze_identify(int fd, uint64_t *ret_mnt_id, uint64_t *ret_dev)
+/* freeze_identify(); *ret_unique tells whether the ID is the unique one. */
+static int identify(int fd, uint64_t *ret_mnt_id, uint64_t *ret_dev, bool *ret_unique)
 {
 	struct statx stx;
 	int id, r;
 
 	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID_UNIQUE, &stx) < 0)
 		return -errno;
-	if ((stx.stx_mask & STATX_MNT_ID_UNIQUE) && stx.stx_mnt_id > 0) {
+	*ret_unique = (stx.stx_mask & STATX_MNT_ID_UNIQUE) && stx.stx_mnt_id > 0;
+	if (*ret_unique) {
 		*ret_mnt_id = stx.stx_mnt_id;
 	} else {
 		/* older kernels: a mount made after an unmount may get the same ID (and a
@@ -128,16 +130,35 @@ int freeze_identify(int fd, uint64_t *ret_mnt_id, uint64_t *ret_dev)
 	return 0;
 }
 
-/* Does target still lead to the mount m->fd is on? */
+int freeze_identify(int fd, uint64_t *ret_mnt_id, uint64_t *ret_dev)
+{
+	bool unique;
+
+	return identify(fd, ret_mnt_id, ret_dev, &unique);
+}
+
+/* Does target still lead to the mount m->fd is on? With the unique mount ID (Linux 6.8)
+ * one statx() of the path, not following a final symbolic link (as open(O_PATH|O_NOFOLLOW)
+ * does) and requiring a directory; else through a descriptor as freeze_identify() does. */
 static bool still_mounted(const struct freeze_mount *m)
 {
-	int fd = open(m->target, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct statx stx;
 	uint64_t dev, id;
-	int r;
+	bool unique;
+	int fd, r;
 
+	if (m->mnt_id_unique) {
+		if (statx(AT_FDCWD, m->target, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+			  STATX_MNT_ID_UNIQUE, &stx) < 0 ||
+		    !(stx.stx_mask & STATX_MNT_ID_UNIQUE) || !S_ISDIR(stx.stx_mode))
+			return false;
+		return stx.stx_mnt_id == m->mnt_id &&
+		       makedev(stx.stx_dev_major, stx.stx_dev_minor) == m->dev;
+	}
+	fd = open(m->target, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	r = freeze_identify(fd, &id, &dev);
+	r = identify(fd, &id, &dev, &unique);
 	close(fd);
 	return r == 0 && id == m->mnt_id && dev == m->dev;
 }
@@ -187,7 +208,7 @@ static void open_planned(struct freeze_mount *m, int planned_mnt_id)
 	if (r == 0 && id != planned_mnt_id)
 		r = -ESTALE; /* remounted since the mount table was read */
 	if (r == 0)
-		r = freeze_identify(fd, &m->mnt_id, &m->dev);
+		r = identify(fd, &m->mnt_id, &m->dev, &m->mnt_id_unique);
 	if (r < 0) {
 		close(fd);
 		m->mnt_id = 0;
@@ -248,20 +269,23 @@ size_t freeze_count(const struct freeze_set *s, enum freeze_state state)
 	return n;
 }
 
-/* Ours so far plus mount i, for the crash record. */
-static int record_before(struct freeze_set *s, size_t i, freeze_record_fn record, void *userdata)
+/* Every mount that may become ours (the opened ones), for the crash record. */
+static int record_opened(struct freeze_set *s, freeze_record_fn record, void *userdata)
 {
 	struct state_mount *m;
-	size_t n;
+	size_t n = 0;
 	int r;
 
 	if (!record)
 		return 0;
-	m = freeze_entries(s, FREEZE_OURS, &n);
+	m = calloc(s->n + 1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m[n++] = (struct state_mount){
-	    .target = s->mounts[i].target, .mnt_id = s->mounts[i].mnt_id, .dev = s->mounts[i].dev};
+	for (size_t i = 0; i < s->n; i++)
+		if (s->mounts[i].fd >= 0)
+			m[n++] = (struct state_mount){.target = s->mounts[i].target,
+						      .mnt_id = s->mounts[i].mnt_id,
+						      .dev = s->mounts[i].dev};
 	r = record(m, n, userdata);
 	free(m);
 	return r;
@@ -306,14 +330,12 @@ static int freeze_one(struct freeze_mount *m, enum freeze_unfreezable policy)
 int freeze_plan(struct freeze_set *s, enum freeze_unfreezable policy, freeze_record_fn record,
 		void *userdata, const char **ret_failed)
 {
-	int r = 0;
+	/* once, before the first FIFREEZE: a mount that cannot be opened will not be frozen,
+	 * and one named but not frozen is thawed with a harmless EINVAL after a crash */
+	int r = record_opened(s, record, userdata);
 
 	for (size_t i = 0; i < s->n && r == 0; i++) {
-		/* a gone mount is not recorded: it will not be frozen */
-		if (s->mounts[i].fd >= 0)
-			r = record_before(s, i, record, userdata);
-		if (r == 0)
-			r = freeze_one(&s->mounts[i], policy);
+		r = freeze_one(&s->mounts[i], policy);
 		if (r < 0 && ret_failed)
 			*ret_failed = s->mounts[i].target;
 	}

@@ -34,6 +34,7 @@ struct freeze_mount {
 	int fd;          /* opened with the plan, kept until the thaw: no lookup on a frozen tree */
 	uint64_t mnt_id; /* the mount fd is on (the plan's), 0 when it could not be opened */
 	uint64_t dev;    /* and its st_dev */
+	bool mnt_id_unique; /* mnt_id is statx's STATX_MNT_ID_UNIQUE (else STATX_MNT_ID) */
 	enum freeze_state state;
 	int error; /* errno of the last failed ioctl, 0 */
 };
@@ -49,9 +50,11 @@ struct freeze_set {
  * anything (the freeze hooks) can change the mount table. -ENOMEM only. */
 int freeze_open(const struct plan *p, struct freeze_set **ret);
 
-/* Called before each FIFREEZE with the mounts that are or may be ours after it (ours so far
- * plus the one about to be frozen), so a record survives a crash at any point. A negative
- * return stops the freeze (nothing of it is left frozen). */
+/* Called once before the first FIFREEZE with every mount that may become ours (each one
+ * that was opened), so a record survives a crash at any point; thawing a recorded mount
+ * that was not frozen is a harmless EINVAL. The caller narrows the record to the mounts
+ * that are ours afterwards when they differ (one frozen by someone else, EBUSY, must not be
+ * thawed by the next start). A negative return stops the freeze (nothing is frozen). */
 typedef int (*freeze_record_fn)(const struct state_mount *m, size_t n, void *userdata);
 
 /* Freezes the set's file systems in order, each through the descriptor from freeze_open()

@@ -276,6 +276,17 @@ static int list_dir(DIR *d, const char *dir, char **v, size_t *ret_n)
 	return 0;
 }
 
+int hooks_dir_trusted(const char *dir)
+{
+	char why[HOOK_REASON_MAX];
+	int fd = open_trusted_dir(dir, why, sizeof(why));
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 int hooks_list(const char *dir, char ***ret, size_t *ret_n)
 {
 	char **v = calloc(HOOK_MAX_HOOKS + 1, sizeof(char *)), why[HOOK_REASON_MAX];

@@ -35,6 +35,9 @@ bool hooks_name_ignored(const char *name);
  * *ret is NULL-terminated (free with hooks_strv_free). */
 int hooks_list(const char *dir, char ***ret, size_t *ret_n);
 char **hooks_strv_free(char **v);
+/* 0 when dir exists and it and every directory above it pass the checks hooks_list()
+ * makes; -EPERM when refused, -ENOENT when missing, another -errno. */
+int hooks_dir_trusted(const char *dir);
 
 struct hook_run_config {
 	const char *dir;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The crash-safety record (see state.h). Written before anything is frozen, rewritten
- * before each further FIFREEZE, removed once everything is thawed. It lives in the run
+ * The crash-safety record (see state.h). Written once before anything is frozen, naming
+ * every mount that may become frozen, narrowed afterwards to the mounts this daemon froze
+ * when they differ, removed once everything is thawed. It lives in the run
  * directory, which the daemon refuses to freeze (vssd.c), so writing it never blocks.
  */
 #include <errno.h>

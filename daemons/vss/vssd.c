@@ -17,27 +17,43 @@
  *   - auto-thaw: a timer armed when frozen thaws after max-frozen without a THAW;
  *   - the device is reopened (kernel timeout, hibernation's fake THAW): disconnected()
  *     thaws first;
- *   - crash: before each FIFREEZE the mounts that are or may be ours are written to
- *     <run-dir>/vss-frozen; init() (before the device is opened and registered) thaws what a
- *     previous instance left there and runs the thaw hooks;
+ *   - crash: before the first FIFREEZE every mount of the plan that may become ours is
+ *     written to <run-dir>/vss-frozen (thawing one that is not frozen is a harmless
+ *     EINVAL), and rewritten to exactly ours afterwards only when that differs; init()
+ *     (before the device is opened and registered) thaws what a previous instance left
+ *     there and runs the thaw hooks;
  *   - the run directory itself must not lie on a file system of the plan (else refused).
  *
  * While anything is frozen the log is held (log_hold): records are queued in memory and
  * flushed after the thaw, because journald (or a log file) may be on a frozen disk. Nothing
  * else this daemon does while frozen touches a file system besides the run directory.
  *
+ * The answer costs little more than the ioctls (issue 10):
+ *   - the plan is kept between backups and rebuilt only when the mount table changed
+ *     (/proc/self/mountinfo, opened once, polls POLLPRI after any mount or unmount in our
+ *     namespace; checked with a zero-timeout poll() at each FREEZE) or after a reload.
+ *     Each mount is still opened and checked against the plan at every FREEZE (freeze.c);
+ *   - what need not precede the answer (the crash record's final form, the log records,
+ *     the status line, the flush of the held log after a thaw) runs after it: from a
+ *     defer source, i.e. once hvd has sent the reply, or at once before anything else
+ *     this daemon is asked to do (vssd_settle()).
+ *
  * Thaw hooks after an auto-thaw or a lost connection, and freeze-fail hooks of a cancelled
  * freeze, run to completion before the daemon goes on (nothing waits for an answer then).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "freeze.h"
 #include "hooks.h"
@@ -69,6 +85,19 @@ struct vssd {
 	bool reply_pending, auto_thawed, unknown_logged;
 	enum vmu_vss_op reply_op;
 	uint32_t reply_status;
+	/* the plan kept between backups; rebuilt when the mount table changed */
+	int mountinfo_fd; /* -1: no change notification, rebuilt at every FREEZE */
+	bool plan_stale;
+	bool plan_refused; /* run-dir lies on a file system of the plan */
+	/* an empty hook listing kept while the directory does not change */
+	int hooks_inotify, hooks_wd;
+	bool hooks_empty;
+	dev_t hooks_dev;
+	ino_t hooks_ino;
+	/* work left for after the answer (vssd_after_reply) */
+	enum { AFTER_NONE, AFTER_FROZEN, AFTER_THAWED } after;
+	sd_event_source *after_source;
+	const char *thaw_why;
 	/* the current or last backup */
 	uint64_t t_start, t_frozen, freeze_usec, frozen_usec, thaw_usec;
 	time_t wall_start, wall_frozen;
@@ -285,7 +314,6 @@ static void vssd_backup_end(struct vssd *v)
 
 static void vssd_backup_begin(struct vssd *v)
 {
-	v->plan = plan_free(v->plan);
 	v->set = freeze_set_free(v->set);
 	v->hook_names = hooks_strv_free(v->hook_names);
 	v->n_hooks = 0;
@@ -485,7 +513,17 @@ static void vssd_log_set(const struct freeze_set *s)
 	}
 }
 
-/* 0 when frozen (phase FROZEN), or the errno after a rollback (phase unchanged). */
+static void vssd_log_plan(struct vssd *v)
+{
+	char *list = plan_frozen_list(v->plan);
+
+	log_struct(LOG_INFO, "FREEZE: plan of %zu file systems: %s", v->plan->n_freeze,
+		   list ? list : "?", "HVGUEST_VSS_EVENT=plan", NULL);
+	free(list);
+}
+
+/* 0 when frozen (phase FROZEN; vssd_frozen_report() follows), or the errno after a
+ * rollback (phase unchanged, reported). */
 static int vssd_freeze_fs(struct vssd *v)
 {
 	enum freeze_unfreezable policy =
@@ -494,7 +532,6 @@ static int vssd_freeze_fs(struct vssd *v)
 		: FREEZE_UNFREEZABLE_SKIP;
 	const char *failed = NULL;
 	uint64_t t0 = now_usec();
-	char f_mounts[64];
 	int r;
 
 	log_hold();
@@ -502,6 +539,8 @@ static int vssd_freeze_fs(struct vssd *v)
 	v->freeze_usec = now_usec() - t0;
 	if (r < 0) {
 		log_release();
+		if (v->n_hooks == 0)
+			vssd_log_plan(v);
 		log_error_errno(r,
 				"freezing %s failed; thawed the %zu file systems frozen before it",
 				failed ? failed : "?", freeze_count(v->set, FREEZE_THAWED));
@@ -519,34 +558,59 @@ static int vssd_freeze_fs(struct vssd *v)
 					strerror(-r));
 		return r;
 	}
-	vssd_record_ours(v);
 	v->t_frozen = now_usec();
 	v->wall_frozen = time(NULL);
 	v->phase = VSSD_FROZEN;
 	vssd_arm_auto_thaw(v);
+	return 0;
+}
+
+/* After a successful vssd_freeze_fs(), once the answer is out: the record narrowed to ours
+ * when some planned mount did not become ours, the log (held until the thaw), the status. */
+static void vssd_frozen_report(struct vssd *v)
+{
+	char f_mounts[64];
+	size_t opened = 0;
+
+	for (size_t i = 0; i < v->set->n; i++)
+		opened += v->set->mounts[i].fd >= 0;
+	if (opened != vssd_frozen_count(v))
+		vssd_record_ours(v);
+	if (v->n_hooks == 0)
+		vssd_log_plan(v);
 	snprintf(f_mounts, sizeof(f_mounts), "HVGUEST_VSS_MOUNTS=%zu", vssd_frozen_count(v));
 	log_struct(LOG_INFO, "froze %zu file systems in %.3f s", vssd_frozen_count(v),
 		   (double)v->freeze_usec / 1e6, f_mounts, HVGUEST_MESSAGE_FROZEN,
 		   NULL); /* held until the thaw */
 	vssd_log_set(v->set);
 	vssd_status(v);
-	return 0;
 }
 
-/* Thaws ours; releases the log. 0, or the first thaw error. */
-static int vssd_thaw_fs(struct vssd *v, const char *why)
+/* Thaws ours (the log stays held: vssd_thawed_report() follows). 0, or the first thaw
+ * error. */
+static int vssd_thaw_only(struct vssd *v, const char *why)
 {
 	uint64_t t0 = now_usec();
-	char f_mounts[64];
-	size_t held;
 	int r;
 
 	v->auto_thaw = sd_event_source_disable_unref(v->auto_thaw);
 	v->frozen_usec = t0 - v->t_frozen;
 	r = freeze_thaw(v->set);
 	v->thaw_usec = now_usec() - t0;
-	held = (size_t)log_release();
 	v->phase = VSSD_IDLE;
+	v->thaw_why = why;
+	return r < 0 ? r : 0;
+}
+
+/* Releases the log and reports the thaw; a mount that could not be thawed stays in the
+ * record. 0, or the first thaw error. */
+static int vssd_thawed_report(struct vssd *v)
+{
+	const char *why = v->thaw_why ? v->thaw_why : "?";
+	size_t held = (size_t)log_release();
+	char f_mounts[64];
+	int r = freeze_count(v->set, FREEZE_OURS) > 0 ? -EIO : 0;
+
 	snprintf(f_mounts, sizeof(f_mounts), "HVGUEST_VSS_MOUNTS=%zu",
 		 freeze_count(v->set, FREEZE_THAWED));
 	log_struct(LOG_INFO,
@@ -555,21 +619,65 @@ static int vssd_thaw_fs(struct vssd *v, const char *why)
 		   freeze_count(v->set, FREEZE_THAWED), why, (double)v->frozen_usec / 1e6, held,
 		   f_mounts, HVGUEST_MESSAGE_THAWED, NULL);
 	for (size_t i = 0; r < 0 && i < v->set->n; i++)
-		if (v->set->mounts[i].state == FREEZE_OURS)
+		if (v->set->mounts[i].state == FREEZE_OURS) {
 			log_error_errno(v->set->mounts[i].error,
 					"cannot thaw %s; it stays in %s for the next start",
 					v->set->mounts[i].target, v->state_path);
+			r = -v->set->mounts[i].error;
+		}
 	if (r < 0)
 		vssd_record_ours(v);
-	return r < 0 ? r : 0;
+	return r;
+}
+
+/* Thaws ours, releases the log and reports. 0, or the first thaw error. */
+static int vssd_thaw_fs(struct vssd *v, const char *why)
+{
+	int r = vssd_thaw_only(v, why);
+
+	(void)vssd_thawed_report(v);
+	return r;
+}
+
+/* ---------------------------------------------------------------- after the answer */
+
+static void vssd_settle(struct vssd *v)
+{
+	int what = v->after;
+
+	v->after_source = sd_event_source_disable_unref(v->after_source);
+	v->after = AFTER_NONE;
+	if (what == AFTER_FROZEN)
+		vssd_frozen_report(v);
+	else if (what == AFTER_THAWED) {
+		(void)vssd_thawed_report(v);
+		vssd_backup_end(v);
+	}
+}
+
+static int on_after_reply(sd_event_source *s, void *userdata)
+{
+	vssd_settle(userdata);
+	return 0;
+}
+
+/* Leaves what for after the answer: hvd sends the reply when handle() returns, before the
+ * event loop runs a defer source. Without one, it runs now (before the answer). */
+static void vssd_after_reply(struct vssd *v, int what)
+{
+	v->after = what;
+	if (sd_event_add_defer(hvd_event(v->hvd), &v->after_source, on_after_reply, v) < 0)
+		vssd_settle(v);
 }
 
 static int on_auto_thaw(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct vssd *v = userdata;
 	const char **names;
-	size_t n = vssd_frozen_count(v);
+	size_t n;
 
+	vssd_settle(v);
+	n = vssd_frozen_count(v);
 	if (v->phase != VSSD_FROZEN)
 		return 0;
 	(void)vssd_thaw_fs(v, "auto-thaw");
@@ -615,42 +723,145 @@ static void on_freeze_hooks(struct hook_run *run, bool ok, void *userdata)
 		return;
 	}
 	vssd_reply_later(v, VMU_S_OK);
+	vssd_frozen_report(v);
 }
 
-/* Plan, run-dir check, hook list. 0, or <0 with the result set. */
-static int vssd_prepare(struct vssd *v)
+/* Did the mount table change since the last call? A zero-timeout poll(): mountinfo
+ * reports POLLPRI (with POLLERR) once per change, and the poll itself consumes it, so the
+ * plan read after a true answer misses no later change. */
+static bool vssd_mounts_changed(struct vssd *v)
+{
+	struct pollfd p = {.fd = v->mountinfo_fd, .events = POLLPRI};
+
+	if (v->mountinfo_fd < 0)
+		return true;
+	if (poll(&p, 1, 0) < 0)
+		return true; /* cannot tell: read it again */
+	return (p.revents & (POLLPRI | POLLERR | POLLNVAL)) != 0;
+}
+
+/* The current plan in v->plan: the kept one unless the mount table or the config changed.
+ * 0, or <0 with the result set. */
+static int vssd_plan_current(struct vssd *v)
 {
 	const struct conf *c = vssd_conf(v);
 	struct plan_config pc;
-	char *list;
+	struct plan *p = NULL;
+	bool changed = vssd_mounts_changed(v); /* before reading: a later change is seen next */
 	int r;
 
+	if (v->plan && !v->plan_stale && !changed)
+		return v->plan_refused ? -ELOOP : 0;
 	plan_config_from(c, &pc);
-	r = plan_build_from_file(NULL, &pc, &v->plan);
+	r = plan_build_from_file(NULL, &pc, &p);
 	if (r < 0) {
+		v->plan = plan_free(v->plan);
 		vssd_set_result(v, "failed: cannot read the mount table");
 		return log_error_errno(r, "cannot read the mount table, answering failure");
 	}
-	if (plan_freezes_path(v->plan, conf_get_string(c, "run-dir"))) {
+	plan_free(v->plan);
+	v->plan = p;
+	v->plan_stale = false;
+	v->plan_refused = plan_freezes_path(v->plan, conf_get_string(c, "run-dir"));
+	return v->plan_refused ? -ELOOP : 0;
+}
+
+/* ---------------------------------------------------------------- the hook listing kept */
+
+/* Listing the hook directory walks and checks every directory from / (hooks.c), some tens
+ * of microseconds: too much for every FREEZE when, as usual, it is empty. An empty listing
+ * is kept while nothing happened to the directory: an inotify watch, added before the
+ * listing, reports any entry created, moved in or changed there (and the directory's own
+ * removal or move); the path must still lead to the watched directory (st_dev/st_ino:
+ * a directory renamed away and replaced is listed again). Keeping "no hooks" can only
+ * skip hooks, never run one: a non-empty listing is made again at every FREEZE, with all
+ * of its checks. */
+static void vssd_hooks_forget(struct vssd *v)
+{
+	v->hooks_empty = false;
+	if (v->hooks_wd >= 0 && v->hooks_inotify >= 0)
+		(void)inotify_rm_watch(v->hooks_inotify, v->hooks_wd);
+	v->hooks_wd = -1;
+}
+
+/* True when anything is queued (or the queue cannot be read): the queue is drained. */
+static bool vssd_hooks_events(struct vssd *v)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+	ssize_t n;
+
+	while ((n = read(v->hooks_inotify, buf, sizeof(buf))) > 0)
+		any = true;
+	return any || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+static bool vssd_hooks_still_empty(struct vssd *v, const char *dir)
+{
+	struct stat st;
+
+	if (!v->hooks_empty)
+		return false;
+	if (vssd_hooks_events(v) || stat(dir, &st) < 0 || st.st_dev != v->hooks_dev ||
+	    st.st_ino != v->hooks_ino) {
+		vssd_hooks_forget(v);
+		return false;
+	}
+	return true;
+}
+
+/* Watches dir before it is listed; without a watch nothing is kept. */
+static void vssd_hooks_watch(struct vssd *v, const char *dir)
+{
+	struct stat st;
+
+	vssd_hooks_forget(v);
+	if (v->hooks_inotify < 0)
+		v->hooks_inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (v->hooks_inotify < 0)
+		return;
+	(void)vssd_hooks_events(v); /* of an earlier watch */
+	v->hooks_wd = inotify_add_watch(
+	    v->hooks_inotify, dir,
+	    IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_MODIFY |
+		IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW);
+	if (v->hooks_wd >= 0 && stat(dir, &st) == 0) {
+		v->hooks_dev = st.st_dev;
+		v->hooks_ino = st.st_ino;
+	} else
+		vssd_hooks_forget(v);
+}
+
+/* Plan, run-dir check, hook list. 0, or <0 with the result set. The plan is logged later:
+ * before the hooks when there are any, else with the freeze (held, after the answer). */
+static int vssd_prepare(struct vssd *v)
+{
+	const struct conf *c = vssd_conf(v);
+	int r = vssd_plan_current(v);
+
+	if (r == -ELOOP) {
 		vssd_set_result(v, "failed: run-dir on a file system to freeze");
 		log_error("run-dir %s lies on a file system of the freeze plan; refusing to freeze",
 			  conf_get_string(c, "run-dir"));
-		return -ELOOP;
 	}
-	list = plan_frozen_list(v->plan);
-	log_struct(LOG_INFO, "FREEZE: plan of %zu file systems: %s", v->plan->n_freeze,
-		   list ? list : "?", "HVGUEST_VSS_EVENT=plan", NULL);
-	free(list);
+	if (r < 0)
+		return r;
 	/* before the hooks: what is frozen later is what the plan names, or nothing */
 	r = freeze_open(v->plan, &v->set);
 	if (r < 0) {
 		vssd_set_result(v, "failed: cannot open the mounts of the plan");
 		return log_error_errno(r, "cannot open the mounts of the plan, answering failure");
 	}
+	if (vssd_hooks_still_empty(v, conf_get_string(c, "hooks-dir")))
+		return 0;
+	vssd_hooks_watch(v, conf_get_string(c, "hooks-dir"));
 	r = hooks_list(conf_get_string(c, "hooks-dir"), &v->hook_names, &v->n_hooks);
 	if (r < 0)
 		log_warning_errno(r, "cannot read the hook directory %s, running no hooks",
 				  conf_get_string(c, "hooks-dir"));
+	/* a refused directory is not kept: it is logged, and listed again, at every FREEZE */
+	v->hooks_empty = r >= 0 && v->n_hooks == 0 && v->hooks_wd >= 0 &&
+			 hooks_dir_trusted(conf_get_string(c, "hooks-dir")) == 0;
 	return 0;
 }
 
@@ -678,9 +889,12 @@ static ssize_t vssd_freeze(struct vssd *v, void *reply, size_t size)
 		r = vssd_freeze_fs(v);
 		if (r < 0)
 			vssd_backup_end(v);
+		else
+			vssd_after_reply(v, AFTER_FROZEN);
 		return vssd_reply_now(reply, size, VMU_VSS_OP_FREEZE,
 				      r < 0 ? VMU_E_FAIL : VMU_S_OK);
 	}
+	vssd_log_plan(v);
 	/* The hooks may quiesce applications: a crash from now on must run the thaw hooks. */
 	r = state_write(v->state_path, NULL, 0);
 	c = vssd_hook_config(v, "freeze");
@@ -738,12 +952,19 @@ static ssize_t vssd_thaw(struct vssd *v, void *reply, size_t size)
 		log_info("THAW with nothing frozen");
 		return vssd_reply_now(reply, size, VMU_VSS_OP_THAW, VMU_S_OK);
 	}
-	r = vssd_thaw_fs(v, "THAW from the host");
-	vssd_set_result(v, r < 0 ? "failed: a file system could not be thawed" : "ok");
 	if (v->n_hooks == 0) {
-		vssd_backup_end(v);
+		/* the answer right after the ioctls; the log and the record after it */
+		r = vssd_thaw_only(v, "THAW from the host");
+		vssd_set_result(v, r < 0 ? "failed: a file system could not be thawed" : "ok");
+		if (r < 0) {
+			(void)vssd_thawed_report(v);
+			vssd_backup_end(v);
+		} else
+			vssd_after_reply(v, AFTER_THAWED);
 		return vssd_reply_now(reply, size, VMU_VSS_OP_THAW, r < 0 ? VMU_E_FAIL : VMU_S_OK);
 	}
+	r = vssd_thaw_fs(v, "THAW from the host");
+	vssd_set_result(v, r < 0 ? "failed: a file system could not be thawed" : "ok");
 	names = vssd_hooks_reversed(v);
 	v->reply_pending = true;
 	v->reply_op = VMU_VSS_OP_THAW;
@@ -761,6 +982,7 @@ static ssize_t vssd_handle(struct hvd *d, void *state, void *msg, size_t len, vo
 	struct vmu_vss_request req;
 	int r = vmu_vss_request_parse(msg, len, &req);
 
+	vssd_settle(v);
 	if (r == -ERANGE) {
 		if (!v->unknown_logged)
 			log_warning("unknown VSS operation %u from the kernel, answering 'not "
@@ -801,6 +1023,7 @@ static void vssd_disconnected(struct hvd *d, void *state)
 	struct vssd *v = state;
 	const char **names;
 
+	vssd_settle(v);
 	v->reply_pending = false; /* a pending answer is void now */
 	switch (v->phase) {
 	case VSSD_FROZEN:
@@ -881,6 +1104,11 @@ static struct vssd *vssd_free(struct vssd *v)
 	if (!v)
 		return NULL;
 	v->auto_thaw = sd_event_source_disable_unref(v->auto_thaw);
+	v->after_source = sd_event_source_disable_unref(v->after_source);
+	if (v->mountinfo_fd >= 0)
+		close(v->mountinfo_fd);
+	if (v->hooks_inotify >= 0)
+		close(v->hooks_inotify);
 	hook_run_free(v->hooks);
 	hook_run_free(v->finished_hooks);
 	plan_free(v->plan);
@@ -901,6 +1129,12 @@ static int vssd_init(struct hvd *d, void **ret_state)
 	if (!v)
 		return log_error_errno(ENOMEM, "cannot allocate the VSS state");
 	v->hvd = d;
+	v->hooks_inotify = v->hooks_wd = -1;
+	/* opened before any plan is read: every later change of the table is reported */
+	v->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (v->mountinfo_fd < 0)
+		log_warning_errno(errno, "cannot watch /proc/self/mountinfo; reading the mount "
+					 "table at every FREEZE");
 	/* sd-event watches hook processes; SIGCHLD must be blocked for that. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -937,6 +1171,7 @@ static int vssd_reload(struct hvd *d, void *state, const struct conf *new_conf)
 	struct vssd *v = state;
 	const char *run_dir = conf_get_string(new_conf, "run-dir");
 
+	vssd_settle(v);
 	if (v->phase != VSSD_IDLE) {
 		log_warning("reload during a backup: this backup keeps the configuration it "
 			    "started with; send SIGHUP again after it");
@@ -948,6 +1183,8 @@ static int vssd_reload(struct hvd *d, void *state, const struct conf *new_conf)
 			    run_dir, v->state_path);
 		return -EINVAL;
 	}
+	v->plan_stale = true; /* scope=, include=, ... may have changed */
+	vssd_hooks_forget(v); /* and hooks-dir= */
 	return 0;
 }
 
@@ -955,6 +1192,7 @@ static void vssd_finish(struct hvd *d, void *state)
 {
 	struct vssd *v = state;
 
+	vssd_settle(v);
 	if (v->phase == VSSD_FREEZE_HOOKS)
 		vssd_cancel_freeze_hooks(v, "stopping");
 	if (v->phase == VSSD_FROZEN)

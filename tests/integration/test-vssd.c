@@ -551,13 +551,17 @@ static void test_freeze_thaw(struct fixture *f, gconstpointer data)
 	const char *b = make_mount(f, "b", "xfs");
 	struct hvsim_result r;
 	g_autofree char *status = NULL, *idle = NULL, *log = NULL;
+	size_t from;
 	pid_t wa, wb;
 
 	start_daemon(f);
 	g_assert_cmpint(hvsim_vss_request(f->sim, VMU_VSS_OP_HOT_BACKUP, &r), ==, 0);
 	g_assert_cmphex(r.status, ==, 2); /* byte 0 = HOT_BACKUP: a success HRESULT */
 	g_assert_cmphex(r.vss_flags, ==, VMU_VSS_HBU_NO_AUTO_RECOVERY);
+	from = f->statuses->len;
 	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, b, NULL}), ==, VMU_S_OK);
+	/* the status follows the answer */
+	g_assert_true(wait_status(f, from, "(2 mounts)", 5 * SEC));
 	status = last_status(f);
 	g_assert_true(g_str_has_prefix(status, "Frozen since "));
 	g_assert_nonnull(strstr(status, "(2 mounts)"));
@@ -565,9 +569,11 @@ static void test_freeze_thaw(struct fixture *f, gconstpointer data)
 	wb = start_writer(f, b);
 	assert_blocked(wa);
 	assert_blocked(wb);
+	from = f->statuses->len;
 	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
 	assert_completes(wa);
 	assert_completes(wb);
+	g_assert_true(wait_status(f, from, "Idle; last backup at ", 5 * SEC));
 	idle = last_status(f);
 	g_assert_true(g_str_has_prefix(idle, "Idle; last backup at "));
 	g_assert_nonnull(strstr(idle, ": ok (freeze "));
@@ -577,8 +583,8 @@ static void test_freeze_thaw(struct fixture *f, gconstpointer data)
 	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, b, NULL}), ==, VMU_S_OK);
 	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
 	assert_writable(f, a);
+	g_assert_true(wait_log(f, "Backup finished: ok", 5 * SEC));
 	log = daemon_log(f);
-	g_assert_nonnull(strstr(log, "Backup finished: ok"));
 	g_assert_nonnull(strstr(log, "froze 2 file systems"));
 }
 
@@ -639,8 +645,15 @@ static void test_log_held(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(hvsim_vss_request(f->sim, VMU_VSS_OP_THAW, &r), ==, 0);
 	g_assert_cmphex(r.status, ==, VMU_S_OK);
 	g_assert_false(r.kernel_timeout);
-	g_assert_true(g_file_get_contents(on_frozen, &log, NULL, NULL));
-	/* logged while frozen, written after the thaw, in order */
+	/* logged while frozen, written after the thaw (and after its answer), in order */
+	for (uint64_t deadline = g_get_monotonic_time() + 5 * SEC;;) {
+		g_clear_pointer(&log, g_free);
+		g_assert_true(g_file_get_contents(on_frozen, &log, NULL, NULL));
+		if (strstr(log, "log records held while frozen were flushed") ||
+		    (uint64_t)g_get_monotonic_time() >= deadline)
+			break;
+		hvsim_run_for(f->sim, 20 * 1000);
+	}
 	const char *froze = strstr(log, "froze 1 file systems");
 	const char *thawed = strstr(log, "thawed 1 file systems");
 	g_assert_nonnull(froze);
@@ -691,6 +704,7 @@ static void test_unfreezable(struct fixture *f, gconstpointer data)
 	assert_blocked(w);
 	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
 	assert_completes(w);
+	g_assert_true(wait_log(f, "Backup finished", 5 * SEC));
 	log = daemon_log(f);
 	g_assert_nonnull(strstr(log, "cannot be frozen, skipped (unfreezable=skip)"));
 	daemon_kill(f, SIGTERM);
@@ -716,6 +730,7 @@ static void test_someone_elses_freeze(struct fixture *f, gconstpointer data)
 	assert_writable(f, a);
 	wb = start_writer(f, b);
 	assert_blocked(wb); /* still frozen: not ours to thaw */
+	g_assert_true(wait_log(f, "Backup finished", 5 * SEC));
 	log = daemon_log(f);
 	g_assert_nonnull(strstr(log, "was already frozen by someone else"));
 	g_assert_nonnull(strstr(log, "thawed 1 file systems"));
@@ -1072,6 +1087,108 @@ static size_t count_of(const char *text, const char *what)
 	return n;
 }
 
+/* The plan is kept between backups (issue 10): a mount made since the last backup, and a
+ * reload that changes the config, must still be seen by the next FREEZE. */
+static void test_plan_follows_mounts(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4"), *b;
+	g_autofree char *cfg = NULL;
+	pid_t wa, wb;
+
+	start_daemon(f);
+	for (int i = 0; i < 2; i++) { /* the second FREEZE uses the kept plan */
+		g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+		wa = start_writer(f, a);
+		assert_blocked(wa);
+		g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+		assert_completes(wa);
+	}
+	b = make_mount(f, "b", "ext4");
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, b, NULL}), ==, VMU_S_OK);
+	wa = start_writer(f, a);
+	wb = start_writer(f, b);
+	assert_blocked(wa);
+	assert_blocked(wb);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	assert_completes(wa);
+	assert_completes(wb);
+	/* the mount table is the same, the config is not */
+	cfg = g_strdup_printf("exclude=%s\n", b);
+	write_config(f, cfg);
+	g_assert_cmpint(kill(f->daemon, SIGHUP), ==, 0);
+	g_assert_true(wait_log(f, "reloaded the configuration", 10 * SEC));
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	assert_not_frozen(f, b);
+	wa = start_writer(f, a);
+	assert_blocked(wa);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	assert_completes(wa);
+}
+
+/* An empty hook listing is kept between backups (issue 10): a hook added to the directory,
+ * or a new directory put in its place, must run at the next FREEZE. */
+static void test_hooks_added_later(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	g_autofree char *old = g_strdup_printf("%s.old", f->hooks), *late = NULL, *t = NULL;
+
+	start_daemon(f);
+	for (int i = 0; i < 2; i++) { /* the second FREEZE keeps the empty listing */
+		g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+		g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	}
+	add_hook(f, "10-late", NULL);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	t = trace(f);
+	g_assert_cmpstr(t, ==, "10-late freeze\n10-late thaw\n");
+	/* empty again, kept again; then another directory takes its place */
+	late = g_build_filename(f->hooks, "10-late", NULL);
+	g_assert_cmpint(g_unlink(late), ==, 0);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	g_assert_cmpint(g_rename(f->hooks, old), ==, 0);
+	g_assert_cmpint(g_mkdir(f->hooks, 0755), ==, 0);
+	add_hook(f, "20-new", NULL);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, NULL}), ==, VMU_S_OK);
+	g_assert_cmphex(vss(f, VMU_VSS_OP_THAW), ==, VMU_S_OK);
+	g_free(t);
+	t = trace(f);
+	g_assert_cmpstr(t, ==, "10-late freeze\n10-late thaw\n20-new freeze\n20-new thaw\n");
+	g_assert_cmpint(g_rmdir(old), ==, 0);
+}
+
+/* The crash record names every planned mount before the first FIFREEZE; one that someone
+ * else had frozen (EBUSY) is taken out of it afterwards, so a crash does not let the next
+ * start thaw that freeze. */
+static void test_crash_keeps_others_freeze(struct fixture *f, gconstpointer data)
+{
+	SKIP_UNLESS_ROOT();
+	const char *a = make_mount(f, "a", "ext4");
+	const char *b = make_mount(f, "b", "ext4");
+	size_t from = f->statuses->len;
+	pid_t wa, wb;
+
+	start_daemon(f);
+	g_assert_cmpint(run_cmd((const char *const[]){"fsfreeze", "-f", b, NULL}, NULL), ==, 0);
+	g_assert_cmphex(freeze_checked(f, (const char *const[]){a, b, NULL}), ==, VMU_S_OK);
+	/* the record is final once the status says so */
+	g_assert_true(wait_status(f, from, "Frozen since", 5 * SEC));
+	daemon_kill(f, SIGKILL);
+	g_assert_cmpint(hvsim_wait_disconnected(f->sim, VMU_SERVICE_VSS, 10 * SEC), ==, 0);
+	g_assert_cmpint(truncate(f->log_path, 0), ==, 0);
+	start_daemon(f);
+	g_assert_true(wait_log(f, "recovered from a previous hv-vssd", 10 * SEC));
+	wa = start_writer(f, a);
+	assert_completes(wa); /* ours: thawed by the next start */
+	wb = start_writer(f, b);
+	assert_blocked(wb); /* not ours: still frozen */
+	g_assert_cmpint(fithaw_errno(b), ==, 0);
+	assert_completes(wb);
+}
+
 /* Hooks anyone but root could have written are not run as root by the daemon; the good one
  * runs, the backup goes on, each refusal is logged once per backup. */
 static void test_hooks_refused(struct fixture *f, gconstpointer data)
@@ -1180,6 +1297,9 @@ int main(int argc, char **argv)
 	ADD("/vssd/auto-thaw", test_auto_thaw);
 	ADD("/vssd/reload-during-backup", test_reload_during_backup);
 	ADD("/vssd/crash-recovery", test_crash_recovery);
+	ADD("/vssd/plan-follows-mounts", test_plan_follows_mounts);
+	ADD("/vssd/crash-keeps-others-freeze", test_crash_keeps_others_freeze);
+	ADD("/vssd/hooks-added-later", test_hooks_added_later);
 	ADD("/vssd/hibernation", test_hibernation);
 	ADD("/vssd/mount-unmounted-by-hook-skip", test_unmounted_by_hook_skip);
 	ADD("/vssd/mount-unmounted-by-hook-fail", test_unmounted_by_hook_fail);
