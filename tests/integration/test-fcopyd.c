@@ -587,11 +587,11 @@ static void test_reload_bad_policy(struct fixture *f, gconstpointer data)
 		g_assert_cmphex(copy_file(f, src, inbox2, name, 0), ==, VMU_E_FAIL);
 		g_assert_cmphex(copy_file(f, src, f->dest, name, 0), ==, VMU_E_FAIL);
 	}
-	g_assert_cmpuint(test_daemon_log_count(f->daemon, "file-mode: \"0999\" is not an octal mode"),
-			 ==, 2);
 	g_assert_cmpuint(
-	    test_daemon_log_count(f->daemon, "\"no-such-user-hvguest\" is neither a known user"), ==,
-	    2);
+	    test_daemon_log_count(f->daemon, "file-mode: \"0999\" is not an octal mode"), ==, 2);
+	g_assert_cmpuint(
+	    test_daemon_log_count(f->daemon, "\"no-such-user-hvguest\" is neither a known user"),
+	    ==, 2);
 	assert_dir(inbox2, "");
 	write_config(f, good2);
 	test_daemon_reload(f->daemon, "reloaded the configuration");
