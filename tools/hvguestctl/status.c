@@ -332,15 +332,15 @@ static void print_kvp(json_object *kvp, FILE *f)
 			fprintf(f, "      %-28s %s\n", str(it, "key"), str(it, "value"));
 		}
 	}
-	fputs("    Pools:", f);
+	fputs("    Pool files (records):", f);
 	for (size_t i = 0; pools && i < json_object_array_length(pools); i++) {
 		json_object *p = json_object_array_get_idx(pools, i), *b = member(p, "bytes");
 
 		if (b)
-			fprintf(f, " %s %" PRId64 " items,", str(p, "name"),
+			fprintf(f, "%s %s %" PRId64, i ? "," : "", str(p, "name"),
 				json_object_get_int64(member(p, "records")));
 		else
-			fprintf(f, " %s missing,", str(p, "name"));
+			fprintf(f, "%s %s missing", i ? "," : "", str(p, "name"));
 	}
 	fputs("\n", f);
 }
