@@ -109,6 +109,9 @@ int hvd_state_write(const char *run_dir, const struct hvd_state_info *info)
 	if (r < 0)
 		return r;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* A daemon whose unit has no RuntimeDirectory= (hv-fcopyd) may start first. */
+	if (fd < 0 && errno == ENOENT && mkdir(run_dir, 0755) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		free(buf);
 		return -errno;
