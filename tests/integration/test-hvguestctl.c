@@ -9,6 +9,8 @@
  *   /hvguestctl/daemon-killed   SIGKILL to hv-fcopyd: its stale state file reads "not
  *                               running", the exit status becomes 3
  *   /hvguestctl/nothing-offered no device at all: exit 0 and it says so
+ *   /hvguestctl/fcopy-uio       file copy offered through the UIO device only: offered,
+ *                               transport uio; exit 3 once hv-fcopyd is killed
  *   /hvguestctl/frozen-and-thaw (root) a loop-mounted ext4 image in a private mount
  *                               namespace, frozen by hv-vssd: status shows it; hv-vssd is
  *                               killed while frozen; `hvguestctl thaw` thaws it and leaves
@@ -47,6 +49,7 @@ struct fixture {
 	struct hvsim *sim;
 	struct test_daemon *kvpd, *vssd, *fcopyd;
 	char *scope, *dest;
+	const char *fcopy_transport; /* the [fcopy] transport= line and its keys */
 };
 
 /* One config with all three sections; sockets env->dir/<service>.sock. */
@@ -62,9 +65,10 @@ static void write_config(struct fixture *f, const char *vss_extra)
 	    "[vss]\ndevice=unix:%s/vss.sock\nstate-dir=%s\nrun-dir=%s\nlog-target=stderr\n"
 	    "scope=%s\ninclude=%s/*\nhooks-dir=%s/hooks\n%s"
 	    "[fcopy]\ndevice=unix:%s/fcopy.sock\nstate-dir=%s\nrun-dir=%s\nlog-target=stderr\n"
-	    "transport=chardev\n%s",
+	    "%s\n%s",
 	    d, f->env->state_dir, f->env->run_dir, d, f->env->state_dir, f->env->run_dir, f->scope,
-	    f->scope, d, vss_extra ? vss_extra : "", d, f->env->state_dir, f->env->run_dir, owner);
+	    f->scope, d, vss_extra ? vss_extra : "", d, f->env->state_dir, f->env->run_dir,
+	    f->fcopy_transport, owner);
 
 	g_assert_true(g_file_set_contents(f->env->config_path, text, -1, NULL));
 }
@@ -78,6 +82,7 @@ static void setup(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(g_mkdir(f->dest, 0755), ==, 0);
 	g_autofree char *hooks = g_build_filename(f->env->dir, "hooks", NULL);
 	g_assert_cmpint(g_mkdir(hooks, 0755), ==, 0);
+	f->fcopy_transport = "transport=chardev";
 	write_config(f, NULL);
 	g_assert_cmpint(hvsim_new(NULL, &f->sim), ==, 0);
 	hvsim_set_host_timeout(f->sim, 30 * SEC);
@@ -325,6 +330,35 @@ static void test_nothing_offered(struct fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(text, "The host offers none of these services"));
 }
 
+/* File copy over UIO: offered because the VMBus device is there (no char device), and the
+ * daemon's transport is the ring. */
+static void test_fcopy_uio(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *sys = g_build_filename(f->env->dir, "sys", NULL);
+	g_autofree char *dev = g_build_filename(f->env->dir, "dev", NULL);
+	g_autofree char *line =
+	    g_strdup_printf("transport=uio\nsysfs-root=%s\nuio-dev-dir=%s", sys, dev);
+	g_autofree char *out = NULL, *out2 = NULL;
+	json_object *kvp = NULL, *vss = NULL, *fcopy = NULL, *o;
+
+	f->fcopy_transport = line;
+	write_config(f, NULL);
+	g_assert_cmpint(hvsim_listen_uio(f->sim, sys, dev, 0), ==, 0);
+	f->fcopyd = test_daemon_start(f->env, "daemons/fcopy/hv-fcopyd", NULL);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
+	g_assert_cmpint(ctl(f, (const char *[]){"status", "--json", NULL}, &out), ==, 0);
+	o = check_schema(out, &kvp, &vss, &fcopy);
+	g_assert_cmpstr(json_object_get_string(get(fcopy, "offered_by", json_type_string)), ==,
+			"uio");
+	g_assert_true(running(fcopy));
+	g_assert_cmpstr(json_object_get_string(get(fcopy, "transport", json_type_string)), ==,
+			"uio");
+	g_assert_false(json_object_get_boolean(get(kvp, "offered", json_type_boolean)));
+	json_object_put(o);
+	g_assert_true(WIFSIGNALED(test_daemon_stop(f->fcopyd, SIGKILL, 5000)));
+	g_assert_cmpint(ctl(f, (const char *[]){"status", "--json", NULL}, &out2), ==, 3);
+}
+
 /* ---------------------------------------------------------------- frozen (root) */
 
 static void on_abort(int sig)
@@ -478,6 +512,7 @@ int main(int argc, char **argv)
 	ADD("/hvguestctl/all-up", test_all_up);
 	ADD("/hvguestctl/daemon-killed", test_daemon_killed);
 	ADD("/hvguestctl/nothing-offered", test_nothing_offered);
+	ADD("/hvguestctl/fcopy-uio", test_fcopy_uio);
 	ADD("/hvguestctl/frozen-and-thaw", test_frozen_and_thaw);
 	return g_test_run();
 }
