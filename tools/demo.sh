@@ -115,11 +115,17 @@ owner=""
 [ "$(id -u)" = 0 ] || owner="file-owner=$(id -u)
 file-group=$(id -g)"
 if [ $vss_real = yes ]; then
-	mounted="$tmp/scope/data"
 	truncate -s 32M "$tmp/data.img"
 	mkfs.ext4 -q -F "$tmp/data.img" >/dev/null 2>&1
-	mkdir -p "$mounted"
-	mount -o loop -t ext4 "$tmp/data.img" "$mounted"
+	mkdir -p "$tmp/scope/data"
+	if mount -o loop -t ext4 "$tmp/data.img" "$tmp/scope/data"; then
+		mounted="$tmp/scope/data"
+	else
+		echo "demo: cannot loop-mount an image here; VSS shows the plan's dry run" >&2
+		vss_real=no
+	fi
+fi
+if [ $vss_real = yes ]; then
 	cat >"$tmp/hooks/50-demo" <<'HOOK'
 #!/bin/sh
 echo "demo hook: $1 (an application would flush its data here)"
