@@ -323,7 +323,9 @@ static void print_kvp(json_object *kvp, FILE *f)
 	json_object *items = member(kvp, "auto_items"), *pools = member(kvp, "pools");
 
 	if (!items)
-		fputs("    What the host reads (auto pool): not readable by this user\n", f);
+		fputs("    What the host reads (auto pool): not available (no snapshot, or not "
+		      "readable by this user)\n",
+		      f);
 	else {
 		fputs("    What the host reads (auto pool):\n", f);
 		for (size_t i = 0; i < json_object_array_length(items); i++) {
