@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -49,6 +50,7 @@
 
 #include "hvd.h"
 #include "message-ids.h"
+#include "state-file.h"
 
 #define HVD_BACKOFF_MIN_USEC UINT64_C(100000)
 #define USEC_PER_MSEC UINT64_C(1000)
@@ -73,6 +75,11 @@ struct hvd {
 	uint64_t backoff_usec;
 	char *status;
 	int exit_status;
+	/* published state (state-file.h) */
+	sd_event_source *state_timer;
+	uint64_t state_written, started, last_request, requests;
+	char *details;
+	bool stopped, state_failure_logged;
 };
 
 static const char *const hvd_log_levels[] = {"err", "warning", "notice", "info", "debug", NULL};
@@ -91,6 +98,7 @@ static struct hvd *hvd_free(struct hvd *d)
 	sd_event_source_disable_unref(d->io);
 	sd_event_source_disable_unref(d->retry);
 	sd_event_source_disable_unref(d->pending);
+	sd_event_source_disable_unref(d->state_timer);
 	if (d->tp)
 		d->transport->free(d->tp);
 	sd_event_unref(d->event);
@@ -98,6 +106,7 @@ static struct hvd *hvd_free(struct hvd *d)
 	free(d->keys);
 	free(d->buf);
 	free(d->status);
+	free(d->details);
 	free(d);
 	return NULL;
 }
@@ -251,6 +260,92 @@ void hvd_set_status(struct hvd *d, const char *format, ...)
 		return;
 	sd_notifyf(false, "STATUS=%s", log_escape(status, escaped, size));
 	free(escaped);
+	hvd_publish(d, false);
+}
+
+/* ---------------------------------------------------------------- published state */
+
+static uint64_t hvd_realtime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static const char *hvd_state_name(const struct hvd *d)
+{
+	if (d->stopped)
+		return "stopped";
+	return d->registered ? "connected" : "waiting";
+}
+
+static void hvd_state_flush(struct hvd *d, uint64_t now)
+{
+	const char *run_dir = conf_get_string(d->conf, "run-dir");
+	struct hvd_state_info info = {
+	    .service = d->service->name,
+	    .program = d->service->program,
+	    .state = hvd_state_name(d),
+	    .transport = d->tp ? d->transport->name(d->tp) : NULL,
+	    .device = d->tp ? hvd_target(d) : NULL,
+	    .version = hvd_kernel_version(d),
+	    .status = d->status,
+	    .started = d->started,
+	    .updated = hvd_realtime_usec(),
+	    .last_request = d->last_request,
+	    .requests = d->requests,
+	    .details = d->details,
+	};
+	int r;
+
+	d->state_written = now;
+	if (d->state_timer)
+		sd_event_source_set_enabled(d->state_timer, SD_EVENT_OFF);
+	r = hvd_state_write(run_dir, &info);
+	if (r < 0 && !d->state_failure_logged)
+		log_warning_errno(r, "cannot write the state file in %s, ignoring", run_dir);
+	d->state_failure_logged = r < 0;
+}
+
+static int hvd_on_state_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	hvd_state_flush(userdata, usec);
+	return 0;
+}
+
+/* Urgent: now. Otherwise at most every HVD_STATE_INTERVAL_USEC (a timer catches up). */
+void hvd_publish(struct hvd *d, bool urgent)
+{
+	uint64_t now, due = d->state_written + HVD_STATE_INTERVAL_USEC;
+
+	if (!d->event || !d->conf || sd_event_now(d->event, CLOCK_MONOTONIC, &now) < 0)
+		return;
+	if (urgent || now >= due) {
+		hvd_state_flush(d, now);
+		return;
+	}
+	if (!d->state_timer) {
+		if (sd_event_add_time(d->event, &d->state_timer, CLOCK_MONOTONIC, due, 1000,
+				      hvd_on_state_timer, d) < 0)
+			hvd_state_flush(d, now);
+		return;
+	}
+	int enabled = SD_EVENT_OFF;
+	sd_event_source_get_enabled(d->state_timer, &enabled);
+	if (enabled == SD_EVENT_OFF)
+		hvd_timer_rearm(d->state_timer, due);
+}
+
+void hvd_publish_details(struct hvd *d, const char *json, bool urgent)
+{
+	char *copy = json ? strdup(json) : NULL;
+
+	if (json && !copy)
+		return; /* keep the old details rather than none */
+	free(d->details);
+	d->details = copy;
+	hvd_publish(d, urgent);
 }
 
 void hvd_exit(struct hvd *d, int status)
@@ -420,6 +515,10 @@ static int hvd_dispatch(struct hvd *d, size_t len)
 	const struct hvd_service *s = d->service;
 	ssize_t n = s->handle(d, d->state, d->buf, len, d->buf, d->buf_size);
 	int r;
+
+	d->requests++;
+	d->last_request = hvd_realtime_usec();
+	hvd_publish(d, false);
 
 	if (n == HVD_REPLY_LATER) {
 		d->reply_pending = true;
@@ -953,6 +1052,8 @@ static void hvd_shutdown(struct hvd *d)
 	d->registered = false;
 	if ((d->initialised || !d->service->init) && d->service->finish)
 		d->service->finish(d, d->state);
+	d->stopped = true;
+	hvd_publish(d, true);
 }
 
 int hvd_main(const struct hvd_service *service, int argc, char **argv)
@@ -978,6 +1079,7 @@ int hvd_main(const struct hvd_service *service, int argc, char **argv)
 	r = hvd_detach(d);
 	if (r >= 0) {
 		log_lifecycle("starting; pid is:%d", (int)getpid());
+		d->started = hvd_realtime_usec();
 		r = hvd_setup_event(d);
 	}
 	if (r >= 0)

@@ -144,6 +144,12 @@ int hvd_reply(struct hvd *d, const void *reply, size_t len);
 /* sd_notify STATUS= line; printf-style, sent escaped (log_escape(): outside text such as a
  * host's file name cannot add assignments). Also kept for the "status" log on SIGUSR1. */
 void hvd_set_status(struct hvd *d, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* The state file for hvguestctl (state-file.h): publish now (urgent: freeze, thaw, the end
+ * of a copy) or within HVD_STATE_INTERVAL_USEC (anything else). hvd publishes its own part
+ * (connection, version, request counters, the STATUS= line) by itself. */
+void hvd_publish(struct hvd *d, bool urgent);
+/* The service's part: a JSON object's text (copied), shown as "details". */
+void hvd_publish_details(struct hvd *d, const char *json, bool urgent);
 /* Stop the loop with this exit status. */
 void hvd_exit(struct hvd *d, int status);
 

@@ -12,7 +12,9 @@ daemons_common_libhvd_la_SOURCES = \
 	daemons/common/hvd-spawn.h \
 	daemons/common/hvd-spawn.c \
 	daemons/common/read-file.h \
-	daemons/common/read-file.c
+	daemons/common/read-file.c \
+	daemons/common/state-file.h \
+	daemons/common/state-file.c
 daemons_common_libhvd_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 daemons_common_libhvd_la_LIBADD = lib/vmbus-user/libvmbus-user-internal.la \
 	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS)

@@ -38,6 +38,7 @@
 #include "copy.h"
 #include "fcopyd.h"
 #include "message-ids.h"
+#include "state-file.h"
 #include "transport.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
@@ -53,6 +54,7 @@ struct fcopyd {
 	char *pending_path;
 	uint64_t last_status_usec;
 	uint64_t copies, failures, bad_messages;
+	char *last_copy; /* the last copy's result as JSON text (fcopyd_publish) */
 };
 
 static const char *const parent_symlink_choices[] = {"deny", "root-owned", "follow", NULL};
@@ -289,6 +291,60 @@ static void fcopyd_log_copy(const struct copy_report *r, const char *outcome)
 	free(result);
 }
 
+/* The "details" of fcopy.state.json (hvguestctl(8)): the copy in progress (p), or none, and
+ * the last copy's result. Names refused by START are never recorded (escaped logs only). */
+static void fcopyd_publish(struct fcopyd *f, const struct copy_progress *p, bool urgent)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	fprintf(m, "{\"copies\": %" PRIu64 ", \"failures\": %" PRIu64 ", \"current\": ", f->copies,
+		f->failures);
+	if (p) {
+		fputs("{\"source\": ", m);
+		hvd_json_string(m, p->source);
+		fputs(", \"target\": ", m);
+		hvd_json_string(m, p->target);
+		fprintf(m,
+			", \"done\": %" PRIu64 ", \"total\": %" PRIu64
+			", \"elapsed_usec\": %" PRIu64 "}",
+			p->done, p->total, p->elapsed_usec);
+	} else
+		fputs("null", m);
+	fprintf(m, ", \"last\": %s}", f->last_copy ? f->last_copy : "null");
+	if (fclose(m) == 0)
+		hvd_publish_details(f->hvd, buf, urgent);
+	free(buf);
+}
+
+static void fcopyd_remember(struct fcopyd *f, const struct copy_report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	fputs("{\"source\": ", m);
+	hvd_json_string(m, r->name_refused ? "" : r->source);
+	fputs(", \"target\": ", m);
+	hvd_json_string(m, r->name_refused ? "" : r->target);
+	fprintf(m,
+		", \"result\": \"%s\", \"size\": %" PRIu64 ", \"written\": %" PRIu64
+		", \"duration_usec\": %" PRIu64 ", \"time\": %lld}",
+		copy_result_name(r->result), r->size, r->written, r->duration_usec,
+		(long long)time(NULL));
+	if (fclose(m) == 0) {
+		free(f->last_copy);
+		f->last_copy = buf;
+		buf = NULL;
+	}
+	free(buf);
+}
+
 static void fcopyd_on_finish(void *userdata, const struct copy_report *r)
 {
 	struct fcopyd *f = userdata;
@@ -306,6 +362,8 @@ static void fcopyd_on_finish(void *userdata, const struct copy_report *r)
 		       f->copies, f->failures, r->source ? r->source : "",
 		       copy_result_name(r->result));
 	f->last_status_usec = 0;
+	fcopyd_remember(f, r);
+	fcopyd_publish(f, NULL, true);
 }
 
 static void fcopyd_progress(struct fcopyd *f, bool force)
@@ -320,6 +378,7 @@ static void fcopyd_progress(struct fcopyd *f, bool force)
 	f->last_status_usec = now;
 	hvd_set_status(f->hvd, "Copying %s to %s: %" PRIu64 " of %" PRIu64 " bytes (%.1f MB/s)",
 		       p.source, p.target, p.done, p.total, rate_mbps(p.done, p.elapsed_usec));
+	fcopyd_publish(f, &p, false);
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -488,6 +547,7 @@ static int fcopyd_init(struct hvd *d, void **ret_state)
 	if (r < 0) {
 		target_policy_done(&f->policy);
 		free(f->pending_path);
+		free(f->last_copy);
 		free(f);
 		return r;
 	}
@@ -529,6 +589,7 @@ static void fcopyd_finish(struct hvd *d, void *state)
 	f->copy = copy_free(f->copy);
 	target_policy_done(&f->policy);
 	free(f->pending_path);
+	free(f->last_copy);
 	free(f);
 }
 

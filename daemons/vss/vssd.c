@@ -58,6 +58,7 @@
 #include "freeze.h"
 #include "hooks.h"
 #include "message-ids.h"
+#include "state-file.h"
 #include "plan.h"
 #include "state.h"
 #include "vssd.h"
@@ -218,7 +219,80 @@ static size_t vssd_frozen_count(const struct vssd *v)
 	return freeze_count(v->set, FREEZE_OURS);
 }
 
-static void vssd_status(struct vssd *v)
+static const char *const vssd_phase_names[] = {
+    [VSSD_IDLE] = "idle",
+    [VSSD_FREEZE_HOOKS] = "freeze-hooks",
+    [VSSD_FROZEN] = "frozen",
+    [VSSD_AFTER_HOOKS] = "after-hooks",
+};
+
+static void vssd_publish_frozen(struct vssd *v, FILE *f)
+{
+	struct state_mount *m = NULL;
+	size_t n = 0;
+
+	if (v->phase != VSSD_FROZEN) {
+		fputs("null", f);
+		return;
+	}
+	m = freeze_entries(v->set, FREEZE_OURS, &n);
+	fprintf(f, "{\"since\": %lld, \"auto_thaw_at\": %lld, \"mounts\": [",
+		(long long)v->wall_frozen,
+		(long long)v->wall_frozen +
+		    (long long)(conf_get_usec(vssd_conf(v), "max-frozen") / 1000000));
+	for (size_t i = 0; m && i < n; i++) {
+		fputs(i ? ", " : "", f);
+		hvd_json_string(f, m[i].target);
+	}
+	fputs("]}", f);
+	free(m); /* the entries point into the set */
+}
+
+static void vssd_publish_last(struct vssd *v, FILE *f)
+{
+	char *list = v->plan ? plan_frozen_list(v->plan) : NULL;
+
+	if (v->backups == 0) {
+		fputs("null", f);
+		free(list);
+		return;
+	}
+	fprintf(f, "{\"time\": %lld, \"result\": ", (long long)v->wall_start);
+	hvd_json_string(f, v->result);
+	fputs(", \"mounts\": ", f);
+	hvd_json_string(f, list ? list : "");
+	fprintf(f,
+		", \"freeze_usec\": %" PRIu64 ", \"frozen_usec\": %" PRIu64
+		", \"thaw_usec\": %" PRIu64 ", \"hooks\": ",
+		v->freeze_usec, v->frozen_usec, v->thaw_usec);
+	hvd_json_string(f, v->hook_log ? v->hook_log : "");
+	fputs("}", f);
+	free(list);
+}
+
+/* The "details" of vss.state.json (hvguestctl(8)); urgent: every phase change matters. */
+static void vssd_publish(struct vssd *v)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;
+	fprintf(f,
+		"{\"phase\": \"%s\", \"backups\": %" PRIu64 ", \"failures\": %" PRIu64
+		", \"frozen\": ",
+		vssd_phase_names[v->phase], v->backups, v->failures);
+	vssd_publish_frozen(v, f);
+	fputs(", \"last_backup\": ", f);
+	vssd_publish_last(v, f);
+	fputs("}", f);
+	if (fclose(f) == 0)
+		hvd_publish_details(v->hvd, buf, true);
+	free(buf);
+}
+
+static void vssd_status_line(struct vssd *v)
 {
 	char t[64];
 
@@ -247,6 +321,12 @@ static void vssd_status(struct vssd *v)
 			       v->hooks ? hook_run_argument(v->hooks) : "thaw", v->result);
 		return;
 	}
+}
+
+static void vssd_status(struct vssd *v)
+{
+	vssd_status_line(v);
+	vssd_publish(v);
 }
 
 static void vssd_note_hooks(struct vssd *v, const struct hook_run *run)

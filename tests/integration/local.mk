@@ -59,3 +59,13 @@ tests_integration_test_fault_matrix_CFLAGS = $(tests_integration_test_kvpd_CFLAG
 tests_integration_test_fault_matrix_LDADD = $(tests_integration_test_kvpd_LDADD)
 EXTRA_tests_integration_test_fault_matrix_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT) \
 	daemons/vss/hv-vssd$(EXEEXT) daemons/fcopy/hv-fcopyd$(EXEEXT)
+
+# hvguestctl reading the three daemons' state (and, as root, a frozen loop image).
+check_PROGRAMS += tests/integration/test-hvguestctl
+TESTS += tests/integration/test-hvguestctl
+tests_integration_test_hvguestctl_SOURCES = tests/integration/test-hvguestctl.c
+tests_integration_test_hvguestctl_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
+tests_integration_test_hvguestctl_LDADD = $(tests_integration_test_kvpd_LDADD)
+EXTRA_tests_integration_test_hvguestctl_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT) \
+	daemons/vss/hv-vssd$(EXEEXT) daemons/fcopy/hv-fcopyd$(EXEEXT) \
+	tools/hvguestctl/hvguestctl$(EXEEXT)

@@ -18,6 +18,12 @@ tests_unit_test_read_file_SOURCES = tests/unit/test-read-file.c
 tests_unit_test_read_file_CFLAGS = $(HVD_TEST_CFLAGS)
 tests_unit_test_read_file_LDADD = $(HVD_TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test-state-file
+TESTS += tests/unit/test-state-file
+tests_unit_test_state_file_SOURCES = tests/unit/test-state-file.c
+tests_unit_test_state_file_CFLAGS = $(HVD_TEST_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_state_file_LDADD = $(HVD_TEST_LIBS) $(JSONC_LIBS)
+
 check_PROGRAMS += tests/unit/test-log
 TESTS += tests/unit/test-log
 tests_unit_test_log_SOURCES = tests/unit/test-log.c
