@@ -463,19 +463,19 @@ static void test_refused_directories(struct fixture *f, gconstpointer data)
 	check_tree(f, under_sticky, true, NULL); /* like /tmp */
 	reason = g_strdup_printf("%s is writable by group or others", open_dir);
 	check_tree(f, open_dir, false, reason);
-	g_free(reason);
+	g_clear_pointer(&reason, g_free);
 	reason = g_strdup_printf("%s is writable by group or others", group_dir);
 	check_tree(f, group_dir, false, reason);
-	g_free(reason);
+	g_clear_pointer(&reason, g_free);
 	reason = g_strdup_printf("%s/wide is writable by group or others", f->dir);
 	check_tree(f, under_open, false, reason);
-	g_free(reason);
+	g_clear_pointer(&reason, g_free);
 	reason = g_strdup_printf("%s is writable by group or others", sticky_self);
 	check_tree(f, sticky_self, false, reason); /* the hook directory itself: no exception */
-	g_free(reason);
+	g_clear_pointer(&reason, g_free);
 	reason = g_strdup_printf("%s is a symbolic link", link);
 	check_tree(f, via_link, false, reason);
-	g_free(reason);
+	g_clear_pointer(&reason, g_free);
 	if (geteuid() != 0) {
 		g_test_message("not root: no directory owned by another user");
 		return;
