@@ -19,6 +19,13 @@ bench_bench_fcopy_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JS
 bench_bench_fcopy_LDADD = tools/hv-host-sim/libhvsim.la lib/vmbus-user/libvmbus-user-internal.la \
 	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
 
+# The do-nothing fcopy responder bench-fcopy measures hv-fcopyd against.
+noinst_PROGRAMS += bench/fcopy-floor
+bench_fcopy_floor_SOURCES = bench/fcopy-floor.c
+bench_fcopy_floor_CPPFLAGS = $(daemons_fcopy_libfcopyd_la_CPPFLAGS)
+bench_fcopy_floor_CFLAGS = $(daemons_fcopy_libfcopyd_la_CFLAGS)
+bench_fcopy_floor_LDADD = $(daemons_fcopy_hv_fcopyd_LDADD)
+
 noinst_PROGRAMS += bench/bench-vss
 bench_bench_vss_SOURCES = bench/bench-vss.c
 bench_bench_vss_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSONC_CFLAGS)
@@ -27,7 +34,7 @@ bench_bench_vss_LDADD = tests/integration/libtestdaemon.la tools/hv-host-sim/lib
 
 .PHONY: bench
 bench: bench/bench-kvp-pool bench/bench-kvp daemons/kvp/hv-kvpd bench/bench-fcopy \
-	daemons/fcopy/hv-fcopyd bench/bench-vss daemons/vss/hv-vssd
+	daemons/fcopy/hv-fcopyd bench/fcopy-floor bench/bench-vss daemons/vss/hv-vssd
 	$(AM_V_at)./bench/bench-kvp-pool
 	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-kvp
 	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-fcopy

@@ -62,11 +62,14 @@ int target_check_names(const char *path_name, const char *file_name);
  * policy's mode and owner and reserves size bytes. */
 int target_open(const struct target_policy *p, const char *path_name, const char *file_name,
 		bool create_path, bool overwrite, uint64_t size, struct target **ret);
-/* Writes size bytes at offset (offset + size <= the announced size, else -EFBIG). */
+/* Writes size bytes at offset (offset + size <= the announced size, else -EFBIG). Contiguous
+ * writes are gathered and written in batches: an error (-ENOSPC...) may belong to earlier
+ * data and is returned by a later call or by target_commit(); after any error the target is
+ * to be freed. */
 int target_write(struct target *t, uint64_t offset, const void *data, size_t size);
 /* Bytes up to the end of the furthest write. */
 uint64_t target_written(const struct target *t);
-/* fsync, then put the file in place (no-clobber unless overwrite), fsync the directory.
+/* Write what is batched, fsync, then put the file in place (no-clobber unless overwrite), fsync the directory.
  * The target is finished either way; free it afterwards. */
 int target_commit(struct target *t);
 /* Removes the temporary file (if not committed), closes, frees. NULL-safe, returns NULL. */

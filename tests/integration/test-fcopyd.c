@@ -720,6 +720,13 @@ static void unmount_tiny_ext4(struct fixture *f, const char *mnt)
 	g_assert_cmpint(umount2(mnt, MNT_DETACH), ==, 0);
 }
 
+static int unlink_in(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+
+	return unlink(path);
+}
+
 /* Runs in a subprocess: the mount namespace and the daemon die with it. */
 static void enospc_body(struct fixture *f)
 {
@@ -740,6 +747,19 @@ static void enospc_body(struct fixture *f)
 	uint32_t status = VMU_S_OK;
 	for (uint64_t off = sizeof(buf); off < (1 << 20) && status == VMU_S_OK; off += sizeof(buf))
 		status = write_at(f, off, buf, sizeof(buf));
+	g_assert_cmphex(status, ==, VMU_ERROR_DISK_FULL);
+	assert_dir(mnt, "filler lost+found");
+	/* at the end: the daemon gathers WRITEs and writes them in batches, so a copy smaller
+	 * than a batch meets ENOSPC only at COMPLETE. The host must still hear DISK_FULL (from
+	 * a WRITE or from COMPLETE, never S_OK), and no file may be left. */
+	g_assert_cmpint(unlink_in(mnt, "filler"), ==, 0);
+	g_assert_cmphex(start(f, mnt, "tail", 0, 64 << 10), ==, VMU_S_OK);
+	fill_up(mnt);
+	status = VMU_S_OK;
+	for (uint64_t off = 0; off < (64 << 10) && status == VMU_S_OK; off += sizeof(buf))
+		status = write_at(f, off, buf, (uint32_t)MIN(sizeof(buf), (64 << 10) - off));
+	if (status == VMU_S_OK)
+		status = complete(f);
 	g_assert_cmphex(status, ==, VMU_ERROR_DISK_FULL);
 	assert_dir(mnt, "filler lost+found");
 	unmount_tiny_ext4(f, mnt);

@@ -152,6 +152,52 @@ static void test_basic(struct fixture *f, gconstpointer data)
 	g_assert_cmpstr(listing, ==, "hello.txt");
 }
 
+/* WRITEs are gathered in batches (256 KiB) and written later: what reaches the file must
+ * still be what the host sent, in its order, for in-order fragments across batch borders,
+ * one write larger than a batch, rewrites of data already written and of data still
+ * gathered, and a discarded copy must leave nothing. A model in memory takes the same
+ * writes. */
+static void test_batched(struct fixture *f, gconstpointer data)
+{
+	const size_t frag = 6144, size = 3 * 256 * 1024 + 100;
+	g_autofree guint8 *src = g_malloc(size), *model = g_malloc0(size);
+	g_autofree char *target = path_of(f, "batched");
+	g_autofree char *got = NULL, *listing = NULL;
+	struct target *t = NULL;
+	gsize len = 0;
+	size_t off;
+
+	(void)data;
+	for (size_t i = 0; i < size; i++)
+		src[i] = (guint8)(i * 131 + i / 4099);
+#define PUT(o, n, bytes)                                                                           \
+	do {                                                                                       \
+		g_assert_cmpint(target_write(t, (o), (bytes), (n)), ==, 0);                        \
+		memcpy(model + (o), (bytes), (n));                                                 \
+	} while (0)
+	g_assert_cmpint(target_open(&f->p, f->dir, "batched", false, false, size, &t), ==, 0);
+	for (off = 0; off + frag <= 300 * 1024; off += frag)
+		PUT(off, frag, src + off);
+	PUT(1000, frag, src + 500000);   /* back into what was already written */
+	PUT(off - 100, 50, src + 7);     /* back into what was gathered since */
+	PUT(off, 300 * 1024, src + off); /* larger than a batch, written directly */
+	for (off += 300 * 1024; off < size; off += frag)
+		PUT(off, MIN(frag, size - off), src + off);
+	PUT(size - 10, 10, src); /* a rewrite of the last bytes, still gathered */
+#undef PUT
+	g_assert_cmpuint(target_written(t), ==, size);
+	g_assert_cmpint(target_commit(t), ==, 0);
+	target_free(t);
+	g_assert_true(g_file_get_contents(target, &got, &len, NULL));
+	g_assert_cmpmem(got, len, model, size);
+	/* a copy discarded with data gathered leaves nothing */
+	g_assert_cmpint(target_open(&f->p, f->dir, "dropped", false, false, size, &t), ==, 0);
+	g_assert_cmpint(target_write(t, 0, src, frag), ==, 0);
+	target_free(t);
+	listing = list_dir(f->dir);
+	g_assert_cmpstr(listing, ==, "batched");
+}
+
 static void test_discard(struct fixture *f, gconstpointer data)
 {
 	g_autofree char *listing = NULL;
@@ -516,6 +562,7 @@ int main(int argc, char **argv)
 	umask(0022);
 	add("basic", test_basic);
 	add("discard", test_discard);
+	add("batched", test_batched);
 	add("write-bounds", test_write_bounds);
 	add("names", test_names);
 	add("create-path", test_create_path);
