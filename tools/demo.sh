@@ -250,6 +250,8 @@ host status
 say "guest# hvguestctl status"
 sleep 0.3 # the daemons publish their state at most every 250 ms
 "$ctl" -c "$tmp/hvguest.conf" status | indent || true
+# HVGUEST_DEMO_JSON=FILE keeps the same view as JSON (hvguestctl(8), schema 1).
+[ -z "${HVGUEST_DEMO_JSON:-}" ] || "$ctl" -c "$tmp/hvguest.conf" status --json >"$HVGUEST_DEMO_JSON" || true
 
 echo
 echo "demo finished in $(($(date +%s) - start)) s; stopping the daemons and removing \$DEMO"
