@@ -69,3 +69,12 @@ tests_integration_test_hvguestctl_LDADD = $(tests_integration_test_kvpd_LDADD)
 EXTRA_tests_integration_test_hvguestctl_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT) \
 	daemons/vss/hv-vssd$(EXEEXT) daemons/fcopy/hv-fcopyd$(EXEEXT) \
 	tools/hvguestctl/hvguestctl$(EXEEXT)
+
+# A hostile host: random and malformed raw messages through hv-kvpd and hv-fcopyd.
+check_PROGRAMS += tests/integration/test-hostile
+TESTS += tests/integration/test-hostile
+tests_integration_test_hostile_SOURCES = tests/integration/test-hostile.c
+tests_integration_test_hostile_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
+tests_integration_test_hostile_LDADD = $(tests_integration_test_kvpd_LDADD)
+EXTRA_tests_integration_test_hostile_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT) \
+	daemons/fcopy/hv-fcopyd$(EXEEXT)

@@ -7,7 +7,8 @@
  * /fcopyd/uio/...): contents compared by SHA-256; names with non-ASCII characters and a
  * surrogate pair; CREATE_PATH, OVER_WRITE and "already exists"; CANCEL and a daemon killed
  * mid-transfer leave no partial or temporary file; links planted by another user; mode,
- * owner and the allowlist from the config; SIGHUP (a config whose policy cannot be built is
+ * owner and the allowlist from the config; symbolic and hard links swapped in by uid 65534
+ * while the host copies (raced, root only); SIGHUP (a config whose policy cannot be built is
  * refused and the old policy keeps working; a reload between START and COMPLETE); out of
  * space on a tiny loop-mounted ext4 in a private mount namespace (root only).
  *
@@ -25,11 +26,13 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <linux/loop.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -1478,6 +1481,172 @@ static void test_log_escaped_and_limited(struct fixture *f, gconstpointer data)
 	assert_dir(f->dest, "flood");
 }
 
+/* ---------------------------------------------------------------- raced links */
+
+#define RACE_VICTIM_OWNER 65533 /* "another user": neither root nor the attacker */
+
+/* What the attacker got done: swaps that took effect, per kind. */
+struct race_counts {
+	unsigned rounds, symlinks, hardlinks, dir_links;
+};
+
+/* The attacker, uid/gid NOBODY, in the shared destination directory: over and over it puts
+ * a symbolic link to a root file, then a hard link to another user's file, at the name the
+ * host copies to, and a symbolic link to a directory outside in place of the directory the
+ * host copies into, each by rename so that the swap is atomic. Raw system calls only (this
+ * is a forked child); it counts what it did in *c and runs until killed (the alarm bounds
+ * it should the parent die first). */
+static void race_attacker(const char *dest, const char *victim, const char *hl_victim,
+			  const char *victim_dir, volatile struct race_counts *c)
+{
+	alarm(120);
+	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0 || chdir(dest) < 0)
+		_exit(2);
+	for (;;) {
+		(void)unlink(".a"); /* left over when the last rename failed */
+		if (symlink(victim, ".a") == 0 && rename(".a", "race") == 0)
+			c->symlinks++;
+		/* every other round, so that a symbolic link is in place half of the time; not
+		 * by rename: in the sticky directory the attacker may not move a file it does
+		 * not own, and the hard link is the other user's (so it stays in place until
+		 * the daemon replaces it) */
+		if (c->rounds % 2 && unlink("race") == 0 && link(hl_victim, "race") == 0)
+			c->hardlinks++;
+		(void)unlink("sub");
+		(void)rmdir("sub");
+		(void)unlink(".c");
+		if (symlink(victim_dir, ".c") == 0 && rename(".c", "sub") == 0)
+			c->dir_links++;
+		c->rounds++;
+	}
+}
+
+/* Removes dest/sub/x and dest/sub when sub is a real directory, never through a link (the
+ * attacker may swap sub at any moment: an unlink through its link would hide an escape). */
+static void race_clear_sub(const char *dest)
+{
+	int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int sfd;
+
+	g_assert_cmpint(dfd, >=, 0);
+	sfd = openat(dfd, "sub", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd >= 0) {
+		(void)unlinkat(sfd, "x", 0);
+		close(sfd);
+		(void)unlinkat(dfd, "sub", AT_REMOVEDIR);
+	}
+	close(dfd);
+}
+
+static void assert_unchanged(const char *path, const struct stat *before, const char *content)
+{
+	g_autofree char *got = NULL;
+	struct stat st;
+
+	g_assert_cmpint(lstat(path, &st), ==, 0);
+	g_assert_true(S_ISREG(st.st_mode));
+	g_assert_cmpint(st.st_ino, ==, before->st_ino);
+	g_assert_cmpint(st.st_uid, ==, before->st_uid);
+	g_assert_cmpint(st.st_gid, ==, before->st_gid);
+	g_assert_cmpint(st.st_mode, ==, before->st_mode);
+	g_assert_cmpint(st.st_size, ==, before->st_size);
+	g_assert_true(g_file_get_contents(path, &got, NULL, NULL));
+	g_assert_cmpstr(got, ==, content);
+}
+
+/* Symbolic and hard links swapped in by another user (uid 65534) while the host copies,
+ * through the real daemon: the copies land in the destination or fail, but nothing outside
+ * it is written, and no file of another owner is overwritten, truncated or chowned. The
+ * daemon gives its files to the attacker (file-owner=65534), the case where a chown
+ * through a swapped link would hand the attacker someone else's file, and which lets the
+ * attacker remove what the daemon made and keep racing. The review ran 400 raced copies;
+ * 150 per transport here prove the same property within a few seconds (the attacker swaps
+ * thousands of times meanwhile, see the rounds in the test log). */
+static void test_raced_links(struct fixture *f, gconstpointer data)
+{
+	const char *root_file = "root:x:0:0";
+	const char *user_file = "someone else's";
+	g_autofree char *victim_dir = g_build_filename(f->env->dir, "victim", NULL);
+	g_autofree char *victim = g_build_filename(victim_dir, "passwd", NULL);
+	g_autofree char *hl_victim = g_build_filename(victim_dir, "theirs", NULL);
+	g_autofree char *sub = dest_path(f, "sub");
+	g_autofree char *src = make_source(f, 100, 11);
+	struct stat victim_st, hl_st;
+	unsigned copies = 150, landed = 0, failed = 0;
+	volatile struct race_counts *c;
+	g_autofree char *listing_before = NULL, *listing_after = NULL;
+	pid_t attacker;
+	int status;
+
+	if (getuid() != 0) {
+		g_test_skip("racing links as another user needs root");
+		return;
+	}
+	/* the attacker must reach the destination and the victims' directory */
+	g_assert_cmpint(chmod(f->env->dir, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir(victim_dir, 0755), ==, 0);
+	g_assert_true(g_file_set_contents(victim, root_file, -1, NULL));
+	g_assert_cmpint(chmod(victim, 0644), ==, 0);
+	/* protected_hardlinks lets a user link only to files it may read and write */
+	g_assert_true(g_file_set_contents(hl_victim, user_file, -1, NULL));
+	g_assert_cmpint(chown(hl_victim, RACE_VICTIM_OWNER, RACE_VICTIM_OWNER), ==, 0);
+	g_assert_cmpint(chmod(hl_victim, 0666), ==, 0);
+	g_assert_cmpint(stat(victim, &victim_st), ==, 0);
+	g_assert_cmpint(stat(hl_victim, &hl_st), ==, 0);
+	g_assert_cmpint(chmod(f->dest, 01777), ==, 0);
+	write_config(f, "file-owner=65534\nfile-group=65534\n");
+	start_daemon(f);
+
+	listing_before = list_dir(f->env->dir);
+	c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	g_assert_true(c != MAP_FAILED);
+	*c = (struct race_counts){0};
+	attacker = fork();
+	g_assert_cmpint(attacker, >=, 0);
+	if (attacker == 0)
+		race_attacker(f->dest, victim, hl_victim, victim_dir, c);
+	for (unsigned i = 0; i < copies; i++) {
+		bool into_sub = i % 2;
+		uint32_t st =
+		    copy_file(f, src, into_sub ? sub : f->dest, into_sub ? "x" : "race",
+			      VMU_FCOPY_OVER_WRITE | (into_sub ? VMU_FCOPY_CREATE_PATH : 0));
+
+		if (st == VMU_S_OK)
+			landed++;
+		else
+			failed++;
+		if (into_sub)
+			race_clear_sub(f->dest);
+	}
+	g_assert_cmpint(kill(attacker, SIGKILL), ==, 0);
+	g_assert_cmpint(waitpid(attacker, &status, 0), ==, attacker);
+	g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	g_test_message("%u raced copies: %u landed, %u refused; the attacker made %u rounds, "
+		       "%u symlink, %u hard link and %u directory link swaps",
+		       copies, landed, failed, c->rounds, c->symlinks, c->hardlinks, c->dir_links);
+	/* the race was real: every kind of swap took effect */
+	g_assert_cmpuint(c->symlinks, >, 0);
+	g_assert_cmpuint(c->hardlinks, >, 0);
+	g_assert_cmpuint(c->dir_links, >, 0);
+	g_assert_cmpuint(landed + failed, ==, copies);
+
+	/* nothing outside the destination was written, nothing of another owner changed */
+	assert_unchanged(victim, &victim_st, root_file);
+	assert_unchanged(hl_victim, &hl_st, user_file);
+	assert_dir(victim_dir, "passwd theirs");
+	listing_after = list_dir(f->env->dir);
+	g_assert_cmpstr(listing_after, ==, listing_before);
+	munmap((void *)c, sizeof(*c));
+
+	/* the daemon is still up and copies normally */
+	race_clear_sub(f->dest);
+	g_assert_cmphex(copy_file(f, src, f->dest, "after", 0), ==, VMU_S_OK);
+	g_autofree char *after = dest_path(f, "after");
+	g_autofree char *want = sha256_of(src);
+	g_autofree char *got = sha256_of(after);
+	g_assert_cmpstr(got, ==, want);
+}
+
 static void add(const char *path, const struct params *p,
 		void (*fn)(struct fixture *, gconstpointer))
 {
@@ -1504,6 +1673,7 @@ int main(int argc, char **argv)
 	add("/fcopyd/chardev/hibernate", &on_chardev, test_hibernate);
 	add_both("kill-restart", test_kill_restart);
 	add_both("symlink-attacks", test_symlink_attacks);
+	add_both("raced-links", test_raced_links);
 	add_both("mode-owner", test_mode_owner);
 	add_both("untrusted-profile", test_untrusted_profile);
 	add_both("reload-bad-policy", test_reload_bad_policy);

@@ -603,12 +603,206 @@ static void test_pool_symlink_refused(struct fixture *f, gconstpointer data)
 	assert_auto_pool_answers(f);
 }
 
+/* ---------------------------------------------------------------- hostile pool files */
+
+/* The daemon is still running: a crash shows here rather than as a confusing timeout. */
+static void assert_daemon_alive(struct fixture *f)
+{
+	g_assert_cmpint(kill(f->daemon->pid, 0), ==, 0);
+	g_assert_cmpint(waitpid(f->daemon->pid, NULL, WNOHANG), ==, 0);
+}
+
+/* Every pool except `broken` answers, with what was set into it before. */
+static void assert_others_serve(struct fixture *f, int broken)
+{
+	for (int pool = VMU_KVP_POOL_EXTERNAL; pool <= VMU_KVP_POOL_AUTO_INTERNAL; pool++) {
+		g_autofree char *key = g_strdup_printf("mine-%d", pool);
+
+		if (pool == broken || pool == VMU_KVP_POOL_AUTO)
+			continue;
+		assert_get(f, pool, key, "kept");
+	}
+	assert_auto_pool_answers(f);
+	assert_daemon_alive(f);
+}
+
+/* A GET, SET, DELETE and ENUMERATE on the broken pool: each answered (any status), then the
+ * others still serve. */
+static void poke_broken_pool(struct fixture *f, int pool, const char *what)
+{
+	struct hvsim_result r;
+
+	g_test_message("pool %d as %s", pool, what);
+	g_assert_cmpint(hvsim_kvp_get(f->sim, pool, "mine", &r), ==, 0);
+	g_assert_false(r.kernel_timeout);
+	g_assert_cmpint(hvsim_kvp_set(f->sim, pool, "new", "v", &r), ==, 0);
+	g_assert_false(r.kernel_timeout);
+	g_assert_cmpint(hvsim_kvp_delete(f->sim, pool, "new", &r), ==, 0);
+	g_assert_false(r.kernel_timeout);
+	g_assert_cmpint(hvsim_kvp_enumerate(f->sim, pool, 0, &r), ==, 0);
+	g_assert_false(r.kernel_timeout);
+	assert_others_serve(f, pool);
+}
+
+/* What a local user (or a broken disk) can make of a pool file while the daemon runs: a
+ * directory, a FIFO, a 2 GiB sparse file, random garbage, a length that is no multiple of
+ * the record, a file renamed over it, no file at all. Each request on that pool is answered
+ * (an error where the file is unusable), the daemon does not crash, and the other pools
+ * and the auto pool keep serving. The 2 GiB file is sparse (ftruncate), so it costs no
+ * disk; the daemon must not try to read it whole into memory. */
+static void test_hostile_pool_files(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *p0 = pool_path(f, VMU_KVP_POOL_EXTERNAL);
+	g_autofree char *other = g_build_filename(f->env->dir, "replacement", NULL);
+	g_autofree guint8 *garbage = g_malloc(4 * RECORD + 77);
+	GRand *rand = g_rand_new_with_seed(8);
+	struct hvsim_result r;
+	int fd;
+
+	for (int pool = VMU_KVP_POOL_EXTERNAL; pool <= VMU_KVP_POOL_AUTO_INTERNAL; pool++) {
+		g_autofree char *key = g_strdup_printf("mine-%d", pool);
+
+		if (pool != VMU_KVP_POOL_AUTO)
+			g_assert_cmphex(host_set(f, pool, key, "kept"), ==, VMU_S_OK);
+	}
+
+	/* a directory */
+	g_assert_cmpint(unlink(p0), ==, 0);
+	g_assert_cmpint(g_mkdir(p0, 0755), ==, 0);
+	poke_broken_pool(f, VMU_KVP_POOL_EXTERNAL, "a directory");
+	g_assert_true(g_file_test(p0, G_FILE_TEST_IS_DIR));
+	g_assert_cmpint(rmdir(p0), ==, 0);
+
+	/* a FIFO: opened without blocking the loop */
+	g_assert_cmpint(mkfifo(p0, 0644), ==, 0);
+	poke_broken_pool(f, VMU_KVP_POOL_EXTERNAL, "a FIFO");
+	g_assert_cmpint(unlink(p0), ==, 0);
+
+	/* a 2 GiB sparse file */
+	fd = open(p0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(ftruncate(fd, (off_t)2 << 30), ==, 0);
+	close(fd);
+	poke_broken_pool(f, VMU_KVP_POOL_EXTERNAL, "a 2 GiB sparse file");
+	g_assert_cmpint(unlink(p0), ==, 0);
+
+	/* random garbage, not a whole number of records */
+	for (gsize i = 0; i < 4 * RECORD + 77; i++)
+		garbage[i] = (guint8)g_rand_int(rand);
+	g_rand_free(rand);
+	g_assert_true(g_file_set_contents(p0, (const char *)garbage, 4 * RECORD + 77, NULL));
+	poke_broken_pool(f, VMU_KVP_POOL_EXTERNAL, "garbage");
+
+	/* truncated in the middle of a record */
+	plant_file(p0, "whole", "1");
+	g_assert_cmpint(truncate(p0, RECORD / 2), ==, 0);
+	poke_broken_pool(f, VMU_KVP_POOL_EXTERNAL, "half a record");
+	g_assert_cmphex(host_get(f, VMU_KVP_POOL_EXTERNAL, "whole", NULL), !=, VMU_S_OK);
+
+	/* replaced: another file renamed over the open pool is what the daemon reads next */
+	plant_file(other, "renamed", "in");
+	g_assert_cmpint(rename(other, p0), ==, 0);
+	poke_broken_pool(f, VMU_KVP_POOL_EXTERNAL, "a file renamed over it");
+	assert_get(f, VMU_KVP_POOL_EXTERNAL, "renamed", "in");
+
+	/* deleted: the next SET makes a new file (pool 0's own "mine-0" went with the old one) */
+	g_assert_cmpint(unlink(p0), ==, 0);
+	poke_broken_pool(f, VMU_KVP_POOL_EXTERNAL, "deleted");
+	g_assert_cmpint(hvsim_kvp_set(f->sim, VMU_KVP_POOL_EXTERNAL, "back", "1", &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+	assert_get(f, VMU_KVP_POOL_EXTERNAL, "back", "1");
+	assert_file_is(p0, "back", "1");
+	assert_others_serve(f, VMU_KVP_POOL_EXTERNAL);
+}
+
+/* Under ASan freed memory sits in a quarantine instead of being reused, so the daemon's
+ * memory grows with every request whether it leaks or not (LeakSanitizer finds leaks
+ * there). Before the memory test's daemon starts it inherits no quarantine; the variable
+ * is put back once the daemon is running. */
+static char *saved_asan_options;
+
+static void no_quarantine(const struct test_env *env)
+{
+	const char *old = g_getenv("ASAN_OPTIONS");
+	g_autofree char *opts =
+	    g_strdup_printf("%s%squarantine_size_mb=0", old ? old : "", old && *old ? ":" : "");
+
+	saved_asan_options = g_strdup(old);
+	g_assert_true(g_setenv("ASAN_OPTIONS", opts, TRUE));
+}
+
+static void restore_asan_options(void)
+{
+	if (saved_asan_options)
+		g_assert_true(g_setenv("ASAN_OPTIONS", saved_asan_options, TRUE));
+	else
+		g_unsetenv("ASAN_OPTIONS");
+	g_clear_pointer(&saved_asan_options, g_free);
+}
+
+/* Private_Dirty of a process in KiB (/proc/PID/smaps_rollup), -1 if unreadable. */
+static long private_dirty_kib(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/smaps_rollup", (int)pid);
+	g_autofree char *text = NULL;
+	const char *p;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return -1;
+	p = strstr(text, "\nPrivate_Dirty:");
+	return p ? strtol(p + strlen("\nPrivate_Dirty:"), NULL, 10) : -1;
+}
+
+/* n rounds of SET, GET, ENUMERATE and DELETE over a few pools and keys (the pools stay
+ * small: the same 16 keys come and go). */
+static void memory_churn(struct fixture *f, unsigned n)
+{
+	struct hvsim_result r;
+
+	for (unsigned i = 0; i < n; i++) {
+		int pool = (int)(i % 2) ? VMU_KVP_POOL_GUEST : VMU_KVP_POOL_EXTERNAL;
+		g_autofree char *key = g_strdup_printf("churn-%u", i % 16);
+		g_autofree char *value = g_strdup_printf("value-%u", i);
+
+		g_assert_cmphex(host_set(f, pool, key, value), ==, VMU_S_OK);
+		assert_get(f, pool, key, value);
+		g_assert_cmpint(hvsim_kvp_enumerate(f->sim, VMU_KVP_POOL_AUTO, i % 4, &r), ==, 0);
+		g_assert_cmphex(r.status, ==, VMU_S_OK);
+		if (i % 3 == 0)
+			g_assert_cmphex(host_delete(f, pool, key), ==, VMU_S_OK);
+	}
+}
+
+/* Memory growth, not speed: the daemon's private dirty memory after 10k rounds (~33k
+ * requests) stays within 256 KiB of what it was after the first 1k (~3.3k requests). The
+ * review saw flat RSS over 100k operations; 10k rounds prove the same property here: a leak
+ * of 64 bytes per GET alone, put in by hand, grows it by ~800 KiB and fails this test. */
+static void test_memory_flat(struct fixture *f, gconstpointer data)
+{
+	long warm, after;
+
+	restore_asan_options();
+	memory_churn(f, 1000);
+	warm = private_dirty_kib(f->daemon->pid);
+	if (warm < 0) {
+		g_test_skip("no /proc/PID/smaps_rollup (kernel < 4.14)");
+		return;
+	}
+	memory_churn(f, 9000);
+	after = private_dirty_kib(f->daemon->pid);
+	g_test_message("Private_Dirty after 1k rounds: %ld KiB, after 10k: %ld KiB", warm, after);
+	g_assert_cmpint(after, >=, 0);
+	g_assert_cmpint(after - warm, <=, 256);
+	assert_daemon_alive(f);
+}
+
 /* The test writers re-take their locks back to back for seconds (slower still under ASan),
  * and the daemon polls for a lock, which is not fair (see kvp-pool.c): these tests are about
  * losing nothing, so they allow the longest wait. */
 static const struct fixture_opts busy_writer_opts = {.config = "pool-lock-timeout=60s\n"};
 static const struct fixture_opts lock_held_opts = {.config = "pool-lock-timeout=1s\n"};
 static const struct fixture_opts symlink_opts = {.prepare = plant_pool_link};
+static const struct fixture_opts no_quarantine_opts = {.prepare = no_quarantine};
 
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
 
@@ -634,5 +828,8 @@ int main(int argc, char **argv)
 		   fixture_setup, test_lock_timeout_reload, fixture_teardown);
 	g_test_add("/kvpd/pools/symlink-refused", struct fixture, &symlink_opts, fixture_setup,
 		   test_pool_symlink_refused, fixture_teardown);
+	ADD("/kvpd/pools/hostile-pool-files", test_hostile_pool_files);
+	g_test_add("/kvpd/pools/memory-flat", struct fixture, &no_quarantine_opts, fixture_setup,
+		   test_memory_flat, fixture_teardown);
 	return g_test_run();
 }

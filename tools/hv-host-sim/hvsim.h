@@ -152,6 +152,14 @@ int hvsim_fcopy_cancel(struct hvsim *sim, struct hvsim_result *ret);
 int hvsim_fcopy_file(struct hvsim *sim, const char *local_path, const char *path_name,
 		     const char *file_name, uint32_t flags, struct hvsim_result *ret);
 
+/* A hostile or broken host: msg (len bytes, at most HVSIM_RAW_MAX) goes out as the
+ * service's message right after a well-formed IC header of the simulator's, whatever it
+ * holds; the kernel (or, over UIO, the daemon) sees it as a host request. KVP and fcopy.
+ * ret->status is the HRESULT the host got back; the decoded fields are left empty. */
+#define HVSIM_RAW_MAX VMU_KVP_MSG_SIZE
+int hvsim_send_raw(struct hvsim *sim, enum vmu_service service, const void *msg, size_t len,
+		   struct hvsim_result *ret);
+
 /* Hibernation: the kernel pushes the fake VSS THAW / fcopy CANCEL to the daemon and treats
  * the service as READY, so the daemon's reply is refused with EINVAL (spec §2). */
 int hvsim_hibernate(struct hvsim *sim, enum vmu_service service);

@@ -2,7 +2,8 @@
 /*
  * Host requests: each builds the host-format packet (28-byte IC header + the service
  * message with UTF-16LE strings, spec §3.1/§4/§5), sends it through hvsim_host_transact()
- * and decodes the answer the way the host reads it.
+ * and decodes the answer the way the host reads it; hvsim_send_raw() sends what a hostile
+ * host would, undecoded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -536,4 +537,23 @@ int hvsim_hibernate(struct hvsim *sim, enum vmu_service service)
 	svc->ops->pre_suspend(svc);
 	hvsim_host_cancel_inflight(svc);
 	return 0;
+}
+
+int hvsim_send_raw(struct hvsim *sim, enum vmu_service service, const void *msg, size_t len,
+		   struct hvsim_result *ret)
+{
+	struct packet p = {0};
+	int r;
+
+	if ((service != VMU_SERVICE_KVP && service != VMU_SERVICE_FCOPY) || (!msg && len) || !ret)
+		return -EINVAL;
+	if (len > HVSIM_RAW_MAX)
+		return -ENOBUFS;
+	if (len)
+		memcpy(msg_of(&p), msg, len);
+	r = header(sim, service, &p, len);
+	if (r < 0)
+		return r;
+	return hvsim_host_transact(sim, service, p.buf, VMU_ICMSG_HDR_SIZE + len, sizeof(p.buf),
+				   ret);
 }
