@@ -21,7 +21,7 @@ struct service_info {
 static const struct service_info services[_VMU_SERVICE_MAX] = {
     [VMU_SERVICE_KVP] = {"kvp", "/dev/vmbus/hv_kvp", sizeof(struct hv_kvp_msg)},
     [VMU_SERVICE_VSS] = {"vss", "/dev/vmbus/hv_vss", sizeof(struct hv_vss_msg)},
-    [VMU_SERVICE_FCOPY] = {"fcopy", "/dev/vmbus/hv_fcopy", sizeof(struct hv_do_fcopy)},
+    [VMU_SERVICE_FCOPY] = {"fcopy", "/dev/vmbus/hv_fcopy", VMU_FCOPY_MAX_MESSAGE},
 };
 
 VMU_ASSERT_SIZE(struct hv_kvp_msg, VMU_KVP_MSG_SIZE);

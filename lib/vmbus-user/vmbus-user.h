@@ -54,8 +54,9 @@ VMU_EXPORT int vmu_service_from_name(const char *name);
 /* "/dev/vmbus/hv_kvp" etc.; NULL when out of range. */
 VMU_EXPORT const char *vmu_service_default_device(enum vmu_service service);
 /* Size of the largest message the kernel hands the daemon for this service (the read buffer
- * a daemon needs): KVP 7432 (sizeof struct hv_kvp_msg), VSS 12, fcopy 6196
- * (sizeof struct hv_do_fcopy). 0 when out of range. */
+ * a daemon needs): KVP 7432 (sizeof struct hv_kvp_msg), VSS 12, fcopy 8192
+ * (VMU_FCOPY_MAX_MESSAGE: COMPLETE and CANCEL come with the whole packet's length).
+ * 0 when out of range. */
 VMU_EXPORT size_t vmu_service_max_message(enum vmu_service service);
 
 /* Host status codes (HRESULTs) as the host sees them; same values as <linux/hyperv.h>. */
@@ -298,6 +299,10 @@ VMU_EXPORT int vmu_vss_reply(void *buf, size_t len, enum vmu_vss_op op, uint32_t
 #define VMU_FCOPY_START_SIZE 1088
 #define VMU_FCOPY_WRITE_SIZE 6196
 #define VMU_FCOPY_DATA_FRAGMENT 6144
+/* The largest fcopy message the kernel can hand on: it forwards COMPLETE and CANCEL from the
+ * fcopy header on with the whole packet's length (28 bytes too many), and its receive buffer
+ * holds two pages. */
+#define VMU_FCOPY_MAX_MESSAGE (2 * 4096)
 #define VMU_FCOPY_MAX_PATH 260 /* UTF-16 units per name on the wire */
 #define VMU_FCOPY_OVER_WRITE 0x1u
 #define VMU_FCOPY_CREATE_PATH 0x2u

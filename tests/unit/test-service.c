@@ -38,7 +38,7 @@ static void test_max_message(void)
 {
 	g_assert_cmpuint(vmu_service_max_message(VMU_SERVICE_KVP), ==, 7432);
 	g_assert_cmpuint(vmu_service_max_message(VMU_SERVICE_VSS), ==, 12);
-	g_assert_cmpuint(vmu_service_max_message(VMU_SERVICE_FCOPY), ==, 6196);
+	g_assert_cmpuint(vmu_service_max_message(VMU_SERVICE_FCOPY), ==, 8192);
 	g_assert_cmpuint(vmu_service_max_message(_VMU_SERVICE_MAX), ==, 0);
 	g_assert_cmpuint(vmu_service_max_message((enum vmu_service)1000), ==, 0);
 }

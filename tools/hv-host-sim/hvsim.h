@@ -156,7 +156,8 @@ int hvsim_fcopy_file(struct hvsim *sim, const char *local_path, const char *path
  * service's message right after a well-formed IC header of the simulator's, whatever it
  * holds; the kernel (or, over UIO, the daemon) sees it as a host request. KVP and fcopy.
  * ret->status is the HRESULT the host got back; the decoded fields are left empty. */
-#define HVSIM_RAW_MAX VMU_KVP_MSG_SIZE
+/* the larger of a KVP message and what fits the kernel's two-page fcopy receive buffer */
+#define HVSIM_RAW_MAX (VMU_FCOPY_MAX_MESSAGE - VMU_ICMSG_HDR_SIZE)
 int hvsim_send_raw(struct hvsim *sim, enum vmu_service service, const void *msg, size_t len,
 		   struct hvsim_result *ret);
 

@@ -17,7 +17,7 @@
 
 #define HOST_KVP_MSG_SIZE VMU_KVP_MSG_SIZE
 #define HOST_KVP_IP_MSG_SIZE 7428
-#define PKT_SIZE (VMU_ICMSG_HDR_SIZE + VMU_KVP_MSG_SIZE)
+#define PKT_SIZE (VMU_ICMSG_HDR_SIZE + HVSIM_RAW_MAX) /* >= a KVP packet */
 #define REG_SZ 1
 #define REG_U32 4
 #define REG_U64 8
