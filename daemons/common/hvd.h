@@ -144,6 +144,11 @@ int hvd_reply(struct hvd *d, const void *reply, size_t len);
 /* sd_notify STATUS= line; printf-style, sent escaped (log_escape(): outside text such as a
  * host's file name cannot add assignments). Also kept for the "status" log on SIGUSR1. */
 void hvd_set_status(struct hvd *d, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* The same for a line that changes per request: sent at most every 100 ms, the latest line
+ * by a one-shot timer when set sooner (and on SIGUSR1), so that requests cost no message to
+ * systemd each. hvd_set_status() sends at once (state changes that must not wait). */
+void hvd_set_status_lazy(struct hvd *d, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Stop the loop with this exit status. */
 void hvd_exit(struct hvd *d, int status);
 
