@@ -146,8 +146,10 @@ _Static_assert(KEY_SIZE + VALUE_SIZE == RECORD_SIZE, "record = key[512] + value[
 _Static_assert((uint64_t)VMU_KVP_POOL_MAX_RECORDS *KEY_SIZE < UINT32_MAX, "key offsets fit");
 
 #define NONE UINT32_MAX
-/* Records read or shifted per system call. */
-#define CHUNK_RECORDS 64
+/* Records read or shifted per system call: 40 kB, under malloc's mmap threshold, so the
+ * buffer is heap that later allocations reuse (a 160 kB buffer, freed, raised glibc's
+ * threshold and left the index arrays in holes of the heap: private dirty memory). */
+#define CHUNK_RECORDS 16
 #define RACY_MIN_NS 10000000LL
 #define RACY_COARSE_FS_NS 2000000000LL
 #define NSEC_PER_SEC 1000000000LL
@@ -557,7 +559,7 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
 	if (need <= *cap)
 		return 0;
 	while (n < need)
-		n *= 2;
+		n += n / 2 + 1; /* x1.5: less slack at 10,000 records than doubling */
 	a = realloc(*arr, (size_t)n * elem);
 	if (!a)
 		return -ENOMEM;
@@ -639,6 +641,28 @@ static const struct pool_entry *index_lookup(const struct vmu_kvp_pool_file *p, 
 		return NULL;
 	e = *bucket_find(p, key, len, key_hash(key, len));
 	return e == NONE ? NULL : &p->entries[e];
+}
+
+/* Room for n records and keys_size bytes of keys without growing (pages that are reserved
+ * but never written cost no memory); -ENOMEM leaves the index as it was. */
+static int index_reserve(struct vmu_kvp_pool_file *p, uint32_t n, size_t keys_size)
+{
+	int r = grow((void **)&p->slots, &p->cap_slots, n, sizeof(*p->slots));
+
+	if (r >= 0 && keys_size > p->keys_cap) {
+		char *k = realloc(p->keys, keys_size);
+
+		if (!k)
+			return -ENOMEM;
+		p->keys = k;
+		p->keys_cap = keys_size;
+	}
+
+	if (r >= 0)
+		r = grow((void **)&p->entries, &p->cap_entries, n, sizeof(*p->entries));
+	if (r >= 0)
+		r = buckets_reserve(p, n);
+	return r;
 }
 
 /* Adds the record at slot number p->n_slots (file order). key NULL: an invalid record. */
@@ -805,7 +829,12 @@ static int pool_load(struct vmu_kvp_pool_file *p, const struct pool_snapshot *sn
 	stats_reset_load(p);
 	if (n_records > VMU_KVP_POOL_MAX_RECORDS)
 		return -EFBIG;
-	r = load_records(p, n_records);
+	/* Sized once for what the file holds, plus room for some SETs: growing by doubling
+	 * while reading would leave the smaller copies behind as dirty memory. */
+	r = index_reserve(p, (uint32_t)n_records + (uint32_t)n_records / 8 + 16,
+			  (size_t)n_records * 32);
+	if (r >= 0)
+		r = load_records(p, n_records);
 	if (r < 0) {
 		index_clear(p);
 		return r;
@@ -1229,16 +1258,19 @@ static int index_rebuild_without(struct vmu_kvp_pool_file *p, uint32_t e)
 	_vmu_cleanup_free_ struct pool_slot *old = p->slots;
 	_vmu_cleanup_free_ char *old_keys = p->keys;
 	uint32_t n_old = p->n_slots;
-	size_t invalid = 0;
+	size_t invalid = 0, old_keys_cap = p->keys_cap;
+	int r;
 
 	p->slots = NULL;
 	p->cap_slots = 0;
 	p->keys = NULL;
 	p->keys_cap = 0;
 	index_clear(p);
+	r = index_reserve(p, n_old + n_old / 8 + 16, old_keys_cap);
+	if (r < 0)
+		return r;
 	for (uint32_t s = 0; s < n_old; s++) {
 		const struct pool_slot *o = &old[s];
-		int r;
 
 		if (o->entry == e)
 			continue;
