@@ -398,20 +398,22 @@ static void bench_pools(double min_sec)
 				  hv[0][op] / hv[i][op] <= 2.0);
 		}
 	/* Target 5: keep what is good. */
-	for (size_t i = 0; i < N_SIZES; i++) {
-		g_autofree char *h = g_strdup_printf("%ld kB", dirty[i]);
-
-		snprintf(figure, sizeof(figure), "hv-kvpd Private_Dirty idle, %zu records",
-			 sizes[i]);
-		table_row(figure, h, "-", (double)dirty[i] / 1024.0, "<= 1024 kB",
-			  dirty[i] >= 0 && dirty[i] <= 1024);
-	}
+	/* <= 1 MB per idle daemon (at 10 records), and within +1 MB from 10 records. */
 	{
-		g_autofree char *h = g_strdup_printf("%+ld kB", dirty[N_SIZES - 1] - dirty[0]);
+		g_autofree char *h = g_strdup_printf("%ld kB", dirty[0]);
 
-		table_row("hv-kvpd Private_Dirty growth, 10 -> 10000 records", h, "-",
-			  (double)(dirty[N_SIZES - 1] - dirty[0]) / 1024.0, "<= +1024 kB",
-			  dirty[N_SIZES - 1] - dirty[0] <= 1024);
+		table_row("hv-kvpd Private_Dirty idle, 10 records", h, "-",
+			  (double)dirty[0] / 1024.0, "<= 1024 kB",
+			  dirty[0] >= 0 && dirty[0] <= 1024);
+	}
+	for (size_t i = 1; i < N_SIZES; i++) {
+		g_autofree char *h =
+		    g_strdup_printf("%ld kB (%+ld kB)", dirty[i], dirty[i] - dirty[0]);
+
+		snprintf(figure, sizeof(figure), "hv-kvpd Private_Dirty idle, %zu records (vs 10)",
+			 sizes[i]);
+		table_row(figure, h, "-", (double)(dirty[i] - dirty[0]) / 1024.0, "<= +1024 kB",
+			  dirty[i] >= 0 && dirty[i] - dirty[0] <= 1024);
 	}
 	for (size_t i = 0; i < N_SIZES; i++) {
 		g_autofree char *h = g_strdup_printf("%lld", wakeups[i]);
