@@ -273,6 +273,9 @@ static void hvd_status_flush(struct hvd *d)
 /* Formats the line into a buffer that is reused (no allocation per request). false: it
  * could not be formatted, nothing changed. */
 static bool hvd_format_status(struct hvd *d, const char *format, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static bool hvd_format_status(struct hvd *d, const char *format, va_list ap)
 {
 	va_list again;
 	int n;
