@@ -125,6 +125,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -467,8 +468,8 @@ static void watch_start(struct vmu_kvp_pool_file *p)
  * drain (with a watch; false without one, on an error and on IN_Q_OVERFLOW). */
 static bool watch_drain(struct vmu_kvp_pool_file *p)
 {
-	/* aligned for struct inotify_event; a few events per read() is plenty */
-	uint64_t buf[512 / sizeof(uint64_t)];
+	/* aligned for struct inotify_event */
+	uint64_t buf[4096 / sizeof(uint64_t)];
 	bool empty = true;
 
 	if (p->watch_fd < 0)
@@ -476,6 +477,11 @@ static bool watch_drain(struct vmu_kvp_pool_file *p)
 	for (;;) {
 		ssize_t n = read(p->watch_fd, buf, sizeof(buf));
 
+		/* read() returns every queued event that fits: with room left for one more
+		 * (with the longest name, though a file's watch has none) it emptied the queue,
+		 * and a second read() would only say EAGAIN */
+		if (n > 0 && (size_t)n + sizeof(struct inotify_event) + NAME_MAX + 1 <= sizeof(buf))
+			return false;
 		if (n > 0) {
 			empty = false;
 			continue;
@@ -851,15 +857,10 @@ static int pool_load(struct vmu_kvp_pool_file *p, const struct pool_snapshot *sn
 }
 
 /* Re-reads the file when it may have changed. Returns 1 when it did, 0 when current. */
-static int pool_check(struct vmu_kvp_pool_file *p, enum vmu_kvp_pool_reload why)
+/* quiet: what watch_drain() said before now was taken (see pool_lock). */
+static int pool_check(struct vmu_kvp_pool_file *p, enum vmu_kvp_pool_reload why, bool quiet,
+		      struct pool_snapshot now)
 {
-	/* before the fstat and any read: a change from now on queues an event for next time */
-	bool quiet = watch_drain(p);
-	struct pool_snapshot now;
-	int r = snapshot_take(p, &now);
-
-	if (r < 0)
-		return r;
 	if (!p->loaded)
 		return pool_load(p, &now, why);
 	if (p->test_pretend_unchanged) {
@@ -881,19 +882,17 @@ static int pool_check(struct vmu_kvp_pool_file *p, enum vmu_kvp_pool_reload why)
 	return 0;
 }
 
-/* 1 when the path still names the file behind our fd, 0 when it names another file or
+/* 1 when the path still names the file behind our fd (fd_now: its fstat), 0 when it names another file or
  * nothing (file replaced or deleted), -errno when it cannot be checked. */
-static int path_is_ours(const struct vmu_kvp_pool_file *p)
+static int path_is_ours(const struct vmu_kvp_pool_file *p, const struct pool_snapshot *fd_now)
 {
-	struct stat a, b;
+	struct stat b;
 
-	if (fstat(p->fd, &a) < 0)
-		return vmu_negative_errno();
 	/* lstat: a symbolic link put in place of the file is not ours, even when it points at
 	 * it; reopening then refuses it (O_NOFOLLOW). */
 	if (lstat(p->path, &b) < 0)
 		return errno == ENOENT ? 0 : vmu_negative_errno();
-	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return fd_now->dev == b.st_dev && fd_now->ino == b.st_ino;
 }
 
 /* Called without locks: the old fd is closed and the path opened again. */
@@ -923,12 +922,20 @@ static int pool_lock(struct vmu_kvp_pool_file *p, bool exclusive)
 	if (p->stats.reloads > 0)
 		why = VMU_KVP_POOL_RELOAD_CHANGED;
 	for (unsigned attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
+		struct pool_snapshot now;
+		bool quiet;
+
 		r = lock_fd(p->fd, exclusive, deadline);
 		if (r < 0)
 			return r;
-		r = path_is_ours(p);
+		/* The queue is emptied BEFORE the fstat: a change after it queues an event for
+		 * next time, and one before it shows in the fstat. */
+		quiet = watch_drain(p);
+		r = snapshot_take(p, &now);
+		if (r >= 0)
+			r = path_is_ours(p, &now);
 		if (r > 0) {
-			r = pool_check(p, why);
+			r = pool_check(p, why, quiet, now);
 			if (r >= 0)
 				return 0;
 		}
