@@ -365,25 +365,27 @@ static void bench_pools(double min_sec)
 		snprintf(figure, sizeof(figure), "KVP %s ops/s, 10 records", op_names[ops[o]]);
 		table_vs_floor(figure, hv[0][ops[o]], fl[0][ops[o]], 0.75);
 	}
-	/* Target 1: SET in constant time. */
+	/* Target 1: SET in constant time. The cost at size against the cost at 10 records is
+	 * taken relative to the floor measured alongside each (hv-kvpd's share of the round
+	 * trip), so that the machine's load at one moment does not pass for a cost. */
 	for (size_t i = 1; i < N_SIZES; i++)
 		for (enum op op = OP_SET_MODIFY; op <= OP_SET_INSERT; op++) {
-			g_autofree char *h = g_strdup_printf("%.2fx", hv[0][op] / hv[i][op]);
+			double cost = (fl[i][op] / hv[i][op]) / (fl[0][op] / hv[0][op]);
+			g_autofree char *h = g_strdup_printf("%.2fx", cost);
 
 			snprintf(figure, sizeof(figure), "KVP %s ops/s, %zu records", op_names[op],
 				 sizes[i]);
 			table_vs_floor(figure, hv[i][op], fl[i][op], 0.25);
 			snprintf(figure, sizeof(figure), "KVP %s cost, %zu vs 10 records",
 				 op_names[op], sizes[i]);
-			table_row(figure, h, "-", hv[0][op] / hv[i][op], "<= 1.50x",
-				  hv[0][op] / hv[i][op] <= 1.5);
+			table_row(figure, h, "-", cost, "<= 1.50x", cost <= 1.5);
 		}
 	{
-		g_autofree char *h = g_strdup_printf("%.2fx", hv[0][OP_SET_INSERT] / fill);
+		double cost = (fill_floor / fill) / (fl[0][OP_SET_INSERT] / hv[0][OP_SET_INSERT]);
+		g_autofree char *h = g_strdup_printf("%.2fx", cost);
 
 		table_row("KVP SET cost, first 10 into an empty pool vs inserts at 10", h, "-",
-			  hv[0][OP_SET_INSERT] / fill, "<= 1.00x (no more)",
-			  hv[0][OP_SET_INSERT] / fill <= 1.0);
+			  cost, "<= 1.00x (no more)", cost <= 1.0);
 	}
 	/* GET and ENUMERATE at size: what the index is for (no target of issue 10 beyond
 	 * "keep what is good": within 2x of the cost at 10 records). */
@@ -395,7 +397,7 @@ static void bench_pools(double min_sec)
 			snprintf(figure, sizeof(figure), "KVP %s ops/s, %zu records", op_names[op],
 				 sizes[i]);
 			table_row(figure, h, fstr, hv[i][op] / fl[i][op], "<= 2x cost at 10",
-				  hv[0][op] / hv[i][op] <= 2.0);
+				  (fl[i][op] / hv[i][op]) / (fl[0][op] / hv[0][op]) <= 2.0);
 		}
 	/* Target 5: keep what is good. */
 	/* <= 1 MB per idle daemon (at 10 records), and within +1 MB from 10 records. */
