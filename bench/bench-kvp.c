@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * bench-kvp: host-side throughput of the real hv-kvpd against the simulated host.
+ * bench-kvp: host-side throughput of the real hv-kvpd against the simulated host, and
+ * against the floor: bench/hvd-floor, a do-nothing responder on the same transport, event
+ * loop and host simulator (issue 10).
  *
- * For pools of 10, 1,000 and 10,000 records it prints ops/s for host GET (random existing
- * keys), SET (modify existing keys) and a full ENUMERATE (every index until S_CONT, counted
- * per request), and the cost at each size relative to 10 records, measured in this one run
- * (the machines are noisy: compare the ratios, not the absolute figures). Then the latency
- * of GET_IP_INFO for one adapter (in a private network namespace, as root).
+ * For pools of 10, 1,000 and 10,000 records it prints requests/s for host GET (random
+ * existing keys), ENUMERATE (random existing indexes), SET modifying a random existing key,
+ * SET inserting a new key and DELETE (see measure() for how inserts and deletes keep the
+ * pool at its size), the daemon's idle Private_Dirty (smaps_rollup) and its wake-ups in 2 s
+ * of idleness; then SET into an empty pool, and the latency of GET_IP_INFO for one adapter
+ * (in a private network namespace, as root). Every target figure is also printed as one
+ * tab-separated line "TABLE figure hvguest floor ratio target met|NOT met", which
+ * bench/table.sh gathers into the table of `make bench`. The floor and hv-kvpd are measured
+ * in this one run, one after the other: the machines are noisy, compare ratios.
  *
- * Usage: bench-kvp [BUILDDIR]   (default: $HVGUEST_BUILDDIR or .)
+ * Measures; never asserts (no pass/fail: this is not a test).
+ *
+ * Usage: bench-kvp [BUILDDIR]   (default: $HVGUEST_BUILDDIR or .); BENCH_SECONDS per figure.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,7 +26,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +53,32 @@ struct run {
 	char *dir, *sock, *conf;
 	struct hvsim *sim;
 	pid_t pid;
+	int notify_fd; /* NOTIFY_SOCKET, as under systemd: sd_notify() costs what it costs */
 };
+
+/* A datagram socket that stands in for systemd's notification socket. */
+static int notify_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		g_error("cannot make a notification socket");
+	strcpy(sa.sun_path, path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		g_error("cannot bind %s: %s", path, g_strerror(errno));
+	return fd;
+}
+
+/* Reads what the daemon sent, as systemd would, before each request: sd_notify() blocks
+ * when the socket's queue is full (ten datagrams). */
+static void drain_notify(struct run *r)
+{
+	char buf[4096];
+
+	while (recv(r->notify_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
 
 static void write_pool(const char *state, size_t n)
 {
@@ -57,9 +93,13 @@ static void write_pool(const char *state, size_t n)
 		g_error("cannot write %s", path);
 }
 
-static void run_start(struct run *r, size_t records, const char *extra)
+/* program: "daemons/kvp/hv-kvpd" with a pool of records (0: an empty pool), or the floor
+ * "bench/hvd-floor" (records ignored; it knows only the common keys). */
+static void run_start(struct run *r, const char *program, size_t records, const char *extra)
 {
 	g_autofree char *state = NULL, *rundir = NULL, *config = NULL, *prog = NULL;
+	g_autofree char *notify = NULL;
+	bool kvpd = !g_str_has_suffix(program, "hvd-floor");
 
 	r->dir = g_dir_make_tmp("hvguest-bench-XXXXXX", NULL);
 	state = g_build_filename(r->dir, "state", NULL);
@@ -69,21 +109,29 @@ static void run_start(struct run *r, size_t records, const char *extra)
 	if (records)
 		write_pool(state, records);
 	r->sock = g_build_filename(r->dir, "kvp.sock", NULL);
+	notify = g_build_filename(r->dir, "notify", NULL);
+	r->notify_fd = notify_socket(notify);
 	r->conf = g_build_filename(r->dir, "hvguest.conf", NULL);
-	config = g_strdup_printf("[kvp]\ndevice=unix:%s\nstate-dir=%s\nrun-dir=%s\n"
-				 "log-target=stderr\nlog-level=warning\n%s",
-				 r->sock, state, rundir, extra ? extra : "");
+	if (kvpd)
+		config = g_strdup_printf("[kvp]\ndevice=unix:%s\nstate-dir=%s\nrun-dir=%s\n"
+					 "log-target=stderr\nlog-level=warning\n%s",
+					 r->sock, state, rundir, extra ? extra : "");
+	else
+		config = g_strdup_printf("[kvp]\ndevice=unix:%s\nlog-target=stderr\n"
+					 "log-level=warning\n",
+					 r->sock);
 	g_file_set_contents(r->conf, config, -1, NULL);
 	if (hvsim_new(NULL, &r->sim) < 0 || hvsim_listen(r->sim, VMU_SERVICE_KVP, r->sock) < 0)
 		g_error("cannot start the simulated host");
-	prog = g_build_filename(builddir, "daemons/kvp/hv-kvpd", NULL);
+	prog = g_build_filename(builddir, program, NULL);
 	r->pid = fork();
 	if (r->pid == 0) {
+		g_setenv("NOTIFY_SOCKET", notify, true);
 		execl(prog, prog, "-n", "--config", r->conf, (char *)NULL);
 		_exit(127);
 	}
 	if (hvsim_wait_registered(r->sim, VMU_SERVICE_KVP, 10 * SEC) < 0)
-		g_error("hv-kvpd did not register (is %s built?)", prog);
+		g_error("%s did not register (is it built?)", prog);
 }
 
 static void run_stop(struct run *r)
@@ -93,92 +141,289 @@ static void run_stop(struct run *r)
 	kill(r->pid, SIGTERM);
 	waitpid(r->pid, NULL, 0);
 	hvsim_free(r->sim);
+	close(r->notify_fd);
 	g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL);
 	g_free(r->dir);
 	g_free(r->sock);
 	g_free(r->conf);
 }
 
-/* Each measure runs for at least min_sec and returns requests per second. */
-static double measure_get(struct run *r, size_t n, double min_sec)
+/* ------------------------------------------------------------------ one request kind */
+
+enum op { OP_GET, OP_ENUMERATE, OP_SET_MODIFY, OP_SET_INSERT, OP_DELETE, OP_FILL, _OP_MAX };
+
+static const char *const op_names[_OP_MAX] = {
+    [OP_GET] = "GET",
+    [OP_ENUMERATE] = "ENUMERATE",
+    [OP_SET_MODIFY] = "SET (modify)",
+    [OP_SET_INSERT] = "SET (insert)",
+    [OP_DELETE] = "DELETE",
+    [OP_FILL] = "SET filling an empty pool",
+};
+
+/* Inserts and deletes come in batches of this many keys, so that the pool stays at its
+ * size: the untimed half of each batch undoes the timed half. */
+#define BATCH 10
+
+static void request(struct run *r, int op, const char *key, uint32_t index, bool floor)
 {
 	struct hvsim_result res;
-	double start = now_sec(), t;
-	size_t ops = 0;
-	char key[32];
+	int k;
 
-	do {
-		snprintf(key, sizeof(key), "key-%u", g_random_int_range(0, (gint32)n));
-		if (hvsim_kvp_get(r->sim, VMU_KVP_POOL_GUEST, key, &res) < 0 || res.status)
-			g_error("GET %s failed: 0x%08x", key, res.status);
-		ops++;
-	} while ((t = now_sec() - start) < min_sec);
-	return (double)ops / t;
+	drain_notify(r);
+	switch (op) {
+	case OP_GET:
+		k = hvsim_kvp_get(r->sim, VMU_KVP_POOL_GUEST, key, &res);
+		break;
+	case OP_ENUMERATE:
+		k = hvsim_kvp_enumerate(r->sim, VMU_KVP_POOL_GUEST, index, &res);
+		break;
+	case OP_DELETE:
+		k = hvsim_kvp_delete(r->sim, VMU_KVP_POOL_GUEST, key, &res);
+		break;
+	default:
+		k = hvsim_kvp_set(r->sim, VMU_KVP_POOL_GUEST, key, "bench-value", &res);
+		break;
+	}
+	/* the floor answers S_OK to everything */
+	if (k < 0 || (res.status && !(op == OP_ENUMERATE && !floor && res.status == VMU_S_CONT)))
+		g_error("%s %s failed: %d 0x%08x", op_names[op], key, k, res.status);
 }
 
-static double measure_set(struct run *r, size_t n, double min_sec)
+/* Requests of one kind, for at least sec, against a pool of n records, added to *acc. GET,
+ * SET (modify) and ENUMERATE pick existing keys/indexes at random. SET (insert) times
+ * BATCH inserts of new keys and then deletes them untimed; DELETE inserts BATCH keys
+ * untimed and times their deletion (newest first, so that a DELETE at 10,000 records does
+ * not measure the shift of the whole file, which is linear by design). OP_FILL is SET
+ * (insert) into an empty pool (n = 0): the first SETs into a new pool. */
+struct rate {
+	double ops, sec;
+};
+
+static void measure(struct run *r, enum op op, size_t n, double sec, bool floor, struct rate *acc)
 {
-	struct hvsim_result res;
-	double start = now_sec(), t;
-	size_t ops = 0;
-	char key[32], value[32];
+	double start = now_sec();
+	char key[48];
 
 	do {
-		snprintf(key, sizeof(key), "key-%u", g_random_int_range(0, (gint32)n));
-		snprintf(value, sizeof(value), "new-%zu", ops);
-		if (hvsim_kvp_set(r->sim, VMU_KVP_POOL_GUEST, key, value, &res) < 0 || res.status)
-			g_error("SET %s failed: 0x%08x", key, res.status);
-		ops++;
-	} while ((t = now_sec() - start) < min_sec);
-	return (double)ops / t;
-}
+		if (op == OP_GET || op == OP_SET_MODIFY || op == OP_ENUMERATE) {
+			uint32_t i = (uint32_t)g_random_int_range(0, (gint32)(n ? n : 1));
+			double t = now_sec();
 
-static double measure_enumerate(struct run *r, size_t n, double min_sec, double *ret_full)
-{
-	struct hvsim_result res;
-	double start = now_sec(), t;
-	size_t ops = 0, passes = 0;
-
-	do {
-		for (uint32_t i = 0;; i++) {
-			if (hvsim_kvp_enumerate(r->sim, VMU_KVP_POOL_GUEST, i, &res) < 0)
-				g_error("ENUMERATE failed");
-			ops++;
-			if (res.status == VMU_S_CONT)
-				break;
+			snprintf(key, sizeof(key), "key-%u", i);
+			request(r, op, key, i, floor);
+			acc->sec += now_sec() - t;
+			acc->ops++;
+			continue;
 		}
-		if (ops < n)
-			g_error("ENUMERATE ended early");
-		passes++;
-	} while ((t = now_sec() - start) < min_sec);
-	*ret_full = t / (double)passes;
-	return (double)ops / t;
+		for (int pass = 0; pass < 2; pass++) {
+			bool insert = pass == 0;
+			bool timed_pass = (op == OP_DELETE) != insert;
+			double t = now_sec();
+
+			for (int j = 0; j < BATCH; j++) {
+				snprintf(key, sizeof(key), "bench-new-%d",
+					 insert ? j : BATCH - 1 - j);
+				request(r, insert ? OP_SET_INSERT : OP_DELETE, key, 0, floor);
+			}
+			if (timed_pass) {
+				acc->sec += now_sec() - t;
+				acc->ops += BATCH;
+			}
+		}
+	} while (now_sec() - start < sec);
 }
+
+/* hv-kvpd and the floor in alternating slices, so that the load the other users of the
+ * machine put on it falls on both alike. Returns requests/s of each. */
+#define SLICES 5
+
+static void measure_pair(struct run *hv, struct run *fl, enum op op, size_t n, double min_sec,
+			 double *ret_hv, double *ret_floor)
+{
+	struct rate a = {0}, b = {0};
+
+	for (int i = 0; i < SLICES; i++) {
+		measure(hv, op, n, min_sec / SLICES, false, &a);
+		measure(fl, op == OP_FILL ? OP_SET_INSERT : op, 10, min_sec / SLICES, true, &b);
+	}
+	*ret_hv = a.ops / a.sec;
+	*ret_floor = b.ops / b.sec;
+}
+
+/* ------------------------------------------------------------------ idle figures */
+
+/* Private_Dirty of the process, in kB (smaps_rollup: RSS would count shared library pages). */
+static long private_dirty_kb(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/smaps_rollup", (int)pid);
+	g_autofree char *text = NULL;
+	const char *p;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strstr(text, "Private_Dirty:")))
+		return -1;
+	return strtol(p + strlen("Private_Dirty:"), NULL, 10);
+}
+
+/* Context switches of every thread of the process: each wake-up is one. */
+static long long context_switches(pid_t pid)
+{
+	g_autofree char *dir = g_strdup_printf("/proc/%d/task", (int)pid);
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	long long total = 0;
+
+	if (!d)
+		return -1;
+	while ((name = g_dir_read_name(d))) {
+		g_autofree char *path = g_strdup_printf("%s/%s/status", dir, name);
+		g_autofree char *text = NULL;
+		const char *p;
+
+		if (!g_file_get_contents(path, &text, NULL, NULL))
+			continue;
+		if ((p = strstr(text, "voluntary_ctxt_switches:")))
+			total += strtoll(p + strlen("voluntary_ctxt_switches:"), NULL, 10);
+		if ((p = strstr(text, "nonvoluntary_ctxt_switches:")))
+			total += strtoll(p + strlen("nonvoluntary_ctxt_switches:"), NULL, 10);
+	}
+	return total;
+}
+
+/* Wake-ups of an idle process over idle_sec, after a settling second. */
+static long long idle_wakeups(pid_t pid, double idle_sec)
+{
+	long long before;
+
+	g_usleep(G_USEC_PER_SEC);
+	before = context_switches(pid);
+	g_usleep((gulong)(idle_sec * G_USEC_PER_SEC));
+	return context_switches(pid) - before;
+}
+
+/* ------------------------------------------------------------------ the table */
+
+static void table_row(const char *figure, const char *hv, const char *floor, double ratio,
+		      const char *target, bool met)
+{
+	printf("TABLE\t%s\t%s\t%s\t%.2f\t%s\t%s\n", figure, hv, floor, ratio, target,
+	       met ? "met" : "NOT met");
+}
+
+static void table_vs_floor(const char *figure, double hv, double floor, double min_ratio)
+{
+	g_autofree char *h = g_strdup_printf("%.0f", hv);
+	g_autofree char *f = g_strdup_printf("%.0f", floor);
+	g_autofree char *t = g_strdup_printf(">= %.2f of floor", min_ratio);
+
+	table_row(figure, h, f, hv / floor, t, hv / floor >= min_ratio);
+}
+
+static const size_t sizes[] = {10, 1000, 10000};
+#define N_SIZES G_N_ELEMENTS(sizes)
 
 static void bench_pools(double min_sec)
 {
-	static const size_t sizes[] = {10, 1000, 10000};
-	double get[3], set[3], enu[3], full[3];
+	static const enum op ops[] = {OP_GET, OP_ENUMERATE, OP_SET_MODIFY, OP_SET_INSERT,
+				      OP_DELETE};
+	double hv[N_SIZES][_OP_MAX] = {{0}}, fl[N_SIZES][_OP_MAX] = {{0}}, fill, fill_floor;
+	long dirty[N_SIZES];
+	long long wakeups[N_SIZES];
+	struct run r = {0}, f = {0};
+	char figure[128];
 
-	printf("hv-kvpd through the simulated host (pool 1, host requests one at a time)\n");
-	printf("%8s %12s %12s %14s %14s\n", "records", "GET ops/s", "SET ops/s", "ENUM req/s",
-	       "full ENUM ms");
-	for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
-		struct run r = {0};
-
-		run_start(&r, sizes[i], NULL);
-		get[i] = measure_get(&r, sizes[i], min_sec);
-		set[i] = measure_set(&r, sizes[i], min_sec);
-		enu[i] = measure_enumerate(&r, sizes[i], min_sec, &full[i]);
+	/* The floor: the same transport, host simulator and hvd event loop, no work. */
+	run_start(&f, "bench/hvd-floor", 0, NULL);
+	printf("hv-kvpd through the simulated host (pool 1, host requests one at a time), "
+	       "requests/s; (floor) the do-nothing responder in alternating slices\n");
+	printf("%8s", "records");
+	for (size_t o = 0; o < G_N_ELEMENTS(ops); o++)
+		printf(" %21s", op_names[ops[o]]);
+	printf(" %14s %8s\n", "Private_Dirty", "wakeups");
+	for (size_t i = 0; i < N_SIZES; i++) {
+		run_start(&r, "daemons/kvp/hv-kvpd", sizes[i], NULL);
+		for (size_t o = 0; o < G_N_ELEMENTS(ops); o++)
+			measure_pair(&r, &f, ops[o], sizes[i], min_sec, &hv[i][ops[o]],
+				     &fl[i][ops[o]]);
+		wakeups[i] = idle_wakeups(r.pid, 2.0);
+		dirty[i] = private_dirty_kb(r.pid);
 		run_stop(&r);
-		printf("%8zu %12.0f %12.0f %14.0f %14.2f\n", sizes[i], get[i], set[i], enu[i],
-		       full[i] * 1e3);
+		printf("%8zu", sizes[i]);
+		for (size_t o = 0; o < G_N_ELEMENTS(ops); o++)
+			printf(" %11.0f (%7.0f)", hv[i][ops[o]], fl[i][ops[o]]);
+		printf(" %11ld kB %8lld\n", dirty[i], wakeups[i]);
 	}
-	printf("cost per request relative to 10 records (1.00 = same; target <= 2.00 for GET and "
-	       "ENUMERATE):\n");
-	for (size_t i = 1; i < G_N_ELEMENTS(sizes); i++)
-		printf("  %5zu records: GET %.2fx  SET %.2fx  ENUMERATE %.2fx\n", sizes[i],
-		       get[0] / get[i], set[0] / set[i], enu[0] / enu[i]);
+	run_start(&r, "daemons/kvp/hv-kvpd", 0, NULL);
+	measure_pair(&r, &f, OP_FILL, 0, min_sec, &fill, &fill_floor);
+	run_stop(&r);
+	run_stop(&f);
+	printf("SET into an empty pool (first %d records): %.0f/s (floor %.0f/s)\n", BATCH, fill,
+	       fill_floor);
+
+	/* Target 2: small requests at the floor. */
+	for (size_t o = 0; o < G_N_ELEMENTS(ops); o++) {
+		snprintf(figure, sizeof(figure), "KVP %s ops/s, 10 records", op_names[ops[o]]);
+		table_vs_floor(figure, hv[0][ops[o]], fl[0][ops[o]], 0.75);
+	}
+	/* Target 1: SET in constant time. The cost at size against the cost at 10 records is
+	 * taken relative to the floor measured alongside each (hv-kvpd's share of the round
+	 * trip), so that the machine's load at one moment does not pass for a cost. */
+	for (size_t i = 1; i < N_SIZES; i++)
+		for (enum op op = OP_SET_MODIFY; op <= OP_SET_INSERT; op++) {
+			double cost = (fl[i][op] / hv[i][op]) / (fl[0][op] / hv[0][op]);
+			g_autofree char *h = g_strdup_printf("%.2fx", cost);
+
+			snprintf(figure, sizeof(figure), "KVP %s ops/s, %zu records", op_names[op],
+				 sizes[i]);
+			table_vs_floor(figure, hv[i][op], fl[i][op], 0.25);
+			snprintf(figure, sizeof(figure), "KVP %s cost, %zu vs 10 records",
+				 op_names[op], sizes[i]);
+			table_row(figure, h, "-", cost, "<= 1.50x", cost <= 1.5);
+		}
+	{
+		double cost = (fill_floor / fill) / (fl[0][OP_SET_INSERT] / hv[0][OP_SET_INSERT]);
+		g_autofree char *h = g_strdup_printf("%.2fx", cost);
+
+		table_row("KVP SET cost, first 10 into an empty pool vs inserts at 10", h, "-",
+			  cost, "<= 1.00x (no more)", cost <= 1.0);
+	}
+	/* GET and ENUMERATE at size: what the index is for (no target of issue 10 beyond
+	 * "keep what is good": within 2x of the cost at 10 records). */
+	for (size_t i = 1; i < N_SIZES; i++)
+		for (enum op op = OP_GET; op <= OP_ENUMERATE; op++) {
+			g_autofree char *h = g_strdup_printf("%.0f", hv[i][op]);
+			g_autofree char *fstr = g_strdup_printf("%.0f", fl[i][op]);
+
+			snprintf(figure, sizeof(figure), "KVP %s ops/s, %zu records", op_names[op],
+				 sizes[i]);
+			table_row(figure, h, fstr, hv[i][op] / fl[i][op], "<= 2x cost at 10",
+				  (fl[i][op] / hv[i][op]) / (fl[0][op] / hv[0][op]) <= 2.0);
+		}
+	/* Target 5: keep what is good. */
+	/* <= 1 MB per idle daemon (at 10 records), and within +1 MB from 10 records. */
+	{
+		g_autofree char *h = g_strdup_printf("%ld kB", dirty[0]);
+
+		table_row("hv-kvpd Private_Dirty idle, 10 records", h, "-",
+			  (double)dirty[0] / 1024.0, "<= 1024 kB",
+			  dirty[0] >= 0 && dirty[0] <= 1024);
+	}
+	for (size_t i = 1; i < N_SIZES; i++) {
+		g_autofree char *h =
+		    g_strdup_printf("%ld kB (%+ld kB)", dirty[i], dirty[i] - dirty[0]);
+
+		snprintf(figure, sizeof(figure), "hv-kvpd Private_Dirty idle, %zu records (vs 10)",
+			 sizes[i]);
+		table_row(figure, h, "-", (double)(dirty[i] - dirty[0]) / 1024.0, "<= +1024 kB",
+			  dirty[i] >= 0 && dirty[i] - dirty[0] <= 1024);
+	}
+	for (size_t i = 0; i < N_SIZES; i++) {
+		g_autofree char *h = g_strdup_printf("%lld", wakeups[i]);
+
+		snprintf(figure, sizeof(figure), "hv-kvpd wake-ups in 2 s idle, %zu records",
+			 sizes[i]);
+		table_row(figure, h, "-", (double)wakeups[i], "0", wakeups[i] == 0);
+	}
 }
 
 static bool make_netns_adapter(void)
@@ -223,7 +468,7 @@ static void bench_ip_info(int count)
 	}
 	g_file_set_contents(resolv, "nameserver 192.0.2.53\n", -1, NULL);
 	extra = g_strdup_printf("resolv-conf=%s\nuse-resolved=false\n", resolv);
-	run_start(&r, 0, extra);
+	run_start(&r, "daemons/kvp/hv-kvpd", 0, extra);
 	for (int i = 0; i < count; i++) {
 		if (hvsim_kvp_get_ip_info(r.sim, "00:15:5D:00:00:01", 3, &res) < 0 || res.status)
 			g_error("GET_IP_INFO failed: 0x%08x", res.status);
@@ -236,6 +481,12 @@ static void bench_ip_info(int count)
 	printf("GET_IP_INFO latency over %d requests (host send -> host receive): median %" PRIu64
 	       " us, p90 %" PRIu64 " us, max %" PRIu64 " us\n",
 	       count, lat[count / 2], lat[count * 9 / 10], lat[count - 1]);
+	{
+		g_autofree char *h = g_strdup_printf("%" PRIu64 " us", lat[count / 2]);
+
+		table_row("KVP GET_IP_INFO p50, one adapter, no program", h, "-",
+			  (double)lat[count / 2] / 300.0, "<= 300 us", lat[count / 2] <= 300);
+	}
 }
 
 int main(int argc, char **argv)

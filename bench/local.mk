@@ -7,6 +7,12 @@ bench_bench_kvp_pool_SOURCES = bench/bench-kvp-pool.c
 bench_bench_kvp_pool_LDADD = lib/vmbus-user/libvmbus-user-internal.la
 
 
+noinst_PROGRAMS += bench/hvd-floor
+bench_hvd_floor_SOURCES = bench/hvd-floor.c
+bench_hvd_floor_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) -I$(top_srcdir)/daemons/common
+bench_hvd_floor_LDADD = daemons/common/libhvd.la lib/vmbus-user/libvmbus-user-internal.la \
+	$(GLIB_LIBS) $(LIBSYSTEMD_LIBS)
+
 noinst_PROGRAMS += bench/bench-kvp
 bench_bench_kvp_SOURCES = bench/bench-kvp.c
 bench_bench_kvp_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSONC_CFLAGS)
@@ -32,10 +38,13 @@ bench_bench_vss_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSON
 bench_bench_vss_LDADD = tests/integration/libtestdaemon.la tools/hv-host-sim/libhvsim.la \
 	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
 
+# One table at the end (bench/table.sh): every program prints its target figures as TABLE
+# lines besides its own output.
+bench_list = bench/bench-kvp-pool bench/bench-kvp bench/bench-fcopy bench/bench-vss
+EXTRA_DIST += bench/table.sh
+
 .PHONY: bench
-bench: bench/bench-kvp-pool bench/bench-kvp daemons/kvp/hv-kvpd bench/bench-fcopy \
-	daemons/fcopy/hv-fcopyd bench/fcopy-floor bench/bench-vss daemons/vss/hv-vssd
-	$(AM_V_at)./bench/bench-kvp-pool
-	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-kvp
-	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-fcopy
-	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' ./bench/bench-vss
+bench: $(bench_list) bench/hvd-floor bench/fcopy-floor daemons/kvp/hv-kvpd daemons/fcopy/hv-fcopyd \
+	daemons/vss/hv-vssd
+	$(AM_V_at)HVGUEST_BUILDDIR='$(abs_top_builddir)' $(SHELL) $(srcdir)/bench/table.sh \
+		$(bench_list)

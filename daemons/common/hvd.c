@@ -55,6 +55,8 @@
 #define HVD_BACKOFF_MIN_USEC UINT64_C(100000)
 #define USEC_PER_MSEC UINT64_C(1000)
 #define USEC_PER_SEC UINT64_C(1000000)
+/* STATUS= goes out at most this often; a later line waits on a timer (hvd_set_status). */
+#define HVD_STATUS_INTERVAL_USEC (100 * USEC_PER_MSEC)
 
 struct hvd {
 	const struct hvd_service *service;
@@ -73,7 +75,11 @@ struct hvd {
 	uint64_t generation, reply_generation;
 	bool reply_pending;
 	uint64_t backoff_usec;
-	char *status;
+	char *status; /* the latest line, raw */
+	size_t status_size;
+	bool status_unsent;
+	uint64_t status_sent_usec; /* CLOCK_MONOTONIC */
+	sd_event_source *status_timer;
 	int exit_status;
 	/* published state (state-file.h) */
 	sd_event_source *state_timer;
@@ -99,6 +105,7 @@ static struct hvd *hvd_free(struct hvd *d)
 	sd_event_source_disable_unref(d->retry);
 	sd_event_source_disable_unref(d->pending);
 	sd_event_source_disable_unref(d->state_timer);
+	sd_event_source_disable_unref(d->status_timer);
 	if (d->tp)
 		d->transport->free(d->tp);
 	sd_event_unref(d->event);
@@ -240,25 +247,18 @@ static const char *hvd_target(struct hvd *d)
  * escaped, so a newline cannot end STATUS= and add assignments (MAINPID=, WATCHDOG=) of the
  * sender's choosing. d->status keeps the raw text for the SIGUSR1 log line, which log.c
  * escapes itself. */
-void hvd_set_status(struct hvd *d, const char *format, ...)
+static void hvd_send_status(struct hvd *d)
 {
-	char *status = NULL, *escaped;
-	size_t size;
-	va_list ap;
+	size_t size = strlen(d->status) * 4 + 1; /* an escape is at most 4 bytes per byte */
+	char *escaped = malloc(size);
+	struct timespec ts;
 
-	va_start(ap, format);
-	if (vasprintf(&status, format, ap) < 0)
-		status = NULL;
-	va_end(ap);
-	if (!status)
-		return;
-	free(d->status);
-	d->status = status;
-	size = strlen(status) * 4 + 1; /* an escape is at most 4 bytes per byte */
-	escaped = malloc(size);
+	d->status_unsent = false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	d->status_sent_usec = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 	if (!escaped)
 		return;
-	sd_notifyf(false, "STATUS=%s", log_escape(status, escaped, size));
+	sd_notifyf(false, "STATUS=%s", log_escape(d->status, escaped, size));
 	free(escaped);
 	hvd_publish(d, false);
 }
@@ -346,6 +346,87 @@ void hvd_publish_details(struct hvd *d, const char *json, bool urgent)
 	free(d->details);
 	d->details = copy;
 	hvd_publish(d, urgent);
+}
+
+static void hvd_status_flush(struct hvd *d);
+
+static int hvd_on_status_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	hvd_status_flush(userdata);
+	return 0;
+}
+
+/* Sends the latest line now if it has not gone out (a pending lazy one is replaced). */
+static void hvd_status_flush(struct hvd *d)
+{
+	d->status_timer = sd_event_source_disable_unref(d->status_timer);
+	if (d->status_unsent)
+		hvd_send_status(d);
+}
+
+/* Formats the line into a buffer that is reused (no allocation per request). false: it
+ * could not be formatted, nothing changed. */
+static bool hvd_format_status(struct hvd *d, const char *format, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static bool hvd_format_status(struct hvd *d, const char *format, va_list ap)
+{
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(d->status, d->status_size, format, ap); /* (NULL, 0) measures */
+	if (n >= 0 && (size_t)n >= d->status_size) {
+		char *status = realloc(d->status, (size_t)n + 1);
+
+		if (status) {
+			d->status = status;
+			d->status_size = (size_t)n + 1;
+			vsnprintf(d->status, d->status_size, format, again);
+		} else {
+			n = -1;
+		}
+	}
+	va_end(again);
+	if (n < 0)
+		return false;
+	d->status_unsent = true;
+	return true;
+}
+
+void hvd_set_status(struct hvd *d, const char *format, ...)
+{
+	va_list ap;
+	bool ok;
+
+	va_start(ap, format);
+	ok = hvd_format_status(d, format, ap);
+	va_end(ap);
+	if (ok)
+		hvd_status_flush(d);
+}
+
+/* Per request: a burst of requests costs systemd one message per interval, and an idle
+ * daemon no wake-up (the one-shot timer fires once after the burst). */
+void hvd_set_status_lazy(struct hvd *d, const char *format, ...)
+{
+	struct timespec ts;
+	uint64_t now;
+	va_list ap;
+	bool ok;
+
+	va_start(ap, format);
+	ok = hvd_format_status(d, format, ap);
+	va_end(ap);
+	if (!ok || d->status_timer)
+		return; /* the timer sends this line */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+	if (!d->event || now >= d->status_sent_usec + HVD_STATUS_INTERVAL_USEC ||
+	    sd_event_add_time(d->event, &d->status_timer, CLOCK_MONOTONIC,
+			      d->status_sent_usec + HVD_STATUS_INTERVAL_USEC, 0,
+			      hvd_on_status_timer, d) < 0)
+		hvd_send_status(d);
 }
 
 void hvd_exit(struct hvd *d, int status)
@@ -977,6 +1058,8 @@ static int hvd_on_status(sd_event_source *s, const struct signalfd_siginfo *si, 
 	struct hvd *d = userdata;
 
 	log_lifecycle("status: %s", d->status ? d->status : "starting");
+	if (d->status_unsent)
+		hvd_send_status(d); /* asked for: no need to wait for the timer */
 	return 0;
 }
 

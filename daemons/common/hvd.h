@@ -150,6 +150,11 @@ void hvd_set_status(struct hvd *d, const char *format, ...) __attribute__((forma
 void hvd_publish(struct hvd *d, bool urgent);
 /* The service's part: a JSON object's text (copied), shown as "details". */
 void hvd_publish_details(struct hvd *d, const char *json, bool urgent);
+/* The same for a line that changes per request: sent at most every 100 ms, the latest line
+ * by a one-shot timer when set sooner (and on SIGUSR1), so that requests cost no message to
+ * systemd each. hvd_set_status() sends at once (state changes that must not wait). */
+void hvd_set_status_lazy(struct hvd *d, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Stop the loop with this exit status. */
 void hvd_exit(struct hvd *d, int status);
 

@@ -279,12 +279,19 @@ static int kvpd_reload(struct hvd *d, void *state, const struct conf *c)
 	return 0;
 }
 
-static void kvpd_status(struct kvpd *k, const char *last)
+#define KVPD_STATUS_FORMAT "%s%s%" PRIu64 " requests, %" PRIu64 " failed; KVP %s; pools: %zu items"
+#define KVPD_STATUS_ARGS(k, last)                                                                  \
+	(last) ? (last) : "", (last) ? "; " : "", (k)->requests, (k)->failures,                    \
+	    (k)->intrinsic.integration_services_version, kvp_store_total_items((k)->store)
+
+/* After a request the line goes out lazily (at most every 100 ms): one message to systemd
+ * per request would cost more than the request. */
+static void kvpd_status(struct kvpd *k, const char *last, bool per_request)
 {
-	hvd_set_status(k->hvd,
-		       "%s%s%" PRIu64 " requests, %" PRIu64 " failed; KVP %s; pools: %zu items",
-		       last ? last : "", last ? "; " : "", k->requests, k->failures,
-		       k->intrinsic.integration_services_version, kvp_store_total_items(k->store));
+	if (per_request)
+		hvd_set_status_lazy(k->hvd, KVPD_STATUS_FORMAT, KVPD_STATUS_ARGS(k, last));
+	else
+		hvd_set_status(k->hvd, KVPD_STATUS_FORMAT, KVPD_STATUS_ARGS(k, last));
 }
 
 static void kvpd_registered(struct hvd *d, void *state, const char *kernel_version)
@@ -293,7 +300,7 @@ static void kvpd_registered(struct hvd *d, void *state, const char *kernel_versi
 
 	intrinsic_set_kernel_version(&k->intrinsic, kernel_version);
 	kvpd_publish(k);
-	kvpd_status(k, "Registered");
+	kvpd_status(k, "Registered", false);
 }
 
 /* ---------------------------------------------------------------- operations */
@@ -529,7 +536,7 @@ static ssize_t kvpd_handle(struct hvd *d, void *state, void *msg, size_t len, vo
 		kvpd_log_op(&req, key, status, now_usec() - start);
 	snprintf(last, sizeof(last), "last: %s pool %u -> 0x%08x", kvp_op_names[req.op],
 		 (unsigned)req.pool, status);
-	kvpd_status(k, last);
+	kvpd_status(k, last, true);
 	return VMU_KVP_MSG_SIZE;
 }
 

@@ -73,9 +73,31 @@
  * the snapshot is "racily clean" and the next operation re-reads the file (until a re-read
  * happens safely after the last change). Granularity: 10 ms (a conservative bound on a
  * jiffy at HZ >= 100) or the coarse clock's resolution if larger, and 2 s when the ctime
- * has no nanoseconds (a file system with second or FAT granularity). Consequence: for
- * 10 ms after any change, including our own, every operation re-reads; GET and ENUMERATE
- * are O(1) once the file is quiet, SET in a tight loop is O(n).
+ * has no nanoseconds (a file system with second or FAT granularity).
+ *
+ * Change notifications make our own writes cheap. Every change we make is racily clean by
+ * the rule above, so on its own the rule re-reads the whole file at the next operation:
+ * SET in a loop would be O(n). So each object also watches the inode behind its fd with
+ * inotify (IN_MODIFY, IN_ATTRIB, IN_MOVE_SELF, IN_DELETE_SELF; queued by the kernel in
+ * the write() or truncate() call itself) and empties the queue at two moments, both under
+ * our locks: at every lock, before the fstat, and after each change of ours, before the
+ * unlock. Every writer that matters holds one of our two lock kinds, so it cannot write
+ * between those moments: what our post-change drain removes is our own, and an empty
+ * queue at the next lock proves nobody wrote since the index was last exact; the racy
+ * rule is then not needed (and the snapshot is refreshed, which keeps the rule meaningful
+ * for later). Any event, and IN_Q_OVERFLOW, sends the decision back to the stat
+ * comparison and the racy rule, exactly as without inotify; without inotify or /proc
+ * (the watch is added through /proc/self/fd, so that it is on our inode and not on
+ * whatever the path names) the rule alone decides. No fd is polled: the queue is read
+ * only when we take the lock, so an idle daemon is not woken by other programs' writes.
+ * Writers that ignore both locks: their writes outside our exclusive section queue events
+ * and are handled as before. Inside it (between our lock and our post-change drain,
+ * microseconds) their event is indistinguishable from ours; an append or truncation is
+ * still caught (the size must be ours: n_slots whole records), but an in-place rewrite of
+ * a record there is seen only at the file's next change or through the record check of a
+ * GET of the key it replaced. Such a writer races our own write of the same bytes anyway.
+ * Writes through a shared mmap queue no event and are not seen (nor were they before:
+ * they need not move ctime in time either).
  *
  * Limits: at most VMU_KVP_POOL_MAX_RECORDS records (-EFBIG), so memory is bounded by what
  * the file may hold: keys (at most 511 bytes each) plus a few words per record.
@@ -103,12 +125,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,8 +147,10 @@ _Static_assert(KEY_SIZE + VALUE_SIZE == RECORD_SIZE, "record = key[512] + value[
 _Static_assert((uint64_t)VMU_KVP_POOL_MAX_RECORDS *KEY_SIZE < UINT32_MAX, "key offsets fit");
 
 #define NONE UINT32_MAX
-/* Records read or shifted per system call. */
-#define CHUNK_RECORDS 64
+/* Records read or shifted per system call: 40 kB, under malloc's mmap threshold, so the
+ * buffer is heap that later allocations reuse (a 160 kB buffer, freed, raised glibc's
+ * threshold and left the index arrays in holes of the heap: private dirty memory). */
+#define CHUNK_RECORDS 16
 #define RACY_MIN_NS 10000000LL
 #define RACY_COARSE_FS_NS 2000000000LL
 #define NSEC_PER_SEC 1000000000LL
@@ -165,6 +191,8 @@ struct vmu_kvp_pool_file {
 	unsigned flags;
 	int fd;
 	uint64_t lock_timeout_usec; /* 0: wait for ever */
+	int watch_fd;               /* inotify on the inode behind fd; -1: none (racy rule) */
+	int watch_wd;
 	bool loaded;
 	struct pool_snapshot snap;
 
@@ -416,6 +444,59 @@ static int open_pool_fd(const char *path, unsigned flags)
 	return vmu_take_fd(&fd);
 }
 
+/* Watches the inode behind p->fd (not the path: the path may name another file by now), by
+ * its /proc/self/fd link, which does not open the file (closing another fd of it would drop
+ * our fcntl locks). Without inotify or /proc the object keeps to the racily clean rule. */
+static void watch_start(struct vmu_kvp_pool_file *p)
+{
+	char link[64];
+
+	if (p->watch_fd < 0)
+		p->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (p->watch_fd < 0)
+		return;
+	if (p->watch_wd >= 0)
+		(void)inotify_rm_watch(p->watch_fd, p->watch_wd); /* its IN_IGNORED: one re-check */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", p->fd);
+	p->watch_wd = inotify_add_watch(p->watch_fd, link,
+					IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF);
+	if (p->watch_wd < 0)
+		p->watch_fd = vmu_safe_close(p->watch_fd);
+}
+
+/* Empties the event queue. true: it was empty, so nobody changed the file since the last
+ * drain (with a watch; false without one, on an error and on IN_Q_OVERFLOW). */
+static bool watch_drain(struct vmu_kvp_pool_file *p)
+{
+	/* aligned for struct inotify_event */
+	uint64_t buf[4096 / sizeof(uint64_t)];
+	bool empty = true;
+
+	if (p->watch_fd < 0)
+		return false;
+	for (;;) {
+		ssize_t n = read(p->watch_fd, buf, sizeof(buf));
+
+		/* read() returns every queued event that fits: with room left for one more
+		 * (with the longest name, though a file's watch has none) it emptied the queue,
+		 * and a second read() would only say EAGAIN */
+		if (n > 0 && (size_t)n + sizeof(struct inotify_event) + NAME_MAX + 1 <= sizeof(buf))
+			return false;
+		if (n > 0) {
+			empty = false;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return empty;
+		/* cannot tell what happened: without the watch, the racy rule decides */
+		p->watch_fd = vmu_safe_close(p->watch_fd);
+		p->watch_wd = -1;
+		return false;
+	}
+}
+
 VMU_EXPORT int vmu_kvp_pool_open(const char *path, unsigned flags, struct vmu_kvp_pool_file **ret)
 {
 	_vmu_cleanup_free_ struct vmu_kvp_pool_file *p = NULL;
@@ -440,6 +521,9 @@ VMU_EXPORT int vmu_kvp_pool_open(const char *path, unsigned flags, struct vmu_kv
 	}
 	p->fd = fd;
 	p->flags = flags;
+	p->watch_fd = -1;
+	p->watch_wd = -1;
+	watch_start(p);
 	*ret = VMU_TAKE_PTR(p);
 	return 0;
 }
@@ -459,6 +543,7 @@ VMU_EXPORT struct vmu_kvp_pool_file *vmu_kvp_pool_free(struct vmu_kvp_pool_file 
 	if (!p)
 		return NULL;
 	vmu_safe_close(p->fd);
+	vmu_safe_close(p->watch_fd);
 	free(p->slots);
 	free(p->entries);
 	free(p->buckets);
@@ -480,7 +565,7 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
 	if (need <= *cap)
 		return 0;
 	while (n < need)
-		n *= 2;
+		n += n / 2 + 1; /* x1.5: less slack at 10,000 records than doubling */
 	a = realloc(*arr, (size_t)n * elem);
 	if (!a)
 		return -ENOMEM;
@@ -562,6 +647,28 @@ static const struct pool_entry *index_lookup(const struct vmu_kvp_pool_file *p, 
 		return NULL;
 	e = *bucket_find(p, key, len, key_hash(key, len));
 	return e == NONE ? NULL : &p->entries[e];
+}
+
+/* Room for n records and keys_size bytes of keys without growing (pages that are reserved
+ * but never written cost no memory); -ENOMEM leaves the index as it was. */
+static int index_reserve(struct vmu_kvp_pool_file *p, uint32_t n, size_t keys_size)
+{
+	int r = grow((void **)&p->slots, &p->cap_slots, n, sizeof(*p->slots));
+
+	if (r >= 0 && keys_size > p->keys_cap) {
+		char *k = realloc(p->keys, keys_size);
+
+		if (!k)
+			return -ENOMEM;
+		p->keys = k;
+		p->keys_cap = keys_size;
+	}
+
+	if (r >= 0)
+		r = grow((void **)&p->entries, &p->cap_entries, n, sizeof(*p->entries));
+	if (r >= 0)
+		r = buckets_reserve(p, n);
+	return r;
 }
 
 /* Adds the record at slot number p->n_slots (file order). key NULL: an invalid record. */
@@ -728,7 +835,12 @@ static int pool_load(struct vmu_kvp_pool_file *p, const struct pool_snapshot *sn
 	stats_reset_load(p);
 	if (n_records > VMU_KVP_POOL_MAX_RECORDS)
 		return -EFBIG;
-	r = load_records(p, n_records);
+	/* Sized once for what the file holds, plus room for some SETs: growing by doubling
+	 * while reading would leave the smaller copies behind as dirty memory. */
+	r = index_reserve(p, (uint32_t)n_records + (uint32_t)n_records / 8 + 16,
+			  (size_t)n_records * 32);
+	if (r >= 0)
+		r = load_records(p, n_records);
 	if (r < 0) {
 		index_clear(p);
 		return r;
@@ -745,13 +857,10 @@ static int pool_load(struct vmu_kvp_pool_file *p, const struct pool_snapshot *sn
 }
 
 /* Re-reads the file when it may have changed. Returns 1 when it did, 0 when current. */
-static int pool_check(struct vmu_kvp_pool_file *p, enum vmu_kvp_pool_reload why)
+/* quiet: what watch_drain() said before now was taken (see pool_lock). */
+static int pool_check(struct vmu_kvp_pool_file *p, enum vmu_kvp_pool_reload why, bool quiet,
+		      struct pool_snapshot now)
 {
-	struct pool_snapshot now;
-	int r = snapshot_take(p, &now);
-
-	if (r < 0)
-		return r;
 	if (!p->loaded)
 		return pool_load(p, &now, why);
 	if (p->test_pretend_unchanged) {
@@ -762,24 +871,28 @@ static int pool_check(struct vmu_kvp_pool_file *p, enum vmu_kvp_pool_reload why)
 	}
 	if (!snapshot_same_file(&p->snap, &now))
 		return pool_load(p, &now, VMU_KVP_POOL_RELOAD_CHANGED);
+	/* An empty queue: nobody wrote since the index was last exact (see the top), so it
+	 * still is, for the file as it is now. */
+	if (quiet) {
+		p->snap = now;
+		return 0;
+	}
 	if (snapshot_racy(&p->snap))
 		return pool_load(p, &now, VMU_KVP_POOL_RELOAD_RACY);
 	return 0;
 }
 
-/* 1 when the path still names the file behind our fd, 0 when it names another file or
+/* 1 when the path still names the file behind our fd (fd_now: its fstat), 0 when it names another file or
  * nothing (file replaced or deleted), -errno when it cannot be checked. */
-static int path_is_ours(const struct vmu_kvp_pool_file *p)
+static int path_is_ours(const struct vmu_kvp_pool_file *p, const struct pool_snapshot *fd_now)
 {
-	struct stat a, b;
+	struct stat b;
 
-	if (fstat(p->fd, &a) < 0)
-		return vmu_negative_errno();
 	/* lstat: a symbolic link put in place of the file is not ours, even when it points at
 	 * it; reopening then refuses it (O_NOFOLLOW). */
 	if (lstat(p->path, &b) < 0)
 		return errno == ENOENT ? 0 : vmu_negative_errno();
-	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return fd_now->dev == b.st_dev && fd_now->ino == b.st_ino;
 }
 
 /* Called without locks: the old fd is closed and the path opened again. */
@@ -792,6 +905,7 @@ static int pool_reopen(struct vmu_kvp_pool_file *p)
 	vmu_safe_close(p->fd);
 	p->fd = fd;
 	index_clear(p);
+	watch_start(p);
 	p->stats.reopens++;
 	return 0;
 }
@@ -808,12 +922,20 @@ static int pool_lock(struct vmu_kvp_pool_file *p, bool exclusive)
 	if (p->stats.reloads > 0)
 		why = VMU_KVP_POOL_RELOAD_CHANGED;
 	for (unsigned attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
+		struct pool_snapshot now;
+		bool quiet;
+
 		r = lock_fd(p->fd, exclusive, deadline);
 		if (r < 0)
 			return r;
-		r = path_is_ours(p);
+		/* The queue is emptied BEFORE the fstat: a change after it queues an event for
+		 * next time, and one before it shows in the fstat. */
+		quiet = watch_drain(p);
+		r = snapshot_take(p, &now);
+		if (r >= 0)
+			r = path_is_ours(p, &now);
 		if (r > 0) {
-			r = pool_check(p, why);
+			r = pool_check(p, why, quiet, now);
 			if (r >= 0)
 				return 0;
 		}
@@ -994,14 +1116,24 @@ static void record_build(uint8_t *rec, const char *key, const char *value)
 	memcpy(rec + KEY_SIZE, value, vlen);
 }
 
-/* After our own change: the index is current, remember the file as it is now. */
+/* After our own change: the index is current, remember the file as it is now. The events
+ * of our own writes are drained here, under the exclusive lock, so that the queue is empty at
+ * the next lock unless someone else wrote. */
 static int after_change(struct vmu_kvp_pool_file *p)
 {
-	int r = snapshot_take(p, &p->snap);
+	int r;
 
+	(void)watch_drain(p);
+	r = snapshot_take(p, &p->snap);
 	if (r < 0) {
 		index_clear(p);
 		return r;
+	}
+	/* A writer that ignores the locks and appended or truncated while we wrote: its
+	 * event was drained with ours, so let the size tell (re-read next time). */
+	if ((uint64_t)p->snap.size / RECORD_SIZE != p->n_slots) {
+		index_clear(p);
+		return 0;
 	}
 	p->stats.records = p->n_slots;
 	p->stats.keys = p->n_entries;
@@ -1133,16 +1265,19 @@ static int index_rebuild_without(struct vmu_kvp_pool_file *p, uint32_t e)
 	_vmu_cleanup_free_ struct pool_slot *old = p->slots;
 	_vmu_cleanup_free_ char *old_keys = p->keys;
 	uint32_t n_old = p->n_slots;
-	size_t invalid = 0;
+	size_t invalid = 0, old_keys_cap = p->keys_cap;
+	int r;
 
 	p->slots = NULL;
 	p->cap_slots = 0;
 	p->keys = NULL;
 	p->keys_cap = 0;
 	index_clear(p);
+	r = index_reserve(p, n_old + n_old / 8 + 16, old_keys_cap);
+	if (r < 0)
+		return r;
 	for (uint32_t s = 0; s < n_old; s++) {
 		const struct pool_slot *o = &old[s];
-		int r;
 
 		if (o->entry == e)
 			continue;
