@@ -46,7 +46,7 @@ struct test_daemon *test_daemon_start(const struct test_env *env, const char *pr
  * timeout (the process is then killed with SIGKILL). */
 int test_daemon_stop(struct test_daemon *d, int sig, int timeout_ms);
 /* Waits at most timeout_ms for the child pid to exit: 0 and its wait status (ret_status may
- * be NULL), or -ETIMEDOUT while it runs on. */
+ * be NULL), -ETIMEDOUT while it runs on, or -errno when it cannot be watched (ESRCH). */
 int test_pid_wait(pid_t pid, int timeout_ms, int *ret_status);
 /* Waits for exit without signalling; -1 on timeout. */
 int test_daemon_wait(struct test_daemon *d, int timeout_ms);

@@ -639,18 +639,6 @@ static void test_reload_mid_copy(struct fixture *f, gconstpointer data)
 
 /* ---------------------------------------------------------------- out of space */
 
-static int run_quiet(const char *const *argv)
-{
-	int status = -1;
-
-	if (!g_spawn_sync(NULL, (char **)argv, NULL,
-			  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
-			      G_SPAWN_STDERR_TO_DEV_NULL,
-			  NULL, NULL, NULL, NULL, &status, NULL))
-		return -1;
-	return status;
-}
-
 /* Attaches image to a free loop device that goes away with its last user. */
 static char *attach_loop(const char *image)
 {
@@ -677,20 +665,6 @@ static char *attach_loop(const char *image)
 	return path;
 }
 
-static void fill_up(const char *dir)
-{
-	g_autofree char *filler = g_build_filename(dir, "filler", NULL);
-	int fd = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	char buf[65536] = {0};
-
-	g_assert_cmpint(fd, >=, 0);
-	while (write(fd, buf, sizeof(buf)) > 0)
-		;
-	g_assert_cmpint(errno, ==, ENOSPC);
-	fsync(fd);
-	close(fd);
-}
-
 /* A private mount namespace with a size_mb ext4 image (reserved_pct % of its blocks kept
  * for root) loop-mounted at env/mnt. Only in a test subprocess: the namespace, the mount
  * and the daemon die with it. */
@@ -708,7 +682,7 @@ static char *mount_tiny_ext4(struct fixture *f, unsigned size_mb, unsigned reser
 	g_assert_cmpint(ftruncate(fd, (off_t)size_mb << 20), ==, 0);
 	close(fd);
 	const char *mkfs[] = {"mkfs.ext4", "-q", "-F", "-m", reserved, image, NULL};
-	g_assert_cmpint(run_quiet(mkfs), ==, 0);
+	g_assert_cmpint(test_run_quiet(mkfs), ==, 0);
 	loop = attach_loop(image);
 	g_assert_cmpint(g_mkdir(mnt, 0755), ==, 0);
 	g_assert_cmpint(mount(loop, mnt, "ext4", 0, NULL), ==, 0);
@@ -746,7 +720,7 @@ static void enospc_body(struct fixture *f)
 	start_daemon(f);
 	g_assert_cmphex(start(f, mnt, "mid", 0, 1 << 20), ==, VMU_S_OK);
 	g_assert_cmphex(write_at(f, 0, buf, sizeof(buf)), ==, VMU_S_OK);
-	fill_up(mnt);
+	test_fill_up(mnt);
 	uint32_t status = VMU_S_OK;
 	for (uint64_t off = sizeof(buf); off < (1 << 20) && status == VMU_S_OK; off += sizeof(buf))
 		status = write_at(f, off, buf, sizeof(buf));
@@ -757,7 +731,7 @@ static void enospc_body(struct fixture *f)
 	 * a WRITE or from COMPLETE, never S_OK), and no file may be left. */
 	g_assert_cmpint(unlink_in(mnt, "filler"), ==, 0);
 	g_assert_cmphex(start(f, mnt, "tail", 0, 64 << 10), ==, VMU_S_OK);
-	fill_up(mnt);
+	test_fill_up(mnt);
 	status = VMU_S_OK;
 	for (uint64_t off = 0; off < (64 << 10) && status == VMU_S_OK; off += sizeof(buf))
 		status = write_at(f, off, buf, (uint32_t)MIN(sizeof(buf), (64 << 10) - off));

@@ -112,24 +112,6 @@ static int run_cmd(const char *const *argv, char **out)
 	return run_cmd_flags(argv, out, 0);
 }
 
-static int pid_wait(pid_t pid, int timeout_ms, int *ret_status)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
-	struct pollfd p;
-
-	if (pidfd < 0)
-		return -errno;
-	p = (struct pollfd){.fd = pidfd, .events = POLLIN};
-	while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
-		;
-	close(pidfd);
-	if (waitpid(pid, &status, WNOHANG) != pid)
-		return -ETIMEDOUT;
-	if (ret_status)
-		*ret_status = status;
-	return 0;
-}
-
 /* A child that creates and writes a file on dir and fsyncs it. */
 static pid_t start_writer(struct fixture *f, const char *dir)
 {
@@ -154,14 +136,14 @@ static pid_t start_writer(struct fixture *f, const char *dir)
 
 static void assert_blocked(pid_t pid)
 {
-	g_assert_cmpint(pid_wait(pid, WRITE_BLOCK_MS, NULL), ==, -ETIMEDOUT);
+	g_assert_cmpint(test_pid_wait(pid, WRITE_BLOCK_MS, NULL), ==, -ETIMEDOUT);
 }
 
 static void assert_completes(pid_t pid)
 {
 	int status = -1;
 
-	g_assert_cmpint(pid_wait(pid, WRITE_DONE_MS, &status), ==, 0);
+	g_assert_cmpint(test_pid_wait(pid, WRITE_DONE_MS, &status), ==, 0);
 	g_assert_true(WIFEXITED(status));
 	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
 }
@@ -232,9 +214,9 @@ static void unmake_mounts(struct fixture *f)
 		run_cmd_flags((const char *const[]){"fsfreeze", "-u", f->mounts[i].path, NULL},
 			      NULL, G_SPAWN_STDERR_TO_DEV_NULL); /* EINVAL: not frozen, fine */
 	for (size_t i = 0; i < f->n_writers; i++)
-		if (pid_wait(f->writers[i], 5000, NULL) < 0) {
+		if (test_pid_wait(f->writers[i], 5000, NULL) < 0) {
 			kill(f->writers[i], SIGKILL);
-			pid_wait(f->writers[i], 5000, NULL);
+			test_pid_wait(f->writers[i], 5000, NULL);
 		}
 	for (size_t i = f->n_mounts; i-- > 0;) {
 		if (umount(f->mounts[i].path) < 0)
@@ -291,9 +273,9 @@ static void daemon_kill(struct fixture *f, int sig)
 	if (f->daemon <= 0)
 		return;
 	kill(f->daemon, sig);
-	if (pid_wait(f->daemon, 10000, NULL) < 0) {
+	if (test_pid_wait(f->daemon, 10000, NULL) < 0) {
 		kill(f->daemon, SIGKILL);
-		pid_wait(f->daemon, 10000, NULL);
+		test_pid_wait(f->daemon, 10000, NULL);
 	}
 	f->daemon = 0;
 }
