@@ -441,6 +441,10 @@ static int guest_serve(struct vmu_uio *uio)
 		}
 		if (n < 0)
 			return (int)n;
+		/* What Hyper-V sends: in-band data asking for a completion (flags 1). */
+		if (pkt.type != VMU_VMBUS_PACKET_DATA_INBAND ||
+		    pkt.flags != VMU_VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED)
+			return -EPROTO;
 		guest_answer(buf, (size_t)n);
 		r = guest_send(uio, buf, (size_t)n, pkt.xactid);
 		if (r < 0)

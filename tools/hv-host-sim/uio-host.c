@@ -91,7 +91,8 @@ static bool wraps(const struct vmu_ring *ring, uint32_t start, size_t len)
 	return (uint64_t)start + len > ring->size;
 }
 
-/* channel_callback: moves one queued host packet into the guest's inbound ring. */
+/* channel_callback: moves one queued host packet into the guest's inbound ring, flagged as
+ * Hyper-V flags its requests: in-band data with a completion requested (flags 1). */
 static bool uio_channel_callback(struct hvsim_service *svc)
 {
 	struct hvsim_uio *u = svc->uio;
@@ -102,7 +103,8 @@ static bool uio_channel_callback(struct hvsim_service *svc)
 	if (!u || u->conn_fd < 0 || !p)
 		return false;
 	start = u->to_guest.priv;
-	r = vmu_ring_send(&u->to_guest, VMU_VMBUS_PACKET_DATA_INBAND, 0, u->next_xactid, p->data,
+	r = vmu_ring_send(&u->to_guest, VMU_VMBUS_PACKET_DATA_INBAND,
+			  VMU_VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED, u->next_xactid, p->data,
 			  p->len);
 	if (r == -EAGAIN) {
 		u->stats.ring_full++;
