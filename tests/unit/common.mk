@@ -50,3 +50,9 @@ tests_unit_test_conf_docs_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_unit_test_conf_docs_LDADD = $(GLIB_LIBS)
 EXTRA_tests_unit_test_conf_docs_DEPENDENCIES = etc/hvguest.conf daemons/kvp/hv-kvpd$(EXEEXT) \
 	daemons/vss/hv-vssd$(EXEEXT) daemons/fcopy/hv-fcopyd$(EXEEXT)
+
+check_PROGRAMS += tests/unit/test-hvd-spawn
+TESTS += tests/unit/test-hvd-spawn
+tests_unit_test_hvd_spawn_SOURCES = tests/unit/test-hvd-spawn.c
+tests_unit_test_hvd_spawn_CFLAGS = $(HVD_TEST_CFLAGS)
+tests_unit_test_hvd_spawn_LDADD = $(HVD_TEST_LIBS)
