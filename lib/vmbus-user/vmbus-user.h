@@ -627,6 +627,26 @@ VMU_EXPORT int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, siz
 					struct vmu_ic_version *ret_fw,
 					struct vmu_ic_version *ret_srv);
 
+/* ------------------------------------------------------------------------------------------
+ * fcopy reply builders and the whole-message host parser (issue 11 §3), so that a daemon
+ * writes no fcopy or IC byte itself.
+ * ------------------------------------------------------------------------------------------ */
+
+/* The legacy char device's reply: 4 bytes, the host status as a little-endian int. */
+#define VMU_FCOPY_REPLY_SIZE 4
+
+/* Writes the legacy reply for status into buf. Returns VMU_FCOPY_REPLY_SIZE, or -ENOBUFS when
+ * size is smaller. */
+VMU_EXPORT ssize_t vmu_fcopy_reply(void *buf, size_t size, uint32_t status);
+/* vmu_fcopy_host_request_parse() on a whole IC message (msg, len bytes): the IC header is
+ * checked (-EBADMSG when len < 28) and cut here. */
+VMU_EXPORT int vmu_fcopy_host_message_parse(const void *msg, size_t len,
+					    struct vmu_fcopy_host_request *ret);
+/* Turns the host's IC message (msg, len bytes) into its reply in place, status in the IC
+ * header (vmu_icmsg_set_response). Returns len, the reply's length, or -EBADMSG when
+ * len < 28. */
+VMU_EXPORT ssize_t vmu_fcopy_host_reply(void *msg, size_t len, uint32_t status);
+
 #ifdef __cplusplus
 }
 #endif
