@@ -647,6 +647,24 @@ VMU_EXPORT int vmu_fcopy_host_message_parse(const void *msg, size_t len,
  * len < 28. */
 VMU_EXPORT ssize_t vmu_fcopy_host_reply(void *msg, size_t len, uint32_t status);
 
+/* ------------------------------------------------------------------------------------------
+ * KVP pool snapshot writer (issue 11 §3): a whole pool file in the record layout, for a
+ * writer that owns the file alone (hv-kvpd's intrinsic auto pool).
+ * ------------------------------------------------------------------------------------------ */
+
+struct vmu_kvp_pool_item {
+	const char *key;
+	const char *value;
+};
+
+/* Replaces the file at path, atomically (a temporary file beside it, mode 0644, renamed over
+ * it), with n records (at most VMU_KVP_POOL_MAX_RECORDS), in order. Takes no lock: readers
+ * see the old file or the new one. A value longer than 2047 bytes is cut to fit its field
+ * (not inside a UTF-8 character). -EINVAL: NULL or empty key, NULL value; -ENAMETOOLONG: a
+ * key of 512 bytes or more; -ENOMEM; or the errno of creating, writing or renaming. */
+VMU_EXPORT int vmu_kvp_pool_write_snapshot(const char *path, const struct vmu_kvp_pool_item *items,
+					   size_t n);
+
 #ifdef __cplusplus
 }
 #endif
