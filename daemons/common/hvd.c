@@ -24,7 +24,7 @@
  * rearm(): 1 means a message slipped in while re-arming, so receive again before polling.
  *
  * Every reconnection attempt runs from the retry timer, never from inside a callback, so a
- * service callback is never re-entered. Deferred replies (HVD_REPLY_LATER) carry the
+ * service callback is never re-entered. Deferred replies (HVD_REPLY_LATER, a positive outcome) carry the
  * connection generation they were made for; hvd_reply() refuses a stale one with -ENOTCONN.
  *
  * A handle() result of 0 means "no reply" (nothing is written).
@@ -33,6 +33,7 @@
  * still reach the terminal; a detached daemon has no stderr, so log-target=auto then means
  * the journal under systemd and syslog outside it (log_resolve_target()).
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -589,6 +590,9 @@ static int hvd_transport_error(struct hvd *d, int r, const char *what)
 	return 0;
 }
 
+static_assert(HVD_REPLY_LATER > 0 && (size_t)HVD_REPLY_LATER > (size_t)INT32_MAX,
+	      "HVD_REPLY_LATER must be neither an errno nor a possible reply length");
+
 /* Hands one message to the service and sends its reply. A negative handle() result
  * always reopens. */
 static int hvd_dispatch(struct hvd *d, size_t len)
@@ -601,6 +605,7 @@ static int hvd_dispatch(struct hvd *d, size_t len)
 	d->last_request = hvd_realtime_usec();
 	hvd_publish(d, false);
 
+	/* Checked before the length bound: HVD_REPLY_LATER is larger than any buffer. */
 	if (n == HVD_REPLY_LATER) {
 		d->reply_pending = true;
 		d->reply_generation = d->generation;

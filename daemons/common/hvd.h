@@ -35,6 +35,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -47,8 +48,10 @@
 struct hvd;
 struct hvd_transport;
 
-/* handle() return values besides a reply length >= 0 */
-#define HVD_REPLY_LATER (-1000000) /* the service will call hvd_reply() itself */
+/* handle() outcome besides a reply length >= 0 and a negative errno: the service will call
+ * hvd_reply() itself. Positive and far beyond any message buffer, so it can be neither a
+ * reply length nor an errno (hvd.c asserts that at build time). */
+#define HVD_REPLY_LATER ((ssize_t)SSIZE_MAX)
 
 struct hvd_service {
 	const char *name;    /* config section and log ident suffix: "kvp" */

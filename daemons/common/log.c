@@ -39,6 +39,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <printf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -613,60 +615,52 @@ int log_internal(int priority, int error, const char *file, int line, const char
 	return -log_abs_error(error);
 }
 
-/* Steps ap over the arguments format consumes (positional %n$ arguments unsupported). */
-static void log_skip_format_args(const char *format, va_list *ap)
+/* Steps ap over the arguments format consumes, so that the field list after them can be read.
+ * glibc's parse_printf_format() knows every conversion vsnprintf() does (positional %n$ ones
+ * too); only the argument types are needed here. Returns -E2BIG for a format with more
+ * arguments than any log call has (the fields are then not read). */
+static int log_skip_format_args(const char *format, va_list *ap)
 {
-	for (const char *p = format; *p; p++) {
-		int longs = 0, shorts = 0;
-		if (*p != '%')
+	int types[32];
+	size_t n = parse_printf_format(format, sizeof(types) / sizeof(types[0]), types);
+
+	if (n > sizeof(types) / sizeof(types[0]))
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		int t = types[i];
+
+		if (t & PA_FLAG_PTR) {
+			(void)va_arg(*ap, void *);
 			continue;
-		if (*++p == '%')
-			continue;
-		while (*p && strchr("-+ #0'I", *p))
-			p++;
-		if (*p == '*') {
-			(void)va_arg(*ap, int);
-			p++;
 		}
-		while (*p >= '0' && *p <= '9')
-			p++;
-		if (*p == '.' && *++p == '*') {
-			(void)va_arg(*ap, int);
-			p++;
-		}
-		while (*p >= '0' && *p <= '9')
-			p++;
-		for (; *p && strchr("hlLqjzt", *p); p++) {
-			if (*p == 'h')
-				shorts++;
-			else if (*p == 'l' || *p == 'q')
-				longs++;
-			else if (*p == 'L')
-				longs = 3; /* long double */
-			else
-				longs = 2; /* intmax_t, size_t, ptrdiff_t: 64 bits here */
-		}
-		if (!*p)
-			return;
-		if (strchr("diouxXc", *p)) {
-			if (longs >= 2)
+		switch (t & ~PA_FLAG_MASK) {
+		case PA_INT:
+		case PA_CHAR:
+		case PA_WCHAR:
+			if (t & PA_FLAG_LONG_LONG)
 				(void)va_arg(*ap, long long);
-			else if (longs == 1)
+			else if (t & PA_FLAG_LONG)
 				(void)va_arg(*ap, long);
 			else
-				(void)va_arg(*ap, int);
-		} else if (strchr("eEfFgGaA", *p)) {
-			if (longs == 3)
+				(void)va_arg(*ap, int); /* short and char are promoted */
+			break;
+		case PA_FLOAT:
+		case PA_DOUBLE:
+			if (t & PA_FLAG_LONG_DOUBLE)
 				(void)va_arg(*ap, long double);
 			else
-				(void)va_arg(*ap, double);
-		} else if (strchr("spn", *p)) {
+				(void)va_arg(*ap, double); /* float is promoted */
+			break;
+		case PA_STRING:
+		case PA_WSTRING:
+		case PA_POINTER:
 			(void)va_arg(*ap, void *);
-		} else if (*p != 'm') {
-			return; /* unknown conversion: stop */
+			break;
+		default:
+			return -EINVAL; /* a user-defined type: cannot be stepped over */
 		}
-		(void)shorts;
 	}
+	return 0;
 }
 
 int log_struct_internal(int priority, int error, const char *file, int line, const char *func,
@@ -675,6 +669,7 @@ int log_struct_internal(int priority, int error, const char *file, int line, con
 	char text[LOG_MAX_MESSAGE];
 	const char *fields[64];
 	size_t n = 0;
+	bool fields_readable;
 	int saved_errno = errno;
 	va_list ap, aq;
 
@@ -688,9 +683,9 @@ int log_struct_internal(int priority, int error, const char *file, int line, con
 	vsnprintf(text, sizeof(text), message, aq);
 #pragma GCC diagnostic pop
 	va_end(aq);
-	log_skip_format_args(message, &ap);
-	for (const char *f;
-	     n < sizeof(fields) / sizeof(fields[0]) - 1 && (f = va_arg(ap, const char *));)
+	fields_readable = log_skip_format_args(message, &ap) >= 0;
+	for (const char *f; fields_readable && n < sizeof(fields) / sizeof(fields[0]) - 1 &&
+			    (f = va_arg(ap, const char *));)
 		fields[n++] = f;
 	fields[n] = NULL;
 	va_end(ap);

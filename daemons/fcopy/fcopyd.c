@@ -5,13 +5,13 @@
  * Data flow: hvd reads one message from the transport (transport.c: the char device or
  * the UIO ring) and calls fcopyd_handle(); the library validates it into a view this file
  * dispatches to copy.c; copy.c answers with the host status, and the reply goes back
- * through hvd. This file never parses raw bytes. The two formats:
+ * through hvd. This file neither parses nor writes raw bytes. The two formats:
  *   char device  kernel-translated (vmu_fcopy_request_parse, names already UTF-8); the
- *                reply is a 4-byte status;
+ *                reply is a 4-byte status (vmu_fcopy_reply);
  *   UIO          the host's own: IC header + message with UTF-16 names
- *                (vmu_fcopy_host_request_parse, strict: invalid UTF-16 fails the request);
- *                the reply is the whole message with the IC status set in place
- *                (vmu_icmsg_set_response).
+ *                (vmu_fcopy_host_message_parse cuts the header; strict: invalid UTF-16
+ *                fails the request); the reply is the whole message with the IC status set
+ *                in place (vmu_fcopy_host_reply).
  * File creation (copy.c, target.c) is the same for both.
  *
  * Policy (config keys below) becomes a struct target_policy that owns copies of its strings,
@@ -446,12 +446,12 @@ static uint32_t fcopyd_dispatch_legacy(struct fcopyd *f, const void *msg, size_t
 }
 
 /* The host format differs only in carrying the converted names itself: view them the way
- * the char device delivers them. */
-static uint32_t fcopyd_dispatch_host(struct fcopyd *f, const uint8_t *msg, size_t len)
+ * the char device delivers them. msg is the whole IC message; the library cuts the header. */
+static uint32_t fcopyd_dispatch_host(struct fcopyd *f, const void *msg, size_t len)
 {
 	struct vmu_fcopy_host_request h;
 	struct vmu_fcopy_request req = {0};
-	int r = vmu_fcopy_host_request_parse(msg, len, &h);
+	int r = vmu_fcopy_host_message_parse(msg, len, &h);
 
 	if (r < 0)
 		return fcopyd_bad_message(f, r);
@@ -478,32 +478,22 @@ static ssize_t fcopyd_handle_host(struct fcopyd *f, void *msg, size_t len, void 
 
 	if (len < VMU_ICMSG_HDR_SIZE || reply_size < len)
 		return -ENOBUFS;
-	status = fcopyd_dispatch_host(f, (const uint8_t *)msg + VMU_ICMSG_HDR_SIZE,
-				      len - VMU_ICMSG_HDR_SIZE);
+	status = fcopyd_dispatch_host(f, msg, len);
 	if (reply != msg)
 		memmove(reply, msg, len);
-	(void)vmu_icmsg_set_response(reply, len, status);
-	return (ssize_t)len;
+	return vmu_fcopy_host_reply(reply, len, status);
 }
 
 static ssize_t fcopyd_handle(struct hvd *d, void *state, void *msg, size_t len, void *reply,
 			     size_t reply_size)
 {
 	struct fcopyd *f = state;
-	uint32_t status;
-	uint8_t *out = reply;
 
 	if (fcopy_transport_host_format(hvd_transport_data(d)))
 		return fcopyd_handle_host(f, msg, len, reply, reply_size);
-	if (reply_size < 4)
+	if (reply_size < VMU_FCOPY_REPLY_SIZE)
 		return -ENOBUFS;
-	status = fcopyd_dispatch_legacy(f, msg, len);
-	/* the legacy reply: a 4-byte little-endian int, the host status */
-	out[0] = (uint8_t)status;
-	out[1] = (uint8_t)(status >> 8);
-	out[2] = (uint8_t)(status >> 16);
-	out[3] = (uint8_t)(status >> 24);
-	return 4;
+	return vmu_fcopy_reply(reply, reply_size, fcopyd_dispatch_legacy(f, msg, len));
 }
 
 /* ---------------------------------------------------------------- life cycle */

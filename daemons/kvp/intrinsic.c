@@ -7,10 +7,8 @@
  * lists (netinfo.c, over netlink). Nothing here ever reports an error text as a value.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "intrinsic.h"
 #include "vmu-internal.h"
@@ -119,29 +117,10 @@ int intrinsic_lookup(const struct intrinsic *in, const char *key, const char **r
 
 int intrinsic_publish(const struct intrinsic *in, const char *path)
 {
-	_vmu_cleanup_free_ char *tmp = NULL;
-	_vmu_cleanup_free_ char *records = calloc(_INTRINSIC_MAX, VMU_KVP_POOL_RECORD_SIZE);
-	_vmu_cleanup_close_ int fd = -1;
-	size_t size = (size_t)_INTRINSIC_MAX * VMU_KVP_POOL_RECORD_SIZE;
+	struct vmu_kvp_pool_item items[_INTRINSIC_MAX];
 
-	if (!records || asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < _INTRINSIC_MAX; i++) {
-		char *rec = records + (size_t)i * VMU_KVP_POOL_RECORD_SIZE;
-
-		snprintf(rec, VMU_KVP_MAX_KEY_SIZE, "%s", intrinsic_keys[i]);
-		snprintf(rec + VMU_KVP_MAX_KEY_SIZE, VMU_KVP_MAX_VALUE_SIZE, "%s",
-			 intrinsic_value(in, (enum intrinsic_item)i));
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0644) < 0 || write(fd, records, size) != (ssize_t)size ||
-	    rename(tmp, path) < 0) {
-		int r = errno ? -errno : -EIO;
-
-		unlink(tmp);
-		return r;
-	}
-	return 0;
+	for (uint32_t i = 0; i < _INTRINSIC_MAX; i++)
+		items[i] = (struct vmu_kvp_pool_item){intrinsic_keys[i],
+						      intrinsic_value(in, (enum intrinsic_item)i)};
+	return vmu_kvp_pool_write_snapshot(path, items, _INTRINSIC_MAX);
 }

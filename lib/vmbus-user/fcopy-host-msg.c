@@ -122,3 +122,24 @@ VMU_EXPORT int vmu_fcopy_host_request_parse(const void *buf, size_t len,
 	memcpy(ret, &req, sizeof(req));
 	return 0;
 }
+
+/* The IC header is checked and cut here, so that a daemon never computes offsets into it. */
+VMU_EXPORT int vmu_fcopy_host_message_parse(const void *msg, size_t len,
+					    struct vmu_fcopy_host_request *ret)
+{
+	size_t payload_len;
+	int r = vmu_icmsg_parse(msg, len, NULL, &payload_len);
+
+	if (r < 0)
+		return r;
+	return vmu_fcopy_host_request_parse((const uint8_t *)msg + VMU_ICMSG_HDR_SIZE, payload_len,
+					    ret);
+}
+
+/* The host's reply is its own message back, with the status in the IC header. */
+VMU_EXPORT ssize_t vmu_fcopy_host_reply(void *msg, size_t len, uint32_t status)
+{
+	int r = vmu_icmsg_set_response(msg, len, status);
+
+	return r < 0 ? r : (ssize_t)len;
+}

@@ -122,3 +122,12 @@ VMU_EXPORT int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_f
 		*ret = req;
 	return 0;
 }
+
+/* The legacy reply is the host status alone, as a little-endian 32-bit int (spec §5). */
+VMU_EXPORT ssize_t vmu_fcopy_reply(void *buf, size_t size, uint32_t status)
+{
+	if (!buf || size < VMU_FCOPY_REPLY_SIZE)
+		return -ENOBUFS;
+	vmu_put_le32(buf, status);
+	return VMU_FCOPY_REPLY_SIZE;
+}

@@ -1340,47 +1340,8 @@ VMU_EXPORT int vmu_kvp_pool_delete(struct vmu_kvp_pool_file *p, const char *key)
 }
 
 /* ------------------------------------------------------------------------------------------
- * Host limits and creation
+ * Creation (the host-limit check, UTF-16 counting, is in utf16.c)
  * ------------------------------------------------------------------------------------------ */
-
-/* UTF-16 code units of a valid UTF-8 string: one per character, two above U+FFFF (lead
- * bytes 0xF0..0xF4). -EILSEQ when not UTF-8. */
-static ssize_t utf16_units(const char *s)
-{
-	size_t len = strlen(s), units = 0;
-
-	if (!vmu_utf8_valid(s, len))
-		return -EILSEQ;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = (uint8_t)s[i];
-
-		if ((c & 0xc0) == 0x80)
-			continue;
-		units += c >= 0xf0 ? 2 : 1;
-	}
-	return (ssize_t)units;
-}
-
-VMU_EXPORT int vmu_kvp_pool_check_host_limits(const char *key, const char *value)
-{
-	ssize_t n;
-
-	if (key) {
-		n = utf16_units(key);
-		if (n < 0)
-			return (int)n;
-		if (n > VMU_KVP_HOST_MAX_KEY_UNITS)
-			return -ENAMETOOLONG;
-	}
-	if (value) {
-		n = utf16_units(value);
-		if (n < 0)
-			return (int)n;
-		if (n > VMU_KVP_HOST_MAX_VALUE_UNITS)
-			return -E2BIG;
-	}
-	return 0;
-}
 
 static int create_dir(const char *dir)
 {
@@ -1435,4 +1396,61 @@ VMU_EXPORT int vmu_kvp_pool_create_all(const char *dir)
 void vmu_kvp_pool_test_pretend_unchanged(struct vmu_kvp_pool_file *p, bool on)
 {
 	p->test_pretend_unchanged = on;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Snapshots: a whole pool file written at once (the daemon's intrinsic auto pool)
+ * ------------------------------------------------------------------------------------------ */
+
+/* The length of s cut to at most max bytes, not inside a UTF-8 sequence (a text that is not
+ * UTF-8 is cut at the byte). */
+static size_t cut_length(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len <= max || !vmu_utf8_valid(s, len))
+		return len <= max ? len : max;
+	while (max > 0 && ((uint8_t)s[max] & 0xc0) == 0x80)
+		max--; /* s[max] continues the sequence that would be split */
+	return max;
+}
+
+VMU_EXPORT int vmu_kvp_pool_write_snapshot(const char *path, const struct vmu_kvp_pool_item *items,
+					   size_t n)
+{
+	_vmu_cleanup_free_ char *tmp = NULL;
+	_vmu_cleanup_free_ uint8_t *records = NULL;
+	_vmu_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!path || (!items && n > 0) || n > VMU_KVP_POOL_MAX_RECORDS)
+		return -EINVAL;
+	records = calloc(n ? n : 1, RECORD_SIZE);
+	if (!records)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *rec = records + i * RECORD_SIZE;
+		size_t klen;
+
+		if (!items[i].key || !items[i].value || !items[i].key[0])
+			return -EINVAL;
+		klen = strnlen(items[i].key, KEY_SIZE);
+		if (klen >= KEY_SIZE)
+			return -ENAMETOOLONG; /* a cut key would be another key */
+		memcpy(rec, items[i].key, klen);
+		memcpy(rec + KEY_SIZE, items[i].value, cut_length(items[i].value, VALUE_SIZE - 1));
+	}
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+		tmp = NULL;
+		return -ENOMEM;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fchmod(fd, 0644) < 0 ? -errno : pwrite_full(fd, records, n * RECORD_SIZE, 0);
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r < 0 ? r : 0;
 }

@@ -30,6 +30,8 @@
  *
  * Input and output may be unaligned: UTF-16 units are loaded and stored bytewise.
  * On failure the destination holds an empty string (when it has room for one).
+ *
+ * vmu_kvp_pool_check_host_limits() is here too: the host's KVP limits are in UTF-16 units.
  */
 #include "vmbus-user.h"
 
@@ -304,4 +306,46 @@ VMU_EXPORT bool vmu_utf8_valid(const char *buf, size_t len)
 		i += (size_t)n;
 	}
 	return true;
+}
+
+/* ---- KVP host limits: counted in the UTF-16 units of the kernel's conversion, so the check
+ * lives with the conversion code. */
+
+/* UTF-16 code units of a valid UTF-8 string: one per character, two above U+FFFF (lead
+ * bytes 0xF0..0xF4). -EILSEQ when not UTF-8. */
+static ssize_t utf16_units(const char *s)
+{
+	size_t len = strlen(s), units = 0;
+
+	if (!vmu_utf8_valid(s, len))
+		return -EILSEQ;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)s[i];
+
+		if ((c & 0xc0) == 0x80)
+			continue;
+		units += c >= 0xf0 ? 2 : 1;
+	}
+	return (ssize_t)units;
+}
+
+VMU_EXPORT int vmu_kvp_pool_check_host_limits(const char *key, const char *value)
+{
+	ssize_t n;
+
+	if (key) {
+		n = utf16_units(key);
+		if (n < 0)
+			return (int)n;
+		if (n > VMU_KVP_HOST_MAX_KEY_UNITS)
+			return -ENAMETOOLONG;
+	}
+	if (value) {
+		n = utf16_units(value);
+		if (n < 0)
+			return (int)n;
+		if (n > VMU_KVP_HOST_MAX_VALUE_UNITS)
+			return -E2BIG;
+	}
+	return 0;
 }

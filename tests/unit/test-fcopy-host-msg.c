@@ -201,6 +201,35 @@ static void test_write(void)
 	g_assert_cmpuint(req.write.offset, ==, UINT64_MAX - 1);
 }
 
+/* A whole IC message: the library cuts the header and answers in place. */
+static void test_message_and_reply(void)
+{
+	uint8_t m[VMU_ICMSG_HDR_SIZE + 64];
+	struct vmu_icmsg hdr = {.icmsgtype = VMU_ICMSGTYPE_FCOPY, .icmsgsize = 64};
+	struct vmu_icmsg out;
+	struct vmu_fcopy_host_request req = {.op = 9};
+	size_t payload;
+
+	memset(m, 0, sizeof(m));
+	g_assert_cmpint(vmu_icmsg_write(m, sizeof(m), &hdr), ==, 0);
+	vmu_put_le32(m + VMU_ICMSG_HDR_SIZE, VMU_FCOPY_OP_CANCEL);
+	g_assert_cmpint(vmu_fcopy_host_message_parse(m, sizeof(m), &req), ==, 0);
+	g_assert_cmpint(req.op, ==, VMU_FCOPY_OP_CANCEL);
+	/* the service message itself must be long enough, not just the whole */
+	g_assert_cmpint(vmu_fcopy_host_message_parse(m, VMU_ICMSG_HDR_SIZE + 35, &req), ==,
+			-EBADMSG);
+	g_assert_cmpint(vmu_fcopy_host_message_parse(m, VMU_ICMSG_HDR_SIZE - 1, &req), ==,
+			-EBADMSG);
+
+	g_assert_cmpint(vmu_fcopy_host_reply(m, sizeof(m), 0x80004005u), ==, (ssize_t)sizeof(m));
+	g_assert_cmpint(vmu_icmsg_parse(m, sizeof(m), &out, &payload), ==, 0);
+	g_assert_cmpuint(out.status, ==, 0x80004005u);
+	g_assert_cmpuint(payload, ==, 64);
+	g_assert_cmpuint(out.icflags, ==, VMU_ICMSGHDRFLAG_TRANSACTION | VMU_ICMSGHDRFLAG_RESPONSE);
+	g_assert_cmpuint(vmu_le32(m + VMU_ICMSG_HDR_SIZE), ==, VMU_FCOPY_OP_CANCEL); /* untouched */
+	g_assert_cmpint(vmu_fcopy_host_reply(m, VMU_ICMSG_HDR_SIZE - 1, 0), ==, -EBADMSG);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -211,5 +240,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/fcopy-host-msg/start-name-bounds", test_start_name_bounds);
 	g_test_add_func("/fcopy-host-msg/start-flags", test_start_flags);
 	g_test_add_func("/fcopy-host-msg/write", test_write);
+	g_test_add_func("/fcopy-host-msg/message-and-reply", test_message_and_reply);
 	return g_test_run();
 }

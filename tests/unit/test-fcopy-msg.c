@@ -153,6 +153,18 @@ static void test_write(void)
 	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE, &req), ==, 0);
 }
 
+static void test_reply(void)
+{
+	uint8_t b[8];
+
+	memset(b, 0xaa, sizeof(b));
+	g_assert_cmpint(vmu_fcopy_reply(b, sizeof(b), 0x80004005u), ==, VMU_FCOPY_REPLY_SIZE);
+	g_assert_cmpmem(b, 4, "\x05\x40\x00\x80", 4);
+	g_assert_cmpuint(b[4], ==, 0xaa); /* nothing past the 4 bytes */
+	g_assert_cmpint(vmu_fcopy_reply(b, 3, 0), ==, -ENOBUFS);
+	g_assert_cmpint(vmu_fcopy_reply(NULL, 4, 0), ==, -ENOBUFS);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -160,5 +172,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/fcopy-msg/complete-cancel", test_complete_cancel);
 	g_test_add_func("/fcopy-msg/start", test_start);
 	g_test_add_func("/fcopy-msg/write", test_write);
+	g_test_add_func("/fcopy-msg/reply", test_reply);
 	return g_test_run();
 }

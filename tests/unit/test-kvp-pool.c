@@ -1156,12 +1156,51 @@ static void test_concurrent_rewrite(Fixture *f, gconstpointer data)
 	run_concurrent(f, "rewrite", 300, 3000);
 }
 
+/* A snapshot is the whole file in the record layout, read back through the index; it
+ * replaces what was there, cuts long values at a character boundary and refuses bad keys
+ * without touching the file. */
+static void test_write_snapshot(Fixture *f, gconstpointer data)
+{
+	g_autofree char *long_euro = repeat("€", 700); /* 2100 bytes */
+	g_autofree char *k512 = repeat("k", 512);
+	struct vmu_kvp_pool_item items[] = {{"A", "1"}, {"B", ""}, {"C", long_euro}};
+	struct vmu_kvp_pool_item bad[] = {{"A", "2"}, {k512, "x"}};
+	struct vmu_kvp_pool_item empty[] = {{"", "x"}};
+	struct vmu_kvp_pool_file *p;
+	struct vmu_kvp_pool_record r;
+	struct stat st;
+
+	(void)data;
+	append_item(f->path, "OLD", "gone");
+	g_assert_cmpint(vmu_kvp_pool_write_snapshot(f->path, items, 3), ==, 0);
+	g_assert_cmpint(file_size(f->path), ==, 3 * REC);
+	g_assert_cmpint(stat(f->path, &st), ==, 0);
+	g_assert_cmpuint(st.st_mode & 07777, ==, 0644);
+	p = open_pool(f->path, VMU_KVP_POOL_READ_ONLY);
+	g_assert_cmpuint(pool_count(p), ==, 3);
+	assert_get(p, "A", "1");
+	assert_get(p, "B", "");
+	g_assert_cmpint(vmu_kvp_pool_get(p, "OLD", &r), ==, -ENOENT);
+	g_assert_cmpint(vmu_kvp_pool_get(p, "C", &r), ==, 0);
+	g_assert_cmpuint(r.value_len, ==, 682 * 3); /* 2046 bytes: 2047 would split a "€" */
+	g_assert_true(strncmp(r.value, long_euro, r.value_len) == 0);
+	vmu_kvp_pool_free(p);
+
+	g_assert_cmpint(vmu_kvp_pool_write_snapshot(f->path, bad, 2), ==, -ENAMETOOLONG);
+	g_assert_cmpint(vmu_kvp_pool_write_snapshot(f->path, empty, 1), ==, -EINVAL);
+	g_assert_cmpint(vmu_kvp_pool_write_snapshot(NULL, items, 1), ==, -EINVAL);
+	g_assert_cmpint(file_size(f->path), ==, 3 * REC); /* untouched */
+	g_assert_cmpint(vmu_kvp_pool_write_snapshot(f->path, NULL, 0), ==, 0);
+	g_assert_cmpint(file_size(f->path), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	argv0 = argv[0];
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/kvp-pool/file-name", test_file_name);
 	g_test_add_func("/kvp-pool/host-limits", test_host_limits);
+	POOL_TEST("write-snapshot", test_write_snapshot);
 	POOL_TEST("create-all", test_create_all);
 	POOL_TEST("open-errors", test_open_errors);
 	POOL_TEST("round-trip", test_round_trip);

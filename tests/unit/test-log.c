@@ -323,6 +323,18 @@ static void test_journal_struct(void)
 	g_assert_null(field(h, "_PID"));
 	g_assert_null(field(h, "NOEQUALS"));
 	g_hash_table_unref(h);
+
+	/* positional, long double, intmax_t/size_t, char and pointer conversions are all
+	 * stepped over before the fields */
+	g_assert_cmpint(log_struct_internal(LOG_INFO, 0, "f.c", 8, "fn",
+					    "%2$s %1$d %3$.1Lf %4$jd %5$zu %6$c %7$p %8$hhd", 4,
+					    "x", (long double)2.5, (intmax_t)-9, (size_t)10, 'q',
+					    (void *)NULL, 3, "HVGUEST_AFTER=yes", NULL),
+			==, 0);
+	h = receive(&rx);
+	g_assert_cmpstr(field(h, "MESSAGE"), ==, "x 4 2.5 -9 10 q (nil) 3");
+	g_assert_cmpstr(field(h, "HVGUEST_AFTER"), ==, "yes");
+	g_hash_table_unref(h);
 	close_journal_log(&rx);
 }
 
