@@ -4,6 +4,7 @@
 noinst_LTLIBRARIES += daemons/kvp/libkvpd.la
 daemons_kvp_libkvpd_la_SOURCES = \
 	daemons/kvp/kvpd.c daemons/kvp/kvpd.h \
+	daemons/kvp/kvp-keys.c daemons/kvp/kvp-keys.h \
 	daemons/kvp/intrinsic.c daemons/kvp/intrinsic.h \
 	daemons/kvp/os-info.c daemons/kvp/os-info.h \
 	daemons/kvp/store.c daemons/kvp/store.h \
