@@ -36,6 +36,7 @@
 
 #include "daemons/common/hvd-keys.h"
 #include "daemons/kvp/kvp-keys.h"
+#include "shared/macro.h"
 #include "tools/hv-kvp/output.h"
 #include "vmbus-user.h"
 
@@ -50,18 +51,11 @@ static void pool_freep(struct vmu_kvp_pool_file **p)
 	vmu_kvp_pool_free(*p);
 }
 
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
-
 static void json_putp(json_object **o)
 {
 	json_object_put(*o);
 }
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_pool_ _cleanup_(pool_freep)
 #define _cleanup_json_ _cleanup_(json_putp)
 
