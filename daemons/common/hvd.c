@@ -197,11 +197,9 @@ static void hvd_send_status(struct hvd *d)
 {
 	size_t size = strlen(d->status) * 4 + 1; /* an escape is at most 4 bytes per byte */
 	char *escaped = malloc(size);
-	struct timespec ts;
 
 	d->status_unsent = false;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	d->status_sent_usec = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+	d->status_sent_usec = now_usec();
 	if (!escaped)
 		return;
 	sd_notifyf(false, "STATUS=%s", log_escape(d->status, escaped, size));
@@ -356,7 +354,6 @@ void hvd_set_status(struct hvd *d, const char *format, ...)
  * daemon no wake-up (the one-shot timer fires once after the burst). */
 void hvd_set_status_lazy(struct hvd *d, const char *format, ...)
 {
-	struct timespec ts;
 	uint64_t now;
 	va_list ap;
 	bool ok;
@@ -366,8 +363,7 @@ void hvd_set_status_lazy(struct hvd *d, const char *format, ...)
 	va_end(ap);
 	if (!ok || d->status_timer)
 		return; /* the timer sends this line */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+	now = now_usec();
 	if (!d->event || now >= d->status_sent_usec + HVD_STATUS_INTERVAL_USEC ||
 	    sd_event_add_time(d->event, &d->status_timer, CLOCK_MONOTONIC,
 			      d->status_sent_usec + HVD_STATUS_INTERVAL_USEC, 0,

@@ -42,12 +42,12 @@
 #include "hooks.h"
 #include "hvd-spawn.h"
 #include "log.h"
+#include "shared/time-util.h"
 
 #define HOOK_LINE_MAX 1024
 #define HOOK_MAX_HOOKS 256
 #define HOOK_REASON_MAX (PATH_MAX + 128)
 #define HOOK_LEFTOVER_WAIT_USEC (500 * UINT64_C(1000))
-#define USEC_PER_SEC UINT64_C(1000000)
 
 struct hook_run {
 	sd_event *event;
@@ -65,14 +65,6 @@ struct hook_run {
 	void *userdata;
 	bool finished, stop_on_failure, failed;
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* ---------------------------------------------------------------- the directory */
 

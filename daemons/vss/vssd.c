@@ -62,9 +62,7 @@
 #include "plan.h"
 #include "state.h"
 #include "vssd.h"
-
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
+#include "shared/time-util.h"
 
 enum vssd_phase {
 	VSSD_IDLE,
@@ -147,14 +145,6 @@ static const struct conf_key vssd_keys[] = {
      3600 * USEC_PER_SEC},
     {NULL},
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static const char *format_time(time_t t, char *buf, size_t size)
 {
