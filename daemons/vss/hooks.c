@@ -81,14 +81,6 @@ bool hooks_name_ignored(const char *name)
 	       strstr(name, ".rpm") || strstr(name, ".ucf-") || has_suffix(name, ".swp");
 }
 
-char **hooks_strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-	return NULL;
-}
-
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -300,7 +292,7 @@ int hooks_list(const char *dir, char ***ret, size_t *ret_n)
 	if (d)
 		closedir(d);
 	if (r < 0) {
-		hooks_strv_free(v);
+		strv_free(v);
 		return r;
 	}
 	qsort(v, n, sizeof(char *), cmp_names);

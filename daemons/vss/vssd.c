@@ -385,7 +385,7 @@ static void vssd_backup_end(struct vssd *v)
 static void vssd_backup_begin(struct vssd *v)
 {
 	v->set = freeze_set_free(v->set);
-	v->hook_names = hooks_strv_free(v->hook_names);
+	v->hook_names = strv_free(v->hook_names);
 	v->n_hooks = 0;
 	free(v->hook_log);
 	v->hook_log = NULL;
@@ -1162,7 +1162,7 @@ static void vssd_recover(struct vssd *v)
 		   "%zu file systems thawed, %zu thaw hooks run",
 		   thawed, n_hooks, "HVGUEST_VSS_EVENT=recovered", NULL);
 	free(rev);
-	hooks_strv_free(hooks);
+	strv_free(hooks);
 	state_mounts_free(recorded, n);
 	r = state_remove(v->state_path);
 	if (r < 0)
@@ -1183,7 +1183,7 @@ static struct vssd *vssd_free(struct vssd *v)
 	hook_run_free(v->finished_hooks);
 	plan_free(v->plan);
 	freeze_set_free(v->set);
-	hooks_strv_free(v->hook_names);
+	strv_free(v->hook_names);
 	free(v->hook_log);
 	free(v->state_path);
 	free(v);
