@@ -11,6 +11,7 @@ daemons_common_libhvconf_la_SOURCES = \
 	daemons/common/hvd-keys.c \
 	daemons/common/read-file.h \
 	daemons/common/read-file.c
+daemons_common_libhvconf_la_CPPFLAGS = $(AM_CPPFLAGS) -DVMU_OUTSIDE_LIBRARY
 daemons_common_libhvconf_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 daemons_common_libhvconf_la_LIBADD = $(GLIB_LIBS)
 
@@ -24,6 +25,10 @@ daemons_common_libhvd_la_SOURCES = \
 	daemons/common/hvd-spawn.c \
 	daemons/common/state-file.h \
 	daemons/common/state-file.c
+# -DVMU_OUTSIDE_LIBRARY (here and in every daemon's and tool's CPPFLAGS): the library's
+# private header refuses to be included; only the library, the simulator and the tests
+# reach it.
+daemons_common_libhvd_la_CPPFLAGS = $(AM_CPPFLAGS) -DVMU_OUTSIDE_LIBRARY
 daemons_common_libhvd_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 daemons_common_libhvd_la_LIBADD = daemons/common/libhvconf.la \
 	lib/vmbus-user/libvmbus-user-internal.la \

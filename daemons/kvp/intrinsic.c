@@ -10,10 +10,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "intrinsic.h"
-#include "vmu-internal.h"
+#include "shared/macro.h"
+#include "vmbus-user.h"
 
 static const char *const intrinsic_keys[_INTRINSIC_MAX] = {
     [INTRINSIC_FQDN] = "FullyQualifiedDomainName",
@@ -119,9 +121,9 @@ int intrinsic_lookup(const struct intrinsic *in, const char *key, const char **r
 
 int intrinsic_publish(const struct intrinsic *in, const char *path)
 {
-	_vmu_cleanup_free_ char *tmp = NULL;
-	_vmu_cleanup_free_ char *records = calloc(_INTRINSIC_MAX, VMU_KVP_POOL_RECORD_SIZE);
-	_vmu_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_free_ char *records = calloc(_INTRINSIC_MAX, VMU_KVP_POOL_RECORD_SIZE);
+	_cleanup_close_ int fd = -1;
 	size_t size = (size_t)_INTRINSIC_MAX * VMU_KVP_POOL_RECORD_SIZE;
 
 	if (!records || asprintf(&tmp, "%s.XXXXXX", path) < 0)

@@ -5,6 +5,12 @@
 #ifndef VMU_INTERNAL_H
 #define VMU_INTERNAL_H
 
+/* The daemons and tools are built with VMU_OUTSIDE_LIBRARY (their local.mk): they see the
+ * library only through vmbus-user.h, so a layout or helper here can change without them. */
+#ifdef VMU_OUTSIDE_LIBRARY
+#error "vmu-internal.h is libvmbus-user's private header: include vmbus-user.h"
+#endif
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

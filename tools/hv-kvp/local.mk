@@ -10,7 +10,7 @@ tools_hv_kvp_hv_kvp_SOURCES = \
 	tools/hv-kvp/output.h \
 	daemons/kvp/kvp-keys.c \
 	daemons/kvp/kvp-keys.h
-tools_hv_kvp_hv_kvp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
+tools_hv_kvp_hv_kvp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common -DVMU_OUTSIDE_LIBRARY
 tools_hv_kvp_hv_kvp_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tools_hv_kvp_hv_kvp_LDADD = daemons/common/libhvconf.la lib/vmbus-user/libvmbus-user.la \
 	$(GLIB_LIBS) $(JSONC_LIBS)
