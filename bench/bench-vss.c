@@ -37,19 +37,11 @@
 
 #include "tests/integration/daemon.h"
 #include "tools/hv-host-sim/hvsim.h"
+#include "shared/time-util.h"
 
-#define SEC (1000 * 1000ull)
 #define ROUNDS 15
 #define MAX_MOUNTS 8
 #define TARGET_EXTRA_USEC 100
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static int run_quiet(const char *const *argv, char **out)
 {
@@ -167,7 +159,7 @@ static int bench_round(struct test_env *env, struct hvsim *sim, const char *scop
 		return -1;
 	}
 	pid = start_vssd(env);
-	if (hvsim_wait_registered(sim, VMU_SERVICE_VSS, 10 * SEC) < 0) {
+	if (hvsim_wait_registered(sim, VMU_SERVICE_VSS, 10 * USEC_PER_SEC) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		return -1;
@@ -210,7 +202,7 @@ static int bench_round(struct test_env *env, struct hvsim *sim, const char *scop
 			close(fds[i]);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
-	hvsim_wait_disconnected(sim, VMU_SERVICE_VSS, 10 * SEC);
+	hvsim_wait_disconnected(sim, VMU_SERVICE_VSS, 10 * USEC_PER_SEC);
 	return 0;
 }
 
@@ -243,7 +235,7 @@ int main(void)
 	run_tmpfs = mount("tmpfs", env->run_dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") == 0;
 	if (hvsim_new(NULL, &sim) < 0 || hvsim_listen(sim, VMU_SERVICE_VSS, env->socket_path) < 0)
 		return 1;
-	hvsim_set_host_timeout(sim, 60 * SEC);
+	hvsim_set_host_timeout(sim, 60 * USEC_PER_SEC);
 	printf("bench-vss: hv-vssd FREEZE/THAW as the host sees them, %d rounds, ext4 loop "
 	       "mounts, an empty hook directory\n",
 	       ROUNDS);

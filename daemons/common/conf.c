@@ -30,11 +30,10 @@
 
 #include "conf.h"
 #include "read-file.h"
+#include "shared/time-util.h"
 
 #define CONF_MAX_FILE_SIZE (1024 * 1024)
 #define CONF_DEFAULT_PATH SYSCONFDIR "/hvguest/hvguest.conf"
-#define USEC_PER_MSEC UINT64_C(1000)
-#define USEC_PER_SEC UINT64_C(1000000)
 
 static const char *const conf_known_sections[] = {"kvp", "vss", "fcopy", NULL};
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "hvd-spawn.h"
+#include "shared/time-util.h"
 
 extern char **environ;
 
@@ -122,14 +123,6 @@ int hvd_spawn_fd(int exec_fd, const char *name, const char *arg, int stdout_fd, 
 int hvd_become_subreaper(void)
 {
 	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
-}
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* The parent of pid from /proc/PID/stat ("pid (comm) state ppid ..."; comm may hold

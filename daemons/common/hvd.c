@@ -50,12 +50,12 @@
 #include <systemd/sd-event.h>
 
 #include "hvd.h"
+#include "hvd-keys.h"
 #include "message-ids.h"
 #include "state-file.h"
+#include "shared/time-util.h"
 
 #define HVD_BACKOFF_MIN_USEC UINT64_C(100000)
-#define USEC_PER_MSEC UINT64_C(1000)
-#define USEC_PER_SEC UINT64_C(1000000)
 /* STATUS= goes out at most this often; a later line waits on a timer (hvd_set_status). */
 #define HVD_STATUS_INTERVAL_USEC (100 * USEC_PER_MSEC)
 
@@ -89,9 +89,8 @@ struct hvd {
 	bool stopped, state_failure_logged;
 };
 
-static const char *const hvd_log_levels[] = {"err", "warning", "notice", "info", "debug", NULL};
+/* In the order of hvd_log_levels (hvd-keys.c). */
 static const int hvd_log_level_values[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
-static const char *const hvd_log_targets[] = {"auto", "journal", "stderr", "syslog", NULL};
 
 static void hvd_connect(struct hvd *d);
 static void hvd_disconnect(struct hvd *d, int error, const char *what);
@@ -125,63 +124,10 @@ static void hvd_freep(struct hvd **d)
 }
 #define _cleanup_hvd_ __attribute__((cleanup(hvd_freep)))
 
-static const char *hvd_check_device(const struct conf *c, const char *value)
-{
-	(void)c;
-	if (value[0] == '/' || (strncmp(value, "unix:/", 6) == 0))
-		return NULL;
-	return "is neither an absolute path nor unix:/absolute-path";
-}
-
-/* The common keys every daemon's section has, then the service's own. */
-static struct conf_key *hvd_build_keys(const struct hvd_service *s)
-{
-	const struct conf_key common[] = {
-	    {"device", CONF_STRING, vmu_service_default_device(s->service),
-	     "the kernel's char device, or unix:/path for a simulated host", 0, 0, NULL,
-	     hvd_check_device},
-	    {"state-dir", CONF_PATH, "/var/lib/hyperv", "persistent state (KVP pools)"},
-	    {"run-dir", CONF_PATH, RUNSTATEDIR "/hvguest", "runtime state"},
-	    {"log-level", CONF_ENUM, "info", "most verbose level logged", 0, 0, hvd_log_levels},
-	    {"log-target", CONF_ENUM, "auto",
-	     "auto: the journal when stderr is connected to it, else stderr; detached (without "
-	     "-n): the journal under systemd, else syslog",
-	     0, 0, hvd_log_targets},
-	    {"journal-socket", CONF_PATH, "/run/systemd/journal/socket",
-	     "where journal records are sent"},
-	    {"syslog-socket", CONF_PATH, "/dev/log", "where syslog lines are sent"},
-	    {"register-timeout", CONF_DURATION, "10s",
-	     "how long to wait for the kernel's registration reply", USEC_PER_MSEC,
-	     3600 * USEC_PER_SEC},
-	    {"reconnect-max", CONF_DURATION, "30s",
-	     "longest back-off between attempts to open the device", USEC_PER_MSEC,
-	     86400 * USEC_PER_SEC},
-	};
-	size_t n_common = sizeof(common) / sizeof(common[0]), n = 0;
-	struct conf_key *keys;
-
-	while (s->keys && s->keys[n].name)
-		n++;
-	keys = calloc(n_common + n + 1, sizeof(*keys));
-	if (!keys)
-		return NULL;
-	memcpy(keys, common, sizeof(common));
-	if (n)
-		memcpy(keys + n_common, s->keys, n * sizeof(*keys));
-	return keys;
-}
-
 int hvd_config_load(const struct hvd_service *service, const char *path, struct conf **ret,
 		    char **ret_error)
 {
-	struct conf_key *keys = hvd_build_keys(service);
-	int r;
-
-	if (!keys)
-		return -ENOMEM;
-	r = conf_load(path, service->name, keys, ret, ret_error);
-	free(keys);
-	return r;
+	return hvd_keys_load(service->service, service->name, service->keys, path, ret, ret_error);
 }
 
 static int hvd_new(const struct hvd_service *service, struct hvd **ret)
@@ -193,7 +139,7 @@ static int hvd_new(const struct hvd_service *service, struct hvd **ret)
 	d->service = service;
 	d->transport = service->transport ? service->transport : &hvd_chardev_transport;
 	d->buf_size = vmu_service_max_message(service->service);
-	d->keys = hvd_build_keys(service);
+	d->keys = hvd_keys_build(service->service, service->keys);
 	d->buf = d->buf_size ? malloc(d->buf_size) : NULL;
 	if (!d->keys || !d->buf) {
 		hvd_free(d);
@@ -252,11 +198,9 @@ static void hvd_send_status(struct hvd *d)
 {
 	size_t size = strlen(d->status) * 4 + 1; /* an escape is at most 4 bytes per byte */
 	char *escaped = malloc(size);
-	struct timespec ts;
 
 	d->status_unsent = false;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	d->status_sent_usec = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+	d->status_sent_usec = now_usec();
 	if (!escaped)
 		return;
 	sd_notifyf(false, "STATUS=%s", log_escape(d->status, escaped, size));
@@ -411,7 +355,6 @@ void hvd_set_status(struct hvd *d, const char *format, ...)
  * daemon no wake-up (the one-shot timer fires once after the burst). */
 void hvd_set_status_lazy(struct hvd *d, const char *format, ...)
 {
-	struct timespec ts;
 	uint64_t now;
 	va_list ap;
 	bool ok;
@@ -421,8 +364,7 @@ void hvd_set_status_lazy(struct hvd *d, const char *format, ...)
 	va_end(ap);
 	if (!ok || d->status_timer)
 		return; /* the timer sends this line */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+	now = now_usec();
 	if (!d->event || now >= d->status_sent_usec + HVD_STATUS_INTERVAL_USEC ||
 	    sd_event_add_time(d->event, &d->status_timer, CLOCK_MONOTONIC,
 			      d->status_sent_usec + HVD_STATUS_INTERVAL_USEC, 0,

@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "shared/time-util.h"
 
 #define LOG_DEFAULT_JOURNAL_SOCKET "/run/systemd/journal/socket"
 #define LOG_DEFAULT_SYSLOG_SOCKET "/dev/log"
@@ -61,7 +62,6 @@
 #define LOG_QUEUE_MAX_RECORDS 1024
 #define LOG_QUEUE_MAX_BYTES (1024 * 1024)
 #define LOG_RL_SLOTS 64
-#define USEC_PER_SEC UINT64_C(1000000)
 
 struct log_record {
 	struct log_record *next;
@@ -117,17 +117,9 @@ static int log_emit_text(int priority, int error, const char *file, int line, co
 
 /* ---------------------------------------------------------------- small helpers */
 
-static uint64_t log_monotonic_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static uint64_t log_now(void)
 {
-	return log_state.now_usec ? log_state.now_usec() : log_monotonic_usec();
+	return log_state.now_usec ? log_state.now_usec() : now_usec();
 }
 
 static const char *log_ident(void)
@@ -574,9 +566,9 @@ void log_set_ratelimit(unsigned interval_sec, unsigned burst)
 	log_state.rl_burst = burst;
 }
 
-void log_set_clock(uint64_t (*now_usec)(void))
+void log_set_clock(uint64_t (*clock_usec)(void))
 {
-	log_state.now_usec = now_usec;
+	log_state.now_usec = clock_usec;
 }
 
 /* ---------------------------------------------------------------- entry points */

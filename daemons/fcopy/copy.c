@@ -28,6 +28,7 @@
 
 #include "copy.h"
 #include "vmbus-user.h"
+#include "shared/time-util.h"
 
 struct copy {
 	copy_finish_fn finish;
@@ -61,14 +62,6 @@ uint32_t copy_status_for_error(int error)
 	default:
 		return VMU_E_FAIL;
 	}
-}
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 int copy_new(copy_finish_fn finish, void *userdata, struct copy **ret)

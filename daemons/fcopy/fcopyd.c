@@ -40,8 +40,8 @@
 #include "message-ids.h"
 #include "state-file.h"
 #include "transport.h"
+#include "shared/time-util.h"
 
-#define USEC_PER_SEC UINT64_C(1000000)
 #define FCOPYD_STATUS_INTERVAL (USEC_PER_SEC / 2)
 #define FCOPYD_UNTRUSTED_ROOT "/var/lib/hyperv/incoming"
 #define FCOPYD_PENDING_FILE "fcopy-pending"
@@ -221,14 +221,6 @@ static int build_policy(struct fcopyd *f, const struct conf *c, struct target_po
 }
 
 /* ---------------------------------------------------------------- reports */
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static double rate_mbps(uint64_t bytes, uint64_t usec)
 {

@@ -5,7 +5,7 @@ noinst_LTLIBRARIES += daemons/fcopy/libfcopyd.la
 daemons_fcopy_libfcopyd_la_SOURCES = \
 	daemons/fcopy/target.c daemons/fcopy/target.h \
 	daemons/fcopy/copy.c daemons/fcopy/copy.h
-daemons_fcopy_libfcopyd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
+daemons_fcopy_libfcopyd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common -DVMU_OUTSIDE_LIBRARY
 daemons_fcopy_libfcopyd_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 daemons_fcopy_libfcopyd_la_SOURCES += daemons/fcopy/fcopyd.c daemons/fcopy/fcopyd.h \
 	daemons/fcopy/transport.c daemons/fcopy/transport.h

@@ -60,6 +60,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/macro.h"
 #include "target.h"
 
 #define MAX_LINK_EXPANSIONS 32
@@ -86,39 +87,6 @@ struct target {
 	uint64_t wb_from, wb_to; /* written since writeback was last started */
 	bool overwrite, committed;
 };
-
-static int safe_close(int fd)
-{
-	if (fd >= 0) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	return -1;
-}
-
-static void closep(int *fd)
-{
-	safe_close(*fd);
-}
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
-#define _cleanup_close_ __attribute__((cleanup(closep)))
-#define _cleanup_free_ __attribute__((cleanup(freep)))
-
-static int take_fd(int *fd)
-{
-	int v = *fd;
-	*fd = -1;
-	return v;
-}
-
-static int neg_errno(void)
-{
-	return errno > 0 ? -errno : -EIO;
-}
 
 /* ---------------------------------------------------------------- names */
 
@@ -193,7 +161,7 @@ static int follow_link(struct walk *w, int dir_fd, int link_fd, const struct sta
 		return -ELOOP;
 	n = readlinkat(link_fd, "", target, PATH_MAX);
 	if (n < 0)
-		return neg_errno();
+		return negative_errno();
 	if (n == 0 || n >= PATH_MAX)
 		return -ENAMETOOLONG;
 	target[n] = '\0';
@@ -202,7 +170,7 @@ static int follow_link(struct walk *w, int dir_fd, int link_fd, const struct sta
 	else
 		base = openat(dir_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (base < 0)
-		return neg_errno();
+		return negative_errno();
 	return walk(w, base, target, false, true, ret_fd);
 }
 
@@ -211,11 +179,11 @@ static int open_component(int dir_fd, const char *comp, mode_t mode, bool create
 	int fd = openat(dir_fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd >= 0 || errno != ENOENT || !create)
-		return fd < 0 ? neg_errno() : fd;
+		return fd < 0 ? negative_errno() : fd;
 	if (mkdirat(dir_fd, comp, mode) < 0 && errno != EEXIST)
-		return neg_errno();
+		return negative_errno();
 	fd = openat(dir_fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? neg_errno() : fd;
+	return fd < 0 ? negative_errno() : fd;
 }
 
 /* One step of the walk: the directory comp names inside dir_fd. */
@@ -227,7 +195,7 @@ static int step(struct walk *w, int dir_fd, const char *comp, bool create, int *
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0)
-		return neg_errno();
+		return negative_errno();
 	if (S_ISDIR(st.st_mode)) {
 		*ret_fd = take_fd(&fd);
 		return 0;
@@ -273,7 +241,7 @@ static int open_fast(int start_fd, const char *rel)
 	if (!*rel)
 		return -ENOENT; /* nothing to resolve: let the walk dup the start */
 	fd = syscall(SYS_openat2, start_fd, rel, &how, sizeof(how));
-	return fd < 0 ? neg_errno() : (int)fd;
+	return fd < 0 ? negative_errno() : (int)fd;
 }
 
 /* Number of leading components of path that equal root's, or -1 when root is not a
@@ -322,7 +290,7 @@ static int open_allowed_root(const struct target_policy *p, const char *path, in
 	/* the administrator's path: symlinks in it are trusted */
 	fd = open(best, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return neg_errno();
+		return negative_errno();
 	*ret_fd = fd;
 	*ret_rest = best_rest;
 	return 0;
@@ -352,7 +320,7 @@ int target_open_dir(const struct target_policy *p, const char *path, bool create
 	} else {
 		start = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (start < 0)
-			return neg_errno();
+			return negative_errno();
 		while (*rest == '/')
 			rest++;
 	}
@@ -367,7 +335,7 @@ int target_open_dir(const struct target_policy *p, const char *path, bool create
 	}
 	r = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r < 0)
-		return neg_errno();
+		return negative_errno();
 	*ret_fd = r;
 	return 0;
 }
@@ -388,11 +356,11 @@ static int pending_write(const char *pending, const char *dir, const char *name)
 	memcpy(buf + dl, name, nl);
 	fd = open(pending, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return neg_errno();
+		return negative_errno();
 	if (write(fd, buf, dl + nl) != (ssize_t)(dl + nl))
-		return errno ? neg_errno() : -EIO;
+		return errno ? negative_errno() : -EIO;
 	if (fsync(fd) < 0)
-		return neg_errno();
+		return negative_errno();
 	return 0;
 }
 
@@ -419,10 +387,10 @@ static int read_pending(const char *pending, char *buf, size_t size, const char 
 	size_t dl;
 
 	if (fd < 0)
-		return errno == ENOENT ? 0 : neg_errno();
+		return errno == ENOENT ? 0 : negative_errno();
 	n = read(fd, buf, size - 1);
 	if (n < 0)
-		return neg_errno();
+		return negative_errno();
 	buf[n] = '\0';
 	dl = strnlen(buf, (size_t)n);
 	if (dl >= (size_t)n)
@@ -453,7 +421,7 @@ int target_clean_stale(const struct target_policy *p)
 	}
 	r = is_temp_name(name) ? target_open_dir(p, dir_path, false, &dir) : -EBADMSG;
 	if (r >= 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-		r = unlinkat(dir, name, 0) < 0 ? neg_errno() : 1;
+		r = unlinkat(dir, name, 0) < 0 ? negative_errno() : 1;
 	else if (r >= 0)
 		r = 0; /* gone already (or not ours to touch) */
 	pending_remove(p->pending_path);
@@ -509,7 +477,7 @@ static int create_named(struct target *t, mode_t mode)
 			return fd;
 		}
 		if (errno != EEXIST) {
-			r = neg_errno();
+			r = negative_errno();
 			pending_remove(t->pending_path);
 			return r;
 		}
@@ -527,7 +495,7 @@ static int create_temp(struct target *t, const struct target_policy *p)
 			return fd;
 		/* EOPNOTSUPP: the file system has no O_TMPFILE; EISDIR/EINVAL: older kernel */
 		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-			return neg_errno();
+			return negative_errno();
 	}
 	return create_named(t, p->file_mode);
 }
@@ -537,11 +505,11 @@ static int set_owner_mode(int fd, const struct target_policy *p)
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return neg_errno();
+		return negative_errno();
 	if ((st.st_uid != p->uid || st.st_gid != p->gid) && fchown(fd, p->uid, p->gid) < 0)
-		return neg_errno();
+		return negative_errno();
 	if (fchmod(fd, p->file_mode) < 0)
-		return neg_errno();
+		return negative_errno();
 	return 0;
 }
 
@@ -555,7 +523,7 @@ static int check_free_space(int fd, uint64_t size)
 	struct statvfs sv;
 
 	if (fstatvfs(fd, &sv) < 0)
-		return neg_errno();
+		return negative_errno();
 	if ((uint64_t)sv.f_bavail * sv.f_frsize < size)
 		return -ENOSPC;
 	return 0;
@@ -581,7 +549,7 @@ static int reserve(int fd, uint64_t size, bool preallocate)
 	if (errno == EFBIG)
 		return -ENOSPC;
 	if (errno != EOPNOTSUPP && errno != ENOSYS)
-		return space_error(neg_errno());
+		return space_error(negative_errno());
 	return 0; /* cannot reserve here: the free-space check stands */
 }
 
@@ -592,7 +560,7 @@ static int check_existing(int dir_fd, const char *name, bool overwrite)
 	struct stat st;
 
 	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : neg_errno();
+		return errno == ENOENT ? 0 : negative_errno();
 	if (!overwrite)
 		return -EEXIST;
 	return S_ISDIR(st.st_mode) ? -EISDIR : 0;
@@ -662,7 +630,7 @@ static int write_all(int fd, uint64_t offset, const uint8_t *p, size_t size)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return space_error(neg_errno());
+			return space_error(negative_errno());
 		if (n == 0)
 			return -EIO;
 		done += (size_t)n;
@@ -765,11 +733,11 @@ static int link_tmpfile(struct target *t, const char *name)
 	if (linkat(t->fd, "", t->dir_fd, name, AT_EMPTY_PATH) == 0)
 		return 0;
 	if (errno != ENOENT && errno != EPERM)
-		return neg_errno();
+		return negative_errno();
 	/* without CAP_DAC_READ_SEARCH: through /proc */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
 	if (linkat(AT_FDCWD, proc, t->dir_fd, name, AT_SYMLINK_FOLLOW) < 0)
-		return neg_errno();
+		return negative_errno();
 	return 0;
 }
 
@@ -777,14 +745,15 @@ static int link_tmpfile(struct target *t, const char *name)
 static int rename_into_place(struct target *t)
 {
 	if (t->overwrite)
-		return renameat(t->dir_fd, t->temp_name, t->dir_fd, t->name) < 0 ? neg_errno() : 0;
+		return renameat(t->dir_fd, t->temp_name, t->dir_fd, t->name) < 0 ? negative_errno()
+										 : 0;
 	if (renameat2(t->dir_fd, t->temp_name, t->dir_fd, t->name, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
-		return neg_errno();
+		return negative_errno();
 	/* no RENAME_NOREPLACE here: link (fails on EEXIST), then drop the temporary name */
 	if (linkat(t->dir_fd, t->temp_name, t->dir_fd, t->name, 0) < 0)
-		return neg_errno();
+		return negative_errno();
 	(void)unlinkat(t->dir_fd, t->temp_name, 0);
 	return 0;
 }
@@ -824,7 +793,7 @@ int target_commit(struct target *t)
 	if (r < 0)
 		return r;
 	if (fsync(t->fd) < 0)
-		return space_error(neg_errno());
+		return space_error(negative_errno());
 	r = place(t);
 	if (r < 0)
 		return r == -EDQUOT ? -ENOSPC : r;
@@ -833,7 +802,7 @@ int target_commit(struct target *t)
 	t->temp_name = NULL;
 	pending_remove(t->pending_path);
 	if (fsync(t->dir_fd) < 0)
-		return neg_errno();
+		return negative_errno();
 	return 0;
 }
 

@@ -23,10 +23,9 @@
 
 #include "dns.h"
 #include "read-file.h"
+#include "shared/macro.h"
 
 #define RESOLV_CONF_MAX_SIZE (64 * 1024)
-
-#define _cleanup_(f) __attribute__((cleanup(f)))
 
 static bool address_text(int family, const void *bin, size_t len, char *buf, size_t size)
 {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "intrinsic.h"
-#include "vmu-internal.h"
+#include "vmbus-user.h"
 
 static const char *const intrinsic_keys[_INTRINSIC_MAX] = {
     [INTRINSIC_FQDN] = "FullyQualifiedDomainName",

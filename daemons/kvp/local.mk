@@ -4,11 +4,12 @@
 noinst_LTLIBRARIES += daemons/kvp/libkvpd.la
 daemons_kvp_libkvpd_la_SOURCES = \
 	daemons/kvp/kvpd.c daemons/kvp/kvpd.h \
+	daemons/kvp/kvp-keys.c daemons/kvp/kvp-keys.h \
 	daemons/kvp/intrinsic.c daemons/kvp/intrinsic.h \
 	daemons/kvp/os-info.c daemons/kvp/os-info.h \
 	daemons/kvp/store.c daemons/kvp/store.h \
 	daemons/kvp/fqdn.c daemons/kvp/fqdn.h
-daemons_kvp_libkvpd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
+daemons_kvp_libkvpd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common -DVMU_OUTSIDE_LIBRARY
 daemons_kvp_libkvpd_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 daemons_kvp_libkvpd_la_LIBADD = daemons/kvp/libkvpnet.la -lpthread
 

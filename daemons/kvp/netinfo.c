@@ -56,6 +56,7 @@
 
 #include "netinfo.h"
 #include "hvd-spawn.h"
+#include "shared/time-util.h"
 
 const char *const netinfo_default_exclude[] = {
     "lo",     "veth*",   "docker*", "br-*",   "virbr*",        "cni*",    "flannel*", "cali*",
@@ -666,14 +667,6 @@ int netinfo_collect_ip_info(struct netinfo *ni, const char *adapter_id, struct n
 }
 
 /* ---- compatibility mode: the reference's helper scripts ---------------------------- */
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void reap(pid_t pid, bool kill_group)
 {

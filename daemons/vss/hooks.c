@@ -42,12 +42,12 @@
 #include "hooks.h"
 #include "hvd-spawn.h"
 #include "log.h"
+#include "shared/time-util.h"
 
 #define HOOK_LINE_MAX 1024
 #define HOOK_MAX_HOOKS 256
 #define HOOK_REASON_MAX (PATH_MAX + 128)
 #define HOOK_LEFTOVER_WAIT_USEC (500 * UINT64_C(1000))
-#define USEC_PER_SEC UINT64_C(1000000)
 
 struct hook_run {
 	sd_event *event;
@@ -66,14 +66,6 @@ struct hook_run {
 	bool finished, stop_on_failure, failed;
 };
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* ---------------------------------------------------------------- the directory */
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -87,14 +79,6 @@ bool hooks_name_ignored(const char *name)
 {
 	return name[0] == '.' || has_suffix(name, "~") || strstr(name, ".dpkg-") ||
 	       strstr(name, ".rpm") || strstr(name, ".ucf-") || has_suffix(name, ".swp");
-}
-
-char **hooks_strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-	return NULL;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -308,7 +292,7 @@ int hooks_list(const char *dir, char ***ret, size_t *ret_n)
 	if (d)
 		closedir(d);
 	if (r < 0) {
-		hooks_strv_free(v);
+		strv_free(v);
 		return r;
 	}
 	qsort(v, n, sizeof(char *), cmp_names);

@@ -15,6 +15,8 @@
 
 #include <systemd/sd-event.h>
 
+#include "shared/strv.h"
+
 struct hook_result {
 	char *name;
 	bool started;
@@ -32,9 +34,8 @@ typedef void (*hook_done_fn)(struct hook_run *run, bool ok, void *userdata);
  * backups, hidden files). */
 bool hooks_name_ignored(const char *name);
 /* The hooks in dir, sorted bytewise, executables only. A missing dir is an empty list.
- * *ret is NULL-terminated (free with hooks_strv_free). */
+ * *ret is NULL-terminated (free with strv_free, shared/strv.h). */
 int hooks_list(const char *dir, char ***ret, size_t *ret_n);
-char **hooks_strv_free(char **v);
 /* 0 when dir exists and it and every directory above it pass the checks hooks_list()
  * makes; -EPERM when refused, -ENOENT when missing, another -errno. */
 int hooks_dir_trusted(const char *dir);

@@ -8,7 +8,7 @@ daemons_vss_libvssd_la_SOURCES = \
 	daemons/vss/hooks.c daemons/vss/hooks.h \
 	daemons/vss/state.c daemons/vss/state.h \
 	daemons/vss/vssd.c daemons/vss/vssd.h
-daemons_vss_libvssd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
+daemons_vss_libvssd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common -DVMU_OUTSIDE_LIBRARY
 daemons_vss_libvssd_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) \
 	$(LIBMOUNT_CFLAGS)
 daemons_vss_libvssd_la_LIBADD = $(LIBMOUNT_LIBS)

@@ -62,9 +62,7 @@
 #include "plan.h"
 #include "state.h"
 #include "vssd.h"
-
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
+#include "shared/time-util.h"
 
 enum vssd_phase {
 	VSSD_IDLE,
@@ -147,14 +145,6 @@ static const struct conf_key vssd_keys[] = {
      3600 * USEC_PER_SEC},
     {NULL},
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static const char *format_time(time_t t, char *buf, size_t size)
 {
@@ -395,7 +385,7 @@ static void vssd_backup_end(struct vssd *v)
 static void vssd_backup_begin(struct vssd *v)
 {
 	v->set = freeze_set_free(v->set);
-	v->hook_names = hooks_strv_free(v->hook_names);
+	v->hook_names = strv_free(v->hook_names);
 	v->n_hooks = 0;
 	free(v->hook_log);
 	v->hook_log = NULL;
@@ -1172,7 +1162,7 @@ static void vssd_recover(struct vssd *v)
 		   "%zu file systems thawed, %zu thaw hooks run",
 		   thawed, n_hooks, "HVGUEST_VSS_EVENT=recovered", NULL);
 	free(rev);
-	hooks_strv_free(hooks);
+	strv_free(hooks);
 	state_mounts_free(recorded, n);
 	r = state_remove(v->state_path);
 	if (r < 0)
@@ -1193,7 +1183,7 @@ static struct vssd *vssd_free(struct vssd *v)
 	hook_run_free(v->finished_hooks);
 	plan_free(v->plan);
 	freeze_set_free(v->set);
-	hooks_strv_free(v->hook_names);
+	strv_free(v->hook_names);
 	free(v->hook_log);
 	free(v->state_path);
 	free(v);

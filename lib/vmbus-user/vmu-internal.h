@@ -5,12 +5,19 @@
 #ifndef VMU_INTERNAL_H
 #define VMU_INTERNAL_H
 
+/* The daemons and tools are built with VMU_OUTSIDE_LIBRARY (their local.mk): they see the
+ * library only through vmbus-user.h, so a layout or helper here can change without them. */
+#ifdef VMU_OUTSIDE_LIBRARY
+#error "vmu-internal.h is libvmbus-user's private header: include vmbus-user.h"
+#endif
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "shared/macro.h"
 #include "vmbus-user.h"
 
 #define VMU_ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
@@ -56,46 +63,18 @@ static inline void vmu_put_le64(void *p, uint64_t v)
 	vmu_put_le32((uint8_t *)p + 4, (uint32_t)(v >> 32));
 }
 
-static inline int vmu_negative_errno(void)
-{
-	return errno > 0 ? -errno : -EIO;
-}
-
-static inline int vmu_safe_close(int fd)
-{
-	if (fd >= 0) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	return -1;
-}
-
-static inline void vmu_closep(int *fd)
-{
-	vmu_safe_close(*fd);
-}
-static inline void vmu_freep(void *p)
-{
-	free(*(void **)p);
-}
-#define _vmu_cleanup_(f) __attribute__((cleanup(f)))
-#define _vmu_cleanup_close_ _vmu_cleanup_(vmu_closep)
-#define _vmu_cleanup_free_ _vmu_cleanup_(vmu_freep)
-
-static inline void *vmu_take_ptr(void *pp)
-{
-	void **p = pp, *v = *p;
-	*p = NULL;
-	return v;
-}
-#define VMU_TAKE_PTR(p) ((__typeof__(p))vmu_take_ptr(&(p)))
-static inline int vmu_take_fd(int *fd)
-{
-	int v = *fd;
-	*fd = -1;
-	return v;
-}
+/* The library's names for the shared helpers (shared/macro.h): the call sites keep their
+ * vmu_ prefix, the definitions exist once. Internal only; vmbus-user.h never sees them. */
+#define vmu_negative_errno negative_errno
+#define vmu_safe_close safe_close
+#define vmu_closep closep
+#define vmu_freep freep
+#define _vmu_cleanup_ _cleanup_
+#define _vmu_cleanup_close_ _cleanup_close_
+#define _vmu_cleanup_free_ _cleanup_free_
+#define vmu_take_ptr take_ptr
+#define VMU_TAKE_PTR TAKE_PTR
+#define vmu_take_fd take_fd
 
 /* Bounded string inside a fixed array: length of the string when a NUL lies within
  * [0, size), else -EBADMSG. */

@@ -196,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parse_input(data, size);
 	CHECK(hooks_list(dir, &v, &n) == 0);
 	check_listing(v, n);
-	hooks_strv_free(v);
+	strv_free(v);
 	remove_all();
 	return 0;
 }

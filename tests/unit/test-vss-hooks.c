@@ -98,14 +98,14 @@ static void test_list(struct fixture *f, gconstpointer data)
 	g_assert_cmpstr(names[1], ==, "20-b");
 	g_assert_cmpstr(names[2], ==, "B-upper"); /* bytewise: digits < upper case */
 	g_assert_null(names[3]);
-	hooks_strv_free(names);
+	strv_free(names);
 	g_rmdir(sub);
 
 	names = NULL;
 	g_assert_cmpint(hooks_list("/nonexistent/vss-hooks.d", &names, &n), ==, 0);
 	g_assert_cmpuint(n, ==, 0);
 	g_assert_null(names[0]);
-	hooks_strv_free(names);
+	strv_free(names);
 	g_assert_true(hooks_name_ignored("x.rpmorig"));
 	g_assert_true(hooks_name_ignored("x.ucf-dist"));
 	g_assert_false(hooks_name_ignored("50-mysql"));
@@ -163,7 +163,7 @@ static char *list_captured(struct fixture *f, const char *dir, char **ret_log)
 	g_assert_cmpint(hooks_list(dir, &names, &n), ==, 0);
 	*ret_log = capture_end(f, saved);
 	joined = g_strjoinv(",", names);
-	hooks_strv_free(names);
+	strv_free(names);
 	return joined;
 }
 

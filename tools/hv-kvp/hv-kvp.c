@@ -7,9 +7,10 @@
  *     kinds (flock and a whole-file fcntl lock) around each read and change and updates
  *     records in place. So the tool is safe while hv-kvpd serves the host and while
  *     cloud-init or the Azure agent append records. Each pool file is opened once per run.
- *   - Paths come from hv-kvpd's own config section, loaded by the daemon's code
- *     (hvd_config_load with kvpd_service), so the tool and the daemon never disagree about
- *     state-dir and run-dir. --state-dir and --run-dir override them.
+ *   - Paths come from hv-kvpd's own config section, loaded with the daemon's key tables
+ *     (hvd-keys.c and kvp-keys.c, checked by conf.c), so the tool and the daemon never
+ *     disagree about state-dir and run-dir. --state-dir and --run-dir override them. The
+ *     tool links only those and the public library, not the daemon (no libsystemd, libnl).
  *   - The auto pool (2) is the daemon's: it computes the items and publishes a read-only
  *     snapshot of what the host sees in <run-dir>/.kvp_pool_2. The tool only reads it.
  *   - set is strict: an item the host would see cut (key over 254 UTF-16 units, value over
@@ -33,8 +34,9 @@
 
 #include <json-c/json.h>
 
-#include "daemons/common/hvd.h"
-#include "daemons/kvp/kvpd.h"
+#include "daemons/common/hvd-keys.h"
+#include "daemons/kvp/kvp-keys.h"
+#include "shared/macro.h"
 #include "tools/hv-kvp/output.h"
 #include "vmbus-user.h"
 
@@ -49,18 +51,11 @@ static void pool_freep(struct vmu_kvp_pool_file **p)
 	vmu_kvp_pool_free(*p);
 }
 
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
-
 static void json_putp(json_object **o)
 {
 	json_object_put(*o);
 }
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_pool_ _cleanup_(pool_freep)
 #define _cleanup_json_ _cleanup_(json_putp)
 
@@ -720,7 +715,7 @@ static int resolve_dirs(struct cli *c)
 
 	if (!c->config_path && c->state_dir_arg && c->run_dir_arg)
 		return copy_dirs(c, NULL);
-	r = hvd_config_load(&kvpd_service, c->config_path, &conf, &error);
+	r = hvd_keys_load(VMU_SERVICE_KVP, KVPD_SECTION, kvpd_keys, c->config_path, &conf, &error);
 	if (r < 0) {
 		/* the message names the file, the line and the key */
 		status = error ? refuse(c, -r, "%s", error)

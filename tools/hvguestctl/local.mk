@@ -8,7 +8,7 @@ tools_hvguestctl_hvguestctl_SOURCES = \
 	tools/hvguestctl/hvguestctl.c \
 	tools/hvguestctl/status.c \
 	tools/hvguestctl/status.h
-tools_hvguestctl_hvguestctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
+tools_hvguestctl_hvguestctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common -DVMU_OUTSIDE_LIBRARY
 tools_hvguestctl_hvguestctl_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) \
 	$(LIBMOUNT_CFLAGS) $(JSONC_CFLAGS)
 tools_hvguestctl_hvguestctl_LDADD = daemons/kvp/libkvpd.la daemons/vss/libvssd.la \
