@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * IC message framing (spec §1.2): the 28-byte vmbuspipe_hdr + icmsg_hdr in front of every
- * util-service payload, and version negotiation.
+ * IC message framing (docs/protocol.md §1.2): the 28-byte vmbuspipe_hdr + icmsg_hdr in front of
+ * every util-service payload, and version negotiation.
  *
  * The kernel keeps these headers private, so the layout below is our own packed mirror,
  * asserted against the spec table. All accesses go through vmu_le*() at the asserted

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * KVP pool files (spec §3.4): the on-disk store behind KVP GET/SET/DELETE/ENUMERATE, shared
- * with programs we do not control.
+ * KVP pool files (docs/protocol.md §3.4): the on-disk store behind KVP GET/SET/DELETE/ENUMERATE,
+ * shared with programs we do not control.
  *
  * Who else writes these files, and how:
  *   - cloud-init and azure-init take flock(LOCK_EX) and APPEND whole records with O_APPEND;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The UIO transport (spec §6): a VMBus channel bound to uio_hv_generic, driven entirely
+ * The UIO transport (docs/protocol.md §6): a VMBus channel bound to uio_hv_generic, driven entirely
  * from user space.
  *
  * Discovery (vmu_uio_find) walks <sysfs>/bus/vmbus/devices/ * /class_id for the class GUID
  * (never an instance GUID), takes the uio node under the device, and the ring size from
  * <sysfs>/class/uio/uioN/maps/map0/size (= both rings). The channel's `ring` file is not
- * used: its size was a fixed 4 MiB on older kernels (spec §6.1, §9.17). When the device
+ * used: its size was a fixed 4 MiB on older kernels (docs/protocol.md §6.1, §9.17). When the device
  * is bound to no driver and the caller allows it, uio_hv_generic is bound by writing the
  * class GUID to its new_id; the return value says so (the library never logs).
  *
@@ -701,7 +701,7 @@ bool vmu_uio_error_needs_reopen(int error)
 }
 
 /* ------------------------------------------------------------------------------------------
- * IC negotiation, answered in place as the UIO daemon must do it itself (spec §6.4)
+ * IC negotiation, answered in place as the UIO daemon must do it itself (docs/protocol.md §6.4)
  * ------------------------------------------------------------------------------------------ */
 
 int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,

@@ -15,7 +15,7 @@
  * NULL and return NULL. The library never logs, never aborts on outside input, and
  * allocates nothing an outsider controls the size of.
  *
- * Byte layouts are those of <linux/hyperv.h> and ../shared/spec/protocol.md; every size
+ * Byte layouts are those of <linux/hyperv.h> and docs/protocol.md; every size
  * and offset is asserted at compile time in the implementation.
  */
 #ifndef VMBUS_USER_H
@@ -103,8 +103,8 @@ VMU_EXPORT int vmu_utf8_to_utf16le(const char *src, size_t src_len, void *dst, s
 VMU_EXPORT bool vmu_utf8_valid(const char *buf, size_t len);
 
 /* ------------------------------------------------------------------------------------------
- * IC framing (spec §1.2): vmbuspipe_hdr (8 bytes) + icmsg_hdr (20 bytes) = 28 bytes, followed
- * by the service message. The kernel keeps these headers internal, so the layout is ours,
+ * IC framing (docs/protocol.md §1.2): vmbuspipe_hdr (8 bytes) + icmsg_hdr (20 bytes) = 28 bytes,
+ * followed by the service message. The kernel keeps these headers internal, so the layout is ours,
  * asserted against the spec.
  * ------------------------------------------------------------------------------------------ */
 
@@ -152,14 +152,14 @@ VMU_EXPORT int vmu_icmsg_write(void *buf, size_t size, const struct vmu_icmsg *h
  * icflags = TRANSACTION|RESPONSE. */
 VMU_EXPORT int vmu_icmsg_set_response(void *buf, size_t len, uint32_t status);
 
-/* The versions a guest offers for a service, in preference order (spec §1.2 table).
+/* The versions a guest offers for a service, in preference order (docs/protocol.md §1.2 table).
  * Pointers to static tables. */
 VMU_EXPORT int vmu_service_versions(enum vmu_service service, const struct vmu_ic_version **ret_fw,
 				    size_t *ret_n_fw, const struct vmu_ic_version **ret_srv,
 				    size_t *ret_n_srv);
 
-/* Guest side of NEGOTIATE, exactly as the kernel's vmbus_prep_negotiate_resp (spec §1.2):
- * edits buf (the whole IC message, header included) in place into the response payload.
+/* Guest side of NEGOTIATE, exactly as the kernel's vmbus_prep_negotiate_resp (docs/protocol.md
+ * §1.2): edits buf (the whole IC message, header included) in place into the response payload.
  * Returns 0 and the chosen versions when a framework and a service version were agreed,
  * -EPROTO when no common version exists (counts set to 0/0 as the kernel does), -EBADMSG when
  * the message is malformed (too short, counts > 100 or not fitting). The caller then sets
@@ -187,7 +187,7 @@ VMU_EXPORT int vmu_ic_negotiate_parse_response(const void *buf, size_t len,
 #define VMU_KVP_MSG_SIZE 7432
 #define VMU_KVP_MAX_KEY_SIZE 512    /* bytes, including the NUL */
 #define VMU_KVP_MAX_VALUE_SIZE 2048 /* bytes, including the NUL */
-/* What reaches the host after the kernel's UTF-16 conversion (spec §3.2). */
+/* What reaches the host after the kernel's UTF-16 conversion (docs/protocol.md §3.2). */
 #define VMU_KVP_HOST_MAX_KEY_UNITS 254
 #define VMU_KVP_HOST_MAX_VALUE_UNITS 1022
 
@@ -252,7 +252,8 @@ VMU_EXPORT int vmu_kvp_request_parse(const void *buf, size_t len, struct vmu_kvp
 VMU_EXPORT int vmu_kvp_reply_status(void *buf, size_t len, uint32_t status);
 /* ENUMERATE success: key @20, value @532 as the kernel reads them. */
 VMU_EXPORT int vmu_kvp_reply_enumerate(void *buf, size_t len, const char *key, const char *value);
-/* GET success: the value where the kernel really reads it (offset 532, spec §3.2/§9.1). */
+/* GET success: the value where the kernel really reads it
+ * (offset 532, docs/protocol.md §3.2/§9.1). */
 VMU_EXPORT int vmu_kvp_reply_get(void *buf, size_t len, const char *value);
 struct vmu_kvp_ip_info {
 	const char *adapter_id;
@@ -260,7 +261,7 @@ struct vmu_kvp_ip_info {
 	uint8_t dhcp_enabled;
 	const char *ip_addr, *sub_net, *gate_way, *dns_addr;
 };
-/* GET_IP_INFO success: UTF-8 fields in the daemon layout (spec §3.1 kvp_ip_val). */
+/* GET_IP_INFO success: UTF-8 fields in the daemon layout (docs/protocol.md §3.1 kvp_ip_val). */
 VMU_EXPORT int vmu_kvp_reply_ip_info(void *buf, size_t len, const struct vmu_kvp_ip_info *info);
 
 /* ------------------------------------------------------------------------------------------
@@ -287,12 +288,12 @@ struct vmu_vss_request {
 /* -EBADMSG when len != 12, -ERANGE when the op is not a VSS operation. */
 VMU_EXPORT int vmu_vss_request_parse(const void *buf, size_t len, struct vmu_vss_request *ret);
 /* Writes the 12-byte reply: error = status, and for a successful HOT_BACKUP the layout the
- * kernel needs to report VSS_HBU_NO_AUTO_RECOVERY (spec §4, §9.13). */
+ * kernel needs to report VSS_HBU_NO_AUTO_RECOVERY (docs/protocol.md §4, §9.13). */
 VMU_EXPORT int vmu_vss_reply(void *buf, size_t len, enum vmu_vss_op op, uint32_t status);
 
 /* ------------------------------------------------------------------------------------------
- * fcopy messages as the legacy char device delivers them (spec §5): START with UTF-8 names,
- * WRITE raw, COMPLETE/CANCEL header only. Replies are a 4-byte status.
+ * fcopy messages as the legacy char device delivers them (docs/protocol.md §5): START with UTF-8
+ * names, WRITE raw, COMPLETE/CANCEL header only. Replies are a 4-byte status.
  * ------------------------------------------------------------------------------------------ */
 
 #define VMU_FCOPY_HDR_SIZE 36
@@ -344,10 +345,10 @@ VMU_EXPORT int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_f
  * device, or "unix:/path/to/socket" for a simulated kernel speaking the same protocol over a
  * SOCK_SEQPACKET socket (see chardev-sock.h in the source tree for its framing).
  *
- * Kernel rules this mirrors (spec §2): one opener (-EBUSY), one message per read (a buffer
- * that is too small gives -EINVAL and leaves the message queued), replies checked by the
- * kernel (-EINVAL for a late or malformed reply). After -EINVAL, -EBADF, -EIO or a short
- * read/write the daemon should call vmu_chardev_reopen(): see vmu_chardev_error_needs_reopen().
+ * Kernel rules this mirrors (docs/protocol.md §2): one opener (-EBUSY), one message per read (a
+ * buffer that is too small gives -EINVAL and leaves the message queued), replies checked by the
+ * kernel (-EINVAL for a late or malformed reply). After -EINVAL, -EBADF, -EIO or a short read/write
+ * the daemon should call vmu_chardev_reopen(): see vmu_chardev_error_needs_reopen().
  * ------------------------------------------------------------------------------------------ */
 
 struct vmu_chardev;
@@ -358,8 +359,8 @@ VMU_EXPORT int vmu_chardev_open(enum vmu_service service, const char *path,
 				struct vmu_chardev **ret);
 VMU_EXPORT struct vmu_chardev *vmu_chardev_free(struct vmu_chardev *dev);
 
-/* Registration handshake (spec §2.1): writes REGISTER1 / VSS_OP_REGISTER1 / FCOPY_VERSION_1
- * and reads the kernel's reply, waiting at most timeout_ms for it (-ETIMEDOUT).
+/* Registration handshake (docs/protocol.md §2.1): writes REGISTER1 / VSS_OP_REGISTER1 /
+ * FCOPY_VERSION_1 and reads the kernel's reply, waiting at most timeout_ms for it (-ETIMEDOUT).
  * -EPROTO when the reply is not what the kernel sends. */
 VMU_EXPORT int vmu_chardev_register(struct vmu_chardev *dev, int timeout_ms);
 /* Closes, opens again and registers, keeping the path and service. */
@@ -390,10 +391,10 @@ VMU_EXPORT bool vmu_chardev_has_pending(const struct vmu_chardev *dev);
 VMU_EXPORT bool vmu_chardev_error_needs_reopen(int error);
 
 /* ------------------------------------------------------------------------------------------
- * KVP pool files (spec §3.4): <state dir>/.kvp_pool_0 .. _4, headerless arrays of 2560-byte
- * records (char key[512]; char value[2048]; NUL-terminated UTF-8), shared with cloud-init,
- * azure-init, WALinuxAgent and the kernel's reference daemon. See kvp-pool.c for the design:
- * both lock kinds around every access, in-place updates, an in-memory index reloaded only
+ * KVP pool files (docs/protocol.md §3.4): <state dir>/.kvp_pool_0 .. _4, headerless arrays of
+ * 2560-byte records (char key[512]; char value[2048]; NUL-terminated UTF-8), shared with
+ * cloud-init, azure-init, WALinuxAgent and the kernel's reference daemon. See kvp-pool.c for the
+ * design: both lock kinds around every access, in-place updates, an in-memory index reloaded only
  * when the file changed.
  *
  * One object per pool file and per thread; the library takes no mutex. Open each pool file
@@ -500,7 +501,7 @@ VMU_EXPORT int vmu_kvp_pool_get_stats(const struct vmu_kvp_pool_file *pool,
 VMU_EXPORT int vmu_kvp_pool_check_host_limits(const char *key, const char *value);
 
 /* ------------------------------------------------------------------------------------------
- * fcopy messages in the host's format (spec §6.4), as a UIO daemon receives them: the
+ * fcopy messages in the host's format (docs/protocol.md §6.4), as a UIO daemon receives them: the
  * service message after the 28-byte IC header. START names are the host's UTF-16LE and are
  * converted here, strictly; WRITE data is checked against the received length.
  * ------------------------------------------------------------------------------------------ */
@@ -536,7 +537,7 @@ VMU_EXPORT int vmu_fcopy_host_request_parse(const void *buf, size_t len,
 					    struct vmu_fcopy_host_request *ret);
 
 /* ------------------------------------------------------------------------------------------
- * UIO transport (spec §6): a VMBus channel bound to uio_hv_generic (kernels >= 6.10 for
+ * UIO transport (docs/protocol.md §6): a VMBus channel bound to uio_hv_generic (kernels >= 6.10 for
  * fcopy), its two ring buffers mapped and driven by the library. Also accepts a simulated
  * device: when <dev_dir>/uioN is a UNIX socket, the simulated host (hv-host-sim) hands over
  * the ring memory through it (see uio-sock.h in the source tree).
@@ -618,11 +619,11 @@ VMU_EXPORT int vmu_uio_send(struct vmu_uio *uio, const void *payload, size_t len
  * -EBADMSG, -EIO, -EBADF, -ENODEV. */
 VMU_EXPORT bool vmu_uio_error_needs_reopen(int error);
 
-/* Answers an inbound NEGOTIATE in place, as a UIO daemon must do itself (spec §6.4): the
- * service's versions (fcopy: framework {3.0}, service {1.1}) via vmu_ic_negotiate(), status
- * S_OK on agreement else E_FAIL, icflags TRANSACTION|RESPONSE. Send the whole buffer back
- * whatever the result. 0 and the chosen versions (both optional) on agreement; -EPROTO no
- * common version; -EBADMSG malformed (not answered when len < 28); -EINVAL bad service. */
+/* Answers an inbound NEGOTIATE in place, as a UIO daemon must do itself (docs/protocol.md §6.4):
+ * the service's versions (fcopy: framework {3.0}, service {1.1}) via vmu_ic_negotiate(), status
+ * S_OK on agreement else E_FAIL, icflags TRANSACTION|RESPONSE. Send the whole buffer back whatever
+ * the result. 0 and the chosen versions (both optional) on agreement; -EPROTO no common version;
+ * -EBADMSG malformed (not answered when len < 28); -EINVAL bad service. */
 VMU_EXPORT int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,
 					struct vmu_ic_version *ret_fw,
 					struct vmu_ic_version *ret_srv);
