@@ -682,7 +682,7 @@ VMU_EXPORT int vmu_chardev_fd(const struct vmu_chardev *dev)
 	return dev->fd >= 0 ? dev->fd : -EBADF;
 }
 
-VMU_EXPORT bool vmu_chardev_error_needs_reopen(int error)
+bool vmu_chardev_error_needs_reopen(int error)
 {
 	switch (error) {
 	case -EINVAL:

@@ -297,8 +297,8 @@ static int bind_device(const char *root, const char *guid, int device_fd, unsign
 	return r == 0 ? 1 : -EINPROGRESS;
 }
 
-int vmu_uio_find(const char *sysfs_root, const char *class_id, unsigned flags,
-		 struct vmu_uio_device *ret)
+VMU_EXPORT int vmu_uio_find(const char *sysfs_root, const char *class_id, unsigned flags,
+			    struct vmu_uio_device *ret)
 {
 	_vmu_cleanup_close_ int devices_fd = -1, device_fd = -1;
 	struct vmu_uio_device dev = {0};
@@ -444,7 +444,7 @@ static int chardev_open(const char *path, size_t map_size, int *ret_fd, uint8_t 
 	return 0;
 }
 
-struct vmu_uio *vmu_uio_free(struct vmu_uio *uio)
+VMU_EXPORT struct vmu_uio *vmu_uio_free(struct vmu_uio *uio)
 {
 	if (!uio)
 		return NULL;
@@ -481,7 +481,8 @@ static int attach_rings(struct vmu_uio *uio)
 	return 0;
 }
 
-int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *dev, struct vmu_uio **ret)
+VMU_EXPORT int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *dev,
+			    struct vmu_uio **ret)
 {
 	_vmu_cleanup_(uio_freep) struct vmu_uio *uio = NULL;
 	unsigned long n;
@@ -517,17 +518,17 @@ int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *dev, struct v
 	return 0;
 }
 
-int vmu_uio_fd(const struct vmu_uio *uio)
+VMU_EXPORT int vmu_uio_fd(const struct vmu_uio *uio)
 {
 	return uio && uio->fd >= 0 ? uio->fd : -EBADF;
 }
 
-size_t vmu_uio_ring_size(const struct vmu_uio *uio)
+VMU_EXPORT size_t vmu_uio_ring_size(const struct vmu_uio *uio)
 {
 	return uio ? uio->map_size / 2 : 0;
 }
 
-size_t vmu_uio_max_payload(const struct vmu_uio *uio)
+VMU_EXPORT size_t vmu_uio_max_payload(const struct vmu_uio *uio)
 {
 	return uio ? uio->rx.size - VMU_RING_PKT_HDR_SIZE - VMU_RING_TRAILER_SIZE : 0;
 }
@@ -591,7 +592,7 @@ static int sock_ack(struct vmu_uio *uio, uint32_t *ret_count)
 	return 0;
 }
 
-int vmu_uio_ack(struct vmu_uio *uio, uint32_t *ret_count)
+VMU_EXPORT int vmu_uio_ack(struct vmu_uio *uio, uint32_t *ret_count)
 {
 	uint8_t buf[VMU_UIO_SOCK_MSG_SIZE];
 	ssize_t n;
@@ -616,7 +617,7 @@ int vmu_uio_ack(struct vmu_uio *uio, uint32_t *ret_count)
 	return 0;
 }
 
-int vmu_uio_wait(struct vmu_uio *uio, int timeout_ms)
+VMU_EXPORT int vmu_uio_wait(struct vmu_uio *uio, int timeout_ms)
 {
 	struct pollfd p;
 	int n;
@@ -633,7 +634,7 @@ int vmu_uio_wait(struct vmu_uio *uio, int timeout_ms)
 	return n == -EAGAIN ? 0 : n; /* a spurious wake-up: the caller checks the ring */
 }
 
-int vmu_uio_rearm(struct vmu_uio *uio)
+VMU_EXPORT int vmu_uio_rearm(struct vmu_uio *uio)
 {
 	if (!uio || !uio->map)
 		return -EBADF;
@@ -644,7 +645,8 @@ int vmu_uio_rearm(struct vmu_uio *uio)
  * Packets
  * ------------------------------------------------------------------------------------------ */
 
-ssize_t vmu_uio_recv(struct vmu_uio *uio, void *buf, size_t size, struct vmu_uio_packet *ret)
+VMU_EXPORT ssize_t vmu_uio_recv(struct vmu_uio *uio, void *buf, size_t size,
+				struct vmu_uio_packet *ret)
 {
 	struct vmu_ring_packet pkt;
 	int r;
@@ -674,7 +676,7 @@ ssize_t vmu_uio_recv(struct vmu_uio *uio, void *buf, size_t size, struct vmu_uio
 	return (ssize_t)pkt.payload_len;
 }
 
-int vmu_uio_send(struct vmu_uio *uio, const void *payload, size_t len, uint64_t xactid)
+VMU_EXPORT int vmu_uio_send(struct vmu_uio *uio, const void *payload, size_t len, uint64_t xactid)
 {
 	int r;
 
@@ -704,8 +706,9 @@ bool vmu_uio_error_needs_reopen(int error)
  * IC negotiation, answered in place as the UIO daemon must do it itself (docs/protocol.md §6.4)
  * ------------------------------------------------------------------------------------------ */
 
-int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,
-			     struct vmu_ic_version *ret_fw, struct vmu_ic_version *ret_srv)
+VMU_EXPORT int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,
+					struct vmu_ic_version *ret_fw,
+					struct vmu_ic_version *ret_srv)
 {
 	const struct vmu_ic_version *fw, *srv;
 	struct vmu_ic_version chosen_fw, chosen_srv;

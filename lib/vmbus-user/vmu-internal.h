@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmbus-user.h"
+#include "vmbus-user-internal.h"
 
 #define VMU_ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define VMU_ASSERT_SIZE(type, size)                                                                \

@@ -30,6 +30,7 @@
 
 #include "chardev-sock.h"
 #include "vmbus-user.h"
+#include "vmbus-user-internal.h"
 
 #define FK_WAIT_MS 10000
 #define REG_TIMEOUT_MS 5000
