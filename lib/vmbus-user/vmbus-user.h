@@ -420,8 +420,12 @@ enum vmu_kvp_pool_reload {
 	_VMU_KVP_POOL_RELOAD_MAX,
 };
 
-/* What the last reload found, and counters since open, for the caller's log lines. */
+/* What the last reload found, and counters since open, for the caller's log lines.
+ * Growable: the caller sets size to sizeof(struct vmu_kvp_pool_stats) (or uses
+ * VMU_KVP_POOL_STATS_INIT) before vmu_kvp_pool_get_stats(), which fills no more than size
+ * bytes and leaves fields a later version added untouched for an older library. */
 struct vmu_kvp_pool_stats {
+	size_t size; /* in: bytes the caller's struct has; kept as given */
 	enum vmu_kvp_pool_reload last_reload;
 	size_t records;      /* whole records in the file */
 	size_t keys;         /* distinct valid keys (= vmu_kvp_pool_count) */
@@ -433,6 +437,10 @@ struct vmu_kvp_pool_stats {
 	uint64_t reopens;
 	uint64_t tails_truncated; /* partial tails this object cut off before changing the file */
 };
+#define VMU_KVP_POOL_STATS_INIT                                                                    \
+	{                                                                                          \
+		.size = sizeof(struct vmu_kvp_pool_stats)                                          \
+	}
 
 /* ".kvp_pool_0" .. ".kvp_pool_4"; NULL when out of range. Since: 0.1. */
 const char *vmu_kvp_pool_file_name(enum vmu_kvp_pool pool);
@@ -478,7 +486,8 @@ int vmu_kvp_pool_get_by_index(struct vmu_kvp_pool_file *pool, size_t index,
 int vmu_kvp_pool_set(struct vmu_kvp_pool_file *pool, const char *key, const char *value);
 /* Removes every record of key. -ENOENT when absent, -EROFS on a read-only object. Since: 0.1. */
 int vmu_kvp_pool_delete(struct vmu_kvp_pool_file *pool, const char *key);
-/* Since: 0.1. */
+/* Copies the statistics into ret, at most ret->size bytes. -EINVAL when ret->size is smaller
+ * than the 0.1 struct. Since: 0.1. */
 int vmu_kvp_pool_get_stats(const struct vmu_kvp_pool_file *pool, struct vmu_kvp_pool_stats *ret);
 
 /* Whether the host would see key and value whole after the kernel's UTF-16 conversion
