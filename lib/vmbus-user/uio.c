@@ -297,6 +297,10 @@ static int bind_device(const char *root, const char *guid, int device_fd, unsign
 	return r == 0 ? 1 : -EINPROGRESS;
 }
 
+/* struct vmu_uio_device as 0.1 released it: the least a caller may pass. Later fields go after
+ * map_size. */
+#define UIO_DEVICE_SIZE_0_1 (offsetof(struct vmu_uio_device, map_size) + sizeof(uint64_t))
+
 VMU_EXPORT int vmu_uio_find(const char *sysfs_root, const char *class_id, unsigned flags,
 			    struct vmu_uio_device *ret)
 {
@@ -307,7 +311,8 @@ VMU_EXPORT int vmu_uio_find(const char *sysfs_root, const char *class_id, unsign
 	const char *guid = class_id ? class_id : VMU_FCOPY_CLASS_ID;
 	int r, bound = 0;
 
-	if (!ret || !guid_valid(guid) || (flags & ~VMU_UIO_ALLOW_BIND))
+	if (!ret || ret->size < UIO_DEVICE_SIZE_0_1 || !guid_valid(guid) ||
+	    (flags & ~VMU_UIO_ALLOW_BIND))
 		return -EINVAL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/bus/vmbus/devices", root) >= sizeof(path))
 		return -ENAMETOOLONG;
@@ -330,7 +335,9 @@ VMU_EXPORT int vmu_uio_find(const char *sysfs_root, const char *class_id, unsign
 	r = read_map_size(root, dev.uio_name, &dev.map_size);
 	if (r < 0)
 		return r;
-	*ret = dev;
+	/* No more than the caller's struct holds (an older caller's is shorter). */
+	dev.size = ret->size;
+	memcpy(ret, &dev, dev.size < sizeof(dev) ? dev.size : sizeof(dev));
 	return bound;
 }
 
@@ -490,7 +497,8 @@ VMU_EXPORT int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *de
 	struct stat st;
 	int r;
 
-	if (!dev || !ret || !uio_name_valid(dev->uio_name, &n) || !map_size_valid(dev->map_size))
+	if (!dev || !ret || dev->size < UIO_DEVICE_SIZE_0_1 || !uio_name_valid(dev->uio_name, &n) ||
+	    !map_size_valid(dev->map_size))
 		return -EINVAL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dev_dir ? dev_dir : "/dev",
 			     dev->uio_name) >= sizeof(path))

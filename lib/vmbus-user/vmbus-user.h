@@ -549,11 +549,19 @@ int vmu_fcopy_host_request_parse(const void *buf, size_t len, struct vmu_fcopy_h
  * is bound to no driver. */
 #define VMU_UIO_ALLOW_BIND (1u << 0)
 
+/* Growable: the caller sets size to sizeof(struct vmu_uio_device) (VMU_UIO_DEVICE_INIT)
+ * before vmu_uio_find(), which fills no more than size bytes and keeps size as given;
+ * vmu_uio_open() reads only the fields both sides know. A size below the 0.1 struct: -EINVAL. */
 struct vmu_uio_device {
+	size_t size;          /* bytes the caller's struct has */
 	char instance_id[64]; /* the device's directory under bus/vmbus/devices */
 	char uio_name[32];    /* "uio0" */
 	uint64_t map_size;    /* map0 = both rings = 2 x ring size (header page + data) */
 };
+#define VMU_UIO_DEVICE_INIT                                                                        \
+	{                                                                                          \
+		.size = sizeof(struct vmu_uio_device)                                              \
+	}
 
 /* Finds the VMBus device of class class_id (NULL: fcopy; lower-case, no braces) under
  * sysfs_root (NULL: "/sys"): its uio node and the ring size from
