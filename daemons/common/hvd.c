@@ -912,7 +912,8 @@ static bool chardev_has_pending(const void *t)
 	return vmu_chardev_has_pending(((const struct hvd_chardev *)t)->dev);
 }
 
-/* Every transport error reopens: the kernel's state machine starts over (spec §9.12). */
+/* Every transport error reopens: the kernel's state machine starts over
+ * (docs/protocol.md §9.12). */
 static bool chardev_needs_reopen(const void *t, int error)
 {
 	return true;

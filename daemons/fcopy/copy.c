@@ -6,7 +6,7 @@
  *     ^                   |  any failure, CANCEL, new START, abort        |
  *     +-------------------+---- temporary file removed ------------------+
  *
- * Host status codes (spec §1.3): S_OK; HV_ERROR_ALREADY_EXISTS when the target exists
+ * Host status codes (docs/protocol.md §1.3): S_OK; HV_ERROR_ALREADY_EXISTS when the target exists
  * without OVER_WRITE (also if it appeared during the transfer); HV_ERROR_DISK_FULL when
  * space cannot be reserved at START or a write or the final fsync meets ENOSPC; HV_E_FAIL
  * for anything else. A failed WRITE or COMPLETE ends the copy (the temporary file goes at

@@ -207,7 +207,7 @@ static int uio_connect(struct fcopy_transport *t)
 {
 	const struct conf *c = conf_of(t);
 	unsigned flags = conf_get_bool(c, "bind-uio") ? VMU_UIO_ALLOW_BIND : 0;
-	struct vmu_uio_device dev;
+	struct vmu_uio_device dev = VMU_UIO_DEVICE_INIT;
 	int r;
 
 	r = vmu_uio_find(conf_get_string(c, "sysfs-root"), NULL, flags, &dev);

@@ -11,7 +11,7 @@
  * the next one when the first returns.
  *
  * Until a resolution succeeds the item is the host name itself: the reference reported its
- * getaddrinfo error text as the domain name (spec §9.10); we never do.
+ * getaddrinfo error text as the domain name (docs/protocol.md §9.10); we never do.
  */
 #include <errno.h>
 #include <fcntl.h>

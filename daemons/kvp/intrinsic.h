@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The auto pool (pool 2): the guest's intrinsic items, which the host reads by ENUMERATE
- * index in a fixed order (spec §3.5).
+ * index in a fixed order (docs/protocol.md §3.5).
  */
 #ifndef KVP_INTRINSIC_H
 #define KVP_INTRINSIC_H

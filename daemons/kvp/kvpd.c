@@ -9,10 +9,10 @@
  * facts (GET_IP_INFO: netinfo.c); the library writes the reply in the layout the kernel
  * reads; hvd writes it back.
  *
- * Status codes (spec §1.3, §3.3): HV_S_OK; HV_S_CONT for a missing key and at the end of an
- * enumeration; HV_E_FAIL when an operation fails (I/O, invalid item, unknown adapter);
- * HV_ERROR_NOT_SUPPORTED for SET_IP_INFO until static IP injection exists, and for changes
- * to the auto pool, which is the daemon's own.
+ * Status codes (docs/protocol.md §1.3, §3.3): HV_S_OK; HV_S_CONT for a missing key and at the end
+ * of an enumeration; HV_E_FAIL when an operation fails (I/O, invalid item, unknown adapter);
+ * HV_ERROR_NOT_SUPPORTED for SET_IP_INFO until static IP injection exists, and for changes to the
+ * auto pool, which is the daemon's own.
  */
 #include <errno.h>
 #include <glib.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The guest's network facts for the KVP host: the intrinsic NetworkAddressIPv4/IPv6 lists
- * (spec §3.5) and the GET_IP_INFO answer for one adapter (spec §3.6), read from the kernel
- * over rtnetlink (libnl-route), never from getifaddrs, `ip` or a shell.
+ * (docs/protocol.md §3.5) and the GET_IP_INFO answer for one adapter (docs/protocol.md §3.6), read
+ * from the kernel over rtnetlink (libnl-route), never from getifaddrs, `ip` or a shell.
  */
 #ifndef KVP_NETINFO_H
 #define KVP_NETINFO_H

@@ -116,7 +116,7 @@ struct kvp_store *kvp_store_free(struct kvp_store *s)
 /* Logs what the last reload of a pool found, when it differs from what we said before. */
 static void store_note(struct kvp_store *s, enum vmu_kvp_pool pool)
 {
-	struct vmu_kvp_pool_stats st, *seen = &s->seen[pool];
+	struct vmu_kvp_pool_stats st = VMU_KVP_POOL_STATS_INIT, *seen = &s->seen[pool];
 
 	if (!s->pools[pool] || vmu_kvp_pool_get_stats(s->pools[pool], &st) < 0)
 		return;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Char-device transport: the daemon's end of the kernel's hv_utils_transport (spec §2), over
- * a real /dev/vmbus/hv_* device or over a UNIX SOCK_SEQPACKET socket ("unix:/path") to a
+ * Char-device transport: the daemon's end of the kernel's hv_utils_transport (docs/protocol.md §2),
+ * over a real /dev/vmbus/hv_* device or over a UNIX SOCK_SEQPACKET socket ("unix:/path") to a
  * simulated kernel that frames its datagrams as chardev-sock.h describes.
  *
  * Design:
@@ -55,7 +55,7 @@ VMU_ASSERT_OFFSET(struct hv_kvp_msg, body.kvp_register.version, 4);
 VMU_ASSERT_SIZE(struct hv_vss_msg, VMU_VSS_MSG_SIZE);
 _Static_assert(sizeof(((struct hv_kvp_register *)0)->version) == 512, "KVP version is 512 bytes");
 _Static_assert(KVP_OP_REGISTER1 == 100 && VSS_OP_REGISTER1 == 129 && FCOPY_VERSION_1 == 1,
-	       "registration constants of spec §2.1");
+	       "registration constants of docs/protocol.md §2.1");
 
 /* How long the simulated kernel may take to answer open() and write(). */
 #define CHARDEV_FRAME_TIMEOUT_MS 5000
@@ -522,7 +522,7 @@ VMU_EXPORT bool vmu_chardev_has_pending(const struct vmu_chardev *dev)
 }
 
 /* ------------------------------------------------------------------------------------------
- * Registration (spec §2.1)
+ * Registration (docs/protocol.md §2.1)
  * ------------------------------------------------------------------------------------------ */
 
 static size_t register_request(enum vmu_service service, uint8_t *buf)
@@ -682,7 +682,7 @@ VMU_EXPORT int vmu_chardev_fd(const struct vmu_chardev *dev)
 	return dev->fd >= 0 ? dev->fd : -EBADF;
 }
 
-VMU_EXPORT bool vmu_chardev_error_needs_reopen(int error)
+bool vmu_chardev_error_needs_reopen(int error)
 {
 	switch (error) {
 	case -EINVAL:

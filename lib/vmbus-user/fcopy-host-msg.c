@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * fcopy messages in the host's own format, as a UIO daemon receives them (spec §6.4): the
- * service message that follows the 28-byte IC header of an inband packet.
+ * fcopy messages in the host's own format, as a UIO daemon receives them (docs/protocol.md §6.4):
+ * the service message that follows the 28-byte IC header of an inband packet.
  *
  * Unlike the legacy char device, nothing in the kernel has looked at these bytes:
  *   - START names are the host's UTF-16LE, W_MAX_PATH (260) units each. A name must end

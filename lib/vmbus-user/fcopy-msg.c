@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * fcopy messages as the legacy char device delivers them (spec §5).
+ * fcopy messages as the legacy char device delivers them (docs/protocol.md §5).
  *
  * START arrives rebuilt by the kernel: each UTF-16 name converted to UTF-8 with a budget of
  * 259 bytes and stored, NUL-terminated, at the start of the 520-byte file_name/path_name
@@ -41,7 +41,7 @@ _Static_assert((int)VMU_FCOPY_OP_START == (int)START_FILE_COPY &&
 #define START_OFF(m) __builtin_offsetof(struct hv_start_fcopy, m)
 #define WRITE_OFF(m) __builtin_offsetof(struct hv_do_fcopy, m)
 
-/* The kernel's conversion budget is 259 bytes + NUL (spec §5). */
+/* The kernel's conversion budget is 259 bytes + NUL (docs/protocol.md §5). */
 #define NAME_LIMIT VMU_FCOPY_MAX_PATH
 
 static int parse_name(const uint8_t *b, size_t off, struct vmu_str *ret)

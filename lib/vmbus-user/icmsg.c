@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * IC message framing (spec §1.2): the 28-byte vmbuspipe_hdr + icmsg_hdr in front of every
- * util-service payload, and version negotiation.
+ * IC message framing (docs/protocol.md §1.2): the 28-byte vmbuspipe_hdr + icmsg_hdr in front of
+ * every util-service payload, and version negotiation.
  *
  * The kernel keeps these headers private, so the layout below is our own packed mirror,
  * asserted against the spec table. All accesses go through vmu_le*() at the asserted
@@ -101,7 +101,7 @@ VMU_EXPORT int vmu_icmsg_parse(const void *buf, size_t len, struct vmu_icmsg *re
 	return 0;
 }
 
-VMU_EXPORT int vmu_icmsg_write(void *buf, size_t size, const struct vmu_icmsg *hdr)
+int vmu_icmsg_write(void *buf, size_t size, const struct vmu_icmsg *hdr)
 {
 	uint8_t *b = buf;
 
@@ -276,9 +276,8 @@ VMU_EXPORT int vmu_ic_negotiate(void *buf, size_t len, const struct vmu_ic_versi
 /* The host's request header: NEGOTIATE, TRANSACTION|REQUEST, versions in icverframe and
  * icvermsg set to the first (most preferred) offered ones, pipe msgsize = bytes after the
  * 8-byte pipe header, icmsgsize = size of the negotiate body. */
-VMU_EXPORT int vmu_ic_negotiate_build(void *buf, size_t size, const struct vmu_ic_version *fw,
-				      size_t n_fw, const struct vmu_ic_version *srv, size_t n_srv,
-				      size_t *ret_len)
+int vmu_ic_negotiate_build(void *buf, size_t size, const struct vmu_ic_version *fw, size_t n_fw,
+			   const struct vmu_ic_version *srv, size_t n_srv, size_t *ret_len)
 {
 	uint8_t *b = buf;
 	size_t total;
@@ -316,9 +315,8 @@ VMU_EXPORT int vmu_ic_negotiate_build(void *buf, size_t size, const struct vmu_i
 	return 0;
 }
 
-VMU_EXPORT int vmu_ic_negotiate_parse_response(const void *buf, size_t len,
-					       struct vmu_ic_version *ret_fw,
-					       struct vmu_ic_version *ret_srv)
+int vmu_ic_negotiate_parse_response(const void *buf, size_t len, struct vmu_ic_version *ret_fw,
+				    struct vmu_ic_version *ret_srv)
 {
 	const uint8_t *b = buf;
 	uint16_t fc, mc;

@@ -8,12 +8,12 @@
  * the kernel sends one, its size field equal to length + 1), and UTF-8 well-formedness.
  * Views point into the caller's buffer.
  *
- * Replies follow what the kernel really reads (spec §3.2): the error int at bytes 0..3;
+ * Replies follow what the kernel really reads (docs/protocol.md §3.2): the error int at bytes 0..3;
  * ENUMERATE key/value in the enumerate layout (@20/@532); GET's value also at @532, not at
- * the GET layout's @528 (spec §9.1). Builders validate every argument before writing, so a
- * failed call leaves the buffer untouched. A string argument may point into buf only at
- * its own destination; pointing into another field's destination gives unspecified (but
- * memory-safe) contents.
+ * the GET layout's @528 (docs/protocol.md §9.1). Builders validate every argument before writing,
+ * so a failed call leaves the buffer untouched. A string argument may point into buf only at its
+ * own destination; pointing into another field's destination gives unspecified (but memory-safe)
+ * contents.
  */
 #include "vmbus-user.h"
 
@@ -24,7 +24,7 @@
 #define MSG_OFF(member) __builtin_offsetof(struct hv_kvp_msg, member)
 #define IP_MSG_OFF(member) __builtin_offsetof(struct hv_kvp_ip_msg, member)
 
-/* Sizes and absolute offsets of spec §3.1. */
+/* Sizes and absolute offsets of docs/protocol.md §3.1. */
 VMU_ASSERT_SIZE(struct hv_kvp_msg, 7432);
 VMU_ASSERT_SIZE(struct hv_kvp_msg, VMU_KVP_MSG_SIZE);
 VMU_ASSERT_SIZE(struct hv_kvp_exchg_msg_value, 2572);

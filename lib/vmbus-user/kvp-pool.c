@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * KVP pool files (spec §3.4): the on-disk store behind KVP GET/SET/DELETE/ENUMERATE, shared
- * with programs we do not control.
+ * KVP pool files (docs/protocol.md §3.4): the on-disk store behind KVP GET/SET/DELETE/ENUMERATE,
+ * shared with programs we do not control.
  *
  * Who else writes these files, and how:
  *   - cloud-init and azure-init take flock(LOCK_EX) and APPEND whole records with O_APPEND;
@@ -1075,12 +1075,27 @@ VMU_EXPORT int vmu_kvp_pool_get_by_index(struct vmu_kvp_pool_file *p, size_t ind
 	return pool_lookup(p, NULL, index, ret);
 }
 
+/* The stats struct as 0.1 released it: the least a caller may pass. Fields added later go after
+ * tails_truncated, so this stays the 0.1 size. */
+#define STATS_SIZE_0_1 (offsetof(struct vmu_kvp_pool_stats, tails_truncated) + sizeof(uint64_t))
+
+/* ret->size says how much the caller's struct holds: a caller built against an older, shorter
+ * struct gets only the fields it knows (nothing is written past its end); one built against a
+ * newer, longer struct keeps the fields this library does not know. */
 VMU_EXPORT int vmu_kvp_pool_get_stats(const struct vmu_kvp_pool_file *p,
 				      struct vmu_kvp_pool_stats *ret)
 {
+	struct vmu_kvp_pool_stats s;
+	size_t size;
+
 	if (!p || !ret)
 		return -EINVAL;
-	*ret = p->stats;
+	size = ret->size;
+	if (size < STATS_SIZE_0_1)
+		return -EINVAL;
+	s = p->stats;
+	s.size = size;
+	memcpy(ret, &s, size < sizeof(s) ? size : sizeof(s));
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 
 VMU_SOURCES = \
 	lib/vmbus-user/vmbus-user.h \
+	lib/vmbus-user/vmbus-user-internal.h \
 	lib/vmbus-user/vmu-internal.h \
 	lib/vmbus-user/chardev-sock.h \
 	lib/vmbus-user/service.c \

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * VMBus ring buffers on shared memory: the packet format, wrap-around and the signalling
- * rules of spec §6.2/§6.3, written for a peer that may be hostile.
+ * rules of docs/protocol.md §6.2/§6.3, written for a peer that may be hostile.
  *
  * Memory ordering (C11 semantics through the __atomic builtins, so it holds on any
  * architecture, not only x86):

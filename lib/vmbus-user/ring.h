@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * VMBus ring buffers in shared memory (spec §6.2/§6.3), for either role: the guest reads
- * its inbound ring and writes its outbound ring; the simulated host does the opposite with
+ * VMBus ring buffers in shared memory (docs/protocol.md §6.2/§6.3), for either role: the guest
+ * reads its inbound ring and writes its outbound ring; the simulated host does the opposite with
  * the same code. Internal to the library (not installed); the UIO transport (uio.c) and the
  * simulated host (tools/hv-host-sim/uio-*.c) use it.
  *

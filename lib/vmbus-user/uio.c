@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The UIO transport (spec §6): a VMBus channel bound to uio_hv_generic, driven entirely
+ * The UIO transport (docs/protocol.md §6): a VMBus channel bound to uio_hv_generic, driven entirely
  * from user space.
  *
  * Discovery (vmu_uio_find) walks <sysfs>/bus/vmbus/devices/ * /class_id for the class GUID
  * (never an instance GUID), takes the uio node under the device, and the ring size from
  * <sysfs>/class/uio/uioN/maps/map0/size (= both rings). The channel's `ring` file is not
- * used: its size was a fixed 4 MiB on older kernels (spec §6.1, §9.17). When the device
+ * used: its size was a fixed 4 MiB on older kernels (docs/protocol.md §6.1, §9.17). When the device
  * is bound to no driver and the caller allows it, uio_hv_generic is bound by writing the
  * class GUID to its new_id; the return value says so (the library never logs).
  *
@@ -297,8 +297,12 @@ static int bind_device(const char *root, const char *guid, int device_fd, unsign
 	return r == 0 ? 1 : -EINPROGRESS;
 }
 
-int vmu_uio_find(const char *sysfs_root, const char *class_id, unsigned flags,
-		 struct vmu_uio_device *ret)
+/* struct vmu_uio_device as 0.1 released it: the least a caller may pass. Later fields go after
+ * map_size. */
+#define UIO_DEVICE_SIZE_0_1 (offsetof(struct vmu_uio_device, map_size) + sizeof(uint64_t))
+
+VMU_EXPORT int vmu_uio_find(const char *sysfs_root, const char *class_id, unsigned flags,
+			    struct vmu_uio_device *ret)
 {
 	_vmu_cleanup_close_ int devices_fd = -1, device_fd = -1;
 	struct vmu_uio_device dev = {0};
@@ -307,7 +311,8 @@ int vmu_uio_find(const char *sysfs_root, const char *class_id, unsigned flags,
 	const char *guid = class_id ? class_id : VMU_FCOPY_CLASS_ID;
 	int r, bound = 0;
 
-	if (!ret || !guid_valid(guid) || (flags & ~VMU_UIO_ALLOW_BIND))
+	if (!ret || ret->size < UIO_DEVICE_SIZE_0_1 || !guid_valid(guid) ||
+	    (flags & ~VMU_UIO_ALLOW_BIND))
 		return -EINVAL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/bus/vmbus/devices", root) >= sizeof(path))
 		return -ENAMETOOLONG;
@@ -330,7 +335,9 @@ int vmu_uio_find(const char *sysfs_root, const char *class_id, unsigned flags,
 	r = read_map_size(root, dev.uio_name, &dev.map_size);
 	if (r < 0)
 		return r;
-	*ret = dev;
+	/* No more than the caller's struct holds (an older caller's is shorter). */
+	dev.size = ret->size;
+	memcpy(ret, &dev, dev.size < sizeof(dev) ? dev.size : sizeof(dev));
 	return bound;
 }
 
@@ -444,7 +451,7 @@ static int chardev_open(const char *path, size_t map_size, int *ret_fd, uint8_t 
 	return 0;
 }
 
-struct vmu_uio *vmu_uio_free(struct vmu_uio *uio)
+VMU_EXPORT struct vmu_uio *vmu_uio_free(struct vmu_uio *uio)
 {
 	if (!uio)
 		return NULL;
@@ -481,7 +488,8 @@ static int attach_rings(struct vmu_uio *uio)
 	return 0;
 }
 
-int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *dev, struct vmu_uio **ret)
+VMU_EXPORT int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *dev,
+			    struct vmu_uio **ret)
 {
 	_vmu_cleanup_(uio_freep) struct vmu_uio *uio = NULL;
 	unsigned long n;
@@ -489,7 +497,8 @@ int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *dev, struct v
 	struct stat st;
 	int r;
 
-	if (!dev || !ret || !uio_name_valid(dev->uio_name, &n) || !map_size_valid(dev->map_size))
+	if (!dev || !ret || dev->size < UIO_DEVICE_SIZE_0_1 || !uio_name_valid(dev->uio_name, &n) ||
+	    !map_size_valid(dev->map_size))
 		return -EINVAL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dev_dir ? dev_dir : "/dev",
 			     dev->uio_name) >= sizeof(path))
@@ -517,17 +526,17 @@ int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *dev, struct v
 	return 0;
 }
 
-int vmu_uio_fd(const struct vmu_uio *uio)
+VMU_EXPORT int vmu_uio_fd(const struct vmu_uio *uio)
 {
 	return uio && uio->fd >= 0 ? uio->fd : -EBADF;
 }
 
-size_t vmu_uio_ring_size(const struct vmu_uio *uio)
+VMU_EXPORT size_t vmu_uio_ring_size(const struct vmu_uio *uio)
 {
 	return uio ? uio->map_size / 2 : 0;
 }
 
-size_t vmu_uio_max_payload(const struct vmu_uio *uio)
+VMU_EXPORT size_t vmu_uio_max_payload(const struct vmu_uio *uio)
 {
 	return uio ? uio->rx.size - VMU_RING_PKT_HDR_SIZE - VMU_RING_TRAILER_SIZE : 0;
 }
@@ -591,7 +600,7 @@ static int sock_ack(struct vmu_uio *uio, uint32_t *ret_count)
 	return 0;
 }
 
-int vmu_uio_ack(struct vmu_uio *uio, uint32_t *ret_count)
+VMU_EXPORT int vmu_uio_ack(struct vmu_uio *uio, uint32_t *ret_count)
 {
 	uint8_t buf[VMU_UIO_SOCK_MSG_SIZE];
 	ssize_t n;
@@ -616,7 +625,7 @@ int vmu_uio_ack(struct vmu_uio *uio, uint32_t *ret_count)
 	return 0;
 }
 
-int vmu_uio_wait(struct vmu_uio *uio, int timeout_ms)
+VMU_EXPORT int vmu_uio_wait(struct vmu_uio *uio, int timeout_ms)
 {
 	struct pollfd p;
 	int n;
@@ -633,7 +642,7 @@ int vmu_uio_wait(struct vmu_uio *uio, int timeout_ms)
 	return n == -EAGAIN ? 0 : n; /* a spurious wake-up: the caller checks the ring */
 }
 
-int vmu_uio_rearm(struct vmu_uio *uio)
+VMU_EXPORT int vmu_uio_rearm(struct vmu_uio *uio)
 {
 	if (!uio || !uio->map)
 		return -EBADF;
@@ -644,7 +653,8 @@ int vmu_uio_rearm(struct vmu_uio *uio)
  * Packets
  * ------------------------------------------------------------------------------------------ */
 
-ssize_t vmu_uio_recv(struct vmu_uio *uio, void *buf, size_t size, struct vmu_uio_packet *ret)
+VMU_EXPORT ssize_t vmu_uio_recv(struct vmu_uio *uio, void *buf, size_t size,
+				struct vmu_uio_packet *ret)
 {
 	struct vmu_ring_packet pkt;
 	int r;
@@ -674,7 +684,7 @@ ssize_t vmu_uio_recv(struct vmu_uio *uio, void *buf, size_t size, struct vmu_uio
 	return (ssize_t)pkt.payload_len;
 }
 
-int vmu_uio_send(struct vmu_uio *uio, const void *payload, size_t len, uint64_t xactid)
+VMU_EXPORT int vmu_uio_send(struct vmu_uio *uio, const void *payload, size_t len, uint64_t xactid)
 {
 	int r;
 
@@ -701,11 +711,12 @@ bool vmu_uio_error_needs_reopen(int error)
 }
 
 /* ------------------------------------------------------------------------------------------
- * IC negotiation, answered in place as the UIO daemon must do it itself (spec §6.4)
+ * IC negotiation, answered in place as the UIO daemon must do it itself (docs/protocol.md §6.4)
  * ------------------------------------------------------------------------------------------ */
 
-int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,
-			     struct vmu_ic_version *ret_fw, struct vmu_ic_version *ret_srv)
+VMU_EXPORT int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,
+					struct vmu_ic_version *ret_fw,
+					struct vmu_ic_version *ret_srv)
 {
 	const struct vmu_ic_version *fw, *srv;
 	struct vmu_ic_version chosen_fw, chosen_srv;

@@ -2,20 +2,30 @@
 /*
  * libvmbus-user: the user-space side of the Hyper-V integration services.
  *
- * What it gives a daemon:
- *   - validated views of the messages the kernel's hv_utils driver hands to user space
- *     (KVP, VSS, fcopy), and builders for the replies, in the exact layouts the kernel reads;
+ * What it gives a daemon, in the order of the sections below:
+ *   - Services: names, default devices, read-buffer sizes, and the host status codes;
  *   - bounded, strict UTF-16LE <-> UTF-8 conversion;
- *   - IC message framing (vmbuspipe_hdr + icmsg_hdr) and version negotiation;
+ *   - IC framing (vmbuspipe_hdr + icmsg_hdr): parsing, answering in place, and the guest
+ *     side of version negotiation;
+ *   - validated views of the messages the kernel's hv_utils driver hands to user space, and
+ *     builders for the replies in the exact layouts the kernel reads: KVP, VSS, and fcopy
+ *     over the legacy char device;
  *   - the char-device transport (/dev/vmbus/hv_*) with its registration handshakes, and the
- *     same transport over a UNIX SOCK_SEQPACKET socket ("unix:/path") for a simulated kernel.
+ *     same transport over a UNIX SOCK_SEQPACKET socket ("unix:/path") for a simulated kernel;
+ *   - KVP pool files: the on-disk store shared with other guest programs;
+ *   - fcopy messages in the host's own format, as a UIO daemon receives them;
+ *   - the UIO transport (uio_hv_generic, kernels >= 6.10): device discovery, the two ring
+ *     buffers, interrupts, and the NEGOTIATE answer a UIO daemon gives itself.
+ *
+ * Versioning: every call says since which library version it exists ("Since: 0.1."); the
+ * symbol version node is LIBVMBUS_USER_1.
  *
  * Conventions: every function returns >= 0 on success and a negative errno on failure.
  * Output parameters are called ret_* and are left untouched on failure. Destructors accept
  * NULL and return NULL. The library never logs, never aborts on outside input, and
  * allocates nothing an outsider controls the size of.
  *
- * Byte layouts are those of <linux/hyperv.h> and ../shared/spec/protocol.md; every size
+ * Byte layouts are those of <linux/hyperv.h> and docs/protocol.md; every size
  * and offset is asserted at compile time in the implementation.
  */
 #ifndef VMBUS_USER_H
@@ -30,12 +40,6 @@
 extern "C" {
 #endif
 
-#if defined(VMU_BUILDING_LIBRARY) && defined(__GNUC__)
-#define VMU_EXPORT __attribute__((visibility("default")))
-#else
-#define VMU_EXPORT
-#endif
-
 /* ------------------------------------------------------------------------------------------
  * Services
  * ------------------------------------------------------------------------------------------ */
@@ -47,17 +51,17 @@ enum vmu_service {
 	_VMU_SERVICE_MAX,
 };
 
-/* "kvp", "vss", "fcopy"; NULL when out of range. */
-VMU_EXPORT const char *vmu_service_name(enum vmu_service service);
-/* Parses "kvp"/"vss"/"fcopy". Returns the service or -EINVAL. */
-VMU_EXPORT int vmu_service_from_name(const char *name);
-/* "/dev/vmbus/hv_kvp" etc.; NULL when out of range. */
-VMU_EXPORT const char *vmu_service_default_device(enum vmu_service service);
+/* "kvp", "vss", "fcopy"; NULL when out of range. Since: 0.1. */
+const char *vmu_service_name(enum vmu_service service);
+/* Parses "kvp"/"vss"/"fcopy". Returns the service or -EINVAL. Since: 0.1. */
+int vmu_service_from_name(const char *name);
+/* "/dev/vmbus/hv_kvp" etc.; NULL when out of range. Since: 0.1. */
+const char *vmu_service_default_device(enum vmu_service service);
 /* Size of the largest message the kernel hands the daemon for this service (the read buffer
  * a daemon needs): KVP 7432 (sizeof struct hv_kvp_msg), VSS 12, fcopy 8192
  * (VMU_FCOPY_MAX_MESSAGE: COMPLETE and CANCEL come with the whole packet's length).
- * 0 when out of range. */
-VMU_EXPORT size_t vmu_service_max_message(enum vmu_service service);
+ * 0 when out of range. Since: 0.1. */
+size_t vmu_service_max_message(enum vmu_service service);
 
 /* Host status codes (HRESULTs) as the host sees them; same values as <linux/hyperv.h>. */
 #define VMU_S_OK 0x00000000u
@@ -78,33 +82,29 @@ VMU_EXPORT size_t vmu_service_max_message(enum vmu_service service);
  *
  * VMU_UTF_TRUNCATE: stop at the last whole character that fits instead of -ENOBUFS
  *   (never splits a character or a surrogate pair).
- * VMU_UTF_KERNEL_COMPAT: reproduce the Linux kernel's fs/nls conversion quirks exactly, as
- *   hv_utils applies them to host strings (for the simulated kernel only): unpaired
- *   surrogates are dropped silently, characters that do not fit are skipped and
- *   conversion continues, invalid UTF-8 fails with -EINVAL.
+ * Other flag bits are reserved for the library's own tools.
  * ------------------------------------------------------------------------------------------ */
 
 #define VMU_UTF_TRUNCATE (1u << 0)
-#define VMU_UTF_KERNEL_COMPAT (1u << 1)
 
 /* Converts at most src_units UTF-16LE code units from src (stopping at the first NUL unit)
  * into dst (dst_size bytes including the terminating NUL). src need not be aligned.
- * ret_len (optional): bytes written, excluding the NUL. */
-VMU_EXPORT int vmu_utf16le_to_utf8(const void *src, size_t src_units, char *dst, size_t dst_size,
-				   unsigned flags, size_t *ret_len);
+ * ret_len (optional): bytes written, excluding the NUL. Since: 0.1. */
+int vmu_utf16le_to_utf8(const void *src, size_t src_units, char *dst, size_t dst_size,
+			unsigned flags, size_t *ret_len);
 
 /* Converts src_len bytes of UTF-8 (stopping at a NUL byte) into dst, which holds dst_units
  * UTF-16 code units including the terminating NUL unit, little-endian, unaligned allowed.
- * ret_units (optional): code units written, excluding the NUL. */
-VMU_EXPORT int vmu_utf8_to_utf16le(const char *src, size_t src_len, void *dst, size_t dst_units,
-				   unsigned flags, size_t *ret_units);
+ * ret_units (optional): code units written, excluding the NUL. Since: 0.1. */
+int vmu_utf8_to_utf16le(const char *src, size_t src_len, void *dst, size_t dst_units,
+			unsigned flags, size_t *ret_units);
 
-/* True when buf[0..len) is well-formed UTF-8 (no NUL inside). */
-VMU_EXPORT bool vmu_utf8_valid(const char *buf, size_t len);
+/* True when buf[0..len) is well-formed UTF-8 (no NUL inside). Since: 0.1. */
+bool vmu_utf8_valid(const char *buf, size_t len);
 
 /* ------------------------------------------------------------------------------------------
- * IC framing (spec §1.2): vmbuspipe_hdr (8 bytes) + icmsg_hdr (20 bytes) = 28 bytes, followed
- * by the service message. The kernel keeps these headers internal, so the layout is ours,
+ * IC framing (docs/protocol.md §1.2): vmbuspipe_hdr (8 bytes) + icmsg_hdr (20 bytes) = 28 bytes,
+ * followed by the service message. The kernel keeps these headers internal, so the layout is ours,
  * asserted against the spec.
  * ------------------------------------------------------------------------------------------ */
 
@@ -143,41 +143,28 @@ struct vmu_icmsg {
 };
 
 /* Parses the header at buf. Fails with -EBADMSG when len < 28. ret_payload_len: the number of
- * bytes after the header (len - 28). */
-VMU_EXPORT int vmu_icmsg_parse(const void *buf, size_t len, struct vmu_icmsg *ret_hdr,
-			       size_t *ret_payload_len);
-/* Writes hdr into the first 28 bytes of buf (-ENOBUFS when size < 28). */
-VMU_EXPORT int vmu_icmsg_write(void *buf, size_t size, const struct vmu_icmsg *hdr);
+ * bytes after the header (len - 28). Since: 0.1. */
+int vmu_icmsg_parse(const void *buf, size_t len, struct vmu_icmsg *ret_hdr,
+		    size_t *ret_payload_len);
 /* Turns the message in buf into the response, in place, as the kernel does: sets status and
- * icflags = TRANSACTION|RESPONSE. */
-VMU_EXPORT int vmu_icmsg_set_response(void *buf, size_t len, uint32_t status);
+ * icflags = TRANSACTION|RESPONSE. Since: 0.1. */
+int vmu_icmsg_set_response(void *buf, size_t len, uint32_t status);
 
-/* The versions a guest offers for a service, in preference order (spec §1.2 table).
- * Pointers to static tables. */
-VMU_EXPORT int vmu_service_versions(enum vmu_service service, const struct vmu_ic_version **ret_fw,
-				    size_t *ret_n_fw, const struct vmu_ic_version **ret_srv,
-				    size_t *ret_n_srv);
+/* The versions a guest offers for a service, in preference order (docs/protocol.md §1.2 table).
+ * Pointers to static tables. Since: 0.1. */
+int vmu_service_versions(enum vmu_service service, const struct vmu_ic_version **ret_fw,
+			 size_t *ret_n_fw, const struct vmu_ic_version **ret_srv,
+			 size_t *ret_n_srv);
 
-/* Guest side of NEGOTIATE, exactly as the kernel's vmbus_prep_negotiate_resp (spec §1.2):
- * edits buf (the whole IC message, header included) in place into the response payload.
+/* Guest side of NEGOTIATE, exactly as the kernel's vmbus_prep_negotiate_resp (docs/protocol.md
+ * §1.2): edits buf (the whole IC message, header included) in place into the response payload.
  * Returns 0 and the chosen versions when a framework and a service version were agreed,
  * -EPROTO when no common version exists (counts set to 0/0 as the kernel does), -EBADMSG when
  * the message is malformed (too short, counts > 100 or not fitting). The caller then sets
- * status/flags with vmu_icmsg_set_response. */
-VMU_EXPORT int vmu_ic_negotiate(void *buf, size_t len, const struct vmu_ic_version *fw, size_t n_fw,
-				const struct vmu_ic_version *srv, size_t n_srv,
-				struct vmu_ic_version *ret_fw, struct vmu_ic_version *ret_srv);
-
-/* Host side: builds a NEGOTIATE request (header + icmsg_negotiate + versions) into buf.
- * ret_len: total bytes. -ENOBUFS when it does not fit, -EINVAL for counts > 100. */
-VMU_EXPORT int vmu_ic_negotiate_build(void *buf, size_t size, const struct vmu_ic_version *fw,
-				      size_t n_fw, const struct vmu_ic_version *srv, size_t n_srv,
-				      size_t *ret_len);
-/* Host side: reads the guest's NEGOTIATE response. -EPROTO when the guest agreed on nothing
- * (counts 0/0), -EBADMSG when malformed. */
-VMU_EXPORT int vmu_ic_negotiate_parse_response(const void *buf, size_t len,
-					       struct vmu_ic_version *ret_fw,
-					       struct vmu_ic_version *ret_srv);
+ * status/flags with vmu_icmsg_set_response. Since: 0.1. */
+int vmu_ic_negotiate(void *buf, size_t len, const struct vmu_ic_version *fw, size_t n_fw,
+		     const struct vmu_ic_version *srv, size_t n_srv, struct vmu_ic_version *ret_fw,
+		     struct vmu_ic_version *ret_srv);
 
 /* ------------------------------------------------------------------------------------------
  * KVP messages as the daemon sees them (the kernel's translated, UTF-8 form of
@@ -187,7 +174,7 @@ VMU_EXPORT int vmu_ic_negotiate_parse_response(const void *buf, size_t len,
 #define VMU_KVP_MSG_SIZE 7432
 #define VMU_KVP_MAX_KEY_SIZE 512    /* bytes, including the NUL */
 #define VMU_KVP_MAX_VALUE_SIZE 2048 /* bytes, including the NUL */
-/* What reaches the host after the kernel's UTF-16 conversion (spec §3.2). */
+/* What reaches the host after the kernel's UTF-16 conversion (docs/protocol.md §3.2). */
 #define VMU_KVP_HOST_MAX_KEY_UNITS 254
 #define VMU_KVP_HOST_MAX_VALUE_UNITS 1022
 
@@ -243,25 +230,27 @@ struct vmu_kvp_request {
  * every string NUL-bounded inside its array, its size field (where there is one) equal to
  * its length + 1, and valid UTF-8. GET's value_size is ignored (the kernel sends 0).
  * Errors: -EBADMSG (wrong length, bad size field, missing NUL), -ERANGE (op or pool out of
- * range), -EILSEQ (invalid UTF-8). */
-VMU_EXPORT int vmu_kvp_request_parse(const void *buf, size_t len, struct vmu_kvp_request *ret);
+ * range), -EILSEQ (invalid UTF-8). Since: 0.1. */
+int vmu_kvp_request_parse(const void *buf, size_t len, struct vmu_kvp_request *ret);
 
 /* Reply builders. buf is the VMU_KVP_MSG_SIZE reply buffer (usually the request buffer,
  * reused); each writes the error field (bytes 0..3) and whatever the kernel reads for that
- * operation. Strings must be valid UTF-8 and fit (-EILSEQ, -ENOBUFS). */
-VMU_EXPORT int vmu_kvp_reply_status(void *buf, size_t len, uint32_t status);
-/* ENUMERATE success: key @20, value @532 as the kernel reads them. */
-VMU_EXPORT int vmu_kvp_reply_enumerate(void *buf, size_t len, const char *key, const char *value);
-/* GET success: the value where the kernel really reads it (offset 532, spec §3.2/§9.1). */
-VMU_EXPORT int vmu_kvp_reply_get(void *buf, size_t len, const char *value);
+ * operation. Strings must be valid UTF-8 and fit (-EILSEQ, -ENOBUFS). Since: 0.1. */
+int vmu_kvp_reply_status(void *buf, size_t len, uint32_t status);
+/* ENUMERATE success: key @20, value @532 as the kernel reads them. Since: 0.1. */
+int vmu_kvp_reply_enumerate(void *buf, size_t len, const char *key, const char *value);
+/* GET success: the value where the kernel really reads it
+ * (offset 532, docs/protocol.md §3.2/§9.1). Since: 0.1. */
+int vmu_kvp_reply_get(void *buf, size_t len, const char *value);
 struct vmu_kvp_ip_info {
 	const char *adapter_id;
 	uint8_t addr_family;
 	uint8_t dhcp_enabled;
 	const char *ip_addr, *sub_net, *gate_way, *dns_addr;
 };
-/* GET_IP_INFO success: UTF-8 fields in the daemon layout (spec §3.1 kvp_ip_val). */
-VMU_EXPORT int vmu_kvp_reply_ip_info(void *buf, size_t len, const struct vmu_kvp_ip_info *info);
+/* GET_IP_INFO success: UTF-8 fields in the daemon layout (docs/protocol.md §3.1 kvp_ip_val).
+ * Since: 0.1. */
+int vmu_kvp_reply_ip_info(void *buf, size_t len, const struct vmu_kvp_ip_info *info);
 
 /* ------------------------------------------------------------------------------------------
  * VSS messages (struct hv_vss_msg, 12 bytes)
@@ -284,15 +273,15 @@ enum vmu_vss_op {
 struct vmu_vss_request {
 	enum vmu_vss_op op;
 };
-/* -EBADMSG when len != 12, -ERANGE when the op is not a VSS operation. */
-VMU_EXPORT int vmu_vss_request_parse(const void *buf, size_t len, struct vmu_vss_request *ret);
+/* -EBADMSG when len != 12, -ERANGE when the op is not a VSS operation. Since: 0.1. */
+int vmu_vss_request_parse(const void *buf, size_t len, struct vmu_vss_request *ret);
 /* Writes the 12-byte reply: error = status, and for a successful HOT_BACKUP the layout the
- * kernel needs to report VSS_HBU_NO_AUTO_RECOVERY (spec §4, §9.13). */
-VMU_EXPORT int vmu_vss_reply(void *buf, size_t len, enum vmu_vss_op op, uint32_t status);
+ * kernel needs to report VSS_HBU_NO_AUTO_RECOVERY (docs/protocol.md §4, §9.13). Since: 0.1. */
+int vmu_vss_reply(void *buf, size_t len, enum vmu_vss_op op, uint32_t status);
 
 /* ------------------------------------------------------------------------------------------
- * fcopy messages as the legacy char device delivers them (spec §5): START with UTF-8 names,
- * WRITE raw, COMPLETE/CANCEL header only. Replies are a 4-byte status.
+ * fcopy messages as the legacy char device delivers them (docs/protocol.md §5): START with UTF-8
+ * names, WRITE raw, COMPLETE/CANCEL header only. Replies are a 4-byte status.
  * ------------------------------------------------------------------------------------------ */
 
 #define VMU_FCOPY_HDR_SIZE 36
@@ -334,8 +323,8 @@ struct vmu_fcopy_request {
 /* Validates a kernel->daemon fcopy message. START: len == 1088, names NUL-bounded within 260
  * bytes and valid UTF-8, flags only OVER_WRITE|CREATE_PATH; WRITE: len == 6196, size <= 6144,
  * offset + size does not overflow; COMPLETE/CANCEL: len >= 36.
- * Errors: -EBADMSG, -ERANGE (op or flags), -EILSEQ. */
-VMU_EXPORT int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_fcopy_request *ret);
+ * Errors: -EBADMSG, -ERANGE (op or flags), -EILSEQ. Since: 0.1. */
+int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_fcopy_request *ret);
 
 /* ------------------------------------------------------------------------------------------
  * Char-device transport.
@@ -344,56 +333,53 @@ VMU_EXPORT int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_f
  * device, or "unix:/path/to/socket" for a simulated kernel speaking the same protocol over a
  * SOCK_SEQPACKET socket (see chardev-sock.h in the source tree for its framing).
  *
- * Kernel rules this mirrors (spec §2): one opener (-EBUSY), one message per read (a buffer
- * that is too small gives -EINVAL and leaves the message queued), replies checked by the
- * kernel (-EINVAL for a late or malformed reply). After -EINVAL, -EBADF, -EIO or a short
- * read/write the daemon should call vmu_chardev_reopen(): see vmu_chardev_error_needs_reopen().
+ * Kernel rules this mirrors (docs/protocol.md §2): one opener (-EBUSY), one message per read (a
+ * buffer that is too small gives -EINVAL and leaves the message queued), replies checked by the
+ * kernel (-EINVAL for a late or malformed reply). After -EINVAL, -EBADF, -EIO or a short read/write
+ * the daemon should call vmu_chardev_reopen().
  * ------------------------------------------------------------------------------------------ */
 
 struct vmu_chardev;
 
 /* Opens (does not register). -ENOENT: no such device; -EBUSY: another daemon has it open;
- * -EINVAL: bad path syntax or service. */
-VMU_EXPORT int vmu_chardev_open(enum vmu_service service, const char *path,
-				struct vmu_chardev **ret);
-VMU_EXPORT struct vmu_chardev *vmu_chardev_free(struct vmu_chardev *dev);
+ * -EINVAL: bad path syntax or service. Since: 0.1. */
+int vmu_chardev_open(enum vmu_service service, const char *path, struct vmu_chardev **ret);
+/* Since: 0.1. */
+struct vmu_chardev *vmu_chardev_free(struct vmu_chardev *dev);
 
-/* Registration handshake (spec §2.1): writes REGISTER1 / VSS_OP_REGISTER1 / FCOPY_VERSION_1
- * and reads the kernel's reply, waiting at most timeout_ms for it (-ETIMEDOUT).
- * -EPROTO when the reply is not what the kernel sends. */
-VMU_EXPORT int vmu_chardev_register(struct vmu_chardev *dev, int timeout_ms);
-/* Closes, opens again and registers, keeping the path and service. */
-VMU_EXPORT int vmu_chardev_reopen(struct vmu_chardev *dev, int timeout_ms);
+/* Registration handshake (docs/protocol.md §2.1): writes REGISTER1 / VSS_OP_REGISTER1 /
+ * FCOPY_VERSION_1 and reads the kernel's reply, waiting at most timeout_ms for it (-ETIMEDOUT).
+ * -EPROTO when the reply is not what the kernel sends. Since: 0.1. */
+int vmu_chardev_register(struct vmu_chardev *dev, int timeout_ms);
+/* Closes, opens again and registers, keeping the path and service. Since: 0.1. */
+int vmu_chardev_reopen(struct vmu_chardev *dev, int timeout_ms);
 
 /* The version the kernel announced on registration: KVP its version string ("3.1"),
- * VSS "129" (VSS_OP_REGISTER1), fcopy "1". NULL before registration. */
-VMU_EXPORT const char *vmu_chardev_kernel_version(const struct vmu_chardev *dev);
-VMU_EXPORT enum vmu_service vmu_chardev_service(const struct vmu_chardev *dev);
-/* The path as given (or the default). */
-VMU_EXPORT const char *vmu_chardev_path(const struct vmu_chardev *dev);
-/* fd to poll for POLLIN; -EBADF when closed. Changes on reopen. */
-VMU_EXPORT int vmu_chardev_fd(const struct vmu_chardev *dev);
+ * VSS "129" (VSS_OP_REGISTER1), fcopy "1". NULL before registration. Since: 0.1. */
+const char *vmu_chardev_kernel_version(const struct vmu_chardev *dev);
+/* Since: 0.1. */
+enum vmu_service vmu_chardev_service(const struct vmu_chardev *dev);
+/* The path as given (or the default). Since: 0.1. */
+const char *vmu_chardev_path(const struct vmu_chardev *dev);
+/* fd to poll for POLLIN; -EBADF when closed. Changes on reopen. Since: 0.1. */
+int vmu_chardev_fd(const struct vmu_chardev *dev);
 
 /* Reads one message into buf. Returns its length. -EAGAIN when none is queued (only
  * possible after a poll that did not signal POLLIN), -EINVAL when size is smaller than the
- * message (the message stays queued). */
-VMU_EXPORT ssize_t vmu_chardev_recv(struct vmu_chardev *dev, void *buf, size_t size);
-/* Writes one reply. Returns 0 when the kernel took it whole. */
-VMU_EXPORT int vmu_chardev_send(struct vmu_chardev *dev, const void *buf, size_t len);
+ * message (the message stays queued). Since: 0.1. */
+ssize_t vmu_chardev_recv(struct vmu_chardev *dev, void *buf, size_t size);
+/* Writes one reply. Returns 0 when the kernel took it whole. Since: 0.1. */
+int vmu_chardev_send(struct vmu_chardev *dev, const void *buf, size_t len);
 /* True when a message is already buffered inside the transport (the socket transport may
  * receive one while waiting for the result of a send); call vmu_chardev_recv() without
- * polling. */
-VMU_EXPORT bool vmu_chardev_has_pending(const struct vmu_chardev *dev);
-
-/* True for the errors after which the device must be reopened and re-registered:
- * -EINVAL, -EBADF, -EIO, -EPIPE, -ECONNRESET, -ENODEV, -EPROTO. */
-VMU_EXPORT bool vmu_chardev_error_needs_reopen(int error);
+ * polling. Since: 0.1. */
+bool vmu_chardev_has_pending(const struct vmu_chardev *dev);
 
 /* ------------------------------------------------------------------------------------------
- * KVP pool files (spec §3.4): <state dir>/.kvp_pool_0 .. _4, headerless arrays of 2560-byte
- * records (char key[512]; char value[2048]; NUL-terminated UTF-8), shared with cloud-init,
- * azure-init, WALinuxAgent and the kernel's reference daemon. See kvp-pool.c for the design:
- * both lock kinds around every access, in-place updates, an in-memory index reloaded only
+ * KVP pool files (docs/protocol.md §3.4): <state dir>/.kvp_pool_0 .. _4, headerless arrays of
+ * 2560-byte records (char key[512]; char value[2048]; NUL-terminated UTF-8), shared with
+ * cloud-init, azure-init, WALinuxAgent and the kernel's reference daemon. See kvp-pool.c for the
+ * design: both lock kinds around every access, in-place updates, an in-memory index reloaded only
  * when the file changed.
  *
  * One object per pool file and per thread; the library takes no mutex. Open each pool file
@@ -434,8 +420,12 @@ enum vmu_kvp_pool_reload {
 	_VMU_KVP_POOL_RELOAD_MAX,
 };
 
-/* What the last reload found, and counters since open, for the caller's log lines. */
+/* What the last reload found, and counters since open, for the caller's log lines.
+ * Growable: the caller sets size to sizeof(struct vmu_kvp_pool_stats) (or uses
+ * VMU_KVP_POOL_STATS_INIT) before vmu_kvp_pool_get_stats(), which fills no more than size
+ * bytes and leaves fields a later version added untouched for an older library. */
 struct vmu_kvp_pool_stats {
+	size_t size; /* in: bytes the caller's struct has; kept as given */
 	enum vmu_kvp_pool_reload last_reload;
 	size_t records;      /* whole records in the file */
 	size_t keys;         /* distinct valid keys (= vmu_kvp_pool_count) */
@@ -447,60 +437,67 @@ struct vmu_kvp_pool_stats {
 	uint64_t reopens;
 	uint64_t tails_truncated; /* partial tails this object cut off before changing the file */
 };
+#define VMU_KVP_POOL_STATS_INIT                                                                    \
+	{                                                                                          \
+		.size = sizeof(struct vmu_kvp_pool_stats)                                          \
+	}
 
-/* ".kvp_pool_0" .. ".kvp_pool_4"; NULL when out of range. */
-VMU_EXPORT const char *vmu_kvp_pool_file_name(enum vmu_kvp_pool pool);
+/* ".kvp_pool_0" .. ".kvp_pool_4"; NULL when out of range. Since: 0.1. */
+const char *vmu_kvp_pool_file_name(enum vmu_kvp_pool pool);
 /* Creates dir (0755) when missing and the five pool files (0644) that are missing; never
- * truncates or re-modes an existing file. -ENOTDIR when dir is not a directory. */
-VMU_EXPORT int vmu_kvp_pool_create_all(const char *dir);
+ * truncates or re-modes an existing file. -ENOTDIR when dir is not a directory. Since: 0.1. */
+int vmu_kvp_pool_create_all(const char *dir);
 
 /* Opens a pool file (nothing is read until the first operation). -ENOENT when missing and
  * not VMU_KVP_POOL_CREATE, -EISDIR, -EACCES, -ELOOP when the path is a symbolic link (never
  * followed, also when the file is opened again later), -EINVAL for a non-regular file or bad
- * flags. */
-VMU_EXPORT int vmu_kvp_pool_open(const char *path, unsigned flags, struct vmu_kvp_pool_file **ret);
-VMU_EXPORT struct vmu_kvp_pool_file *vmu_kvp_pool_free(struct vmu_kvp_pool_file *pool);
+ * flags. Since: 0.1. */
+int vmu_kvp_pool_open(const char *path, unsigned flags, struct vmu_kvp_pool_file **ret);
+/* Since: 0.1. */
+struct vmu_kvp_pool_file *vmu_kvp_pool_free(struct vmu_kvp_pool_file *pool);
 /* How long each later operation may wait for the file's locks, which any local user who can
  * read the file can hold: the operation then fails with -ETIMEDOUT, having changed nothing.
  * 0 (the default) waits for ever. The library polls (no signals, no timers); the wait
- * blocks the calling thread up to usec. */
-VMU_EXPORT int vmu_kvp_pool_set_lock_timeout(struct vmu_kvp_pool_file *pool, uint64_t usec);
+ * blocks the calling thread up to usec. Since: 0.1. */
+int vmu_kvp_pool_set_lock_timeout(struct vmu_kvp_pool_file *pool, uint64_t usec);
 
 /* Every operation checks cheaply whether the file changed (and re-reads it if so) under both
  * locks. Errors common to all: -ENOENT (file gone, no CREATE), -EFBIG (more than
  * VMU_KVP_POOL_MAX_RECORDS), -ETIMEDOUT (the lock deadline passed), -ELOOP (a symbolic link
  * now stands at the path), -ENOMEM, I/O and lock errors as -errno. */
 
-/* Explicit change check. Returns 1 when the file was re-read, 0 when the index was current. */
-VMU_EXPORT int vmu_kvp_pool_refresh(struct vmu_kvp_pool_file *pool);
-/* Number of distinct valid keys: the ENUMERATE view. */
-VMU_EXPORT int vmu_kvp_pool_count(struct vmu_kvp_pool_file *pool, size_t *ret_count);
-/* The value of the LAST record holding exactly key. -ENOENT when absent. */
-VMU_EXPORT int vmu_kvp_pool_get(struct vmu_kvp_pool_file *pool, const char *key,
-				struct vmu_kvp_pool_record *ret);
+/* Explicit change check. Returns 1 when the file was re-read, 0 when the index was current.
+ * Since: 0.1. */
+int vmu_kvp_pool_refresh(struct vmu_kvp_pool_file *pool);
+/* Number of distinct valid keys: the ENUMERATE view. Since: 0.1. */
+int vmu_kvp_pool_count(struct vmu_kvp_pool_file *pool, size_t *ret_count);
+/* The value of the LAST record holding exactly key. -ENOENT when absent. Since: 0.1. */
+int vmu_kvp_pool_get(struct vmu_kvp_pool_file *pool, const char *key,
+		     struct vmu_kvp_pool_record *ret);
 /* Item #index of the ENUMERATE view: one item per distinct key, in the order of the key's
  * first record in the file, with the value of its last record (what GET returns). Indexes
- * are stable while the file does not change. -ENOENT when index >= count. */
-VMU_EXPORT int vmu_kvp_pool_get_by_index(struct vmu_kvp_pool_file *pool, size_t index,
-					 struct vmu_kvp_pool_record *ret);
+ * are stable while the file does not change. -ENOENT when index >= count. Since: 0.1. */
+int vmu_kvp_pool_get_by_index(struct vmu_kvp_pool_file *pool, size_t index,
+			      struct vmu_kvp_pool_record *ret);
 /* Adds or modifies. Every existing record of key is rewritten in place with value; a new key
  * is appended. Limits are the file format's: key 1..511 bytes (-EINVAL empty,
  * -ENAMETOOLONG longer), value 0..2047 bytes (-E2BIG longer), both valid UTF-8 (-EILSEQ).
- * -EROFS on a read-only object. */
-VMU_EXPORT int vmu_kvp_pool_set(struct vmu_kvp_pool_file *pool, const char *key, const char *value);
-/* Removes every record of key. -ENOENT when absent, -EROFS on a read-only object. */
-VMU_EXPORT int vmu_kvp_pool_delete(struct vmu_kvp_pool_file *pool, const char *key);
-VMU_EXPORT int vmu_kvp_pool_get_stats(const struct vmu_kvp_pool_file *pool,
-				      struct vmu_kvp_pool_stats *ret);
+ * -EROFS on a read-only object. Since: 0.1. */
+int vmu_kvp_pool_set(struct vmu_kvp_pool_file *pool, const char *key, const char *value);
+/* Removes every record of key. -ENOENT when absent, -EROFS on a read-only object. Since: 0.1. */
+int vmu_kvp_pool_delete(struct vmu_kvp_pool_file *pool, const char *key);
+/* Copies the statistics into ret, at most ret->size bytes. -EINVAL when ret->size is smaller
+ * than the 0.1 struct. Since: 0.1. */
+int vmu_kvp_pool_get_stats(const struct vmu_kvp_pool_file *pool, struct vmu_kvp_pool_stats *ret);
 
 /* Whether the host would see key and value whole after the kernel's UTF-16 conversion
  * (VMU_KVP_HOST_MAX_KEY_UNITS / VMU_KVP_HOST_MAX_VALUE_UNITS, excluding the NUL). Either may
  * be NULL (not checked). -ENAMETOOLONG: the key would be cut; -E2BIG: the value would be
- * cut; -EILSEQ: not UTF-8. */
-VMU_EXPORT int vmu_kvp_pool_check_host_limits(const char *key, const char *value);
+ * cut; -EILSEQ: not UTF-8. Since: 0.1. */
+int vmu_kvp_pool_check_host_limits(const char *key, const char *value);
 
 /* ------------------------------------------------------------------------------------------
- * fcopy messages in the host's format (spec §6.4), as a UIO daemon receives them: the
+ * fcopy messages in the host's format (docs/protocol.md §6.4), as a UIO daemon receives them: the
  * service message after the 28-byte IC header. START names are the host's UTF-16LE and are
  * converted here, strictly; WRITE data is checked against the received length.
  * ------------------------------------------------------------------------------------------ */
@@ -531,12 +528,11 @@ struct vmu_fcopy_host_request {
  * UTF-16 (converted to UTF-8), flags only OVER_WRITE|CREATE_PATH; WRITE: len >= 52,
  * size <= 6144 and within len - 52, offset + size does not overflow; COMPLETE/CANCEL:
  * len >= 36. Errors: -EBADMSG (short, no NUL, bad size), -ERANGE (op or flags), -EILSEQ
- * (invalid UTF-16). */
-VMU_EXPORT int vmu_fcopy_host_request_parse(const void *buf, size_t len,
-					    struct vmu_fcopy_host_request *ret);
+ * (invalid UTF-16). Since: 0.1. */
+int vmu_fcopy_host_request_parse(const void *buf, size_t len, struct vmu_fcopy_host_request *ret);
 
 /* ------------------------------------------------------------------------------------------
- * UIO transport (spec §6): a VMBus channel bound to uio_hv_generic (kernels >= 6.10 for
+ * UIO transport (docs/protocol.md §6): a VMBus channel bound to uio_hv_generic (kernels >= 6.10 for
  * fcopy), its two ring buffers mapped and driven by the library. Also accepts a simulated
  * device: when <dev_dir>/uioN is a UNIX socket, the simulated host (hv-host-sim) hands over
  * the ring memory through it (see uio-sock.h in the source tree).
@@ -553,11 +549,19 @@ VMU_EXPORT int vmu_fcopy_host_request_parse(const void *buf, size_t len,
  * is bound to no driver. */
 #define VMU_UIO_ALLOW_BIND (1u << 0)
 
+/* Growable: the caller sets size to sizeof(struct vmu_uio_device) (VMU_UIO_DEVICE_INIT)
+ * before vmu_uio_find(), which fills no more than size bytes and keeps size as given;
+ * vmu_uio_open() reads only the fields both sides know. A size below the 0.1 struct: -EINVAL. */
 struct vmu_uio_device {
+	size_t size;          /* bytes the caller's struct has */
 	char instance_id[64]; /* the device's directory under bus/vmbus/devices */
 	char uio_name[32];    /* "uio0" */
 	uint64_t map_size;    /* map0 = both rings = 2 x ring size (header page + data) */
 };
+#define VMU_UIO_DEVICE_INIT                                                                        \
+	{                                                                                          \
+		.size = sizeof(struct vmu_uio_device)                                              \
+	}
 
 /* Finds the VMBus device of class class_id (NULL: fcopy; lower-case, no braces) under
  * sysfs_root (NULL: "/sys"): its uio node and the ring size from
@@ -566,36 +570,38 @@ struct vmu_uio_device {
  * device of that class; -ENXIO not bound and binding not allowed; -EBUSY bound to another
  * driver (e.g. hv_utils on kernels <= 6.9: use the char device); -ENOPKG uio_hv_generic not
  * loaded (no new_id); -EINPROGRESS new_id written but no uio node yet; -ENOENT bound but no
- * uio node or no map0/size; -EBADMSG unusable map size; -EINVAL bad arguments. */
-VMU_EXPORT int vmu_uio_find(const char *sysfs_root, const char *class_id, unsigned flags,
-			    struct vmu_uio_device *ret);
+ * uio node or no map0/size; -EBADMSG unusable map size; -EINVAL bad arguments. Since: 0.1. */
+int vmu_uio_find(const char *sysfs_root, const char *class_id, unsigned flags,
+		 struct vmu_uio_device *ret);
 
 struct vmu_uio;
 
 /* Opens <dev_dir>/<uio_name> (dev_dir NULL: "/dev"), a char device or a simulated device
  * socket, maps both rings and clears the inbound interrupt mask. The fd is non-blocking.
  * Errors: -ENOENT/-ECONNREFUSED no device node (yet); -EBUSY a simulated device refused
- * the opener; -EBADMSG ring headers or memory unusable; -ENODEV not a device; -EINVAL. */
-VMU_EXPORT int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *dev,
-			    struct vmu_uio **ret);
-VMU_EXPORT struct vmu_uio *vmu_uio_free(struct vmu_uio *uio);
-/* fd to poll for POLLIN (interrupts, and the host going away); -EBADF when closed. */
-VMU_EXPORT int vmu_uio_fd(const struct vmu_uio *uio);
-/* Bytes per ring, header page included (map0 size / 2). */
-VMU_EXPORT size_t vmu_uio_ring_size(const struct vmu_uio *uio);
-/* The largest payload an inbound packet can have: a buffer this large always fits. */
-VMU_EXPORT size_t vmu_uio_max_payload(const struct vmu_uio *uio);
+ * the opener; -EBADMSG ring headers or memory unusable; -ENODEV not a device; -EINVAL.
+ * Since: 0.1. */
+int vmu_uio_open(const char *dev_dir, const struct vmu_uio_device *dev, struct vmu_uio **ret);
+/* Since: 0.1. */
+struct vmu_uio *vmu_uio_free(struct vmu_uio *uio);
+/* fd to poll for POLLIN (interrupts, and the host going away); -EBADF when closed. Since: 0.1. */
+int vmu_uio_fd(const struct vmu_uio *uio);
+/* Bytes per ring, header page included (map0 size / 2). Since: 0.1. */
+size_t vmu_uio_ring_size(const struct vmu_uio *uio);
+/* The largest payload an inbound packet can have: a buffer this large always fits. Since: 0.1. */
+size_t vmu_uio_max_payload(const struct vmu_uio *uio);
 
 /* Consumes pending interrupts (UIO read of the event counter; never blocks). ret_count
- * (optional): the counter. -EAGAIN none pending; -ESHUTDOWN host disabled the service. */
-VMU_EXPORT int vmu_uio_ack(struct vmu_uio *uio, uint32_t *ret_count);
+ * (optional): the counter. -EAGAIN none pending; -ESHUTDOWN host disabled the service.
+ * Since: 0.1. */
+int vmu_uio_ack(struct vmu_uio *uio, uint32_t *ret_count);
 /* poll() for at most timeout_ms (-1: no limit), then vmu_uio_ack(). 0 after a wake-up
- * (check the ring), -ETIMEDOUT, -ESHUTDOWN. */
-VMU_EXPORT int vmu_uio_wait(struct vmu_uio *uio, int timeout_ms);
+ * (check the ring), -ETIMEDOUT, -ESHUTDOWN. Since: 0.1. */
+int vmu_uio_wait(struct vmu_uio *uio, int timeout_ms);
 /* After vmu_uio_recv() returned -EAGAIN: clears the inbound interrupt mask, then checks the
  * ring again. 1: a packet arrived meanwhile, receive it now (no interrupt will come for
- * it); 0: safe to poll. -EBADMSG: hostile ring. */
-VMU_EXPORT int vmu_uio_rearm(struct vmu_uio *uio);
+ * it); 0: safe to poll. -EBADMSG: hostile ring. Since: 0.1. */
+int vmu_uio_rearm(struct vmu_uio *uio);
 
 struct vmu_uio_packet {
 	uint16_t type;   /* 6: inband data */
@@ -607,25 +613,20 @@ struct vmu_uio_packet {
  * buf and returns its length. The packet header is validated; the host is signalled when
  * it waits for ring space this read freed. -EAGAIN ring empty; -ENOBUFS payload larger
  * than size (the packet stays; vmu_uio_max_payload() always fits); -EBADMSG hostile or
- * corrupt ring (reopen); -ESHUTDOWN. */
-VMU_EXPORT ssize_t vmu_uio_recv(struct vmu_uio *uio, void *buf, size_t size,
-				struct vmu_uio_packet *ret);
+ * corrupt ring (reopen); -ESHUTDOWN. Since: 0.1. */
+ssize_t vmu_uio_recv(struct vmu_uio *uio, void *buf, size_t size, struct vmu_uio_packet *ret);
 /* Sends one inband packet (type 6) with payload and xactid, and signals the host when
  * needed. -EAGAIN: the outbound ring is full (the host is asked to signal when there is
- * room: poll, ack, send again); -EMSGSIZE never fits; -EBADMSG; -ESHUTDOWN. */
-VMU_EXPORT int vmu_uio_send(struct vmu_uio *uio, const void *payload, size_t len, uint64_t xactid);
-/* True for errors after which the device must be freed and opened again: -ESHUTDOWN,
- * -EBADMSG, -EIO, -EBADF, -ENODEV. */
-VMU_EXPORT bool vmu_uio_error_needs_reopen(int error);
+ * room: poll, ack, send again); -EMSGSIZE never fits; -EBADMSG; -ESHUTDOWN. Since: 0.1. */
+int vmu_uio_send(struct vmu_uio *uio, const void *payload, size_t len, uint64_t xactid);
 
-/* Answers an inbound NEGOTIATE in place, as a UIO daemon must do itself (spec §6.4): the
- * service's versions (fcopy: framework {3.0}, service {1.1}) via vmu_ic_negotiate(), status
- * S_OK on agreement else E_FAIL, icflags TRANSACTION|RESPONSE. Send the whole buffer back
- * whatever the result. 0 and the chosen versions (both optional) on agreement; -EPROTO no
- * common version; -EBADMSG malformed (not answered when len < 28); -EINVAL bad service. */
-VMU_EXPORT int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,
-					struct vmu_ic_version *ret_fw,
-					struct vmu_ic_version *ret_srv);
+/* Answers an inbound NEGOTIATE in place, as a UIO daemon must do itself (docs/protocol.md §6.4):
+ * the service's versions (fcopy: framework {3.0}, service {1.1}) via vmu_ic_negotiate(), status
+ * S_OK on agreement else E_FAIL, icflags TRANSACTION|RESPONSE. Send the whole buffer back whatever
+ * the result. 0 and the chosen versions (both optional) on agreement; -EPROTO no common version;
+ * -EBADMSG malformed (not answered when len < 28); -EINVAL bad service. Since: 0.1. */
+int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,
+			     struct vmu_ic_version *ret_fw, struct vmu_ic_version *ret_srv);
 
 /* ------------------------------------------------------------------------------------------
  * fcopy reply builders and the whole-message host parser (issue 11 §3), so that a daemon

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "shared/macro.h"
-#include "vmbus-user.h"
+#include "vmbus-user-internal.h"
 
 #define VMU_ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define VMU_ASSERT_SIZE(type, size)                                                                \

@@ -2,7 +2,7 @@
 /*
  * VSS messages (struct hv_vss_msg, 12 bytes): request validation and the reply.
  *
- * The reply has one subtlety (spec §4, §9.13). The kernel (hv_snapshot.c, vss_on_msg)
+ * The reply has one subtlety (docs/protocol.md §4, §9.13). The kernel (hv_snapshot.c, vss_on_msg)
  * looks at byte 0 of the reply, which is both vss_hdr.operation and the low byte of the
  * int `error`:
  *   - byte 0 == VSS_OP_HOT_BACKUP (2): it sets VSS_HBU_NO_AUTO_RECOVERY in the host's

@@ -34,12 +34,12 @@
 #define KVP_MESSAGES 2000
 #define FCOPY_MESSAGES 800
 
-/* Host KVP message offsets (spec §3.1). */
+/* Host KVP message offsets (docs/protocol.md §3.1). */
 #define K_KEY_SIZE 8
 #define K_VALUE_SIZE 12
 #define K_KEY 16
 #define K_VALUE 528
-/* Host fcopy START offsets (spec §5). */
+/* Host fcopy START offsets (docs/protocol.md §5). */
 #define F_FILE_NAME 36
 #define F_PATH_NAME 556
 #define F_FLAGS 1076

@@ -30,6 +30,7 @@
 
 #include "chardev-sock.h"
 #include "vmbus-user.h"
+#include "vmbus-user-internal.h"
 
 #define FK_WAIT_MS 10000
 #define REG_TIMEOUT_MS 5000
@@ -364,7 +365,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* Asserts b is exactly the registration request of the service (spec §2.1). */
+/* Asserts b is exactly the registration request of the service (docs/protocol.md §2.1). */
 static void assert_register_request(enum vmu_service service, GBytes *b)
 {
 	size_t len;

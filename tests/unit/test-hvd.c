@@ -307,7 +307,7 @@ static size_t fk_recv(struct fake_kernel *fk, uint8_t *buf, size_t size)
 	return (size_t)n;
 }
 
-/* Accepts a connection and completes the KVP registration handshake (spec §2.1). */
+/* Accepts a connection and completes the KVP registration handshake (docs/protocol.md §2.1). */
 static void fk_register(struct fake_kernel *fk)
 {
 	static uint8_t buf[VMU_KVP_MSG_SIZE + 64];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Unit tests of lib/vmbus-user/icmsg.c: the 28-byte IC header, the version tables and
- * every case of the NEGOTIATE algorithm of spec §1.2 (guest side), plus the host-side
+ * every case of the NEGOTIATE algorithm of docs/protocol.md §1.2 (guest side), plus the host-side
  * builder and response parser.
  */
 #include "vmbus-user.h"

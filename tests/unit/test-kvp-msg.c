@@ -15,7 +15,7 @@
 
 #define MSG VMU_KVP_MSG_SIZE
 
-/* Absolute offsets (spec §3.1). */
+/* Absolute offsets (docs/protocol.md §3.1). */
 #define GET_KEY_SIZE 8
 #define GET_VALUE_SIZE 12
 #define GET_KEY 16
@@ -363,7 +363,7 @@ static void test_reply_get(void)
 	assert_zero(m + ENUM_VALUE + 6, 2048 - 6);
 	g_assert_cmpuint(vmu_le32(m + ENUM_VALUE_SIZE), ==, 6);
 	g_assert_cmpuint(vmu_le32(m + ENUM_TYPE), ==, REG_SZ);
-	/* the kernel reads GET replies through the enumerate layout (spec §9.1) */
+	/* the kernel reads GET replies through the enumerate layout (docs/protocol.md §9.1) */
 	g_assert_cmpstr((const char *)k->body.kvp_enum_data.data.value, ==, "hello");
 	g_assert_cmpint(vmu_kvp_reply_get(m, MSG, v2047), ==, 0);
 	g_assert_cmpuint(vmu_le32(m + ENUM_VALUE_SIZE), ==, 2048);

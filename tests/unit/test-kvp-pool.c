@@ -158,7 +158,7 @@ static void assert_index(struct vmu_kvp_pool_file *p, size_t i, const char *key,
 
 static struct vmu_kvp_pool_stats pool_stats(struct vmu_kvp_pool_file *p)
 {
-	struct vmu_kvp_pool_stats s;
+	struct vmu_kvp_pool_stats s = VMU_KVP_POOL_STATS_INIT;
 
 	g_assert_cmpint(vmu_kvp_pool_get_stats(p, &s), ==, 0);
 	return s;
@@ -274,6 +274,44 @@ static void test_open_errors(Fixture *f, gconstpointer data)
 /* ------------------------------------------------------------------------------------------
  * Round trips and limits
  * ------------------------------------------------------------------------------------------ */
+
+/* The stats struct is growable: the library writes no more than the caller's size says and
+ * refuses a size smaller than the 0.1 struct. */
+static void test_stats_size(Fixture *f, gconstpointer data)
+{
+	struct vmu_kvp_pool_file *p = open_pool(f->path, VMU_KVP_POOL_CREATE);
+	struct {
+		struct vmu_kvp_pool_stats s;
+		uint8_t later[16]; /* fields a newer header would have added */
+	} big;
+	struct vmu_kvp_pool_stats s;
+	size_t i;
+
+	g_assert_cmpint(vmu_kvp_pool_set(p, "k", "v"), ==, 0);
+
+	memset(&s, 0x5a, sizeof(s));
+	s.size = 0;
+	g_assert_cmpint(vmu_kvp_pool_get_stats(p, &s), ==, -EINVAL);
+	g_assert_cmpuint(s.records, ==, 0x5a5a5a5a5a5a5a5aull);
+	s.size = sizeof(s) - sizeof(uint64_t);
+	g_assert_cmpint(vmu_kvp_pool_get_stats(p, &s), ==, -EINVAL);
+
+	s.size = sizeof(s);
+	g_assert_cmpint(vmu_kvp_pool_get_stats(p, &s), ==, 0);
+	g_assert_cmpuint(s.size, ==, sizeof(s));
+	g_assert_cmpuint(s.records, ==, 1);
+	g_assert_cmpuint(s.keys, ==, 1);
+
+	/* A newer caller's longer struct: its size is kept and its extra fields untouched. */
+	memset(&big, 0xa5, sizeof(big));
+	big.s.size = sizeof(big);
+	g_assert_cmpint(vmu_kvp_pool_get_stats(p, &big.s), ==, 0);
+	g_assert_cmpuint(big.s.size, ==, sizeof(big));
+	g_assert_cmpuint(big.s.records, ==, 1);
+	for (i = 0; i < sizeof(big.later); i++)
+		g_assert_cmphex(big.later[i], ==, 0xa5);
+	vmu_kvp_pool_free(p);
+}
 
 static void test_round_trip(Fixture *f, gconstpointer data)
 {
@@ -1203,6 +1241,7 @@ int main(int argc, char **argv)
 	POOL_TEST("write-snapshot", test_write_snapshot);
 	POOL_TEST("create-all", test_create_all);
 	POOL_TEST("open-errors", test_open_errors);
+	POOL_TEST("stats-size", test_stats_size);
 	POOL_TEST("round-trip", test_round_trip);
 	POOL_TEST("limits", test_limits);
 	POOL_TEST("duplicates", test_duplicates);

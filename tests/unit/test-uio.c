@@ -122,7 +122,7 @@ static char *make_tree(const char *uio_name, const char *map_size)
 static void test_find_by_class(void)
 {
 	g_autofree char *root = make_tree("uio3", "0x0000000000010000\n");
-	struct vmu_uio_device dev;
+	struct vmu_uio_device dev = VMU_UIO_DEVICE_INIT;
 
 	/* Decoys: a device named like the reference daemon's hard-coded fcopy instance but
 	 * of another class, and a lower-numbered uio entry that is not a uio node. */
@@ -151,7 +151,7 @@ static void test_ring_file_ignored(void)
 	g_autofree char *root = make_tree("uio0", "0x0000000000008000\n");
 	g_autofree char *ring =
 	    g_build_filename(root, "bus/vmbus/devices", INST_FCOPY, "channels/14/ring", NULL);
-	struct vmu_uio_device dev;
+	struct vmu_uio_device dev = VMU_UIO_DEVICE_INIT;
 	int fd;
 
 	put_dir(root, "bus/vmbus/devices/" INST_FCOPY "/channels/14");
@@ -189,7 +189,7 @@ static void test_map_size_validation(void)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *root = make_tree("uio0", cases[i].text);
-		struct vmu_uio_device dev = {.map_size = 42};
+		struct vmu_uio_device dev = {.size = sizeof(dev), .map_size = 42};
 
 		g_assert_cmpint(vmu_uio_find(root, NULL, 0, &dev), ==, cases[i].expect);
 		g_assert_cmpuint(dev.map_size, ==, cases[i].expect == 0 ? cases[i].size : 42);
@@ -201,7 +201,7 @@ static void test_not_bound(void)
 {
 	g_autofree char *root = make_tree(NULL, NULL);
 	g_autofree char *new_id = NULL;
-	struct vmu_uio_device dev = {.uio_name = "untouched"};
+	struct vmu_uio_device dev = {.size = sizeof(dev), .uio_name = "untouched"};
 
 	/* Binding not allowed: a clear error, nothing written, ret untouched. */
 	g_assert_cmpint(vmu_uio_find(root, NULL, 0, &dev), ==, -ENXIO);
@@ -228,7 +228,7 @@ static void test_find_errors(void)
 	g_autofree char *root = make_tree(NULL, NULL);
 	g_autofree char *empty = make_tmpdir();
 	g_autofree char *new_id = NULL;
-	struct vmu_uio_device dev;
+	struct vmu_uio_device dev = VMU_UIO_DEVICE_INIT;
 
 	g_assert_cmpint(vmu_uio_find(empty, NULL, 0, &dev), ==, -ENODEV);
 	put_dir(empty, "bus/vmbus/devices");
@@ -263,11 +263,50 @@ static void test_find_errors(void)
 	rm_rf(empty);
 }
 
+/* struct vmu_uio_device is growable: find writes no more than the caller's size says, keeps
+ * that size, and both calls refuse a size smaller than the 0.1 struct. */
+static void test_device_size(void)
+{
+	g_autofree char *root = make_tree("uio0", "0xa000\n");
+	g_autofree char *dir = make_tmpdir();
+	struct {
+		struct vmu_uio_device d;
+		uint8_t later[16]; /* fields a newer header would have added */
+	} big;
+	struct vmu_uio_device dev = {.size = 0};
+	struct vmu_uio *uio = (struct vmu_uio *)0x1;
+	size_t i;
+
+	g_assert_cmpint(vmu_uio_find(root, NULL, 0, &dev), ==, -EINVAL);
+	g_assert_cmpstr(dev.uio_name, ==, "");
+	dev.size = sizeof(dev) - sizeof(uint64_t);
+	g_assert_cmpint(vmu_uio_find(root, NULL, 0, &dev), ==, -EINVAL);
+
+	memset(&big, 0xa5, sizeof(big));
+	big.d.size = sizeof(big);
+	g_assert_cmpint(vmu_uio_find(root, NULL, 0, &big.d), ==, 0);
+	g_assert_cmpuint(big.d.size, ==, sizeof(big));
+	g_assert_cmpstr(big.d.uio_name, ==, "uio0");
+	g_assert_cmpuint(big.d.map_size, ==, 0xa000);
+	for (i = 0; i < sizeof(big.later); i++)
+		g_assert_cmphex(big.later[i], ==, 0xa5);
+
+	/* open checks the size before anything else (no device node exists under dir). */
+	dev = big.d;
+	dev.size = 0;
+	g_assert_cmpint(vmu_uio_open(dir, &dev, &uio), ==, -EINVAL);
+	g_assert_true(uio == (struct vmu_uio *)0x1);
+	dev.size = sizeof(dev);
+	g_assert_cmpint(vmu_uio_open(dir, &dev, &uio), ==, -ENOENT);
+	rm_rf(root);
+	rm_rf(dir);
+}
+
 static void test_open_errors(void)
 {
 	g_autofree char *dir = make_tmpdir();
 	g_autofree char *null_link = g_build_filename(dir, "uio1", NULL);
-	struct vmu_uio_device dev = {.uio_name = "uio0", .map_size = 0xa000};
+	struct vmu_uio_device dev = {.size = sizeof(dev), .uio_name = "uio0", .map_size = 0xa000};
 	struct vmu_uio *uio = (struct vmu_uio *)0x1;
 
 	g_assert_cmpint(vmu_uio_open(dir, &dev, &uio), ==, -ENOENT);
@@ -460,7 +499,7 @@ struct guest {
 
 static int guest_open(const char *sysfs, const char *dev_dir, struct vmu_uio **ret)
 {
-	struct vmu_uio_device dev;
+	struct vmu_uio_device dev = VMU_UIO_DEVICE_INIT;
 	int r;
 
 	r = vmu_uio_find(sysfs, NULL, 0, &dev);
@@ -720,6 +759,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/uio/find/map-size", test_map_size_validation);
 	g_test_add_func("/uio/find/not-bound", test_not_bound);
 	g_test_add_func("/uio/find/errors", test_find_errors);
+	g_test_add_func("/uio/device-size", test_device_size);
 	g_test_add_func("/uio/open/errors", test_open_errors);
 	g_test_add_func("/uio/negotiate-respond", test_negotiate_respond);
 	g_test_add_func("/uio/sim/round-trip", test_sim_round_trip);

@@ -9,7 +9,7 @@
  *   - the VMBus channel: the packets the host sent and the kernel has not read yet;
  *   - the kernel side (hv_utils): recv_buffer (packets are copied into it, so stale bytes
  *     of earlier packets stay behind them, as in the kernel), the transaction state
- *     machine of spec §2, the reply deadline timer and the char-device transport.
+ *     machine of docs/protocol.md §2, the reply deadline timer and the char-device transport.
  *
  * The kernel reads the channel from a one-shot defer event ("kick"), never re-entrantly
  * from inside another handler; that stands in for the channel tasklet.

@@ -162,20 +162,20 @@ int hvsim_send_raw(struct hvsim *sim, enum vmu_service service, const void *msg,
 		   struct hvsim_result *ret);
 
 /* Hibernation: the kernel pushes the fake VSS THAW / fcopy CANCEL to the daemon and treats
- * the service as READY, so the daemon's reply is refused with EINVAL (spec §2). */
+ * the service as READY, so the daemon's reply is refused with EINVAL (docs/protocol.md §2). */
 int hvsim_hibernate(struct hvsim *sim, enum vmu_service service);
 
-/* fcopy over UIO (spec §6, kernels >= 6.10): instead of the kernel's char device, the host
- * talks to the daemon directly through a shared ring, presented the way the kernel presents
- * a uio_hv_generic device: a fake sysfs tree under sysfs_root (the fcopy device, instance
- * HVSIM_UIO_INSTANCE_ID, bound as uio0, map0/size = 2 x ring_size, a 4 MiB `ring` file as
- * old kernels had, and drivers/uio_hv_generic/new_id) and dev_dir/uio0, a UNIX socket
- * that hands out the ring memory (a memfd) and carries the interrupts
- * (lib/vmbus-user/uio-sock.h). ring_size: bytes per ring, a 4096-byte header included
- * (0: HVSIM_UIO_DEFAULT_RING_SIZE). On every connection the rings are reset and the host
- * negotiates again; the hvsim_fcopy_* requests then go over the ring (a packet that can
- * never fit the ring is answered E_FAIL). The host signals only when the guest's ring was
- * empty and unmasked, and honours pending_send_sz. Replaces hvsim_listen() for fcopy. */
+/* fcopy over UIO (docs/protocol.md §6, kernels >= 6.10): instead of the kernel's char device, the
+ * host talks to the daemon directly through a shared ring, presented the way the kernel presents a
+ * uio_hv_generic device: a fake sysfs tree under sysfs_root (the fcopy device, instance
+ * HVSIM_UIO_INSTANCE_ID, bound as uio0, map0/size = 2 x ring_size, a 4 MiB `ring` file as old
+ * kernels had, and drivers/uio_hv_generic/new_id) and dev_dir/uio0, a UNIX socket that hands out
+ * the ring memory (a memfd) and carries the interrupts (lib/vmbus-user/uio-sock.h). ring_size:
+ * bytes per ring, a 4096-byte header included (0: HVSIM_UIO_DEFAULT_RING_SIZE). On every connection
+ * the rings are reset and the host negotiates again; the hvsim_fcopy_* requests then go over the
+ * ring (a packet that can never fit the ring is answered E_FAIL). The host signals only when the
+ * guest's ring was empty and unmasked, and honours pending_send_sz. Replaces hvsim_listen() for
+ * fcopy. */
 #define HVSIM_UIO_DEFAULT_RING_SIZE 0x5000
 #define HVSIM_UIO_INSTANCE_ID "c1e4a7b2-5f38-4d6a-9b0e-2a7d3f6c8e15"
 int hvsim_listen_uio(struct hvsim *sim, const char *sysfs_root, const char *dev_dir,

@@ -28,7 +28,7 @@
 #define REG_U32 4
 #define REG_U64 8
 
-/* Offsets inside struct hv_kvp_msg (spec §3.1). */
+/* Offsets inside struct hv_kvp_msg (docs/protocol.md §3.1). */
 #define OFF_DATA_TYPE 4
 #define OFF_DATA_KEY_SIZE 8
 #define OFF_DATA_VALUE_SIZE 12

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Host requests: each builds the host-format packet (28-byte IC header + the service
- * message with UTF-16LE strings, spec §3.1/§4/§5), sends it through hvsim_host_transact()
- * and decodes the answer the way the host reads it; hvsim_send_raw() sends what a hostile
- * host would, undecoded.
+ * message with UTF-16LE strings, docs/protocol.md §3.1/§4/§5), sends it through
+ * hvsim_host_transact() and decodes the answer the way the host reads it; hvsim_send_raw() sends
+ * what a hostile host would, undecoded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #define REG_U32 4
 #define REG_U64 8
 
-/* Offsets in the host's KVP message (same layout as the daemon's, spec §3.1). */
+/* Offsets in the host's KVP message (same layout as the daemon's, docs/protocol.md §3.1). */
 #define K_TYPE 4
 #define K_KEY_SIZE 8
 #define K_VALUE_SIZE 12
@@ -386,7 +386,7 @@ static int fcopy_transact(struct hvsim *sim, struct packet *p, size_t msg_len,
 				   sizeof(p->buf), ret);
 }
 
-/* Offsets in the host's START (spec §5). */
+/* Offsets in the host's START (docs/protocol.md §5). */
 #define F_FILE_NAME 36
 #define F_PATH_NAME 556
 #define F_FLAGS 1076

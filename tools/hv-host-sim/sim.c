@@ -19,7 +19,8 @@ static const struct hvsim_service_ops *const service_ops[_VMU_SERVICE_MAX] = {
     [VMU_SERVICE_FCOPY] = &hvsim_fcopy_ops,
 };
 
-/* Largest packet each kernel driver reads (spec §1.1: KVP 4x4 KiB, VSS/fcopy 2x4 KiB). */
+/* Largest packet each kernel driver reads
+ * (docs/protocol.md §1.1: KVP 4x4 KiB, VSS/fcopy 2x4 KiB). */
 static const size_t service_max_packet[_VMU_SERVICE_MAX] = {
     [VMU_SERVICE_KVP] = 4 * 4096,
     [VMU_SERVICE_VSS] = 2 * 4096,

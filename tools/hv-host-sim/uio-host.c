@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The host side of fcopy over UIO (spec §6): no guest kernel driver in between, the host
- * writes its packets into the guest's inbound ring and reads the guest's outbound ring,
- * both in a memfd shared with the daemon, with the library's ring code (lib/vmbus-user/
- * ring.c) in the opposite roles.
+ * The host side of fcopy over UIO (docs/protocol.md §6): no guest kernel driver in between, the
+ * host writes its packets into the guest's inbound ring and reads the guest's outbound ring, both
+ * in a memfd shared with the daemon, with the library's ring code (lib/vmbus-user/ ring.c) in the
+ * opposite roles.
  *
  * The device (lib/vmbus-user/uio-sock.h): dev_dir/uio0 is a SOCK_SEQPACKET socket. One
  * connection at a time (further ones are closed at once). On connect the rings are reset

@@ -64,7 +64,7 @@ static json_object *json_string_or_null(const char *s)
 static const char *offered_by(const struct hvd_service *s, const struct conf *c)
 {
 	const char *device = conf_get_string(c, "device");
-	struct vmu_uio_device dev;
+	struct vmu_uio_device dev = VMU_UIO_DEVICE_INIT;
 	struct stat st;
 	int r;
 
