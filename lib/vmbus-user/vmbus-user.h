@@ -629,27 +629,26 @@ int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,
 			     struct vmu_ic_version *ret_fw, struct vmu_ic_version *ret_srv);
 
 /* ------------------------------------------------------------------------------------------
- * fcopy reply builders and the whole-message host parser (issue 11 §3), so that a daemon
- * writes no fcopy or IC byte itself.
+ * fcopy reply builders and the whole-message host parser so that a daemon writes no
+ * fcopy or IC byte itself.
  * ------------------------------------------------------------------------------------------ */
 
 /* The legacy char device's reply: 4 bytes, the host status as a little-endian int. */
 #define VMU_FCOPY_REPLY_SIZE 4
 
 /* Writes the legacy reply for status into buf. Returns VMU_FCOPY_REPLY_SIZE, or -ENOBUFS when
- * size is smaller. */
-VMU_EXPORT ssize_t vmu_fcopy_reply(void *buf, size_t size, uint32_t status);
+ * size is smaller. Since: 0.1. */
+ssize_t vmu_fcopy_reply(void *buf, size_t size, uint32_t status);
 /* vmu_fcopy_host_request_parse() on a whole IC message (msg, len bytes): the IC header is
- * checked (-EBADMSG when len < 28) and cut here. */
-VMU_EXPORT int vmu_fcopy_host_message_parse(const void *msg, size_t len,
-					    struct vmu_fcopy_host_request *ret);
+ * checked (-EBADMSG when len < 28) and cut here. Since: 0.1. */
+int vmu_fcopy_host_message_parse(const void *msg, size_t len, struct vmu_fcopy_host_request *ret);
 /* Turns the host's IC message (msg, len bytes) into its reply in place, status in the IC
  * header (vmu_icmsg_set_response). Returns len, the reply's length, or -EBADMSG when
- * len < 28. */
-VMU_EXPORT ssize_t vmu_fcopy_host_reply(void *msg, size_t len, uint32_t status);
+ * len < 28. Since: 0.1. */
+ssize_t vmu_fcopy_host_reply(void *msg, size_t len, uint32_t status);
 
 /* ------------------------------------------------------------------------------------------
- * KVP pool snapshot writer (issue 11 §3): a whole pool file in the record layout, for a
+ * KVP pool snapshot writer: a whole pool file in the record layout, for a
  * writer that owns the file alone (hv-kvpd's intrinsic auto pool).
  * ------------------------------------------------------------------------------------------ */
 
@@ -662,9 +661,9 @@ struct vmu_kvp_pool_item {
  * it), with n records (at most VMU_KVP_POOL_MAX_RECORDS), in order. Takes no lock: readers
  * see the old file or the new one. A value longer than 2047 bytes is cut to fit its field
  * (not inside a UTF-8 character). -EINVAL: NULL or empty key, NULL value; -ENAMETOOLONG: a
- * key of 512 bytes or more; -ENOMEM; or the errno of creating, writing or renaming. */
-VMU_EXPORT int vmu_kvp_pool_write_snapshot(const char *path, const struct vmu_kvp_pool_item *items,
-					   size_t n);
+ * key of 512 bytes or more; -ENOMEM; or the errno of creating, writing or renaming.
+ * Since: 0.1. */
+int vmu_kvp_pool_write_snapshot(const char *path, const struct vmu_kvp_pool_item *items, size_t n);
 
 #ifdef __cplusplus
 }
