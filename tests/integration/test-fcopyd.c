@@ -38,7 +38,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1345,15 +1344,9 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
 static void notify_open(struct fixture *f, struct notify_capture *n)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
 	n->path = g_build_filename(f->env->dir, "notify.sock", NULL);
 	n->datagrams = g_ptr_array_new_with_free_func(g_free);
-	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	g_assert_cmpint(n->fd, >=, 0);
-	g_assert_cmpuint(strlen(n->path), <, sizeof(sa.sun_path));
-	g_strlcpy(sa.sun_path, n->path, sizeof(sa.sun_path));
-	g_assert_cmpint(bind(n->fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	n->fd = test_notify_listen(n->path); /* read with MSG_DONTWAIT (notify_drain) */
 	g_assert_cmpint(
 	    sd_event_add_io(hvsim_event(f->sim), &n->source, n->fd, EPOLLIN, on_notify, n), >=, 0);
 	test_daemon_set_notify_socket(n->path);
