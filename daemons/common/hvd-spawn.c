@@ -217,15 +217,17 @@ int hvd_run(const char *const *argv, unsigned flags, uint64_t deadline_usec, siz
 		return r;
 	}
 	r = read_bounded(fds[0], flags, deadline_usec, max_output, &out);
-	close(fds[0]);
 	if (r == 1) {
 		/* EOF: it is done, or closed its stdout and runs on until the deadline */
+		close(fds[0]);
 		r = wait_deadline(pid, deadline_usec, &status);
 		if (r < 0)
 			kill_reap(pid, &status);
 	} else {
-		/* over the bound (r == 0), the deadline, or a read error */
+		/* over the bound (r == 0), the deadline, or a read error: killed while the pipe is
+		 * still open, so that SIGKILL, not a SIGPIPE, is what ends it */
 		kill_reap(pid, &status);
+		close(fds[0]);
 		if (r == 0)
 			cut_at_last_line(&out, max_output);
 	}
