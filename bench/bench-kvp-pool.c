@@ -71,7 +71,7 @@ static int settle(struct vmu_kvp_pool_file *p)
 
 static double bench_get(struct vmu_kvp_pool_file *p, size_t n)
 {
-	struct vmu_kvp_pool_record rec;
+	struct vmu_kvp_pool_record rec = VMU_KVP_POOL_RECORD_INIT;
 	long long start = now_ns(), ops = 0;
 	char key[64];
 
@@ -88,7 +88,7 @@ static double bench_get(struct vmu_kvp_pool_file *p, size_t n)
 /* Items per second while enumerating the whole pool by index, as the host does. */
 static double bench_enumerate(struct vmu_kvp_pool_file *p)
 {
-	struct vmu_kvp_pool_record rec;
+	struct vmu_kvp_pool_record rec = VMU_KVP_POOL_RECORD_INIT;
 	long long start = now_ns(), items = 0;
 
 	while (now_ns() - start < BUDGET_NS) {

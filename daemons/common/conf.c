@@ -8,8 +8,10 @@
  * (conf_find_line) that knows just enough INI to find where a section or key first appears.
  *
  * Decisions:
- *   - Only [kvp], [vss] and [fcopy] may appear; the other daemons' sections are skipped
- *     unchecked (each daemon checks its own), anything else is an error.
+ *   - This file names no program: a load checks the caller's section against the caller's
+ *     key table, skips unchecked the sections the caller says other programs own (each
+ *     checks its own; hvd passes one per service, hvd_keys_sections()), and refuses any
+ *     other section.
  *   - A key given twice in our section is an error (GKeyFile would silently keep the last
  *     one; a repeated key is almost always a merge mistake the admin wants to hear about).
  *   - Every value, defaults included, is parsed at load time, so getters cannot fail.
@@ -34,8 +36,6 @@
 
 #define CONF_MAX_FILE_SIZE (1024 * 1024)
 #define CONF_DEFAULT_PATH SYSCONFDIR "/hvguest/hvguest.conf"
-
-static const char *const conf_known_sections[] = {"kvp", "vss", "fcopy", NULL};
 
 struct conf_value {
 	char *raw;       /* file form (escaped), printed by conf_dump */
@@ -310,8 +310,9 @@ static unsigned conf_find_line(const char *text, const char *section, const char
 /* ---------------------------------------------------------------- loading */
 
 struct conf_loader {
-	const char *path; /* for messages */
-	const char *text; /* file contents, NULL when no file */
+	const char *path;          /* for messages */
+	const char *text;          /* file contents, NULL when no file */
+	const char *const *others; /* sections other programs check; may be NULL */
 	char *error;
 };
 
@@ -371,14 +372,29 @@ static int conf_apply_defaults(struct conf_loader *l, struct conf *c)
 	return 0;
 }
 
-static int conf_check_sections(struct conf_loader *l, GKeyFile *kf)
+static bool conf_section_known(const struct conf_loader *l, const struct conf *c, const char *name)
+{
+	return strcmp(name, c->section) == 0 || (l->others && g_strv_contains(l->others, name));
+}
+
+static int conf_check_sections(struct conf_loader *l, GKeyFile *kf, const struct conf *c)
 {
 	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
 
-	for (char **g = groups; *g; g++)
-		if (!g_strv_contains(conf_known_sections, *g))
-			return conf_fail(l, conf_find_line(l->text, *g, NULL, 0), *g, NULL,
-					 "unknown section (known: kvp, vss, fcopy)");
+	for (char **g = groups; *g; g++) {
+		g_autoptr(GString) known = NULL;
+
+		if (conf_section_known(l, c, *g))
+			continue;
+		/* "unknown section (known: ours, then the others)" */
+		known = g_string_new("unknown section (known: ");
+		g_string_append(known, c->section);
+		for (const char *const *o = l->others; o && *o; o++)
+			if (strcmp(*o, c->section) != 0)
+				g_string_append_printf(known, ", %s", *o);
+		g_string_append_c(known, ')');
+		return conf_fail(l, conf_find_line(l->text, *g, NULL, 0), *g, NULL, known->str);
+	}
 	return 0;
 }
 
@@ -480,7 +496,7 @@ static int conf_parse_file(struct conf_loader *l, struct conf *c)
 	if (!g_key_file_load_from_data(kf, l->text, (gsize)-1, G_KEY_FILE_KEEP_COMMENTS, &error))
 		return conf_fail(l, conf_find_line(l->text, NULL, NULL, 0), NULL, NULL,
 				 error->message);
-	r = conf_check_sections(l, kf);
+	r = conf_check_sections(l, kf, c);
 	if (r < 0)
 		return r;
 	return conf_read_section(l, kf, c);
@@ -527,10 +543,10 @@ static int conf_load_into(struct conf_loader *l, struct conf *c, bool explicit)
 	return 0;
 }
 
-int conf_load(const char *path, const char *section, const struct conf_key *keys, struct conf **ret,
-	      char **ret_error)
+int conf_load(const char *path, const char *section, const struct conf_key *keys,
+	      const char *const *others, struct conf **ret, char **ret_error)
 {
-	struct conf_loader l = {.path = path ? path : CONF_DEFAULT_PATH};
+	struct conf_loader l = {.path = path ? path : CONF_DEFAULT_PATH, .others = others};
 	_cleanup_conf_ struct conf *c = NULL;
 	int r;
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Configuration: one INI file (GKeyFile), $sysconfdir/hvguest/hvguest.conf by default, one
- * section per daemon ([kvp], [vss], [fcopy]). Each daemon declares its keys in a table; the
- * file is checked against it: an unknown key or section, or a bad value, is an error that
+ * section per program sharing it (the daemons: one per service, hvd_keys_sections()). Each
+ * program declares its section and keys in a table, and the names of the sections the
+ * others own; the file is checked against them: an unknown key or section, or a bad value, is an error that
  * names the file, the line and the key. A missing default file is fine (all defaults); a
  * missing file given with --config is an error. A key given twice in the section is an
  * error too (GKeyFile alone would keep the last one silently).
@@ -41,11 +42,13 @@ struct conf_key {
 };
 
 /* Loads path (NULL: the default, tolerated when missing) and checks the section named
- * `section` against keys (terminated by a {NULL} entry). Sections of the other hvguest
- * daemons are skipped; any other section is an error. On error, ret_error (optional) gets a
- * malloc'd message "FILE:LINE: [section] key: what is wrong". */
-int conf_load(const char *path, const char *section, const struct conf_key *keys, struct conf **ret,
-	      char **ret_error);
+ * `section` against keys (terminated by a {NULL} entry). The file is shared: others
+ * (NULL-terminated, may be NULL, may include section) names the sections other programs
+ * check, which are skipped unchecked; any section neither ours nor in others is an error.
+ * On error, ret_error (optional) gets a malloc'd message "FILE:LINE: [section] key: what is
+ * wrong". */
+int conf_load(const char *path, const char *section, const struct conf_key *keys,
+	      const char *const *others, struct conf **ret, char **ret_error);
 struct conf *conf_free(struct conf *c);
 
 /* Typed getters; the key must be in the table (asserted: a programming error otherwise). */

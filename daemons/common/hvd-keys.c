@@ -4,7 +4,10 @@
  *
  * Design: the table is built at run time because the device default depends on the service
  * (vmu_service_default_device); a daemon's own keys follow the common ones, so a key name
- * clash is caught by conf_load's duplicate check, not silently shadowed.
+ * clash is caught by conf_load's duplicate check, not silently shadowed. Each daemon brings
+ * its own section (struct hvd_service: name, keys); the sections the others own are those
+ * of the services the library knows (hvd_keys_sections), so conf.c names no daemon and a
+ * new service's daemon needs no change here.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -61,6 +64,18 @@ struct conf_key *hvd_keys_build(enum vmu_service service, const struct conf_key 
 	return keys;
 }
 
+/* hvguest.conf's sections: one per service the library knows, named after it. Filled on the
+ * first call; the names are the library's static strings. */
+const char *const *hvd_keys_sections(void)
+{
+	static const char *sections[_VMU_SERVICE_MAX + 1];
+
+	if (!sections[0])
+		for (int i = _VMU_SERVICE_MAX - 1; i >= 0; i--)
+			sections[i] = vmu_service_name((enum vmu_service)i);
+	return sections;
+}
+
 int hvd_keys_load(enum vmu_service service, const char *section,
 		  const struct conf_key *service_keys, const char *path, struct conf **ret,
 		  char **ret_error)
@@ -70,7 +85,7 @@ int hvd_keys_load(enum vmu_service service, const char *section,
 
 	if (!keys)
 		return -ENOMEM;
-	r = conf_load(path, section, keys, ret, ret_error);
+	r = conf_load(path, section, keys, hvd_keys_sections(), ret, ret_error);
 	free(keys);
 	return r;
 }

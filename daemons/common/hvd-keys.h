@@ -19,7 +19,13 @@ extern const char *const hvd_log_levels[];
  * {NULL}-terminated and malloc'd. NULL on ENOMEM. */
 struct conf_key *hvd_keys_build(enum vmu_service service, const struct conf_key *service_keys);
 
-/* conf_load() of section with hvd_keys_build(service, service_keys). */
+/* The sections hvguest.conf may hold: one per service, vmu_service_name() of each, NULL-
+ * terminated (the others argument of conf_load(): a daemon checks its own and skips the
+ * others' unchecked). */
+const char *const *hvd_keys_sections(void);
+
+/* conf_load() of section with hvd_keys_build(service, service_keys), the others being
+ * hvd_keys_sections(). */
 int hvd_keys_load(enum vmu_service service, const char *section,
 		  const struct conf_key *service_keys, const char *path, struct conf **ret,
 		  char **ret_error);

@@ -452,7 +452,8 @@ static int hvd_parse_argv(struct hvd *d, int argc, char **argv)
 
 static int hvd_load_conf(struct hvd *d, struct conf **ret, char **ret_error)
 {
-	return conf_load(d->config_path, d->service->name, d->keys, ret, ret_error);
+	return conf_load(d->config_path, d->service->name, d->keys, hvd_keys_sections(), ret,
+			 ret_error);
 }
 
 static int hvd_conf_log_level(const struct conf *c)

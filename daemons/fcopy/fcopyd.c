@@ -3,8 +3,8 @@
  * hv-fcopyd: host-to-guest file copy (Copy-VMFile -FileSource Host) on top of hvd.
  *
  * Data flow: hvd reads one message from the transport (transport.c: the char device or
- * the UIO ring) and calls fcopyd_handle(); the library validates it into a view this file
- * dispatches to copy.c; copy.c answers with the host status, and the reply goes back
+ * the UIO ring) and calls fcopyd_handle(); the library validates it into one view (struct
+ * vmu_fcopy_request, whichever the format) this file dispatches to copy.c; copy.c answers with the host status, and the reply goes back
  * through hvd. This file neither parses nor writes raw bytes. The two formats:
  *   char device  kernel-translated (vmu_fcopy_request_parse, names already UTF-8); the
  *                reply is a 4-byte status (vmu_fcopy_reply);
@@ -411,12 +411,13 @@ uint32_t fcopyd_bad_message(struct fcopyd *f, int error)
 	return VMU_E_FAIL;
 }
 
+/* Both formats arrive as the same view (struct vmu_fcopy_request), names already UTF-8. */
 static uint32_t fcopyd_dispatch(struct fcopyd *f, const struct vmu_fcopy_request *req)
 {
 	switch (req->op) {
 	case VMU_FCOPY_OP_START:
-		return fcopyd_start(f, req->start.path_name.s, req->start.file_name.s,
-				    req->start.flags, req->start.file_size);
+		return fcopyd_start(f, req->start.path_name, req->start.file_name, req->start.flags,
+				    req->start.file_size);
 	case VMU_FCOPY_OP_WRITE:
 		return fcopyd_write(f, req->write.offset, req->write.data, req->write.size);
 	case VMU_FCOPY_OP_COMPLETE:
@@ -429,36 +430,16 @@ static uint32_t fcopyd_dispatch(struct fcopyd *f, const struct vmu_fcopy_request
 	return fcopyd_bad_message(f, -ERANGE);
 }
 
-static uint32_t fcopyd_dispatch_legacy(struct fcopyd *f, const void *msg, size_t len)
+/* msg is the char device's message, or (host_format) the whole IC message, whose header the
+ * library cuts. */
+static uint32_t fcopyd_parse_dispatch(struct fcopyd *f, bool host_format, const void *msg,
+				      size_t len)
 {
-	struct vmu_fcopy_request req;
-	int r = vmu_fcopy_request_parse(msg, len, &req);
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
+	int r = host_format ? vmu_fcopy_host_message_parse(msg, len, &req)
+			    : vmu_fcopy_request_parse(msg, len, &req);
 
 	return r < 0 ? fcopyd_bad_message(f, r) : fcopyd_dispatch(f, &req);
-}
-
-/* The host format differs only in carrying the converted names itself: view them the way
- * the char device delivers them. msg is the whole IC message; the library cuts the header. */
-static uint32_t fcopyd_dispatch_host(struct fcopyd *f, const void *msg, size_t len)
-{
-	struct vmu_fcopy_host_request h;
-	struct vmu_fcopy_request req = {0};
-	int r = vmu_fcopy_host_message_parse(msg, len, &h);
-
-	if (r < 0)
-		return fcopyd_bad_message(f, r);
-	req.op = h.op;
-	if (h.op == VMU_FCOPY_OP_START) {
-		req.start.file_name = (struct vmu_str){h.start.file_name, h.start.file_name_len};
-		req.start.path_name = (struct vmu_str){h.start.path_name, h.start.path_name_len};
-		req.start.flags = h.start.flags;
-		req.start.file_size = h.start.file_size;
-	} else if (h.op == VMU_FCOPY_OP_WRITE) {
-		req.write.offset = h.write.offset;
-		req.write.size = h.write.size;
-		req.write.data = h.write.data;
-	}
-	return fcopyd_dispatch(f, &req);
 }
 
 /* UIO: the whole IC message (the transport checked its header) goes back with the status
@@ -470,7 +451,7 @@ static ssize_t fcopyd_handle_host(struct fcopyd *f, void *msg, size_t len, void 
 
 	if (len < VMU_ICMSG_HDR_SIZE || reply_size < len)
 		return -ENOBUFS;
-	status = fcopyd_dispatch_host(f, msg, len);
+	status = fcopyd_parse_dispatch(f, true, msg, len);
 	if (reply != msg)
 		memmove(reply, msg, len);
 	return vmu_fcopy_host_reply(reply, len, status);
@@ -485,7 +466,7 @@ static ssize_t fcopyd_handle(struct hvd *d, void *state, void *msg, size_t len, 
 		return fcopyd_handle_host(f, msg, len, reply, reply_size);
 	if (reply_size < VMU_FCOPY_REPLY_SIZE)
 		return -ENOBUFS;
-	return vmu_fcopy_reply(reply, reply_size, fcopyd_dispatch_legacy(f, msg, len));
+	return vmu_fcopy_reply(reply, reply_size, fcopyd_parse_dispatch(f, false, msg, len));
 }
 
 /* ---------------------------------------------------------------- life cycle */

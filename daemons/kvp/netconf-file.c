@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hvd-spawn.h"
 #include "netconf.h"
 #include "read-file.h"
 #include "shared/macro.h"
@@ -160,103 +161,38 @@ int netconf_restore_files(const struct netconf_saved_files *s)
 
 /* ---------------------------------------------------------------- the runner */
 
-static void child_exec(const char *const *argv, int out_fd)
-{
-	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-	    dup2(out_fd, STDERR_FILENO) < 0)
-		_exit(127);
-	setpgid(0, 0);
-	execv(argv[0], (char *const *)argv);
-	_exit(errno == ENOENT ? 127 : 126);
-}
-
-static void kill_group(pid_t pid)
-{
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-}
-
+/* A thin wrapper over the one runner (hvd_run): stdout and stderr captured, output past the
+ * bound dropped while the program runs on to its end. An exec failure is reported as a shell
+ * reports it, 127 (not found) or 126 (found, cannot run), with an empty output; so is a
+ * timeout (-ETIME). */
 int netconf_run(const char *const *argv, uint64_t deadline_usec, char **ret_output)
 {
-	GString *out = g_string_new(NULL);
-	int pipefd[2], status = 0, r = 0;
-	pid_t pid;
+	int status = 0, r;
 
-	if (!argv || !argv[0] || argv[0][0] != '/') {
-		g_string_free(out, TRUE);
+	if (!argv || !argv[0] || argv[0][0] != '/')
 		return -EINVAL;
-	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		g_string_free(out, TRUE);
-		return negative_errno();
-	}
-	pid = fork();
-	if (pid < 0) {
-		r = negative_errno();
-		close(pipefd[0]);
-		close(pipefd[1]);
-		g_string_free(out, TRUE);
+	r = hvd_run(argv, HVD_RUN_STDERR | HVD_RUN_DRAIN, deadline_usec, NETCONF_MAX_OUTPUT,
+		    ret_output, &status);
+	switch (r) {
+	case 0:
+		return status;
+	case -ETIME:
+		if (ret_output)
+			*ret_output = g_strdup("");
+		return r;
+	case -ENOENT:
+	case -EACCES:
+	case -ENOEXEC:
+	case -EPERM:
+	case -ENOTDIR:
+	case -ELOOP:
+	case -EISDIR:
+	case -ETXTBSY:
+	case -ENAMETOOLONG:
+		if (ret_output)
+			*ret_output = g_strdup("");
+		return r == -ENOENT ? 127 : 126;
+	default:
 		return r;
 	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		child_exec(argv, pipefd[1]);
-	}
-	setpgid(pid, pid);
-	close(pipefd[1]);
-	for (;;) {
-		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-		uint64_t now = now_usec();
-		char buf[1024];
-		ssize_t n;
-
-		if (now >= deadline_usec) {
-			r = -ETIME;
-			break;
-		}
-		n = poll(&p, 1, (int)((deadline_usec - now + 999) / 1000));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			continue;
-		n = read(pipefd[0], buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (out->len < NETCONF_MAX_OUTPUT)
-			g_string_append_len(out, buf,
-					    MIN((size_t)n, NETCONF_MAX_OUTPUT - out->len));
-	}
-	close(pipefd[0]);
-	if (r == -ETIME)
-		kill_group(pid);
-	/* The pipe closed: the program is done or about to be; wait until the deadline. */
-	for (;;) {
-		pid_t w = waitpid(pid, &status, r == -ETIME ? 0 : WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			if (r == 0)
-				r = negative_errno();
-			break;
-		}
-		if (w == 0) {
-			if (now_usec() >= deadline_usec) {
-				kill_group(pid);
-				r = -ETIME;
-			} else {
-				g_usleep(1000);
-			}
-		}
-	}
-	if (r == 0)
-		r = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (ret_output)
-		*ret_output = g_string_free(out, FALSE);
-	else
-		g_string_free(out, TRUE);
-	return r;
 }

@@ -46,11 +46,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
-#include <poll.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -630,6 +626,18 @@ static void collect_native(struct netinfo *ni, struct netinfo_ip_info *info)
 	    dhcp_enabled_for_link(&ni->cfg.dhcp, info->ifindex, info->ifname, NULL);
 }
 
+/* Compatibility mode: the reference's helper scripts, run with the interface name (no shell,
+ * hvd_run()), their stdout cut after the last whole line within NETINFO_SCRIPT_MAX_OUTPUT
+ * (the process group is killed then), their exit status ignored as the reference does. */
+static int run_script(const char *path, const char *ifname, uint64_t timeout_usec,
+		      char **ret_output)
+{
+	const char *const argv[] = {path, ifname, NULL};
+
+	return hvd_run(argv, 0, now_usec() + timeout_usec, NETINFO_SCRIPT_MAX_OUTPUT, ret_output,
+		       NULL);
+}
+
 static void collect_scripts(struct netinfo *ni, struct netinfo_ip_info *info)
 {
 	const char *dir = ni->cfg.script_dir ?: NETINFO_DEFAULT_SCRIPT_DIR;
@@ -638,16 +646,14 @@ static void collect_scripts(struct netinfo *ni, struct netinfo_ip_info *info)
 	g_autofree char *dhcp_path = g_build_filename(dir, "hv_get_dhcp_info", NULL);
 	g_autofree char *dns_out = NULL, *dhcp_out = NULL;
 
-	if (netinfo_run_script(dns_path, info->ifname, timeout, NETINFO_SCRIPT_MAX_OUTPUT,
-			       &dns_out) >= 0) {
+	if (run_script(dns_path, info->ifname, timeout, &dns_out) >= 0) {
 		g_auto(GStrv) lines = g_strsplit(dns_out, "\n", DNS_MAX_SERVERS + 1);
 
 		if (g_strv_length(lines) > DNS_MAX_SERVERS)
 			g_clear_pointer(&lines[DNS_MAX_SERVERS], g_free);
 		join_dns(lines, true, info);
 	}
-	if (netinfo_run_script(dhcp_path, info->ifname, timeout, NETINFO_SCRIPT_MAX_OUTPUT,
-			       &dhcp_out) >= 0)
+	if (run_script(dhcp_path, info->ifname, timeout, &dhcp_out) >= 0)
 		info->dhcp_enabled = g_str_has_prefix(dhcp_out, "Enabled");
 }
 
@@ -663,100 +669,5 @@ int netinfo_collect_ip_info(struct netinfo *ni, const char *adapter_id, struct n
 	else
 		collect_native(ni, info);
 	*ret = *info;
-	return 0;
-}
-
-/* ---- compatibility mode: the reference's helper scripts ---------------------------- */
-
-static void reap(pid_t pid, bool kill_group)
-{
-	if (kill_group)
-		kill(-pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-}
-
-/* Reads fd until EOF, the deadline, or more than max bytes. 1: EOF, 0: cut, -ETIME. */
-static int read_bounded(int fd, uint64_t deadline, size_t max, GString *out)
-{
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		uint64_t now = now_usec();
-		char buf[1024];
-		ssize_t n;
-		int r;
-
-		if (now >= deadline)
-			return -ETIME;
-		r = poll(&p, 1, (int)MIN((deadline - now + 999) / 1000, (uint64_t)INT_MAX));
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (r <= 0)
-			continue;
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno != EINTR && errno != EAGAIN)
-			return -errno;
-		if (n == 0)
-			return 1;
-		if (n > 0)
-			g_string_append_len(out, buf, n);
-		if (out->len > max)
-			return 0;
-	}
-}
-
-/* Waits for pid until the deadline; false when it is still running then. */
-static bool wait_until(pid_t pid, uint64_t deadline)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	bool exited = true;
-
-	if (pidfd >= 0) {
-		struct pollfd p = {.fd = pidfd, .events = POLLIN};
-		uint64_t now = now_usec();
-
-		exited =
-		    now < deadline &&
-		    poll(&p, 1, (int)MIN((deadline - now + 999) / 1000, (uint64_t)INT_MAX)) > 0;
-		close(pidfd);
-	}
-	return exited;
-}
-
-static void cut_at_last_line(GString *out, size_t max)
-{
-	const char *nl;
-
-	g_string_truncate(out, max);
-	nl = memrchr(out->str, '\n', out->len);
-	g_string_truncate(out, nl ? (size_t)(nl - out->str) + 1 : 0);
-}
-
-int netinfo_run_script(const char *path, const char *arg, uint64_t timeout_usec, size_t max_output,
-		       char **ret_output)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-	uint64_t deadline = now_usec() + timeout_usec;
-	int fds[2], r;
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	r = hvd_spawn(path, arg, fds[1], -1, &pid);
-	close(fds[1]);
-	if (r < 0) {
-		close(fds[0]);
-		return r;
-	}
-	r = read_bounded(fds[0], deadline, max_output, out);
-	close(fds[0]);
-	if (r == 1 && !wait_until(pid, deadline))
-		r = -ETIME;
-	reap(pid, r != 1);
-	if (r < 0)
-		return r;
-	if (r == 0)
-		cut_at_last_line(out, max_output);
-	*ret_output = g_string_free(g_steal_pointer(&out), FALSE);
 	return 0;
 }

@@ -100,12 +100,4 @@ int netinfo_get_ip_info(struct netinfo *ni, const char *adapter_id, struct netin
 int netinfo_collect_ip_info(struct netinfo *ni, const char *adapter_id,
 			    struct netinfo_ip_info *ret);
 
-/* Compatibility mode's runner: executes path with one argument (no shell, stdin /dev/null,
- * its own process group), returns its stdout, at most max_output bytes: if it writes more,
- * the output is cut after the last complete line within the bound and the process group is
- * killed. Its exit status is ignored, as the reference does. Errors: -ETIME (killed after
- * timeout_usec), spawn errors as -errno (-ENOENT, -EACCES). ret_output: g_free() it. */
-int netinfo_run_script(const char *path, const char *arg, uint64_t timeout_usec, size_t max_output,
-		       char **ret_output);
-
 #endif

@@ -175,6 +175,7 @@ int kvp_store_get(struct kvp_store *s, enum vmu_kvp_pool pool, const char *key,
 {
 	struct vmu_kvp_pool_file *p = store_pool(s, pool);
 
+	ret->size = sizeof(*ret);
 	return p ? store_result(s, pool, "GET", vmu_kvp_pool_get(p, key, ret)) : -EIO;
 }
 
@@ -183,6 +184,7 @@ int kvp_store_get_by_index(struct kvp_store *s, enum vmu_kvp_pool pool, uint32_t
 {
 	struct vmu_kvp_pool_file *p = store_pool(s, pool);
 
+	ret->size = sizeof(*ret);
 	return p ? store_result(s, pool, "ENUMERATE", vmu_kvp_pool_get_by_index(p, index, ret))
 		 : -EIO;
 }

@@ -23,7 +23,8 @@ struct kvp_store *kvp_store_free(struct kvp_store *s);
 void kvp_store_set_lock_timeout(struct kvp_store *s, uint64_t lock_timeout_usec);
 
 /* As vmu_kvp_pool_get/get_by_index/set/delete, logging I/O errors and what a reload found
- * (duplicates, invalid records, partial tails, text that is not UTF-8) once per change. */
+ * (duplicates, invalid records, partial tails, text that is not UTF-8) once per change. The
+ * get calls set ret->size themselves: ret is a whole struct vmu_kvp_pool_record. */
 int kvp_store_get(struct kvp_store *s, enum vmu_kvp_pool pool, const char *key,
 		  struct vmu_kvp_pool_record *ret);
 int kvp_store_get_by_index(struct kvp_store *s, enum vmu_kvp_pool pool, uint32_t index,

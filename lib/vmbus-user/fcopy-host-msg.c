@@ -7,7 +7,8 @@
  *   - START names are the host's UTF-16LE, W_MAX_PATH (260) units each. A name must end
  *     with a NUL unit inside its array and convert strictly (an unpaired surrogate fails the
  *     whole request, never a silent 'X' or a dropped unit). The UTF-8 copy goes into the
- *     caller's struct, so the result does not point into the packet.
+ *     caller's struct vmu_fcopy_request (the view the char device's parser fills too), so
+ *     the names do not point into the packet.
  *   - WRITE carries offset, size and data; the data must lie inside the packet actually
  *     received (len), not just inside the 6196-byte struct, and size is bounded by
  *     DATA_FRAGMENT. offset + size must not overflow.
@@ -51,7 +52,7 @@ static int host_name(const uint8_t *b, size_t off, char *dst, size_t *ret_len)
 	return r < 0 ? r : 0;
 }
 
-static int host_start(const uint8_t *b, size_t len, struct vmu_fcopy_host_request *req)
+static int host_start(const uint8_t *b, size_t len, struct vmu_fcopy_request *req)
 {
 	int r;
 
@@ -70,7 +71,7 @@ static int host_start(const uint8_t *b, size_t len, struct vmu_fcopy_host_reques
 	return 0;
 }
 
-static int host_write(const uint8_t *b, size_t len, struct vmu_fcopy_host_request *req)
+static int host_write(const uint8_t *b, size_t len, struct vmu_fcopy_request *req)
 {
 	uint64_t offset;
 	uint32_t size;
@@ -90,14 +91,16 @@ static int host_write(const uint8_t *b, size_t len, struct vmu_fcopy_host_reques
 }
 
 VMU_EXPORT int vmu_fcopy_host_request_parse(const void *buf, size_t len,
-					    struct vmu_fcopy_host_request *ret)
+					    struct vmu_fcopy_request *ret)
 {
-	struct vmu_fcopy_host_request req;
+	struct vmu_fcopy_request req;
 	const uint8_t *b = buf;
 	uint32_t op;
-	int r = 0;
+	int r = vmu_sized_check(ret, VMU_FCOPY_REQUEST_SIZE_0_1);
 
-	if (!buf || !ret || len < VMU_FCOPY_HDR_SIZE)
+	if (r < 0)
+		return r;
+	if (!buf || len < VMU_FCOPY_HDR_SIZE)
 		return -EBADMSG;
 	op = vmu_le32(b);
 	if (op >= _VMU_FCOPY_OP_MAX)
@@ -119,17 +122,20 @@ VMU_EXPORT int vmu_fcopy_host_request_parse(const void *buf, size_t len,
 	}
 	if (r < 0)
 		return r;
-	memcpy(ret, &req, sizeof(req));
+	vmu_sized_copy_out(ret, &req, sizeof(req));
 	return 0;
 }
 
 /* The IC header is checked and cut here, so that a daemon never computes offsets into it. */
 VMU_EXPORT int vmu_fcopy_host_message_parse(const void *msg, size_t len,
-					    struct vmu_fcopy_host_request *ret)
+					    struct vmu_fcopy_request *ret)
 {
 	size_t payload_len;
-	int r = vmu_icmsg_parse(msg, len, NULL, &payload_len);
+	int r = vmu_sized_check(ret, VMU_FCOPY_REQUEST_SIZE_0_1);
 
+	if (r < 0)
+		return r;
+	r = vmu_icmsg_parse(msg, len, NULL, &payload_len);
 	if (r < 0)
 		return r;
 	return vmu_fcopy_host_request_parse((const uint8_t *)msg + VMU_ICMSG_HDR_SIZE, payload_len,

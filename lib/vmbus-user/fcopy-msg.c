@@ -8,6 +8,8 @@
  * bytes whatever the packet size), so size and offset are checked here before anyone
  * trusts them. COMPLETE and CANCEL carry the whole VMBus payload (stale bytes included);
  * the hibernation CANCEL is exactly the 36-byte header, so only >= 36 is required.
+ * The view is the one fcopy-host-msg.c fills too (struct vmu_fcopy_request): the names are
+ * copied out of the message into it.
  */
 #include "vmbus-user.h"
 
@@ -43,8 +45,11 @@ _Static_assert((int)VMU_FCOPY_OP_START == (int)START_FILE_COPY &&
 
 /* The kernel's conversion budget is 259 bytes + NUL (docs/protocol.md §5). */
 #define NAME_LIMIT VMU_FCOPY_MAX_PATH
+_Static_assert(NAME_LIMIT <= VMU_FCOPY_NAME_UTF8_MAX, "a char-device name fits the view");
 
-static int parse_name(const uint8_t *b, size_t off, struct vmu_str *ret)
+/* The names are copied into the view (a 259-byte name always fits VMU_FCOPY_NAME_UTF8_MAX), so
+ * that both formats give the same struct. */
+static int parse_name(const uint8_t *b, size_t off, char *dst, size_t *ret_len)
 {
 	const char *s = (const char *)b + off;
 	ssize_t len = vmu_bounded_strlen(s, NAME_LIMIT);
@@ -53,7 +58,8 @@ static int parse_name(const uint8_t *b, size_t off, struct vmu_str *ret)
 		return -EBADMSG;
 	if (!vmu_utf8_valid(s, (size_t)len))
 		return -EILSEQ;
-	*ret = (struct vmu_str){s, (size_t)len};
+	memcpy(dst, s, (size_t)len + 1);
+	*ret_len = (size_t)len;
 	return 0;
 }
 
@@ -63,10 +69,10 @@ static int parse_start(const uint8_t *b, size_t len, struct vmu_fcopy_request *r
 
 	if (len != VMU_FCOPY_START_SIZE)
 		return -EBADMSG;
-	r = parse_name(b, START_OFF(file_name), &req->start.file_name);
+	r = parse_name(b, START_OFF(file_name), req->start.file_name, &req->start.file_name_len);
 	if (r < 0)
 		return r;
-	r = parse_name(b, START_OFF(path_name), &req->start.path_name);
+	r = parse_name(b, START_OFF(path_name), req->start.path_name, &req->start.path_name_len);
 	if (r < 0)
 		return r;
 	req->start.flags = vmu_le32(b + START_OFF(copy_flags));
@@ -93,15 +99,18 @@ static int parse_write(const uint8_t *b, size_t len, struct vmu_fcopy_request *r
 VMU_EXPORT int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_fcopy_request *ret)
 {
 	const uint8_t *b = buf;
-	struct vmu_fcopy_request req = {0};
+	struct vmu_fcopy_request req;
 	uint32_t op;
-	int r = 0;
+	int r = vmu_sized_check(ret, VMU_FCOPY_REQUEST_SIZE_0_1);
 
+	if (r < 0)
+		return r;
 	if (!buf || len < VMU_FCOPY_HDR_SIZE)
 		return -EBADMSG;
 	op = vmu_le32(b);
 	if (op >= _VMU_FCOPY_OP_MAX)
 		return -ERANGE;
+	memset(&req, 0, sizeof(req));
 	req.op = (enum vmu_fcopy_op)op;
 	switch (req.op) {
 	case VMU_FCOPY_OP_START:
@@ -118,8 +127,7 @@ VMU_EXPORT int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_f
 	}
 	if (r < 0)
 		return r;
-	if (ret)
-		*ret = req;
+	vmu_sized_copy_out(ret, &req, sizeof(req));
 	return 0;
 }
 

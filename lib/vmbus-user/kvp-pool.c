@@ -998,18 +998,26 @@ static int read_entry(struct vmu_kvp_pool_file *p, uint32_t e)
 	       memcmp(p->rec, p->keys + en->key_off, en->key_len) == 0;
 }
 
+/* The record struct as 0.1 released it: the least a caller may pass. Fields added later go
+ * after flags, so this stays the 0.1 size. */
+#define RECORD_STRUCT_SIZE_0_1 (offsetof(struct vmu_kvp_pool_record, flags) + sizeof(unsigned))
+
+/* ret->size says how much the caller's struct holds (checked by the callers): no more is
+ * written, and what lies past the fields this library knows is left untouched. */
 static void record_copy_out(const uint8_t *rec, struct vmu_kvp_pool_record *ret)
 {
+	struct vmu_kvp_pool_record out;
 	unsigned flags = 0;
 	size_t vlen = 0;
 	ssize_t klen = record_check(rec, &flags, &vlen);
 
 	/* read_entry() checked the record, so klen > 0 */
-	memcpy(ret->key, rec, (size_t)klen + 1);
-	memcpy(ret->value, rec + KEY_SIZE, vlen + 1);
-	ret->key_len = (size_t)klen;
-	ret->value_len = vlen;
-	ret->flags = flags;
+	memcpy(out.key, rec, (size_t)klen + 1);
+	memcpy(out.value, rec + KEY_SIZE, vlen + 1);
+	out.key_len = (size_t)klen;
+	out.value_len = vlen;
+	out.flags = flags;
+	vmu_sized_copy_out(ret, &out, sizeof(out));
 }
 
 /* Finds the entry (by key when key != NULL, else by index) and copies its item, re-reading
@@ -1060,7 +1068,7 @@ static int pool_lookup(struct vmu_kvp_pool_file *p, const char *key, size_t inde
 VMU_EXPORT int vmu_kvp_pool_get(struct vmu_kvp_pool_file *p, const char *key,
 				struct vmu_kvp_pool_record *ret)
 {
-	if (!p || !key || !ret)
+	if (!p || !key || vmu_sized_check(ret, RECORD_STRUCT_SIZE_0_1) < 0)
 		return -EINVAL;
 	if (!*key || strnlen(key, KEY_SIZE) >= KEY_SIZE)
 		return -ENOENT; /* no record can hold it */
@@ -1070,7 +1078,7 @@ VMU_EXPORT int vmu_kvp_pool_get(struct vmu_kvp_pool_file *p, const char *key,
 VMU_EXPORT int vmu_kvp_pool_get_by_index(struct vmu_kvp_pool_file *p, size_t index,
 					 struct vmu_kvp_pool_record *ret)
 {
-	if (!p || !ret)
+	if (!p || vmu_sized_check(ret, RECORD_STRUCT_SIZE_0_1) < 0)
 		return -EINVAL;
 	return pool_lookup(p, NULL, index, ret);
 }

@@ -304,26 +304,47 @@ enum vmu_fcopy_op {
 	_VMU_FCOPY_OP_MAX,
 };
 
+/* UTF-8 bytes a 259-unit UTF-16 name can need, including the NUL. */
+#define VMU_FCOPY_NAME_UTF8_MAX 780
+
+/* One view of an fcopy request, whichever format it came in: the char device's
+ * (vmu_fcopy_request_parse) or the host's own (vmu_fcopy_host_request_parse,
+ * vmu_fcopy_host_message_parse). The names are copied into the struct (UTF-8,
+ * NUL-terminated), so the view does not point into the message for them; WRITE data does.
+ * Changed in 0.1 before 1.0: this replaces struct vmu_fcopy_host_request and the names are
+ * no longer struct vmu_str views into the char device's buffer.
+ * Growable: the caller sets size to sizeof(struct vmu_fcopy_request) (or uses
+ * VMU_FCOPY_REQUEST_INIT); the parsers refuse a NULL view or a size below the 0.1 struct
+ * (-EINVAL), fill no more than size bytes, keep size as given and leave fields a later
+ * version added untouched for an older library (the INIT macro zeroes them). The union
+ * stays the last member; its structs only grow at their ends. */
 struct vmu_fcopy_request {
+	size_t size; /* in: bytes the caller's struct has; kept as given */
 	enum vmu_fcopy_op op;
 	union {
 		struct {
-			struct vmu_str file_name;
-			struct vmu_str path_name;
+			char file_name[VMU_FCOPY_NAME_UTF8_MAX]; /* UTF-8, NUL-terminated */
+			char path_name[VMU_FCOPY_NAME_UTF8_MAX];
+			size_t file_name_len, path_name_len; /* bytes, without the NUL */
 			uint32_t flags;
 			uint64_t file_size;
 		} start;
 		struct {
 			uint64_t offset;
-			uint32_t size; /* <= VMU_FCOPY_DATA_FRAGMENT */
-			const uint8_t *data;
+			uint32_t size;       /* <= VMU_FCOPY_DATA_FRAGMENT, inside the message */
+			const uint8_t *data; /* points into the caller's message buffer */
 		} write;
 	};
 };
+#define VMU_FCOPY_REQUEST_INIT                                                                     \
+	{                                                                                          \
+		.size = sizeof(struct vmu_fcopy_request)                                           \
+	}
 /* Validates a kernel->daemon fcopy message. START: len == 1088, names NUL-bounded within 260
  * bytes and valid UTF-8, flags only OVER_WRITE|CREATE_PATH; WRITE: len == 6196, size <= 6144,
- * offset + size does not overflow; COMPLETE/CANCEL: len >= 36.
- * Errors: -EBADMSG, -ERANGE (op or flags), -EILSEQ. Since: 0.1. */
+ * offset + size does not overflow; COMPLETE/CANCEL: len >= 36. ret (see the struct) is
+ * written only on success. Errors: -EINVAL (ret NULL or ret->size too small), -EBADMSG,
+ * -ERANGE (op or flags), -EILSEQ. Since: 0.1. */
 int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_fcopy_request *ret);
 
 /* ------------------------------------------------------------------------------------------
@@ -401,14 +422,24 @@ bool vmu_chardev_has_pending(const struct vmu_chardev *dev);
 
 struct vmu_kvp_pool_file;
 
-/* A copy of one item: key and value NUL-terminated, lengths without the NUL. */
+/* A copy of one item: key and value NUL-terminated, lengths without the NUL.
+ * Growable: the caller sets size to sizeof(struct vmu_kvp_pool_record) (or uses
+ * VMU_KVP_POOL_RECORD_INIT) before vmu_kvp_pool_get() or vmu_kvp_pool_get_by_index(), which
+ * refuse a size below the 0.1 struct (-EINVAL), fill no more than size bytes, keep size as
+ * given and leave fields a later version added untouched for an older library (the INIT
+ * macro zeroes them). */
 struct vmu_kvp_pool_record {
+	size_t size; /* in: bytes the caller's struct has; kept as given */
 	char key[VMU_KVP_MAX_KEY_SIZE];
 	char value[VMU_KVP_MAX_VALUE_SIZE];
 	size_t key_len;
 	size_t value_len;
 	unsigned flags; /* VMU_KVP_RECORD_* */
 };
+#define VMU_KVP_POOL_RECORD_INIT                                                                   \
+	{                                                                                          \
+		.size = sizeof(struct vmu_kvp_pool_record)                                         \
+	}
 
 enum vmu_kvp_pool_reload {
 	VMU_KVP_POOL_RELOAD_NONE,     /* nothing read yet */
@@ -499,37 +530,18 @@ int vmu_kvp_pool_check_host_limits(const char *key, const char *value);
 /* ------------------------------------------------------------------------------------------
  * fcopy messages in the host's format (docs/protocol.md §6.4), as a UIO daemon receives them: the
  * service message after the 28-byte IC header. START names are the host's UTF-16LE and are
- * converted here, strictly; WRITE data is checked against the received length.
+ * converted here, strictly; WRITE data is checked against the received length. The view is
+ * the same struct vmu_fcopy_request the char device's parser fills.
  * ------------------------------------------------------------------------------------------ */
-
-/* UTF-8 bytes a 259-unit UTF-16 name can need, including the NUL. */
-#define VMU_FCOPY_NAME_UTF8_MAX 780
-
-struct vmu_fcopy_host_request {
-	enum vmu_fcopy_op op;
-	union {
-		struct {
-			char file_name[VMU_FCOPY_NAME_UTF8_MAX]; /* UTF-8, NUL-terminated */
-			char path_name[VMU_FCOPY_NAME_UTF8_MAX];
-			size_t file_name_len, path_name_len; /* bytes, without the NUL */
-			uint32_t flags;
-			uint64_t file_size;
-		} start;
-		struct {
-			uint64_t offset;
-			uint32_t size;       /* <= VMU_FCOPY_DATA_FRAGMENT, inside the packet */
-			const uint8_t *data; /* points into buf */
-		} write;
-	};
-};
 
 /* Validates a host->guest fcopy service message (buf = the bytes after the IC header, len =
  * their number). START: len >= 1088, each name NUL-terminated within its 260 units and valid
  * UTF-16 (converted to UTF-8), flags only OVER_WRITE|CREATE_PATH; WRITE: len >= 52,
  * size <= 6144 and within len - 52, offset + size does not overflow; COMPLETE/CANCEL:
- * len >= 36. Errors: -EBADMSG (short, no NUL, bad size), -ERANGE (op or flags), -EILSEQ
- * (invalid UTF-16). Since: 0.1. */
-int vmu_fcopy_host_request_parse(const void *buf, size_t len, struct vmu_fcopy_host_request *ret);
+ * len >= 36. ret is written only on success. Errors: -EINVAL (ret NULL or ret->size too
+ * small), -EBADMSG (short, no NUL, bad size), -ERANGE (op or flags), -EILSEQ (invalid
+ * UTF-16). Since: 0.1. */
+int vmu_fcopy_host_request_parse(const void *buf, size_t len, struct vmu_fcopy_request *ret);
 
 /* ------------------------------------------------------------------------------------------
  * UIO transport (docs/protocol.md §6): a VMBus channel bound to uio_hv_generic (kernels >= 6.10 for
@@ -641,7 +653,7 @@ int vmu_ic_negotiate_respond(enum vmu_service service, void *buf, size_t len,
 ssize_t vmu_fcopy_reply(void *buf, size_t size, uint32_t status);
 /* vmu_fcopy_host_request_parse() on a whole IC message (msg, len bytes): the IC header is
  * checked (-EBADMSG when len < 28) and cut here. Since: 0.1. */
-int vmu_fcopy_host_message_parse(const void *msg, size_t len, struct vmu_fcopy_host_request *ret);
+int vmu_fcopy_host_message_parse(const void *msg, size_t len, struct vmu_fcopy_request *ret);
 /* Turns the host's IC message (msg, len bytes) into its reply in place, status in the IC
  * header (vmu_icmsg_set_response). Returns len, the reply's length, or -EBADMSG when
  * len < 28. Since: 0.1. */

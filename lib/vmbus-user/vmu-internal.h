@@ -84,4 +84,27 @@ static inline ssize_t vmu_bounded_strlen(const void *buf, size_t size)
 	return nul ? nul - (const char *)buf : -EBADMSG;
 }
 
+/* struct vmu_fcopy_request as 0.1 released it: the least a caller may pass. Fields added later
+ * go after file_size (the union's largest member), so this stays the 0.1 size. */
+#define VMU_FCOPY_REQUEST_SIZE_0_1                                                                 \
+	(__builtin_offsetof(struct vmu_fcopy_request, start.file_size) + sizeof(uint64_t))
+
+/* A growable output struct whose first member is its size_t size: -EINVAL when ret is NULL
+ * or its size is below min_size. */
+static inline int vmu_sized_check(const void *ret, size_t min_size)
+{
+	return ret && *(const size_t *)ret >= min_size ? 0 : -EINVAL;
+}
+
+/* Copies the library's full struct src (src_size bytes) into the caller's ret: no more than
+ * ret's own size field says, which is kept as given; what lies past src_size (fields a newer
+ * header added) is left untouched. */
+static inline void vmu_sized_copy_out(void *ret, const void *src, size_t src_size)
+{
+	size_t size = *(const size_t *)ret;
+
+	memcpy((uint8_t *)ret + sizeof(size_t), (const uint8_t *)src + sizeof(size_t),
+	       (size < src_size ? size : src_size) - sizeof(size_t));
+}
+
 #endif

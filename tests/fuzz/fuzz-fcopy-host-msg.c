@@ -24,10 +24,11 @@ static void check_name(const char *s, size_t len)
 
 static void parse(const uint8_t *buf, size_t len)
 {
-	struct vmu_fcopy_host_request req;
+	struct vmu_fcopy_request req;
 	int r;
 
 	memset(&req, 0x5a, sizeof(req));
+	req.size = sizeof(req);
 	r = vmu_fcopy_host_request_parse(buf, len, &req);
 	CHECK(r == 0 || r == -EBADMSG || r == -ERANGE || r == -EILSEQ);
 	if (r < 0)

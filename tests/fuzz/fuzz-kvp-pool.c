@@ -102,7 +102,7 @@ static size_t model_count(const uint8_t *data, size_t n)
 /* Reads and enumerates everything, comparing with the model. */
 static void check_view(struct vmu_kvp_pool_file *p, const uint8_t *data, size_t n)
 {
-	struct vmu_kvp_pool_record r;
+	struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
 	size_t count = 0, idx = 0;
 
 	CHECK(vmu_kvp_pool_count(p, &count) == 0);

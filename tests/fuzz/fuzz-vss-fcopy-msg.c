@@ -15,16 +15,17 @@
 
 #include "vmu-internal.h"
 
-static void check_name(const uint8_t *buf, size_t off, struct vmu_str s)
+/* The name is a copy of the message's NUL-terminated bytes at off. */
+static void check_name(const uint8_t *buf, size_t off, const char *s, size_t len)
 {
-	CHECK((const uint8_t *)s.s == buf + off);
-	CHECK(s.len < VMU_FCOPY_MAX_PATH && s.s[s.len] == 0 && strlen(s.s) == s.len);
-	CHECK(vmu_utf8_valid(s.s, s.len));
+	CHECK(len < VMU_FCOPY_MAX_PATH && s[len] == 0 && strlen(s) == len);
+	CHECK(memcmp(s, buf + off, len + 1) == 0);
+	CHECK(vmu_utf8_valid(s, len));
 }
 
 static void fcopy(const uint8_t *buf, size_t len)
 {
-	struct vmu_fcopy_request req;
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
 	int r = vmu_fcopy_request_parse(buf, len, &req);
 
 	CHECK(r == 0 || r == -EBADMSG || r == -ERANGE || r == -EILSEQ);
@@ -34,8 +35,8 @@ static void fcopy(const uint8_t *buf, size_t len)
 	switch (req.op) {
 	case VMU_FCOPY_OP_START:
 		CHECK(len == VMU_FCOPY_START_SIZE);
-		check_name(buf, 36, req.start.file_name);
-		check_name(buf, 556, req.start.path_name);
+		check_name(buf, 36, req.start.file_name, req.start.file_name_len);
+		check_name(buf, 556, req.start.path_name, req.start.path_name_len);
 		CHECK((req.start.flags & ~3u) == 0);
 		break;
 	case VMU_FCOPY_OP_WRITE:

@@ -202,7 +202,7 @@ static char *file_get(const char *dir, enum vmu_kvp_pool pool, const char *key)
 {
 	g_autofree char *path = pool_file(dir, pool);
 	struct vmu_kvp_pool_file *f = NULL;
-	struct vmu_kvp_pool_record rec;
+	struct vmu_kvp_pool_record rec = VMU_KVP_POOL_RECORD_INIT;
 	char *value = NULL;
 
 	if (vmu_kvp_pool_open(path, VMU_KVP_POOL_READ_ONLY, &f) < 0)

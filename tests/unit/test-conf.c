@@ -15,8 +15,11 @@
 #include <glib/gstdio.h>
 
 #include "daemons/common/conf.h"
+#include "daemons/common/hvd-keys.h"
 
 static const char *const colours[] = {"red", "green", "blue", NULL};
+/* What hvd passes (hvd_keys_sections()): every daemon's section, ours included. */
+static const char *const test_others[] = {"kvp", "vss", "fcopy", NULL};
 
 static const struct conf_key test_keys[] = {
     {"name", CONF_STRING, "hello", "a string"},
@@ -47,7 +50,7 @@ static struct conf *load_ok(const char *text)
 	g_autofree char *path = write_conf("ok.conf", text);
 	struct conf *c = NULL;
 	char *error = NULL;
-	int r = conf_load(path, "kvp", test_keys, &c, &error);
+	int r = conf_load(path, "kvp", test_keys, test_others, &c, &error);
 
 	if (r < 0)
 		g_test_message("unexpected error: %s", error);
@@ -64,7 +67,7 @@ static void load_fails(const char *text, int expected, const char *suffix)
 	g_autofree char *want = g_strconcat(path, suffix, NULL);
 	struct conf *c = NULL;
 	char *error = NULL;
-	int r = conf_load(path, "kvp", test_keys, &c, &error);
+	int r = conf_load(path, "kvp", test_keys, test_others, &c, &error);
 
 	g_assert_cmpint(r, ==, expected);
 	g_assert_null(c);
@@ -84,7 +87,7 @@ static void test_defaults_missing_default_file(void)
 		g_test_skip("a default config file is installed");
 		return;
 	}
-	r = conf_load(NULL, "kvp", test_keys, &c, NULL);
+	r = conf_load(NULL, "kvp", test_keys, test_others, &c, NULL);
 	g_assert_cmpint(r, ==, 0);
 	g_assert_null(conf_get_path(c));
 	g_assert_cmpstr(conf_get_string(c, "name"), ==, "hello");
@@ -103,14 +106,14 @@ static void test_missing_explicit_file(void)
 	struct conf *c = NULL;
 	char *error = NULL;
 
-	g_assert_cmpint(conf_load(path, "kvp", test_keys, &c, &error), ==, -ENOENT);
+	g_assert_cmpint(conf_load(path, "kvp", test_keys, test_others, &c, &error), ==, -ENOENT);
 	g_assert_null(c);
 	g_assert_nonnull(error);
 	g_assert_true(g_str_has_prefix(error, path));
 	g_assert_nonnull(strstr(error, "No such file"));
 	free(error);
 	/* ret_error is optional */
-	g_assert_cmpint(conf_load(path, "kvp", test_keys, &c, NULL), ==, -ENOENT);
+	g_assert_cmpint(conf_load(path, "kvp", test_keys, test_others, &c, NULL), ==, -ENOENT);
 }
 
 static void test_values(void)
@@ -296,6 +299,58 @@ static void test_sections(void)
 		   ":4: [kpv]: unknown section (known: kvp, vss, fcopy)");
 }
 
+/* conf.c names no program: the caller's section and the others it names are all there is. */
+static void test_sections_registry(void)
+{
+	static const char *const others[] = {"alpha", "beta", NULL};
+	g_autofree char *path =
+	    write_conf("registry.conf", "[alpha]\nanything=1\n[gamma]\ncount=9\n[beta]\nx=\n");
+	g_autofree char *vss = write_conf("registry-vss.conf", "[gamma]\ncount=9\n\n[vss]\n");
+	g_autofree char *want =
+	    g_strconcat(vss, ":4: [vss]: unknown section (known: gamma, alpha, beta)", NULL);
+	g_autofree char *want_none =
+	    g_strconcat(path, ":1: [alpha]: unknown section (known: gamma)", NULL);
+	struct conf *c = NULL;
+	char *error = NULL;
+
+	g_assert_cmpint(conf_load(path, "gamma", test_keys, others, &c, &error), ==, 0);
+	g_assert_null(error);
+	g_assert_cmpuint(conf_get_uint(c, "count"), ==, 9);
+	c = conf_free(c);
+	/* [vss] is nobody's here */
+	g_assert_cmpint(conf_load(vss, "gamma", test_keys, others, &c, &error), ==, -EINVAL);
+	g_assert_cmpstr(error, ==, want);
+	g_clear_pointer(&error, free);
+	/* no others: only our section may appear */
+	g_assert_cmpint(conf_load(path, "gamma", test_keys, NULL, &c, &error), ==, -EINVAL);
+	g_assert_cmpstr(error, ==, want_none);
+	g_clear_pointer(&error, free);
+	g_assert_null(c);
+}
+
+/* hvd's list: one section per service the library knows, named after it. */
+static void test_sections_hvd(void)
+{
+	const char *const *sections = hvd_keys_sections();
+	g_autofree char *path =
+	    write_conf("hvd.conf", "[vss]\nnonsense=1\n[fcopy]\nx=y\n[kvp]\nlog-level=debug\n");
+	g_autofree char *bad = write_conf("hvd-bad.conf", "[kvp]\n[kvpd]\n");
+	struct conf *c = NULL;
+	char *error = NULL;
+
+	g_assert_cmpuint(g_strv_length((char **)sections), ==, _VMU_SERVICE_MAX);
+	for (int i = 0; i < _VMU_SERVICE_MAX; i++)
+		g_assert_cmpstr(sections[i], ==, vmu_service_name((enum vmu_service)i));
+	g_assert_true(hvd_keys_sections() == sections);
+
+	g_assert_cmpint(hvd_keys_load(VMU_SERVICE_KVP, "kvp", NULL, path, &c, &error), ==, 0);
+	g_assert_cmpstr(conf_get_string(c, "log-level"), ==, "debug");
+	c = conf_free(c);
+	g_assert_cmpint(hvd_keys_load(VMU_SERVICE_VSS, "vss", NULL, bad, &c, &error), ==, -EINVAL);
+	g_assert_nonnull(strstr(error, ":2: [kvpd]: unknown section (known: vss, kvp, fcopy)"));
+	free(error);
+}
+
 static void test_syntax_errors(void)
 {
 	g_autofree char *path = write_conf("syntax.conf", "[kvp]\ncount=5\nthis is not ini\n");
@@ -303,20 +358,20 @@ static void test_syntax_errors(void)
 	char *error = NULL;
 	g_autofree char *prefix = g_strconcat(path, ":3: ", NULL);
 
-	g_assert_cmpint(conf_load(path, "kvp", test_keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load(path, "kvp", test_keys, test_others, &c, &error), ==, -EINVAL);
 	g_assert_null(c);
 	g_assert_true(g_str_has_prefix(error, prefix));
 	free(error);
 
 	g_autofree char *path2 = write_conf("nogroup.conf", "count=5\n");
 	g_autofree char *prefix2 = g_strconcat(path2, ": ", NULL);
-	g_assert_cmpint(conf_load(path2, "kvp", test_keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load(path2, "kvp", test_keys, test_others, &c, &error), ==, -EINVAL);
 	g_assert_true(g_str_has_prefix(error, prefix2));
 	free(error);
 
 	g_autofree char *path3 = g_build_filename(tmpdir, "nul.conf", NULL);
 	g_assert_true(g_file_set_contents(path3, "[kvp]\ncount=5\0\n", 14, NULL));
-	g_assert_cmpint(conf_load(path3, "kvp", test_keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load(path3, "kvp", test_keys, test_others, &c, &error), ==, -EINVAL);
 	g_assert_cmpstr(strrchr(error, ':'), ==, ": file contains a NUL byte");
 	free(error);
 }
@@ -330,14 +385,15 @@ static void not_regular_body(void)
 	char *error = NULL;
 
 	g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
-	g_assert_cmpint(conf_load(fifo, "kvp", test_keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load(fifo, "kvp", test_keys, test_others, &c, &error), ==, -EINVAL);
 	g_assert_cmpstr(error + strlen(fifo), ==, ": not a regular file");
 	g_assert_true(g_str_has_prefix(error, fifo));
 	free(error);
-	g_assert_cmpint(conf_load("/dev/zero", "kvp", test_keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load("/dev/zero", "kvp", test_keys, test_others, &c, &error), ==,
+			-EINVAL);
 	g_assert_cmpstr(error, ==, "/dev/zero: not a regular file");
 	free(error);
-	g_assert_cmpint(conf_load(tmpdir, "kvp", test_keys, &c, &error), ==, -EISDIR);
+	g_assert_cmpint(conf_load(tmpdir, "kvp", test_keys, test_others, &c, &error), ==, -EISDIR);
 	g_assert_nonnull(strstr(error, ": is a directory"));
 	free(error);
 	g_assert_null(c);
@@ -367,11 +423,11 @@ static void test_file_size_limit(void)
 	g_string_append_c(s, '\n');
 	g_assert_cmpuint(s->len, ==, 1024 * 1024);
 	g_assert_true(g_file_set_contents(path, s->str, (gssize)s->len, NULL));
-	g_assert_cmpint(conf_load(path, "kvp", test_keys, &c, &error), ==, 0);
+	g_assert_cmpint(conf_load(path, "kvp", test_keys, test_others, &c, &error), ==, 0);
 	c = conf_free(c);
 	g_string_append_c(s, '\n');
 	g_assert_true(g_file_set_contents(path, s->str, (gssize)s->len, NULL));
-	g_assert_cmpint(conf_load(path, "kvp", test_keys, &c, &error), ==, -EFBIG);
+	g_assert_cmpint(conf_load(path, "kvp", test_keys, test_others, &c, &error), ==, -EFBIG);
 	g_assert_nonnull(strstr(error, "file too large"));
 	free(error);
 	g_string_free(s, TRUE);
@@ -386,7 +442,7 @@ static void test_bad_default(void)
 	struct conf *c = NULL;
 	char *error = NULL;
 
-	g_assert_cmpint(conf_load(NULL, "kvp", bad, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load(NULL, "kvp", bad, test_others, &c, &error), ==, -EINVAL);
 	g_assert_cmpstr(error, ==, "(built-in defaults): [kvp] n: out of range (1..10)");
 	free(error);
 }
@@ -415,7 +471,7 @@ static void test_dump_round_trip(void)
 	g_assert_nonnull(strstr(text, "\nflag=no\n"));
 	g_assert_nonnull(strstr(text, "\ntimeout=5min\n"));
 
-	g_assert_cmpint(conf_load(dump_path, "kvp", test_keys, &again, &error), ==, 0);
+	g_assert_cmpint(conf_load(dump_path, "kvp", test_keys, test_others, &again, &error), ==, 0);
 	g_assert_cmpstr(conf_get_string(again, "name"), ==, " leading blank and \\ backslash");
 	g_assert_cmpstr(conf_get_string(again, "name"), ==, conf_get_string(c, "name"));
 	g_assert_cmpuint(conf_get_uint(again, "count"), ==, 42);
@@ -446,7 +502,7 @@ static void test_dump_round_trip_cr(void)
 	g_assert_true(g_file_get_contents(dump_path, &text, NULL, NULL));
 	g_assert_nonnull(strstr(text, "\nname=a\\rb\\r\n"));
 	g_assert_null(strchr(text, '\r'));
-	g_assert_cmpint(conf_load(dump_path, "kvp", test_keys, &again, &error), ==, 0);
+	g_assert_cmpint(conf_load(dump_path, "kvp", test_keys, test_others, &again, &error), ==, 0);
 	g_assert_cmpstr(conf_get_string(again, "name"), ==, "a\rb\r");
 	conf_free(again);
 	conf_free(c);
@@ -457,7 +513,7 @@ static void test_dump_round_trip_cr(void)
 	g_assert_nonnull(f);
 	conf_dump(c, f);
 	g_assert_cmpint(fclose(f), ==, 0);
-	g_assert_cmpint(conf_load(dump_path, "kvp", test_keys, &again, &error), ==, 0);
+	g_assert_cmpint(conf_load(dump_path, "kvp", test_keys, test_others, &again, &error), ==, 0);
 	g_assert_cmpstr(conf_get_string(again, "name"), ==, "a\\\r");
 	conf_free(again);
 	conf_free(c);
@@ -479,14 +535,14 @@ static void test_paths(void)
 	struct conf *c = NULL;
 	char *error = NULL;
 
-	g_assert_cmpint(conf_load(path, "kvp", keys, &c, &error), ==, 0);
+	g_assert_cmpint(conf_load(path, "kvp", keys, test_others, &c, &error), ==, 0);
 	g_assert_cmpstrv(conf_get_strv(c, "roots"),
 			 ((const char *const[]){"/srv/x", "/var/y/", NULL}));
 	c = conf_free(c);
-	g_assert_cmpint(conf_load(bad, "kvp", keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load(bad, "kvp", keys, test_others, &c, &error), ==, -EINVAL);
 	g_assert_cmpstr(error, ==, want_bad);
 	free(error);
-	g_assert_cmpint(conf_load(dots, "kvp", keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load(dots, "kvp", keys, test_others, &c, &error), ==, -EINVAL);
 	g_assert_cmpstr(error, ==, want_dots);
 	free(error);
 	g_assert_null(c);
@@ -524,20 +580,20 @@ static void test_key_checks(void)
 	struct conf *c = NULL;
 	char *error = NULL;
 
-	g_assert_cmpint(conf_load(ok, "kvp", keys, &c, &error), ==, 0);
+	g_assert_cmpint(conf_load(ok, "kvp", keys, test_others, &c, &error), ==, 0);
 	g_assert_cmpstr(conf_get_string(c, "mode"), ==, "4755");
 	c = conf_free(c);
 	/* the check sees the key set after it, and fails with the key's line */
-	g_assert_cmpint(conf_load(bad, "kvp", keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load(bad, "kvp", keys, test_others, &c, &error), ==, -EINVAL);
 	g_assert_cmpstr(error, ==, want_bad);
 	free(error);
-	g_assert_cmpint(conf_load(junk, "kvp", keys, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load(junk, "kvp", keys, test_others, &c, &error), ==, -EINVAL);
 	g_assert_cmpstr(error, ==, want_junk);
 	free(error);
 	/* defaults are checked too, with or without a file */
-	g_assert_cmpint(conf_load(ok, "kvp", bad_default, &c, &error), ==, 0);
+	g_assert_cmpint(conf_load(ok, "kvp", bad_default, test_others, &c, &error), ==, 0);
 	c = conf_free(c);
-	g_assert_cmpint(conf_load(bad, "kvp", bad_default, &c, &error), ==, -EINVAL);
+	g_assert_cmpint(conf_load(bad, "kvp", bad_default, test_others, &c, &error), ==, -EINVAL);
 	g_assert_cmpstr(error, ==, want_bad);
 	free(error);
 	g_assert_null(c);
@@ -567,6 +623,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/unknown-key", test_unknown_key);
 	g_test_add_func("/conf/duplicates", test_duplicates);
 	g_test_add_func("/conf/sections", test_sections);
+	g_test_add_func("/conf/sections-registry", test_sections_registry);
+	g_test_add_func("/conf/sections-hvd", test_sections_hvd);
 	g_test_add_func("/conf/syntax-errors", test_syntax_errors);
 	g_test_add_func("/conf/file-size-limit", test_file_size_limit);
 	g_test_add_func("/conf/not-regular", test_not_regular);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests of hv-kvpd's DNS sources (daemons/kvp/dns.c), DHCP flag sources
- * (daemons/kvp/dhcp.c) and the compatibility script runner (netinfo_run_script()).
+ * (daemons/kvp/dhcp.c), and netconf_run() (daemons/kvp/netconf-file.c), the SET_IP_INFO
+ * wrapper over the one runner hvd_run() (tested itself in test-hvd-spawn.c).
  *
  * resolv.conf and the network managers' files come from fixtures under
  * tests/unit/fixtures/net. systemd-resolved is faked: a private dbus-daemon in a temporary
@@ -24,7 +25,9 @@
 
 #include "daemons/kvp/dhcp.h"
 #include "daemons/kvp/dns.h"
+#include "daemons/kvp/netconf.h"
 #include "daemons/kvp/netinfo.h"
+#include "shared/time-util.h"
 
 #define FIX NET_FIXTURES_DIR
 
@@ -499,7 +502,7 @@ static void test_dhcp_not_regular(void)
 	run_bounded(dhcp_not_regular_body);
 }
 
-/* ---- compatibility scripts --------------------------------------------------------- */
+/* ---- netconf_run(): hvd_run() as the SET_IP_INFO backends call it --------------------- */
 
 static char *write_script(const char *name, const char *body, int mode)
 {
@@ -510,69 +513,34 @@ static char *write_script(const char *name, const char *body, int mode)
 	return path;
 }
 
-static void test_script_output(void)
+static void test_netconf_run(void)
 {
-	g_autofree char *ok = write_script("ok", "#!/bin/sh\necho \"arg=$1\"\nexit 3\n", 0755);
-	g_autofree char *quiet = write_script("quiet", "#!/bin/sh\nprintf Enabled\n", 0755);
-	g_autofree char *out = NULL, *out2 = NULL;
-
-	/* Exit status is ignored like the reference does; the argument is passed verbatim
-	 * (no shell: the metacharacters stay text). */
-	g_assert_cmpint(netinfo_run_script(ok, "eth0;reboot", 1000000, 100, &out), ==, 0);
-	g_assert_cmpstr(out, ==, "arg=eth0;reboot\n");
-	g_assert_cmpint(netinfo_run_script(quiet, "eth0", 1000000, 100, &out2), ==, 0);
-	g_assert_cmpstr(out2, ==, "Enabled");
-}
-
-static void test_script_errors(void)
-{
-	g_autofree char *noexec = write_script("noexec", "#!/bin/sh\necho hi\n", 0644);
-	g_autofree char *missing = g_build_filename(tmpdir, "missing", NULL);
-	char *out = (char *)"untouched";
-
-	g_assert_cmpint(netinfo_run_script(missing, "eth0", 1000000, 100, &out), ==, -ENOENT);
-	g_assert_cmpint(netinfo_run_script(noexec, "eth0", 1000000, 100, &out), ==, -EACCES);
-	g_assert_cmpstr(out, ==, "untouched");
-}
-
-static void test_script_timeout(void)
-{
-	/* The script's child keeps the pipe open: the whole process group is killed. */
-	g_autofree char *hang =
-	    write_script("hang", "#!/bin/sh\necho 10.0.0.1\nsleep 1000\n", 0755);
-	g_autofree char *closes = write_script(
-	    "closes", "#!/bin/sh\necho 10.0.0.1\nexec >/dev/null\nexec sleep 1000\n", 0755);
-	char *out = (char *)"untouched";
-
-	g_assert_cmpint(netinfo_run_script(hang, "eth0", 200 * 1000, 100, &out), ==, -ETIME);
-	/* Closed its stdout but never exits: still a timeout. */
-	g_assert_cmpint(netinfo_run_script(closes, "eth0", 200 * 1000, 100, &out), ==, -ETIME);
-	g_assert_cmpstr(out, ==, "untouched");
-}
-
-static void test_script_too_much(void)
-{
-	g_autofree char *flood =
-	    write_script("flood", "#!/bin/sh\nwhile :; do echo 10.1.1.1; done\n", 0755);
-	g_autofree char *oneline = write_script("oneline",
-						"#!/bin/sh\nhead -c 5000 /dev/zero | "
-						"tr '\\\\0' x\n",
-						0755);
-	g_autofree char *exact = write_script("exact", "#!/bin/sh\nprintf '123456789\\n'\n", 0755);
+	g_autofree char *tool = write_script(
+	    "tool", "#!/bin/sh\necho \"out $1\"\necho err >&2\nhead -c 5000 /dev/zero\nexit 5\n",
+	    0755);
+	g_autofree char *noexec = write_script("tool-noexec", "#!/bin/sh\nexit 0\n", 0644);
+	g_autofree char *hang = write_script("tool-hang", "#!/bin/sh\nsleep 1000\n", 0755);
+	g_autofree char *missing = g_build_filename(tmpdir, "tool-missing", NULL);
 	g_autofree char *out = NULL, *out2 = NULL, *out3 = NULL, *out4 = NULL;
+	const char *const relative[] = {"tool", NULL};
+	uint64_t deadline = now_usec() + 10 * G_USEC_PER_SEC;
 
-	/* Lines of 9 bytes, bound 100: eleven whole lines (99 bytes), the child is killed. */
-	g_assert_cmpint(netinfo_run_script(flood, "eth0", 5 * 1000000, 100, &out), ==, 0);
-	g_assert_cmpuint(strlen(out), ==, 99);
-	g_assert_true(g_str_has_suffix(out, "10.1.1.1\n"));
-	/* One line longer than the bound: nothing whole fits. */
-	g_assert_cmpint(netinfo_run_script(oneline, "eth0", 5 * 1000000, 100, &out2), ==, 0);
+	/* stdout and stderr, the first 4 KiB kept while the tool runs to its exit status */
+	g_assert_cmpint(netconf_run((const char *const[]){tool, "a b", NULL}, deadline, &out), ==,
+			5);
+	g_assert_cmpstr(out, ==, "out a b\nerr\n"); /* then NULs, cut at 4 KiB */
+	g_assert_cmpint(netconf_run((const char *const[]){tool, NULL}, deadline, NULL), ==, 5);
+	/* a shell's statuses for an exec failure, with an empty output */
+	g_assert_cmpint(netconf_run((const char *const[]){missing, NULL}, deadline, &out2), ==,
+			127);
 	g_assert_cmpstr(out2, ==, "");
-	/* Exactly at the bound is kept whole; one byte less cuts the line. */
-	g_assert_cmpint(netinfo_run_script(exact, "eth0", 5 * 1000000, 10, &out3), ==, 0);
-	g_assert_cmpstr(out3, ==, "123456789\n");
-	g_assert_cmpint(netinfo_run_script(exact, "eth0", 5 * 1000000, 9, &out4), ==, 0);
+	g_assert_cmpint(netconf_run((const char *const[]){noexec, NULL}, deadline, &out3), ==, 126);
+	g_assert_cmpstr(out3, ==, "");
+	g_assert_cmpint(
+	    netconf_run((const char *const[]){hang, NULL}, now_usec() + 200 * 1000, &out4), ==,
+	    -ETIME);
 	g_assert_cmpstr(out4, ==, "");
+	g_assert_cmpint(netconf_run(relative, deadline, NULL), ==, -EINVAL);
 }
 
 int main(int argc, char **argv)
@@ -595,10 +563,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/dhcp/precedence", test_dhcp_precedence);
 	g_test_add_func("/dns/resolv-conf/not-regular", test_resolv_conf_not_regular);
 	g_test_add_func("/dhcp/not-regular", test_dhcp_not_regular);
-	g_test_add_func("/script/output", test_script_output);
-	g_test_add_func("/script/errors", test_script_errors);
-	g_test_add_func("/script/timeout", test_script_timeout);
-	g_test_add_func("/script/too-much", test_script_too_much);
+	g_test_add_func("/netconf/run", test_netconf_run);
 	r = g_test_run();
 	argv_rm[2] = tmpdir;
 	g_spawn_sync(NULL, (char **)argv_rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,

@@ -45,12 +45,12 @@ static uint8_t *make_start(const char *file, const char *path, uint32_t flags, u
 static void test_header(void)
 {
 	uint8_t m[64] = {0};
-	struct vmu_fcopy_host_request req = {.op = 9};
+	struct vmu_fcopy_request req = {.size = sizeof(req), .op = 9};
 
 	g_assert_cmpint(vmu_fcopy_host_request_parse(m, 35, &req), ==, -EBADMSG);
 	g_assert_cmpint(vmu_fcopy_host_request_parse(m, 0, &req), ==, -EBADMSG);
 	g_assert_cmpint(vmu_fcopy_host_request_parse(NULL, 36, &req), ==, -EBADMSG);
-	g_assert_cmpint(vmu_fcopy_host_request_parse(m, 36, NULL), ==, -EBADMSG);
+	g_assert_cmpint(vmu_fcopy_host_request_parse(m, 36, NULL), ==, -EINVAL);
 	vmu_put_le32(m, 4);
 	g_assert_cmpint(vmu_fcopy_host_request_parse(m, 36, &req), ==, -ERANGE);
 	vmu_put_le32(m, UINT32_MAX);
@@ -61,7 +61,7 @@ static void test_header(void)
 static void test_complete_cancel(void)
 {
 	uint8_t m[64];
-	struct vmu_fcopy_host_request req;
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
 
 	memset(m, 0xab, sizeof(m));
 	for (uint32_t op = VMU_FCOPY_OP_COMPLETE; op <= VMU_FCOPY_OP_CANCEL; op++) {
@@ -77,7 +77,7 @@ static void test_start_ascii_and_non_ascii(void)
 {
 	g_autofree uint8_t *m = make_start("r\xc3\xa9sum\xc3\xa9 \xe6\x96\x87.txt",
 					   "/tmp/d\xc3\xbc", 3, 0x1122334455667788);
-	struct vmu_fcopy_host_request req;
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
 
 	g_assert_cmpint(vmu_fcopy_host_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, 0);
 	g_assert_cmpint(req.op, ==, VMU_FCOPY_OP_START);
@@ -101,7 +101,7 @@ static void test_start_surrogates(void)
 	const uint16_t pair[] = {'a', 0xd83d, 0xde00, 'b', 0};
 	const uint16_t lone_high[] = {'a', 0xd83d, 'b', 0};
 	const uint16_t lone_low[] = {0xde00, 0};
-	struct vmu_fcopy_host_request req = {.op = 7};
+	struct vmu_fcopy_request req = {.size = sizeof(req), .op = 7};
 
 	put_units(m + FILE_NAME, pair, G_N_ELEMENTS(pair));
 	g_assert_cmpint(vmu_fcopy_host_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, 0);
@@ -126,7 +126,7 @@ static void test_start_surrogates(void)
 static void test_start_name_bounds(void)
 {
 	g_autofree uint8_t *m = make_start("x", "/tmp", 0, 0);
-	struct vmu_fcopy_host_request req;
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
 
 	/* 259 units + NUL: the longest name; 259 three-byte characters fill 777 bytes */
 	for (size_t i = 0; i < VMU_FCOPY_MAX_PATH - 1; i++)
@@ -155,7 +155,7 @@ static void test_start_name_bounds(void)
 static void test_start_flags(void)
 {
 	g_autofree uint8_t *m = make_start("x", "/tmp", 0, 0);
-	struct vmu_fcopy_host_request req;
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
 
 	for (uint32_t flags = 0; flags <= 3; flags++) {
 		vmu_put_le32(m + FLAGS, flags);
@@ -171,7 +171,7 @@ static void test_start_flags(void)
 static void test_write(void)
 {
 	g_autofree uint8_t *m = g_malloc0(VMU_FCOPY_WRITE_SIZE + 8);
-	struct vmu_fcopy_host_request req;
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
 
 	vmu_put_le32(m, VMU_FCOPY_OP_WRITE);
 	vmu_put_le64(m + W_OFFSET, 4096);
@@ -207,7 +207,7 @@ static void test_message_and_reply(void)
 	uint8_t m[VMU_ICMSG_HDR_SIZE + 64];
 	struct vmu_icmsg hdr = {.icmsgtype = VMU_ICMSGTYPE_FCOPY, .icmsgsize = 64};
 	struct vmu_icmsg out;
-	struct vmu_fcopy_host_request req = {.op = 9};
+	struct vmu_fcopy_request req = {.size = sizeof(req), .op = 9};
 	size_t payload;
 
 	memset(m, 0, sizeof(m));

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "vmu-internal.h"
@@ -31,7 +32,7 @@ static void make_start(uint8_t *m, const char *file, const char *path, uint32_t 
 static void test_header(void)
 {
 	uint8_t m[64] = {0};
-	struct vmu_fcopy_request req = {.op = 9};
+	struct vmu_fcopy_request req = {.size = sizeof(req), .op = 9};
 
 	g_assert_cmpint(vmu_fcopy_request_parse(m, 35, &req), ==, -EBADMSG);
 	g_assert_cmpint(vmu_fcopy_request_parse(m, 0, &req), ==, -EBADMSG);
@@ -48,7 +49,7 @@ static void test_header(void)
 static void test_complete_cancel(void)
 {
 	uint8_t m[64];
-	struct vmu_fcopy_request req;
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
 
 	memset(m, 0xab, sizeof(m)); /* stale bytes past the header are fine */
 	for (uint32_t op = VMU_FCOPY_OP_COMPLETE; op <= VMU_FCOPY_OP_CANCEL; op++) {
@@ -63,17 +64,17 @@ static void test_complete_cancel(void)
 static void test_start(void)
 {
 	g_autofree uint8_t *m = g_malloc0(VMU_FCOPY_START_SIZE + 1);
-	struct vmu_fcopy_request req;
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
 	char name[261];
 
 	make_start(m, "file.txt", "C:\\\xc3\xa9t\xc3\xa9",
 		   VMU_FCOPY_OVER_WRITE | VMU_FCOPY_CREATE_PATH, 0x1122334455667788ull);
 	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, 0);
 	g_assert_cmpint(req.op, ==, VMU_FCOPY_OP_START);
-	g_assert_cmpstr(req.start.file_name.s, ==, "file.txt");
-	g_assert_cmpuint(req.start.file_name.len, ==, 8);
-	g_assert_true(req.start.file_name.s == (const char *)m + FILE_NAME);
-	g_assert_cmpstr(req.start.path_name.s, ==, "C:\\\xc3\xa9t\xc3\xa9");
+	g_assert_cmpstr(req.start.file_name, ==, "file.txt");
+	g_assert_cmpuint(req.start.file_name_len, ==, 8);
+	g_assert_true(req.start.file_name != (const char *)m + FILE_NAME); /* a copy, in the view */
+	g_assert_cmpstr(req.start.path_name, ==, "C:\\\xc3\xa9t\xc3\xa9");
 	g_assert_cmpuint(req.start.flags, ==, 3);
 	g_assert_cmpuint(req.start.file_size, ==, 0x1122334455667788ull);
 
@@ -97,8 +98,8 @@ static void test_start(void)
 	name[259] = 0;
 	make_start(m, name, name, 0, 0);
 	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, 0);
-	g_assert_cmpuint(req.start.file_name.len, ==, 259);
-	g_assert_cmpuint(req.start.path_name.len, ==, 259);
+	g_assert_cmpuint(req.start.file_name_len, ==, 259);
+	g_assert_cmpuint(req.start.path_name_len, ==, 259);
 	m[FILE_NAME + 259] = 'n';
 	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, -EBADMSG);
 	m[FILE_NAME + 259] = 0;
@@ -108,7 +109,7 @@ static void test_start(void)
 
 	make_start(m, "", "", 0, 0);
 	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, 0);
-	g_assert_cmpuint(req.start.file_name.len, ==, 0);
+	g_assert_cmpuint(req.start.file_name_len, ==, 0);
 	make_start(m, "bad\xff", "/tmp", 0, 0);
 	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_START_SIZE, &req), ==, -EILSEQ);
 	make_start(m, "ok", "/tmp/\xe0\x80\xaf", 0, 0);
@@ -118,7 +119,7 @@ static void test_start(void)
 static void test_write(void)
 {
 	g_autofree uint8_t *m = g_malloc0(VMU_FCOPY_WRITE_SIZE + 1);
-	struct vmu_fcopy_request req;
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
 
 	vmu_put_le32(m, VMU_FCOPY_OP_WRITE);
 	vmu_put_le64(m + W_OFFSET, 4096);
@@ -153,6 +154,77 @@ static void test_write(void)
 	g_assert_cmpint(vmu_fcopy_request_parse(m, VMU_FCOPY_WRITE_SIZE, &req), ==, 0);
 }
 
+/* One view for both formats (struct vmu_fcopy_request), growable like the library's other
+ * output structs: NULL or a size below the 0.1 struct is refused before the message is
+ * looked at, and a newer caller's longer struct keeps its size and its tail. */
+static void test_view_size(void)
+{
+	g_autofree uint8_t *legacy = g_malloc0(VMU_FCOPY_START_SIZE);
+	g_autofree uint8_t *host = g_malloc0(VMU_ICMSG_HDR_SIZE + VMU_FCOPY_START_SIZE);
+	const size_t min = offsetof(struct vmu_fcopy_request, start.file_size) + sizeof(uint64_t);
+	struct {
+		struct vmu_fcopy_request req;
+		uint8_t later[16]; /* fields a newer header would have added */
+	} big;
+	struct vmu_fcopy_request req;
+
+	make_start(legacy, "f", "/p", 0, 5);
+	/* the same START in the host's format: UTF-16LE names after the IC header */
+	vmu_put_le32(host + VMU_ICMSG_HDR_SIZE, VMU_FCOPY_OP_START);
+	vmu_put_le16(host + VMU_ICMSG_HDR_SIZE + FILE_NAME, 'f');
+	vmu_put_le16(host + VMU_ICMSG_HDR_SIZE + PATH_NAME, '/');
+	vmu_put_le16(host + VMU_ICMSG_HDR_SIZE + PATH_NAME + 2, 'p');
+	vmu_put_le64(host + VMU_ICMSG_HDR_SIZE + FILE_SIZE, 5);
+
+	memset(&req, 0x5a, sizeof(req));
+	req.size = min - 1;
+	g_assert_cmpint(vmu_fcopy_request_parse(legacy, VMU_FCOPY_START_SIZE, &req), ==, -EINVAL);
+	g_assert_cmpint(
+	    vmu_fcopy_host_request_parse(host + VMU_ICMSG_HDR_SIZE, VMU_FCOPY_START_SIZE, &req), ==,
+	    -EINVAL);
+	g_assert_cmpint(
+	    vmu_fcopy_host_message_parse(host, VMU_ICMSG_HDR_SIZE + VMU_FCOPY_START_SIZE, &req), ==,
+	    -EINVAL);
+	req.size = 0;
+	g_assert_cmpint(vmu_fcopy_request_parse(NULL, 0, &req), ==, -EINVAL);
+	g_assert_cmphex((uint8_t)req.start.file_name[0], ==, 0x5a); /* untouched */
+	g_assert_cmpint(vmu_fcopy_request_parse(legacy, VMU_FCOPY_START_SIZE, NULL), ==, -EINVAL);
+	g_assert_cmpint(vmu_fcopy_host_message_parse(host, 0, NULL), ==, -EINVAL);
+
+	/* The 0.1 size exactly (the caller's struct may lack the tail padding). */
+	req.size = min;
+	g_assert_cmpint(vmu_fcopy_request_parse(legacy, VMU_FCOPY_START_SIZE, &req), ==, 0);
+	g_assert_cmpuint(req.size, ==, min);
+	g_assert_cmpstr(req.start.file_name, ==, "f");
+	g_assert_cmpuint(req.start.file_size, ==, 5);
+
+	/* Both formats give the same view. */
+	for (int format = 0; format < 2; format++) {
+		size_t i;
+
+		memset(&big, 0xa5, sizeof(big));
+		big.req.size = sizeof(big);
+		if (format == 0)
+			g_assert_cmpint(
+			    vmu_fcopy_request_parse(legacy, VMU_FCOPY_START_SIZE, &big.req), ==, 0);
+		else
+			g_assert_cmpint(
+			    vmu_fcopy_host_message_parse(
+				host, VMU_ICMSG_HDR_SIZE + VMU_FCOPY_START_SIZE, &big.req),
+			    ==, 0);
+		g_assert_cmpuint(big.req.size, ==, sizeof(big));
+		g_assert_cmpint(big.req.op, ==, VMU_FCOPY_OP_START);
+		g_assert_cmpstr(big.req.start.file_name, ==, "f");
+		g_assert_cmpuint(big.req.start.file_name_len, ==, 1);
+		g_assert_cmpstr(big.req.start.path_name, ==, "/p");
+		g_assert_cmpuint(big.req.start.path_name_len, ==, 2);
+		g_assert_cmpuint(big.req.start.flags, ==, 0);
+		g_assert_cmpuint(big.req.start.file_size, ==, 5);
+		for (i = 0; i < sizeof(big.later); i++)
+			g_assert_cmphex(big.later[i], ==, 0xa5);
+	}
+}
+
 static void test_reply(void)
 {
 	uint8_t b[8];
@@ -172,6 +244,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/fcopy-msg/complete-cancel", test_complete_cancel);
 	g_test_add_func("/fcopy-msg/start", test_start);
 	g_test_add_func("/fcopy-msg/write", test_write);
+	g_test_add_func("/fcopy-msg/view-size", test_view_size);
 	g_test_add_func("/fcopy-msg/reply", test_reply);
 	return g_test_run();
 }

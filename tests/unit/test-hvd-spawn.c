@@ -3,7 +3,9 @@
  * Unit tests of daemons/common/hvd-spawn.c: what a helper starts with (its own process
  * group, stdin /dev/null, stdout where asked, an empty signal mask, its argument), the
  * errno of a failed exec for both entry points, and that hvd_kill_children() kills and
- * reaps what a helper left behind, double-forked and setsid() ones included.
+ * reaps what a helper left behind, double-forked and setsid() ones included; and the runner
+ * hvd_run(): argument and status, stderr, spawn errors, the deadline (the whole process group
+ * killed), and output past its bound (cut and killed, or drained).
  *
  * hvd_kill_children() kills every child of the calling process and the subreaper flag
  * cannot be cleared, so that test runs in a GTest subprocess whose only children are the
@@ -14,6 +16,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "hvd-spawn.h"
+#include "shared/time-util.h"
 
 static char *write_file(const char *dir, const char *name, const char *text, mode_t mode)
 {
@@ -201,6 +205,195 @@ static void test_kill_children(void)
 	g_test_trap_assert_passed();
 }
 
+/* ---------------------------------------------------------------- hvd_run() */
+
+static int run1(const char *path, const char *arg, unsigned flags, uint64_t timeout_usec,
+		size_t max, char **ret_output, int *ret_status)
+{
+	const char *const argv[] = {path, arg, NULL};
+
+	return hvd_run(argv, flags, now_usec() + timeout_usec, max, ret_output, ret_status);
+}
+
+static void test_run_output(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-hvd-spawn-XXXXXX", NULL);
+	g_autofree char *ok =
+	    write_file(dir, "ok", "#!/bin/sh\necho \"arg=$1 n=$#\"\nexit 3\n", 0755);
+	g_autofree char *both =
+	    write_file(dir, "both", "#!/bin/sh\necho out\necho err >&2\necho \"$2\"\n", 0755);
+	g_autofree char *killed = write_file(dir, "killed", "#!/bin/sh\nkill -TERM $$\n", 0755);
+	g_autofree char *out = NULL, *out2 = NULL, *out3 = NULL;
+	const char *const argv[] = {both, "one", "two words", NULL};
+	int status = -1, null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC), saved_err = dup(2);
+
+	/* The argument is passed verbatim (no shell: the metacharacters stay text); the exit
+	 * status is reported. */
+	g_assert_cmpint(run1(ok, "eth0;reboot", 0, G_USEC_PER_SEC * 5, 100, &out, &status), ==, 0);
+	g_assert_cmpstr(out, ==, "arg=eth0;reboot n=1\n");
+	g_assert_cmpint(status, ==, 3);
+	/* Both optional outputs may be left out. */
+	g_assert_cmpint(run1(ok, "x", 0, G_USEC_PER_SEC * 5, 100, NULL, NULL), ==, 0);
+
+	/* stderr: inherited (here: /dev/null), or captured with HVD_RUN_STDERR. */
+	g_assert_cmpint(null_fd, >=, 0);
+	g_assert_cmpint(saved_err, >=, 0);
+	g_assert_cmpint(dup2(null_fd, 2), ==, 2);
+	g_assert_cmpint(hvd_run(argv, 0, now_usec() + G_USEC_PER_SEC * 5, 100, &out2, &status), ==,
+			0);
+	g_assert_cmpint(dup2(saved_err, 2), ==, 2);
+	g_assert_cmpstr(out2, ==, "out\ntwo words\n");
+	g_assert_cmpint(status, ==, 0);
+	g_assert_cmpint(
+	    hvd_run(argv, HVD_RUN_STDERR, now_usec() + G_USEC_PER_SEC * 5, 100, &out3, &status), ==,
+	    0);
+	g_assert_cmpstr(out3, ==, "out\nerr\ntwo words\n");
+
+	/* Ended by a signal: 128 + its number, as a shell says. */
+	g_assert_cmpint(run1(killed, NULL, 0, G_USEC_PER_SEC * 5, 100, NULL, &status), ==, 0);
+	g_assert_cmpint(status, ==, 128 + SIGTERM);
+
+	close(null_fd);
+	close(saved_err);
+	g_assert_cmpint(unlink(ok), ==, 0);
+	g_assert_cmpint(unlink(both), ==, 0);
+	g_assert_cmpint(unlink(killed), ==, 0);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+static void test_run_errors(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-hvd-spawn-XXXXXX", NULL);
+	g_autofree char *noexec = write_file(dir, "noexec", "#!/bin/sh\necho hi\n", 0644);
+	g_autofree char *missing = g_build_filename(dir, "missing", NULL);
+	const char *const empty[] = {NULL};
+	char *out = (char *)"untouched";
+	int status = -1;
+
+	g_assert_cmpint(run1(missing, "eth0", 0, G_USEC_PER_SEC, 100, &out, &status), ==, -ENOENT);
+	g_assert_cmpint(run1(noexec, "eth0", 0, G_USEC_PER_SEC, 100, &out, &status), ==, -EACCES);
+	g_assert_cmpint(hvd_run(NULL, 0, now_usec() + G_USEC_PER_SEC, 100, &out, &status), ==,
+			-EINVAL);
+	g_assert_cmpint(hvd_run(empty, 0, now_usec() + G_USEC_PER_SEC, 100, &out, &status), ==,
+			-EINVAL);
+	g_assert_cmpint(run1(noexec, NULL, 1u << 7, G_USEC_PER_SEC, 100, &out, &status), ==,
+			-EINVAL);
+	g_assert_cmpstr(out, ==, "untouched");
+	g_assert_cmpint(status, ==, -1);
+	g_assert_cmpint(unlink(noexec), ==, 0);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+/* Whether a live (not zombie) process of process group pgid is listed in /proc. */
+static bool group_alive(pid_t pgid)
+{
+	g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+	const char *name;
+	bool alive = false;
+
+	g_assert_nonnull(d);
+	while (!alive && (name = g_dir_read_name(d))) {
+		g_autofree char *path = g_strdup_printf("/proc/%s/stat", name);
+		g_autofree char *text = NULL;
+		const char *end;
+		char state;
+		int pgrp;
+
+		if (!g_ascii_isdigit(name[0]) || !g_file_get_contents(path, &text, NULL, NULL))
+			continue;
+		end = strrchr(text, ')'); /* "pid (comm) state ppid pgrp ..." */
+		if (end && sscanf(end + 1, " %c %*d %d", &state, &pgrp) == 2 && pgrp == pgid &&
+		    state != 'Z' && state != 'X')
+			alive = true;
+	}
+	return alive;
+}
+
+/* Every member of the process group was killed: none is left running (an orphan's zombie
+ * waits for whoever reaps it: init, which need not be prompt in a container). */
+static void assert_group_gone(pid_t pgid)
+{
+	for (int i = 0; i < 500 && group_alive(pgid); i++)
+		g_usleep(10 * 1000);
+	g_assert_false(group_alive(pgid));
+}
+
+/* The pid a script wrote into path: its process group. */
+static pid_t read_pid(const char *path)
+{
+	g_autofree char *text = NULL;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	return (pid_t)atoi(text);
+}
+
+static void test_run_timeout(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-hvd-spawn-XXXXXX", NULL);
+	g_autofree char *pidfile = g_build_filename(dir, "pid", NULL);
+	/* The script's child keeps the pipe open: the whole process group is killed. */
+	g_autofree char *hang = write_file(
+	    dir, "hang", "#!/bin/sh\necho $$ >\"$1\"\necho 10.0.0.1\nsleep 1000\n", 0755);
+	g_autofree char *closes = write_file(
+	    dir, "closes",
+	    "#!/bin/sh\necho $$ >\"$1\"\necho 10.0.0.1\nexec >/dev/null\nexec sleep 1000\n", 0755);
+	char *out = (char *)"untouched";
+	uint64_t start = now_usec();
+
+	g_assert_cmpint(run1(hang, pidfile, 0, 200 * 1000, 100, &out, NULL), ==, -ETIME);
+	assert_group_gone(read_pid(pidfile)); /* the sleep is gone too */
+	/* Closed its stdout but never exits: still a timeout. */
+	g_assert_cmpint(run1(closes, pidfile, HVD_RUN_DRAIN, 200 * 1000, 100, &out, NULL), ==,
+			-ETIME);
+	assert_group_gone(read_pid(pidfile));
+	g_assert_cmpstr(out, ==, "untouched");
+	g_assert_cmpuint(now_usec() - start, <, 10 * G_USEC_PER_SEC);
+
+	g_assert_cmpint(unlink(hang), ==, 0);
+	g_assert_cmpint(unlink(closes), ==, 0);
+	g_assert_cmpint(unlink(pidfile), ==, 0);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
+static void test_run_too_much(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-hvd-spawn-XXXXXX", NULL);
+	g_autofree char *flood =
+	    write_file(dir, "flood", "#!/bin/sh\nwhile :; do echo 10.1.1.1; done\n", 0755);
+	g_autofree char *oneline = write_file(
+	    dir, "oneline", "#!/bin/sh\nhead -c 5000 /dev/zero | tr '\\0' x\nexit 4\n", 0755);
+	g_autofree char *exact =
+	    write_file(dir, "exact", "#!/bin/sh\nprintf '123456789\\n'\n", 0755);
+	g_autofree char *out = NULL, *out2 = NULL, *out3 = NULL, *out4 = NULL, *out5 = NULL;
+	int status = -1;
+
+	/* Lines of 9 bytes, bound 100: eleven whole lines (99 bytes), the child is killed. */
+	g_assert_cmpint(run1(flood, "eth0", 0, 5 * G_USEC_PER_SEC, 100, &out, &status), ==, 0);
+	g_assert_cmpuint(strlen(out), ==, 99);
+	g_assert_true(g_str_has_suffix(out, "10.1.1.1\n"));
+	g_assert_cmpint(status, ==, 128 + SIGKILL);
+	/* One line longer than the bound: nothing whole fits. */
+	g_assert_cmpint(run1(oneline, "eth0", 0, 5 * G_USEC_PER_SEC, 100, &out2, NULL), ==, 0);
+	g_assert_cmpstr(out2, ==, "");
+	/* Exactly at the bound is kept whole; one byte less cuts the line. */
+	g_assert_cmpint(run1(exact, "eth0", 0, 5 * G_USEC_PER_SEC, 10, &out3, NULL), ==, 0);
+	g_assert_cmpstr(out3, ==, "123456789\n");
+	g_assert_cmpint(run1(exact, "eth0", 0, 5 * G_USEC_PER_SEC, 9, &out4, NULL), ==, 0);
+	g_assert_cmpstr(out4, ==, "");
+
+	/* HVD_RUN_DRAIN: the first 100 bytes as they are, and the program runs to its end. */
+	g_assert_cmpint(
+	    run1(oneline, "eth0", HVD_RUN_DRAIN, 5 * G_USEC_PER_SEC, 100, &out5, &status), ==, 0);
+	g_assert_cmpuint(strlen(out5), ==, 100);
+	g_assert_cmpuint(strspn(out5, "x"), ==, 100);
+	g_assert_cmpint(status, ==, 4);
+
+	g_assert_cmpint(unlink(flood), ==, 0);
+	g_assert_cmpint(unlink(oneline), ==, 0);
+	g_assert_cmpint(unlink(exact), ==, 0);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -208,5 +401,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/hvd-spawn/spawn-errors", test_spawn_errors);
 	g_test_add_func("/hvd-spawn/spawn-fd", test_spawn_fd);
 	g_test_add_func("/hvd-spawn/kill-children", test_kill_children);
+	g_test_add_func("/hvd-spawn/run/output", test_run_output);
+	g_test_add_func("/hvd-spawn/run/errors", test_run_errors);
+	g_test_add_func("/hvd-spawn/run/timeout", test_run_timeout);
+	g_test_add_func("/hvd-spawn/run/too-much", test_run_too_much);
 	return g_test_run();
 }

@@ -129,7 +129,7 @@ static size_t pool_count(struct vmu_kvp_pool_file *p)
 
 static void assert_get(struct vmu_kvp_pool_file *p, const char *key, const char *value)
 {
-	struct vmu_kvp_pool_record r;
+	struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
 
 	g_assert_cmpint(vmu_kvp_pool_get(p, key, &r), ==, 0);
 	g_assert_cmpstr(r.key, ==, key);
@@ -140,16 +140,17 @@ static void assert_get(struct vmu_kvp_pool_file *p, const char *key, const char 
 
 static void assert_absent(struct vmu_kvp_pool_file *p, const char *key)
 {
-	struct vmu_kvp_pool_record r;
+	struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
 
 	memset(&r, 0x5a, sizeof(r));
+	r.size = sizeof(r);
 	g_assert_cmpint(vmu_kvp_pool_get(p, key, &r), ==, -ENOENT);
 	g_assert_cmpint((uint8_t)r.key[0], ==, 0x5a); /* untouched on failure */
 }
 
 static void assert_index(struct vmu_kvp_pool_file *p, size_t i, const char *key, const char *value)
 {
-	struct vmu_kvp_pool_record r;
+	struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
 
 	g_assert_cmpint(vmu_kvp_pool_get_by_index(p, i, &r), ==, 0);
 	g_assert_cmpstr(r.key, ==, key);
@@ -313,10 +314,62 @@ static void test_stats_size(Fixture *f, gconstpointer data)
 	vmu_kvp_pool_free(p);
 }
 
+/* The record struct is growable the same way: a size below the 0.1 struct is refused before
+ * anything is read, a caller's longer struct keeps its size and its tail. */
+static void test_record_size(Fixture *f, gconstpointer data)
+{
+	struct vmu_kvp_pool_file *p = open_pool(f->path, VMU_KVP_POOL_CREATE);
+	struct {
+		struct vmu_kvp_pool_record r;
+		uint8_t later[16]; /* fields a newer header would have added */
+	} big;
+	struct vmu_kvp_pool_record r;
+	size_t i;
+
+	g_assert_cmpint(vmu_kvp_pool_set(p, "k", "v"), ==, 0);
+
+	memset(&r, 0x5a, sizeof(r));
+	r.size = 0;
+	g_assert_cmpint(vmu_kvp_pool_get(p, "k", &r), ==, -EINVAL);
+	g_assert_cmpint(vmu_kvp_pool_get_by_index(p, 0, &r), ==, -EINVAL);
+	g_assert_cmphex((uint8_t)r.key[0], ==, 0x5a);
+	r.size = sizeof(r) - sizeof(unsigned) - 1; /* flags would not fit */
+	g_assert_cmpint(vmu_kvp_pool_get(p, "k", &r), ==, -EINVAL);
+	g_assert_cmpint(vmu_kvp_pool_get_by_index(p, 0, &r), ==, -EINVAL);
+	g_assert_cmphex((uint8_t)r.key[0], ==, 0x5a);
+	g_assert_cmpint(vmu_kvp_pool_get(NULL, "k", &r), ==, -EINVAL);
+	g_assert_cmpint(vmu_kvp_pool_get(p, "k", NULL), ==, -EINVAL);
+
+	r.size = sizeof(r);
+	g_assert_cmpint(vmu_kvp_pool_get(p, "k", &r), ==, 0);
+	g_assert_cmpuint(r.size, ==, sizeof(r));
+	g_assert_cmpstr(r.key, ==, "k");
+	g_assert_cmpstr(r.value, ==, "v");
+	g_assert_cmpuint(r.flags, ==, 0);
+
+	/* A newer caller's longer struct: its size is kept and its extra fields untouched. */
+	memset(&big, 0xa5, sizeof(big));
+	big.r.size = sizeof(big);
+	g_assert_cmpint(vmu_kvp_pool_get_by_index(p, 0, &big.r), ==, 0);
+	g_assert_cmpuint(big.r.size, ==, sizeof(big));
+	g_assert_cmpstr(big.r.key, ==, "k");
+	g_assert_cmpuint(big.r.value_len, ==, 1);
+	g_assert_cmpuint(big.r.flags, ==, 0);
+	for (i = 0; i < sizeof(big.later); i++)
+		g_assert_cmphex(big.later[i], ==, 0xa5);
+	memset(&big, 0xa5, sizeof(big));
+	big.r.size = sizeof(big);
+	g_assert_cmpint(vmu_kvp_pool_get(p, "k", &big.r), ==, 0);
+	g_assert_cmpuint(big.r.key_len, ==, 1);
+	for (i = 0; i < sizeof(big.later); i++)
+		g_assert_cmphex(big.later[i], ==, 0xa5);
+	vmu_kvp_pool_free(p);
+}
+
 static void test_round_trip(Fixture *f, gconstpointer data)
 {
 	struct vmu_kvp_pool_file *p = open_pool(f->path, VMU_KVP_POOL_CREATE);
-	struct vmu_kvp_pool_record r;
+	struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
 	struct vmu_kvp_pool_stats s;
 	g_autoptr(GBytes) b = NULL;
 	const uint8_t *d;
@@ -336,6 +389,7 @@ static void test_round_trip(Fixture *f, gconstpointer data)
 	assert_index(p, 1, "beta", "2");
 	assert_index(p, 3, "ключ", "значение €𝄞");
 	memset(&r, 0x5a, sizeof(r));
+	r.size = sizeof(r);
 	g_assert_cmpint(vmu_kvp_pool_get_by_index(p, 4, &r), ==, -ENOENT);
 	g_assert_cmpint((uint8_t)r.value[0], ==, 0x5a);
 	g_assert_cmpint(file_size(f->path), ==, 4 * REC);
@@ -412,7 +466,9 @@ static void test_limits(Fixture *f, gconstpointer data)
 	g_assert_cmpint(vmu_kvp_pool_set(p, "", "v"), ==, -EINVAL);
 	g_assert_cmpint(vmu_kvp_pool_set(p, "bad\xff", "v"), ==, -EILSEQ);
 	g_assert_cmpint(vmu_kvp_pool_set(p, "k", "\xc3\x28"), ==, -EILSEQ);
-	g_assert_cmpint(vmu_kvp_pool_get(p, k512, &(struct vmu_kvp_pool_record){0}), ==, -ENOENT);
+	g_assert_cmpint(
+	    vmu_kvp_pool_get(p, k512, &(struct vmu_kvp_pool_record)VMU_KVP_POOL_RECORD_INIT), ==,
+	    -ENOENT);
 	g_assert_cmpint(vmu_kvp_pool_delete(p, k512), ==, -ENOENT);
 	g_assert_cmpuint(pool_count(p), ==, 2);
 	/* at the limit the NULs sit in the last byte of each array */
@@ -579,7 +635,7 @@ static void test_partial_tail(Fixture *f, gconstpointer data)
 static void test_garbage_after_nul(Fixture *f, gconstpointer data)
 {
 	struct vmu_kvp_pool_file *p;
-	struct vmu_kvp_pool_record r;
+	struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
 	uint8_t rec[REC];
 	g_autoptr(GBytes) b = NULL;
 	const uint8_t *d;
@@ -652,7 +708,7 @@ static void test_invalid_records(Fixture *f, gconstpointer data)
 static void test_not_utf8(Fixture *f, gconstpointer data)
 {
 	struct vmu_kvp_pool_file *p;
-	struct vmu_kvp_pool_record r;
+	struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
 
 	append_item(f->path, "bad\xff", "\xc3\x28");
 	append_item(f->path, "good", "\xed\xa0\x80"); /* a UTF-8-encoded surrogate */
@@ -687,8 +743,9 @@ static void test_truncated_to_zero(Fixture *f, gconstpointer data)
 	g_assert_cmpint(truncate(f->path, 0), ==, 0); /* cloud-init, once per boot */
 	g_assert_cmpuint(pool_count(p), ==, 0);
 	assert_absent(p, "a");
-	g_assert_cmpint(vmu_kvp_pool_get_by_index(p, 0, &(struct vmu_kvp_pool_record){0}), ==,
-			-ENOENT);
+	g_assert_cmpint(
+	    vmu_kvp_pool_get_by_index(p, 0, &(struct vmu_kvp_pool_record)VMU_KVP_POOL_RECORD_INIT),
+	    ==, -ENOENT);
 	g_assert_cmpint(vmu_kvp_pool_delete(p, "a"), ==, -ENOENT);
 	g_assert_cmpint(vmu_kvp_pool_set(p, "c", "3"), ==, 0);
 	g_assert_cmpint(file_size(f->path), ==, REC);
@@ -732,7 +789,9 @@ static void test_replaced(Fixture *f, gconstpointer data)
 	/* replaced by a directory: a clear error, no crash */
 	g_assert_cmpint(unlink(f->path), ==, 0);
 	g_assert_cmpint(mkdir(f->path, 0755), ==, 0);
-	g_assert_cmpint(vmu_kvp_pool_get(p, "back", &(struct vmu_kvp_pool_record){0}), ==, -EISDIR);
+	g_assert_cmpint(
+	    vmu_kvp_pool_get(p, "back", &(struct vmu_kvp_pool_record)VMU_KVP_POOL_RECORD_INIT), ==,
+	    -EISDIR);
 	vmu_kvp_pool_free(p);
 	g_free(tmp);
 }
@@ -766,8 +825,9 @@ static void test_symlink_refused(Fixture *f, gconstpointer data)
 	g_assert_cmpint(unlink(f->path), ==, 0);
 	g_assert_cmpint(symlink(target, f->path), ==, 0);
 	g_assert_cmpint(vmu_kvp_pool_set(p, "mine", "2"), ==, -ELOOP);
-	g_assert_cmpint(vmu_kvp_pool_get(p, "theirs", &(struct vmu_kvp_pool_record){0}), ==,
-			-ELOOP);
+	g_assert_cmpint(
+	    vmu_kvp_pool_get(p, "theirs", &(struct vmu_kvp_pool_record)VMU_KVP_POOL_RECORD_INIT),
+	    ==, -ELOOP);
 	g_assert_cmpint(file_size(target), ==, REC);
 	/* the link gone and a file back: served again */
 	g_assert_cmpint(unlink(f->path), ==, 0);
@@ -827,7 +887,7 @@ static void holder_release(struct holder *h)
 static void lock_deadline_body(const char *path)
 {
 	struct vmu_kvp_pool_file *p = open_pool(path, VMU_KVP_POOL_CREATE);
-	struct vmu_kvp_pool_record rec;
+	struct vmu_kvp_pool_record rec = VMU_KVP_POOL_RECORD_INIT;
 	struct holder h;
 	pid_t releaser;
 	gint64 t0;
@@ -1205,7 +1265,7 @@ static void test_write_snapshot(Fixture *f, gconstpointer data)
 	struct vmu_kvp_pool_item bad[] = {{"A", "2"}, {k512, "x"}};
 	struct vmu_kvp_pool_item empty[] = {{"", "x"}};
 	struct vmu_kvp_pool_file *p;
-	struct vmu_kvp_pool_record r;
+	struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
 	struct stat st;
 
 	(void)data;
@@ -1242,6 +1302,7 @@ int main(int argc, char **argv)
 	POOL_TEST("create-all", test_create_all);
 	POOL_TEST("open-errors", test_open_errors);
 	POOL_TEST("stats-size", test_stats_size);
+	POOL_TEST("record-size", test_record_size);
 	POOL_TEST("round-trip", test_round_trip);
 	POOL_TEST("limits", test_limits);
 	POOL_TEST("duplicates", test_duplicates);

@@ -41,7 +41,7 @@ static void test_round_trip(void)
 	g_autofree char *top = g_dir_make_tmp("test-kvp-store-XXXXXX", NULL);
 	g_autofree char *dir = g_build_filename(top, "state", NULL);
 	struct kvp_store *s = NULL;
-	struct vmu_kvp_pool_record rec;
+	struct vmu_kvp_pool_record rec = VMU_KVP_POOL_RECORD_INIT;
 	struct stat st;
 
 	g_assert_cmpint(kvp_store_open(dir, 0, &s), ==, 0);
@@ -88,7 +88,7 @@ static void test_bad_pool(void)
 	g_autofree char *ext = pool_path(dir, VMU_KVP_POOL_EXTERNAL);
 	g_autofree char *target = g_build_filename(top, "target", NULL);
 	struct kvp_store *s = NULL;
-	struct vmu_kvp_pool_record rec;
+	struct vmu_kvp_pool_record rec = VMU_KVP_POOL_RECORD_INIT;
 
 	g_assert_cmpint(mkdir(dir, 0755), ==, 0);
 	g_assert_true(g_file_set_contents(target, "", 0, NULL));
@@ -128,7 +128,7 @@ static void test_lock_timeout(void)
 	g_autofree char *dir = g_build_filename(top, "state", NULL);
 	g_autofree char *guest = pool_path(dir, VMU_KVP_POOL_GUEST);
 	struct kvp_store *s = NULL;
-	struct vmu_kvp_pool_record rec;
+	struct vmu_kvp_pool_record rec = VMU_KVP_POOL_RECORD_INIT;
 	int ready[2], status;
 	char c;
 	pid_t pid;

@@ -344,7 +344,7 @@ static void print_item_line(const struct vmu_kvp_pool_record *rec)
 static int list_records(const struct cli *c, struct vmu_kvp_pool_file *f, enum vmu_kvp_pool pool,
 			json_object *array, const char *path)
 {
-	struct vmu_kvp_pool_record rec;
+	struct vmu_kvp_pool_record rec = VMU_KVP_POOL_RECORD_INIT;
 	size_t count;
 	int r;
 
@@ -434,7 +434,7 @@ static int command_get(const struct cli *c)
 	_cleanup_free_ char *path = pool_path(c, c->pool);
 	_cleanup_pool_ struct vmu_kvp_pool_file *f = NULL;
 	_cleanup_json_ json_object *o = NULL;
-	struct vmu_kvp_pool_record rec;
+	struct vmu_kvp_pool_record rec = VMU_KVP_POOL_RECORD_INIT;
 	int r;
 
 	if (!path)

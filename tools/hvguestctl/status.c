@@ -176,7 +176,7 @@ static json_object *auto_items(const char *run_dir)
 	}
 	items = json_object_new_array();
 	for (size_t i = 0; i < n && i < AUTO_ITEMS_MAX; i++) {
-		struct vmu_kvp_pool_record rec;
+		struct vmu_kvp_pool_record rec = VMU_KVP_POOL_RECORD_INIT;
 		json_object *item;
 
 		if (vmu_kvp_pool_get_by_index(pool, i, &rec) < 0)
