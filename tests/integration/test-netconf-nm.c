@@ -720,6 +720,120 @@ static void test_dhcp_pending(void)
 	restore_b(saved, before);
 }
 
+#define USER_UUID "6a1bd1c6-5c1e-4d0b-9a43-0123456789ab"
+#define USER_KEYFILE PROFILE_DIR "/user " IFNAME ".nmconnection"
+
+/* A profile of the machine's admin for hvnm0, with options of its own, added and activated
+ * over D-Bus (NM writes its keyfile). Returns its object path. */
+static char *add_user_profile(void)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL, *dev = NULL;
+	const char *path, *dev_path;
+	char *conn;
+
+	g_assert_cmpint(bus_open(&bus), >=, 0);
+	g_assert_cmpint(sd_bus_message_new_method_call(bus, &m, "org.freedesktop.NetworkManager",
+						       "/org/freedesktop/NetworkManager/Settings",
+						       "org.freedesktop.NetworkManager.Settings",
+						       "AddConnection"),
+			>=, 0);
+	g_assert_cmpint(sd_bus_message_append(
+			    m, "a{sa{sv}}", 4, "connection", 4, "id", "s", "user " IFNAME, "uuid",
+			    "s", USER_UUID, "type", "s", "802-3-ethernet", "interface-name", "s",
+			    IFNAME, "802-3-ethernet", 1, "mtu", "u", (uint32_t)1400, "ipv4", 5,
+			    "method", "s", "manual", "address-data", "aa{sv}", 1, 2, "address", "s",
+			    "10.9.9.9", "prefix", "u", (uint32_t)24, "dns-search", "as", 1,
+			    "example.test", "route-metric", "x", (int64_t)300, "never-default", "b",
+			    1, "ipv6", 1, "method", "s", "ignore"),
+			>=, 0);
+	g_assert_cmpint(sd_bus_call(bus, m, 10 * USEC_PER_SEC, NULL, &reply), >=, 0);
+	g_assert_cmpint(sd_bus_message_read(reply, "o", &path), >=, 0);
+	conn = g_strdup(path);
+	g_assert_cmpint(sd_bus_call_method(bus, "org.freedesktop.NetworkManager",
+					   "/org/freedesktop/NetworkManager",
+					   "org.freedesktop.NetworkManager", "GetDeviceByIpIface",
+					   NULL, &dev, "s", IFNAME),
+			>=, 0);
+	g_assert_cmpint(sd_bus_message_read(dev, "o", &dev_path), >=, 0);
+	g_assert_cmpint(sd_bus_call_method(bus, "org.freedesktop.NetworkManager",
+					   "/org/freedesktop/NetworkManager",
+					   "org.freedesktop.NetworkManager", "ActivateConnection",
+					   NULL, NULL, "ooo", conn, dev_path, "/"),
+			>=, 0);
+	return conn;
+}
+
+static void wait_for_address(const char *addr)
+{
+	struct netinfo_ip_info info;
+
+	for (uint64_t until = now_usec() + 10 * USEC_PER_SEC;; g_usleep(50 * 1000)) {
+		ip_info(&info);
+		if (in_list(info.ip_addr, addr))
+			return;
+		if (now_usec() > until)
+			g_error("%s did not show up: %s", addr, info.ip_addr);
+	}
+}
+
+/* The active profile is the admin's own: only its addressing changes, its other options
+ * stay (mtu, dns-search, route-metric, which places the fallback gateway), never-default
+ * goes (it would forbid the gateway); restore() gives back the very same file. */
+static void test_user_profile(void)
+{
+	struct netconf cfg;
+	struct netinfo_ip_info info;
+	g_autofree char *conn = NULL, *before = NULL, *during = NULL, *after = NULL;
+	void *saved = NULL;
+
+	if (skip())
+		return;
+	conn = add_user_profile();
+	wait_for_address("10.9.9.9");
+	g_assert_true(g_file_get_contents(USER_KEYFILE, &before, NULL, NULL));
+	g_test_message("the admin's keyfile:\n%s", before);
+
+	g_assert_cmpint(netconf_backend_networkmanager.save(&env, &target, &saved), ==, 0);
+	cfg_a(&cfg);
+	apply_ok(&cfg, "A over the admin's profile");
+	assert_a_live();
+	g_assert_true(g_file_get_contents(USER_KEYFILE, &during, NULL, NULL));
+	g_test_message("after apply():\n%s", during);
+	g_assert_nonnull(strstr(during, "uuid=" USER_UUID "\n"));
+	g_assert_nonnull(strstr(during, "mtu=1400\n"));
+	g_assert_nonnull(strstr(during, "dns-search=example.test;\n"));
+	g_assert_nonnull(strstr(during, "route-metric=300\n"));
+	g_assert_nonnull(strstr(during, "0.0.0.0/0,192.0.2.254,301\n"));
+	g_assert_null(strstr(during, "never-default"));
+	g_assert_null(strstr(during, "10.9.9.9"));
+	ip_info(&info);
+	g_assert_false(in_list(info.ip_addr, "10.9.9.9"));
+
+	g_assert_cmpint(netconf_backend_networkmanager.restore(&env, &target, saved), ==, 0);
+	netconf_backend_networkmanager.free_saved(saved);
+	g_assert_true(g_file_get_contents(USER_KEYFILE, &after, NULL, NULL));
+	g_assert_cmpstr(after, ==, before);
+	ip_info(&info);
+	g_assert_true(in_list(info.ip_addr, "10.9.9.9"));
+	assert_has(info.ip_addr, a_addrs, false);
+}
+
+/* NM gone from the bus: manages() says no, apply() fails in time. */
+static void test_nm_stopped(void)
+{
+	struct netconf cfg;
+	uint64_t took;
+
+	if (skip())
+		return;
+	stop(&nm_pid);
+	g_assert_cmpint(netconf_backend_networkmanager.manages(&env, &target), ==, 0);
+	cfg_b(&cfg);
+	g_assert_cmpint(apply_within(&cfg, 5 * USEC_PER_SEC, &took), <, 0);
+	g_assert_cmpuint(took, <, 5 * USEC_PER_SEC + 500 * USEC_PER_MSEC);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -748,6 +862,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/netconf-nm/restore", test_restore);
 	g_test_add_func("/netconf-nm/dhcp", test_dhcp);
 	g_test_add_func("/netconf-nm/dhcp-pending", test_dhcp_pending);
+	g_test_add_func("/netconf-nm/user-profile", test_user_profile);
+	g_test_add_func("/netconf-nm/nm-stopped", test_nm_stopped);
 	{
 		int r = g_test_run();
 
