@@ -4,8 +4,9 @@
  * API (sd-bus; no nmcli, no libnm). Semantics shared by every backend: netconf.h.
  *
  * Which profile: the device is GetDeviceByIpIface(ifname). Its profile is, in this order,
- *   1. the stored profile active on the device (a generated, volatile or external one -
- *      NM's record of a configuration made outside it - is not a profile to edit),
+ *   1. the profile active on the device, unless it is volatile or external (NM's record
+ *      of a configuration made outside it); NM's own automatic profile ("Wired
+ *      connection 1", unsaved: in memory only) counts, and Update() stores it,
  *   2. our own profile "hvguest <if>", whose UUID is derived from the interface name (so
  *      apply() and restore() find it again without sharing state),
  *   3. an available profile bound to this interface (connection.interface-name),
@@ -40,8 +41,11 @@
  * manages() is 0. A missing env->nm_run_dir (NM is not running) answers 0 without a bus.
  *
  * save()/restore(): save() keeps the chosen profile's full settings (the GetSettings
- * reply) and whether it was active, or that there was none. restore() puts the settings
- * back with Update (or deletes the "hvguest <if>" profile that apply() added) and
+ * reply), whether it was active and whether it was in memory only, or that there was
+ * none. restore() puts the settings back with Update (Update2 IN_MEMORY_ONLY for a profile
+ * that had no file: the file apply() made NM write is deleted; NM's activation timestamp
+ * and its nm-generated mark are not sent back, the settings are the same), or deletes the
+ * "hvguest <if>" profile that apply() added, and
  * re-activates the old profile if it was active, else disconnects the device if our
  * profile is active on it. A configuration that NM only recorded (external) cannot be
  * brought back. restore() has its own bound (NM_RESTORE_TIMEOUT_USEC from its start),
@@ -77,7 +81,9 @@
 #define NM_DEVICE_STATE_FAILED 120
 #define NM_ACTIVE_STATE_ACTIVATING 1
 #define NM_ACTIVE_STATE_ACTIVATED 2
-#define NM_CONNECTION_FLAGS_NOT_STORED (0x2 | 0x4 | 0x8) /* nm-generated, volatile, external */
+#define NM_CONNECTION_FLAG_UNSAVED 0x1
+#define NM_CONNECTION_FLAGS_NOT_EDITABLE (0x4 | 0x8) /* volatile, external */
+#define NM_UPDATE2_FLAG_IN_MEMORY_ONLY 0x8
 
 #define NM_CALL_TIMEOUT_USEC (5 * USEC_PER_SEC)
 #define NM_RESTORE_TIMEOUT_USEC (20 * USEC_PER_SEC)
@@ -277,12 +283,15 @@ static void nm_our_uuid(const char *ifname, char ret[37])
 		 d[13], d[14], d[15]);
 }
 
-static int nm_connection_stored(struct nm_call *c, const char *conn)
+/* 1 when conn is a profile to edit: not NM's record of an outside configuration
+ * (external), not about to vanish (volatile). An unsaved one (NM's automatic "Wired
+ * connection 1", say) is: Update() stores it. */
+static int nm_connection_editable(struct nm_call *c, const char *conn)
 {
 	uint32_t flags = 0;
 	int r = nm_get_u32(c, conn, NM_CONNECTION_IFACE, "Flags", &flags);
 
-	return r < 0 ? r : !(flags & NM_CONNECTION_FLAGS_NOT_STORED);
+	return r < 0 ? r : !(flags & NM_CONNECTION_FLAGS_NOT_EDITABLE);
 }
 
 /* The stored profile active on dev, or NULL. */
@@ -296,7 +305,7 @@ static int nm_active_profile(struct nm_call *c, const char *dev, char **ret)
 	if (strcmp(ac, "/") != 0) {
 		r = nm_get_string(c, ac, NM_ACTIVE_IFACE, "Connection", "o", &conn);
 		/* The active connection may vanish while we look: then there is none. */
-		if (r >= 0 && nm_connection_stored(c, conn) <= 0)
+		if (r >= 0 && nm_connection_editable(c, conn) <= 0)
 			conn = (g_free(conn), NULL);
 	}
 	*ret = g_steal_pointer(&conn);
@@ -389,7 +398,7 @@ static int nm_bound_profile(struct nm_call *c, const char *dev, const char *ifna
 		_cleanup_(sd_bus_message_unrefp) sd_bus_message *settings = NULL;
 		const char *bound = NULL;
 
-		if (nm_connection_stored(c, paths->pdata[i]) <= 0 ||
+		if (nm_connection_editable(c, paths->pdata[i]) <= 0 ||
 		    nm_get_settings(c, paths->pdata[i], &settings) < 0)
 			continue;
 		if (nm_settings_string(settings, "connection", "interface-name", &bound) > 0 &&
@@ -474,6 +483,7 @@ struct nm_saved {
 	char *conn;               /* the profile apply() will edit; NULL: it adds its own */
 	sd_bus_message *settings; /* conn's GetSettings reply */
 	bool active;              /* conn was active on the device */
+	bool in_memory;           /* conn had no file (NM's Unsaved flag) */
 };
 
 static void nm_free_saved(void *p)
@@ -500,6 +510,12 @@ static int nm_save(const struct netconf_env *env, const struct netconf_target *t
 		r = nm_find_profile(&c, dev, t->ifname, &s->conn, &s->active);
 	if (r >= 0 && s->conn)
 		r = nm_get_settings(&c, s->conn, &s->settings);
+	if (r >= 0 && s->conn) {
+		uint32_t flags = 0;
+
+		r = nm_get_u32(&c, s->conn, NM_CONNECTION_IFACE, "Flags", &flags);
+		s->in_memory = flags & NM_CONNECTION_FLAG_UNSAVED;
+	}
 	nm_call_done(&c);
 	if (r < 0) {
 		nm_free_saved(s);
@@ -774,14 +790,18 @@ static int nm_append_new_profile(sd_bus_message *m, const struct netconf *cfg)
 
 /* ------------------------------------------------------------------ apply() */
 
+/* Update (stored to disk), or with in_memory Update2 IN_MEMORY_ONLY: back to a profile
+ * without a file, the file written meanwhile deleted. */
 static int nm_update(struct nm_call *c, const char *conn, sd_bus_message *old,
-		     const struct netconf *cfg)
+		     const struct netconf *cfg, bool in_memory)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-	int r = nm_new_call(c, conn, NM_CONNECTION_IFACE, "Update", &m);
+	int r = nm_new_call(c, conn, NM_CONNECTION_IFACE, in_memory ? "Update2" : "Update", &m);
 
 	if (r >= 0)
 		r = nm_append_settings(m, old, cfg);
+	if (r >= 0 && in_memory)
+		r = sd_bus_message_append(m, "ua{sv}", (uint32_t)NM_UPDATE2_FLAG_IN_MEMORY_ONLY, 0);
 	return r < 0 ? r : nm_send(c, m, NULL);
 }
 
@@ -870,7 +890,7 @@ static int nm_apply(const struct netconf_env *env, const struct netconf *cfg)
 	if (r >= 0 && conn)
 		r = nm_get_settings(&c, conn, &old);
 	if (r >= 0 && conn)
-		r = nm_update(&c, conn, old, cfg);
+		r = nm_update(&c, conn, old, cfg, false);
 	else if (r >= 0)
 		r = nm_add(&c, cfg, &conn);
 	if (r >= 0)
@@ -960,7 +980,7 @@ static int nm_restore_profile(struct nm_call *c, const char *dev, const struct n
 	g_autofree char *ac = NULL;
 	bool any_static =
 	    nm_settings_static(s->settings, "ipv4") || nm_settings_static(s->settings, "ipv6");
-	int r = nm_update(c, s->conn, s->settings, NULL);
+	int r = nm_update(c, s->conn, s->settings, NULL, s->in_memory);
 
 	if (r < 0 || !s->active)
 		return r < 0 ? r : nm_release(c, dev, s->conn, false);

@@ -44,8 +44,16 @@
  *   restore      after apply() (the core restores when its verification fails) and after
  *                an apply() that ran out of time: the old profile's keyfile bytes and live
  *                addresses come back; a deadline already past is -ETIME at once.
- *   dhcp         ipv4.method=auto (no DHCP server here: apply() accepts once NM runs the
- *                new profile's IP configuration), keyfile method=auto, dhcp_enabled true.
+ *   dhcp         ipv4.method=auto with a static IPv6 address (activated): keyfile
+ *                method=auto, dhcp_enabled true (dhcp.c's reader of NM's state files).
+ *   dhcp-pending DHCP alone, no DHCP server here: apply() accepts once NM runs the new
+ *                profile's IP configuration (device state IP_CONFIG).
+ *   user-profile the admin's own active profile: only its addressing changes (mtu,
+ *                dns-search, route-metric stay; the fallback gateway's metric follows the
+ *                route-metric); restore() gives back the same file, byte for byte.
+ *   auto-default NM restarted so that it makes its in-memory "Wired connection 1": edited,
+ *                stored, then back in memory only (the stored file deleted) and active.
+ *   nm-stopped   NM gone from the bus: manages() 0, apply() fails within its deadline.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -96,27 +104,30 @@ static const char bus_conf[] =
     "  </policy>\n"
     "</busconfig>\n";
 
-static const char nm_conf[] = "[main]\n"
-			      "plugins=keyfile\n"
-			      "no-auto-default=*\n"
-			      "auth-polkit=false\n"
-			      "dns=default\n"
-			      "rc-manager=unmanaged\n"
-			      "systemd-resolved=false\n"
-			      "hostname-mode=none\n"
-			      "\n"
-			      "[keyfile]\n"
-			      "unmanaged-devices=interface-name:" PEER "\n"
-			      "\n"
-			      "[device-hvguest-test]\n"
-			      "match-device=interface-name:" IFNAME "\n"
-			      "managed=1\n"
-			      "\n"
-			      "[connectivity]\n"
-			      "enabled=false\n"
-			      "\n"
-			      "[logging]\n"
-			      "level=INFO\n";
+/* The [main] section goes on; no-auto-default before it or not. */
+#define NM_CONF_REST                                                                               \
+	"auth-polkit=false\n"                                                                      \
+	"dns=default\n"                                                                            \
+	"rc-manager=unmanaged\n"                                                                   \
+	"systemd-resolved=false\n"                                                                 \
+	"hostname-mode=none\n"                                                                     \
+	"\n"                                                                                       \
+	"[keyfile]\n"                                                                              \
+	"unmanaged-devices=interface-name:" PEER "\n"                                              \
+	"\n"                                                                                       \
+	"[device-hvguest-test]\n"                                                                  \
+	"match-device=interface-name:" IFNAME "\n"                                                 \
+	"managed=1\n"                                                                              \
+	"\n"                                                                                       \
+	"[connectivity]\n"                                                                         \
+	"enabled=false\n"                                                                          \
+	"\n"                                                                                       \
+	"[logging]\n"                                                                              \
+	"level=INFO\n"
+
+static const char nm_conf[] = "[main]\nplugins=keyfile\nno-auto-default=*\n" NM_CONF_REST;
+/* NM makes its automatic "Wired connection 1" (in memory) for hvnm0 and activates it. */
+static const char nm_conf_auto_default[] = "[main]\nplugins=keyfile\n" NM_CONF_REST;
 
 static bool skip(void)
 {
@@ -278,41 +289,21 @@ static int device_state(void)
 	return r < 0 ? r : (int)state;
 }
 
-static const char *start_daemons(void)
+/* Starts NetworkManager with config text conf and waits until it is ready: it owns its
+ * name, manages hvnm0 and has seen its carrier (state disconnected or later). */
+static void start_nm(const char *conf)
 {
-	g_autofree char *dbus = find_program("dbus-daemon", "/usr/bin/dbus-daemon");
 	g_autofree char *nm = find_program("NetworkManager", "/usr/sbin/NetworkManager");
-	uint64_t until;
+	const char *const argv[] = {nm, "--no-daemon", "--debug",
+				    "--config=" DIR "/NetworkManager.conf", NULL};
 
-	if (!dbus)
-		return "dbus-daemon is not installed";
-	if (!nm)
-		return "NetworkManager is not installed";
-	g_assert_true(g_file_set_contents(DIR "/bus.conf", bus_conf, -1, NULL));
-	g_assert_true(g_file_set_contents(DIR "/NetworkManager.conf", nm_conf, -1, NULL));
-	{
-		const char *const argv[] = {dbus, "--config-file=" DIR "/bus.conf", "--nofork",
-					    "--nopidfile", NULL};
-		dbus_pid = spawn(argv, DIR "/dbus.log");
-	}
-	for (until = now_usec() + 10 * USEC_PER_SEC; now_usec() < until; g_usleep(20 * 1000)) {
-		sd_bus *bus = NULL;
-
-		if (bus_open(&bus) >= 0) {
-			sd_bus_flush_close_unref(bus);
-			break;
-		}
-	}
-	{
-		const char *const argv[] = {nm, "--no-daemon", "--debug",
-					    "--config=" DIR "/NetworkManager.conf", NULL};
-		nm_pid = spawn(argv, DIR "/nm.log");
-	}
-	/* Ready: NM owns its name, manages hvnm0 and has seen its carrier (disconnected). */
-	for (until = now_usec() + 30 * USEC_PER_SEC; now_usec() < until; g_usleep(50 * 1000)) {
+	g_assert_true(g_file_set_contents(DIR "/NetworkManager.conf", conf, -1, NULL));
+	nm_pid = spawn(argv, DIR "/nm.log");
+	for (uint64_t until = now_usec() + 30 * USEC_PER_SEC; now_usec() < until;
+	     g_usleep(50 * 1000)) {
 		if (netconf_backend_networkmanager.manages(&env, &target) == 1 &&
 		    device_state() >= 30)
-			return NULL;
+			return;
 		if (waitpid(nm_pid, NULL, WNOHANG) == nm_pid) {
 			nm_pid = 0;
 			break;
@@ -320,6 +311,31 @@ static const char *start_daemons(void)
 	}
 	dump_nm_log();
 	g_error("NetworkManager did not come up managing " IFNAME " within 30 s");
+}
+
+static const char *start_daemons(void)
+{
+	g_autofree char *dbus = find_program("dbus-daemon", "/usr/bin/dbus-daemon");
+	g_autofree char *nm = find_program("NetworkManager", "/usr/sbin/NetworkManager");
+	const char *const argv[] = {dbus, "--config-file=" DIR "/bus.conf", "--nofork",
+				    "--nopidfile", NULL};
+
+	if (!dbus)
+		return "dbus-daemon is not installed";
+	if (!nm)
+		return "NetworkManager is not installed";
+	g_assert_true(g_file_set_contents(DIR "/bus.conf", bus_conf, -1, NULL));
+	dbus_pid = spawn(argv, DIR "/dbus.log");
+	for (uint64_t until = now_usec() + 10 * USEC_PER_SEC; now_usec() < until;
+	     g_usleep(20 * 1000)) {
+		sd_bus *bus = NULL;
+
+		if (bus_open(&bus) >= 0) {
+			sd_bus_flush_close_unref(bus);
+			break;
+		}
+	}
+	start_nm(nm_conf);
 	return NULL;
 }
 
@@ -819,6 +835,96 @@ static void test_user_profile(void)
 	assert_has(info.ip_addr, a_addrs, false);
 }
 
+static void remove_profiles(void)
+{
+	g_autoptr(GDir) d = g_dir_open(PROFILE_DIR, 0, NULL);
+	const char *name;
+
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(PROFILE_DIR, name, NULL);
+
+		g_assert_cmpint(unlink(path), ==, 0);
+	}
+}
+
+/* keyfile text less its timestamp= line and its [.nmmeta] section. */
+static char *without_bookkeeping(const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	GString *out = g_string_new(NULL);
+	bool meta = false;
+
+	for (size_t i = 0; lines[i]; i++) {
+		if (lines[i][0] == '[')
+			meta = strcmp(lines[i], "[.nmmeta]") == 0;
+		if (meta || g_str_has_prefix(lines[i], "timestamp="))
+			continue;
+		g_string_append_printf(out, "%s%s", lines[i], lines[i + 1] ? "\n" : "");
+	}
+	/* The blank line that separated the dropped section. */
+	if (g_str_has_suffix(out->str, "\n\n"))
+		g_string_truncate(out, out->len - 1);
+	return g_string_free(out, FALSE);
+}
+
+#define AUTO_NAME "Wired connection 1.nmconnection"
+#define AUTO_RUN "/run/NetworkManager/system-connections/" AUTO_NAME
+#define AUTO_ETC PROFILE_DIR "/" AUTO_NAME
+
+/* NM's automatic profile (unsaved, nm-generated: only in /run) is active: apply() edits it
+ * (NM then stores it in system-connections/), restore() makes it an in-memory profile again,
+ * its file in system-connections/ deleted, and activates it again. */
+static void test_auto_default(void)
+{
+	g_autofree char *ip = find_program("ip", "/usr/sbin/ip");
+	const char *const flush[] = {ip, "addr", "flush", "dev", IFNAME, NULL};
+	const char *const down[] = {ip, "link", "set", IFNAME, "down", NULL};
+	g_autofree char *before = NULL, *after = NULL, *stored = NULL;
+	struct netinfo_ip_info info;
+	struct netconf cfg;
+	void *saved = NULL;
+
+	if (skip())
+		return;
+	/* A fresh start: no profile, a link without addresses, NM making its own. */
+	stop(&nm_pid);
+	remove_profiles();
+	g_assert_cmpint(run_quiet(flush), ==, 0);
+	g_assert_cmpint(run_quiet(down), ==, 0);
+	start_nm(nm_conf_auto_default);
+	for (uint64_t until = now_usec() + 10 * USEC_PER_SEC; device_state() < 70;
+	     g_usleep(50 * 1000))
+		g_assert_cmpuint(now_usec(), <, until);
+	g_assert_true(g_file_get_contents(AUTO_RUN, &before, NULL, NULL));
+	g_test_message("NM's automatic profile:\n%s", before);
+	g_assert_cmpuint(profiles(NULL), ==, 0);
+
+	g_assert_cmpint(netconf_backend_networkmanager.save(&env, &target, &saved), ==, 0);
+	cfg_a(&cfg);
+	apply_ok(&cfg, "A over NM's automatic profile");
+	assert_a_live();
+	g_assert_cmpuint(profiles(&stored), ==, 1);
+	g_assert_true(g_file_test(AUTO_ETC, G_FILE_TEST_EXISTS));
+	g_assert_nonnull(strstr(stored, "192.0.2.10/24"));
+
+	g_assert_cmpint(netconf_backend_networkmanager.restore(&env, &target, saved), ==, 0);
+	netconf_backend_networkmanager.free_saved(saved);
+	g_assert_cmpuint(profiles(NULL), ==, 0);
+	g_assert_true(g_file_get_contents(AUTO_RUN, &after, NULL, NULL));
+	g_test_message("after restore():\n%s", after);
+	/* The same settings; what is gone is NM's own bookkeeping: the activation time and the
+	 * mark of a profile NM generated (an edited profile is the admin's, says NM). */
+	{
+		g_autofree char *expected = without_bookkeeping(before);
+
+		g_assert_cmpstr(after, ==, expected);
+	}
+	g_assert_cmpint(device_state(), >=, 70);
+	ip_info(&info);
+	assert_has(info.ip_addr, a_addrs, false);
+}
+
 /* NM gone from the bus: manages() says no, apply() fails in time. */
 static void test_nm_stopped(void)
 {
@@ -863,6 +969,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/netconf-nm/dhcp", test_dhcp);
 	g_test_add_func("/netconf-nm/dhcp-pending", test_dhcp_pending);
 	g_test_add_func("/netconf-nm/user-profile", test_user_profile);
+	g_test_add_func("/netconf-nm/auto-default", test_auto_default);
 	g_test_add_func("/netconf-nm/nm-stopped", test_nm_stopped);
 	{
 		int r = g_test_run();
