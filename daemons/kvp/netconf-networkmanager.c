@@ -21,12 +21,15 @@
  * Settings.AddConnection, then Manager.ActivateConnection on the device.
  *   ipv4.method: manual / auto (DHCP) / disabled; ipv6.method: manual / auto / disabled.
  *   ipv4.dns: au (network byte order); ipv6.dns: aay.
- *   Gateways: NM has one gateway per family. The first gateway of a family is its
- *   ipv4.gateway / ipv6.gateway; each further one becomes a default route in route-data
- *   (0.0.0.0/0 or ::/0 via it) with the metric of the profile's route-metric (NM's Ethernet
- *   default 100 when unset) plus its rank (1, 2, ...): fallbacks behind the first, as a
- *   Windows host means several gateways, and never two equal-metric IPv6 default routes
- *   that the kernel would merge into one multipath route.
+ *   Gateways: NM has one gateway per family, and only with static addresses of that
+ *   family. There, the first gateway is ipv4.gateway / ipv6.gateway; every other gateway
+ *   (all of them for a family on DHCP/RA) becomes a default route in route-data (0.0.0.0/0
+ *   or ::/0 via it) with the metric of the profile's route-metric (NM's Ethernet default
+ *   100 when unset) plus its rank among them (1, 2, ...): fallbacks behind the first (or
+ *   behind what DHCP/RA provides), as a Windows host means several gateways, and never two
+ *   equal-metric IPv6 default routes that the kernel would merge into one multipath route.
+ *   A disabled family (no IPv4 address and no DHCP) takes no gateway and no DNS server:
+ *   those of that family are left out, with a notice in the log.
  *
  * When apply() returns 0: the new active connection is ACTIVATED. A request without any
  * static family (DHCP for IPv4 and RA/DHCPv6 for IPv6, or disabled) cannot complete without
@@ -45,9 +48,9 @@
  * none. restore() puts the settings back with Update (Update2 IN_MEMORY_ONLY for a profile
  * that had no file: the file apply() made NM write is deleted; NM's activation timestamp
  * and its nm-generated mark are not sent back, the settings are the same), or deletes the
- * "hvguest <if>" profile that apply() added, and
- * re-activates the old profile if it was active, else disconnects the device if our
- * profile is active on it. A configuration that NM only recorded (external) cannot be
+ * "hvguest <if>" profile that apply() added; then it re-activates the old profile if it
+ * was active, else disconnects the device if that profile is active on it, and waits
+ * until NM has done so. A configuration that NM only recorded (external) cannot be
  * brought back. restore() has its own bound (NM_RESTORE_TIMEOUT_USEC from its start),
  * since it often runs because apply() used up the deadline.
  *
@@ -154,8 +157,9 @@ static int nm_new_call(struct nm_call *c, const char *path, const char *iface, c
 }
 
 /* Sends m. A D-Bus error named `absent` (an object NM does not have) is -ENOENT; any
- * other D-Bus error is logged at debug level (with what was asked) and returned as -errno. */
-static int nm_send_full(struct nm_call *c, sd_bus_message *m, const char *absent,
+ * other D-Bus error is logged with what was asked (at debug level when quiet: properties
+ * of objects that may vanish while we poll) and returned as -errno. */
+static int nm_send_full(struct nm_call *c, sd_bus_message *m, const char *absent, bool quiet,
 			sd_bus_message **ret_reply)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -168,9 +172,10 @@ static int nm_send_full(struct nm_call *c, sd_bus_message *m, const char *absent
 	if (r < 0 && absent && sd_bus_error_has_name(&error, absent))
 		return -ENOENT;
 	if (r < 0 && sd_bus_error_is_set(&error))
-		log_debug("NetworkManager: %s.%s on %s: %s: %s", sd_bus_message_get_interface(m),
-			  sd_bus_message_get_member(m), sd_bus_message_get_path(m), error.name,
-			  error.message ?: "");
+		log_full_errno(quiet ? LOG_DEBUG : LOG_WARNING, 0,
+			       "NetworkManager: %s.%s on %s: %s: %s",
+			       sd_bus_message_get_interface(m), sd_bus_message_get_member(m),
+			       sd_bus_message_get_path(m), error.name, error.message ?: "");
 	if (r == -ETIMEDOUT && c->deadline && now_usec() >= c->deadline)
 		r = -ETIME;
 	return r;
@@ -178,7 +183,7 @@ static int nm_send_full(struct nm_call *c, sd_bus_message *m, const char *absent
 
 static int nm_send(struct nm_call *c, sd_bus_message *m, sd_bus_message **ret_reply)
 {
-	return nm_send_full(c, m, NULL, ret_reply);
+	return nm_send_full(c, m, NULL, false, ret_reply);
 }
 
 /* Properties.Get; the reply is left inside the variant of type `type`. */
@@ -191,7 +196,7 @@ static int nm_get_property(struct nm_call *c, const char *path, const char *ifac
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ss", iface, name);
 	if (r >= 0)
-		r = nm_send(c, m, &reply);
+		r = nm_send_full(c, m, NULL, true, &reply);
 	if (r >= 0)
 		r = sd_bus_message_enter_container(reply, 'v', type);
 	if (r < 0)
@@ -255,7 +260,7 @@ static int nm_find_device(struct nm_call *c, const char *ifname, char **ret)
 	if (r >= 0)
 		r = sd_bus_message_append(m, "s", ifname);
 	if (r >= 0)
-		r = nm_send_full(c, m, NM_SERVICE ".UnknownDevice", &reply);
+		r = nm_send_full(c, m, NM_SERVICE ".UnknownDevice", false, &reply);
 	if (r == -ENOENT)
 		r = -ENODEV;
 	if (r >= 0)
@@ -322,7 +327,7 @@ static int nm_profile_by_uuid(struct nm_call *c, const char *uuid, char **ret)
 	if (r >= 0)
 		r = sd_bus_message_append(m, "s", uuid);
 	if (r >= 0)
-		r = nm_send_full(c, m, NM_SERVICE ".Settings.InvalidConnection", &reply);
+		r = nm_send_full(c, m, NM_SERVICE ".Settings.InvalidConnection", false, &reply);
 	if (r == -ENOENT) {
 		*ret = NULL;
 		return 0;
@@ -575,38 +580,52 @@ static int nm_append_address_data(sd_bus_message *m, const struct netconf *cfg, 
 	return r;
 }
 
-/* The first gateway of the family is ipv4.gateway/ipv6.gateway, the others default
- * routes behind it (see the top). */
+static size_t nm_count(const struct netconf_addr *list, size_t n, int family)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += list[i].family == family;
+	return count;
+}
+
+/* With static addresses, the first gateway of the family is ipv4.gateway/ipv6.gateway
+ * (NM refuses a gateway without addresses); every other one is a default route in
+ * route-data with metric base + its rank among them (see the top). */
 static int nm_append_gateways(sd_bus_message *m, const struct netconf *cfg, int family,
 			      int64_t route_metric)
 {
 	uint32_t base = route_metric >= 0 ? (uint32_t)route_metric : NM_DEFAULT_ROUTE_METRIC;
+	bool first_is_gateway = nm_count(cfg->addrs, cfg->n_addrs, family) > 0;
+	const struct netconf_addr *first = NULL;
 	uint32_t rank = 0;
-	int r = 0;
+	int r = sd_bus_message_open_container(m, 'e', "sv");
 
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", "route-data");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', "aa{sv}");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "a{sv}");
 	for (size_t i = 0; r >= 0 && i < cfg->n_gateways; i++) {
 		const struct netconf_addr *g = &cfg->gateways[i];
 
 		if (g->family != family)
 			continue;
-		if (rank++ == 0) {
-			r = sd_bus_message_append(m, "{sv}", "gateway", "s", g->text);
-			if (r >= 0)
-				r = sd_bus_message_open_container(m, 'e', "sv");
-			if (r >= 0)
-				r = sd_bus_message_append(m, "s", "route-data");
-			if (r >= 0)
-				r = sd_bus_message_open_container(m, 'v', "aa{sv}");
-			if (r >= 0)
-				r = sd_bus_message_open_container(m, 'a', "a{sv}");
-			continue;
+		if (!first) {
+			first = g;
+			if (first_is_gateway)
+				continue;
 		}
+		rank++;
 		r = sd_bus_message_append(
 		    m, "a{sv}", 4, "dest", "s", family == AF_INET ? "0.0.0.0" : "::", "prefix", "u",
-		    (uint32_t)0, "next-hop", "s", g->text, "metric", "u", base + rank - 1);
+		    (uint32_t)0, "next-hop", "s", g->text, "metric", "u", base + rank);
 	}
-	for (int i = 0; r >= 0 && rank > 0 && i < 3; i++)
+	for (int i = 0; r >= 0 && i < 3; i++)
 		r = sd_bus_message_close_container(m);
+	if (r >= 0 && first && first_is_gateway)
+		r = sd_bus_message_append(m, "{sv}", "gateway", "s", first->text);
 	return r;
 }
 
@@ -642,6 +661,13 @@ static int nm_append_family(sd_bus_message *m, const struct netconf *cfg, int fa
 	enum netconf_method method = family == AF_INET ? cfg->ipv4 : cfg->ipv6;
 	int r = sd_bus_message_append(m, "{sv}", "method", "s", nm_method(family, method));
 
+	if (method == NETCONF_METHOD_DISABLED &&
+	    (nm_count(cfg->gateways, cfg->n_gateways, family) > 0 ||
+	     nm_count(cfg->dns, cfg->n_dns, family) > 0))
+		log_notice("NetworkManager: %s has no %s configuration: its %s gateways and DNS "
+			   "servers are left out",
+			   cfg->target.ifname, family == AF_INET ? "IPv4" : "IPv6",
+			   family == AF_INET ? "IPv4" : "IPv6");
 	if (r >= 0)
 		r = nm_append_address_data(m, cfg, family);
 	if (r >= 0 && method != NETCONF_METHOD_DISABLED)

@@ -416,6 +416,8 @@ static void cfg_dhcp_v6(struct netconf *cfg)
 	cfg->ipv6 = NETCONF_METHOD_STATIC;
 	cfg->addr_family = 3;
 	add(cfg->addrs, &cfg->n_addrs, "2001:db8:4::40", 64);
+	add(cfg->gateways, &cfg->n_gateways, "192.0.2.1", 0);
+	add(cfg->dns, &cfg->n_dns, "192.0.2.53", 0);
 }
 
 static int apply_within(const struct netconf *cfg, uint64_t timeout, uint64_t *ret_took)
@@ -691,13 +693,22 @@ static void test_dhcp(void)
 	apply_ok(&cfg, "DHCP");
 	g_assert_cmpint(device_state(), >=, 70);
 	g_assert_cmpuint(profiles(&keyfile), ==, 1);
+	g_test_message("keyfile:\n%s", keyfile);
 	g_assert_nonnull(strstr(keyfile, "method=auto"));
 	g_assert_null(strstr(keyfile, "203.0.113.20"));
+	/* No IPv4 address: NM takes no ipv4.gateway, the gateway is a default route. */
+	g_assert_nonnull(strstr(keyfile, "route1=0.0.0.0/0,192.0.2.1,101\n"));
+	g_assert_nonnull(strstr(keyfile, "dns=192.0.2.53;\n"));
 	g_assert_true(dhcp_enabled_for_link(NULL, target.ifindex, IFNAME, &origin));
 	g_assert_cmpint(origin, ==, DHCP_ORIGIN_NETWORKMANAGER);
 	ip_info(&info);
+	g_test_message("GET_IP_INFO: ip %s, gw %s, dns %s, dhcp %d", info.ip_addr, info.gate_way,
+		       info.dns_addr, info.dhcp_enabled);
 	g_assert_true(info.dhcp_enabled);
 	assert_has(info.ip_addr, b_addrs, false);
+	g_assert_true(in_list(info.ip_addr, "2001:db8:4::40"));
+	g_assert_true(in_list(info.gate_way, "192.0.2.1"));
+	g_assert_true(in_list(info.dns_addr, "192.0.2.53"));
 
 	restore_b(saved, before);
 	g_assert_false(dhcp_enabled_for_link(NULL, target.ifindex, IFNAME, &origin));
