@@ -44,10 +44,12 @@
  * manages() is 0. A missing env->nm_run_dir (NM is not running) answers 0 without a bus.
  *
  * save()/restore(): save() keeps the chosen profile's full settings (the GetSettings
- * reply), whether it was active and whether it was in memory only, or that there was
- * none. restore() puts the settings back with Update (Update2 IN_MEMORY_ONLY for a profile
- * that had no file: the file apply() made NM write is deleted; NM's activation timestamp
- * and its nm-generated mark are not sent back, the settings are the same), or deletes the
+ * reply), whether it was active and whether it was NM's in-memory one, or that there was
+ * none. restore() puts the settings back with Update (Update2 IN_MEMORY_ONLY for NM's
+ * own in-memory profile: the file apply() made NM write is deleted; NM's activation
+ * timestamp and its nm-generated mark are not sent back, the settings are the same; a
+ * stored profile with unsaved changes gets the settings that were in force stored), or
+ * deletes the
  * "hvguest <if>" profile that apply() added; then it re-activates the old profile if it
  * was active, else disconnects the device if that profile is active on it, and waits
  * until NM has done so. A configuration that NM only recorded (external) cannot be
@@ -85,6 +87,7 @@
 #define NM_ACTIVE_STATE_ACTIVATING 1
 #define NM_ACTIVE_STATE_ACTIVATED 2
 #define NM_CONNECTION_FLAG_UNSAVED 0x1
+#define NM_CONNECTION_FLAG_NM_GENERATED 0x2
 #define NM_CONNECTION_FLAGS_NOT_EDITABLE (0x4 | 0x8) /* volatile, external */
 #define NM_UPDATE2_FLAG_IN_MEMORY_ONLY 0x8
 
@@ -502,6 +505,22 @@ static void nm_free_saved(void *p)
 	g_free(s);
 }
 
+/* Whether conn is NM's own in-memory profile (Unsaved and nm-generated: "Wired
+ * connection 1"), which restore() puts back in memory only. Any other Unsaved profile may
+ * be a stored one with changes not saved (NM then reports its in-memory copy under /run
+ * as its Filename): restore() stores the settings that were in force rather than delete
+ * the admin's file. */
+static int nm_in_memory_only(struct nm_call *c, const char *conn, bool *ret)
+{
+	uint32_t flags = 0;
+	int r = nm_get_u32(c, conn, NM_CONNECTION_IFACE, "Flags", &flags);
+
+	if (r < 0)
+		return r;
+	*ret = (flags & NM_CONNECTION_FLAG_UNSAVED) && (flags & NM_CONNECTION_FLAG_NM_GENERATED);
+	return 0;
+}
+
 static int nm_save(const struct netconf_env *env, const struct netconf_target *t, void **ret_saved)
 {
 	struct nm_call c = {0};
@@ -515,12 +534,8 @@ static int nm_save(const struct netconf_env *env, const struct netconf_target *t
 		r = nm_find_profile(&c, dev, t->ifname, &s->conn, &s->active);
 	if (r >= 0 && s->conn)
 		r = nm_get_settings(&c, s->conn, &s->settings);
-	if (r >= 0 && s->conn) {
-		uint32_t flags = 0;
-
-		r = nm_get_u32(&c, s->conn, NM_CONNECTION_IFACE, "Flags", &flags);
-		s->in_memory = flags & NM_CONNECTION_FLAG_UNSAVED;
-	}
+	if (r >= 0 && s->conn)
+		r = nm_in_memory_only(&c, s->conn, &s->in_memory);
 	nm_call_done(&c);
 	if (r < 0) {
 		nm_free_saved(s);

@@ -51,6 +51,8 @@
  *   user-profile the admin's own active profile: only its addressing changes (mtu,
  *                dns-search, route-metric stay; the fallback gateway's metric follows the
  *                route-metric); restore() gives back the same file, byte for byte.
+ *   unsaved-changes  the admin's stored profile with changes in memory only
+ *                (UpdateUnsaved): restore() keeps the admin's file and stores them.
  *   auto-default NM restarted so that it makes its in-memory "Wired connection 1": edited,
  *                stored, then back in memory only (the stored file deleted) and active.
  *   nm-stopped   NM gone from the bus: manages() 0, apply() fails within its deadline.
@@ -752,6 +754,19 @@ static void test_dhcp_pending(void)
 
 /* A profile of the machine's admin for hvnm0, with options of its own, added and activated
  * over D-Bus (NM writes its keyfile). Returns its object path. */
+static void append_user_settings(sd_bus_message *m, const char *addr)
+{
+	g_assert_cmpint(sd_bus_message_append(
+			    m, "a{sa{sv}}", 4, "connection", 4, "id", "s", "user " IFNAME, "uuid",
+			    "s", USER_UUID, "type", "s", "802-3-ethernet", "interface-name", "s",
+			    IFNAME, "802-3-ethernet", 1, "mtu", "u", (uint32_t)1400, "ipv4", 5,
+			    "method", "s", "manual", "address-data", "aa{sv}", 1, 2, "address", "s",
+			    addr, "prefix", "u", (uint32_t)24, "dns-search", "as", 1,
+			    "example.test", "route-metric", "x", (int64_t)300, "never-default", "b",
+			    1, "ipv6", 1, "method", "s", "ignore"),
+			>=, 0);
+}
+
 static char *add_user_profile(void)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -765,15 +780,7 @@ static char *add_user_profile(void)
 						       "org.freedesktop.NetworkManager.Settings",
 						       "AddConnection"),
 			>=, 0);
-	g_assert_cmpint(sd_bus_message_append(
-			    m, "a{sa{sv}}", 4, "connection", 4, "id", "s", "user " IFNAME, "uuid",
-			    "s", USER_UUID, "type", "s", "802-3-ethernet", "interface-name", "s",
-			    IFNAME, "802-3-ethernet", 1, "mtu", "u", (uint32_t)1400, "ipv4", 5,
-			    "method", "s", "manual", "address-data", "aa{sv}", 1, 2, "address", "s",
-			    "10.9.9.9", "prefix", "u", (uint32_t)24, "dns-search", "as", 1,
-			    "example.test", "route-metric", "x", (int64_t)300, "never-default", "b",
-			    1, "ipv6", 1, "method", "s", "ignore"),
-			>=, 0);
+	append_user_settings(m, "10.9.9.9");
 	g_assert_cmpint(sd_bus_call(bus, m, 10 * USEC_PER_SEC, NULL, &reply), >=, 0);
 	g_assert_cmpint(sd_bus_message_read(reply, "o", &path), >=, 0);
 	conn = g_strdup(path);
@@ -886,6 +893,62 @@ static char *without_bookkeeping(const char *text)
 /* NM's automatic profile (unsaved, nm-generated: only in /run) is active: apply() edits it
  * (NM then stores it in system-connections/), restore() makes it an in-memory profile again,
  * its file in system-connections/ deleted, and activates it again. */
+/* The admin changed the stored profile in memory only (UpdateUnsaved, as `nmcli connection
+ * modify --temporary` does): restore() must not take that for an in-memory profile and
+ * delete the admin's file; it stores the settings that were in force. */
+static void test_unsaved_changes(void)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *fn = NULL;
+	g_autofree char *conn = NULL, *after = NULL;
+	struct netinfo_ip_info info;
+	struct netconf cfg;
+	void *saved = NULL;
+	const char *filename;
+
+	if (skip())
+		return;
+	g_assert_cmpint(bus_open(&bus), >=, 0);
+	{
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+		const char *path;
+
+		g_assert_cmpint(sd_bus_call_method(bus, "org.freedesktop.NetworkManager",
+						   "/org/freedesktop/NetworkManager/Settings",
+						   "org.freedesktop.NetworkManager.Settings",
+						   "GetConnectionByUuid", NULL, &reply, "s",
+						   USER_UUID),
+				>=, 0);
+		g_assert_cmpint(sd_bus_message_read(reply, "o", &path), >=, 0);
+		conn = g_strdup(path);
+	}
+	g_assert_cmpint(sd_bus_message_new_method_call(
+			    bus, &m, "org.freedesktop.NetworkManager", conn,
+			    "org.freedesktop.NetworkManager.Settings.Connection", "UpdateUnsaved"),
+			>=, 0);
+	append_user_settings(m, "10.9.9.10");
+	g_assert_cmpint(sd_bus_call(bus, m, 10 * USEC_PER_SEC, NULL, NULL), >=, 0);
+	g_assert_cmpint(sd_bus_get_property(bus, "org.freedesktop.NetworkManager", conn,
+					    "org.freedesktop.NetworkManager.Settings.Connection",
+					    "Filename", NULL, &fn, "s"),
+			>=, 0);
+	g_assert_cmpint(sd_bus_message_read(fn, "s", &filename), >=, 0);
+	g_test_message("the profile with unsaved changes is at \"%s\"", filename);
+
+	g_assert_cmpint(netconf_backend_networkmanager.save(&env, &target, &saved), ==, 0);
+	cfg_a(&cfg);
+	apply_ok(&cfg, "A over unsaved changes");
+	assert_a_live();
+	g_assert_cmpint(netconf_backend_networkmanager.restore(&env, &target, saved), ==, 0);
+	netconf_backend_networkmanager.free_saved(saved);
+	g_assert_true(g_file_get_contents(USER_KEYFILE, &after, NULL, NULL));
+	g_test_message("the admin's file after restore():\n%s", after);
+	g_assert_nonnull(strstr(after, "10.9.9.10/24"));
+	ip_info(&info);
+	g_assert_true(in_list(info.ip_addr, "10.9.9.10"));
+	assert_has(info.ip_addr, a_addrs, false);
+}
+
 static void test_auto_default(void)
 {
 	g_autofree char *ip = find_program("ip", "/usr/sbin/ip");
@@ -980,6 +1043,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/netconf-nm/dhcp", test_dhcp);
 	g_test_add_func("/netconf-nm/dhcp-pending", test_dhcp_pending);
 	g_test_add_func("/netconf-nm/user-profile", test_user_profile);
+	g_test_add_func("/netconf-nm/unsaved-changes", test_unsaved_changes);
 	g_test_add_func("/netconf-nm/auto-default", test_auto_default);
 	g_test_add_func("/netconf-nm/nm-stopped", test_nm_stopped);
 	{
