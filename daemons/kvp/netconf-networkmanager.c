@@ -882,6 +882,18 @@ static int nm_activate(struct nm_call *c, const char *conn, const char *dev, cha
 	return 0;
 }
 
+/* Sleeps until the next poll, or -ETIME when the deadline has passed (the last poll is
+ * made at the deadline). */
+static int nm_pause(const struct nm_call *c)
+{
+	uint64_t now = now_usec();
+
+	if (now >= c->deadline)
+		return -ETIME;
+	g_usleep(MIN(NM_POLL_USEC, c->deadline - now));
+	return 0;
+}
+
 /* Polls until ac is ACTIVATED (or, with accept_ip_config, the device runs its IP
  * configuration for it). -EIO when it went down or the device failed; -ETIME. */
 static int nm_wait_active(struct nm_call *c, const char *dev, const char *ac, bool accept_ip_config)
@@ -906,9 +918,9 @@ static int nm_wait_active(struct nm_call *c, const char *dev, const char *ac, bo
 		    dev_state >= NM_DEVICE_STATE_IP_CONFIG &&
 		    dev_state <= NM_DEVICE_STATE_ACTIVATED)
 			return 0;
-		if (now_usec() + NM_POLL_USEC >= c->deadline)
-			return -ETIME;
-		g_usleep(NM_POLL_USEC);
+		r = nm_pause(c);
+		if (r < 0)
+			return r;
 	}
 }
 
@@ -981,9 +993,9 @@ static int nm_wait_released(struct nm_call *c, const char *dev, const char *ac)
 			return r;
 		if (strcmp(now, ac) != 0 && state != NM_DEVICE_STATE_DEACTIVATING)
 			return 0;
-		if (now_usec() + NM_POLL_USEC >= c->deadline)
-			return -ETIME;
-		g_usleep(NM_POLL_USEC);
+		r = nm_pause(c);
+		if (r < 0)
+			return r;
 	}
 }
 
