@@ -2,20 +2,20 @@
 /*
  * netconf-networkd.c: the SET_IP_INFO backend for systemd-networkd (netconf.h).
  *
- * What it writes: one file, <networkd_dir>/10-hvguest-<ifname>.network, matching the adapter
+ * What it writes: one file, <networkd_dir>/05-hvguest-<ifname>.network, matching the adapter
  * by Name= AND MACAddress= (the name alone could follow a rename, the MAC alone also matches
  * an SR-IOV virtual function that shares the synthetic adapter's MAC), with DHCP=, Address=,
  * Gateway=, DNS=, IPv6AcceptRA= and LinkLocalAddressing= as netconf.h's semantics ask. The
  * file is replaced atomically (netconf_write_file), never edited.
  *
  * Precedence: networkd gives a link the first .network file, in lexical order of the file
- * names over all its directories, whose [Match] matches. "10-" sorts before the files that
- * distributions and installers usually ship (20-wired, 50-cloud-init, 80-*, 99-*), so ours
- * wins over them; a file of the administrator's that sorts earlier and matches this link
- * wins over ours. That is detected from networkd's own answer, not guessed: as soon as the
- * link has picked its file, Link.Describe()'s NetworkFile must be ours, else apply() fails
- * with -EEXIST and logs which file won, and the core rolls back (the administrator decides:
- * remove that file, or narrow its [Match]).
+ * names over all its directories, whose [Match] matches. "05-" sorts before what cloud
+ * images generate (netplan's 10-netplan-*, cloud-init's 10-cloud-init-*) and what packages
+ * ship (20-wired, 80-*, 99-*), so ours wins over them; a file of the administrator's that
+ * sorts earlier and matches this link wins over ours. That is detected from networkd's own
+ * answer, not guessed: as soon as the link has picked its file, Link.Describe()'s
+ * NetworkFile must be ours, else apply() fails with -EEXIST and logs which file won, and the
+ * core rolls back (the administrator decides: remove that file, or narrow its [Match]).
  *
  * How it is applied: over D-Bus (sd-bus, a connection of its own per call, env->bus_address
  * or the system bus, no auto-start so that a machine without networkd never gets one
@@ -27,19 +27,24 @@
  * the state file: a property read after ReconfigureLink's reply is answered after that
  * state change, while the state file is written later, on networkd's own schedule):
  *   configured   -> applied (after the NetworkFile check above);
- *   failed       -> -EIO (networkd refused a setting, e.g. a gateway it cannot reach);
+ *   failed       -> -EIO (networkd gave up on the link: the kernel refused a setting);
  *   unmanaged, linger -> -ENODEV (no file matches / the link is gone);
  *   configuring  -> applied as well when the request has a dynamic part (IPv4 DHCP, IPv6
  *                   router advertisements): networkd stays "configuring" until a lease or an
  *                   RA arrives, which may be never on a host without DHCP or routers; we then
  *                   wait only until every static address and gateway of the request is on
  *                   the link in the kernel (rtnetlink).
- * Anything else, or no answer, until env->deadline_usec: -ETIME.
+ * Anything else, or no answer, until env->deadline_usec: -ETIME. (A gateway outside every
+ * subnet of the link is one: networkd 252 waits for it to become reachable, "configuring".)
  *
  * manages(): the link's state file says networkd manages it (ADMIN_STATE neither unmanaged
  * nor linger) and networkd runs now (org.freedesktop.network1 has an owner on the bus; its
  * state directory outlives it). save()/restore(): the one file we write; restore() puts it
- * back (or removes it) and reloads/reconfigures the same way.
+ * back (or removes it: networkd then unmanages the link and drops what it had configured
+ * from our file) and reloads/reconfigures the same way, waiting until the link is
+ * configured, unmanaged or failed; still "configuring" at the deadline (the old file waits
+ * for DHCP or a router) counts as restored. It gets at least NETWORKD_RESTORE_MIN_USEC, as
+ * it usually runs right after apply() used up its deadline.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,7 +67,7 @@
 #include "shared/macro.h"
 #include "shared/time-util.h"
 
-#define NETWORKD_FILE_PREFIX "10-hvguest-"
+#define NETWORKD_FILE_PREFIX "05-hvguest-"
 #define NETWORKD_BUS_NAME "org.freedesktop.network1"
 #define NETWORKD_BUS_PATH "/org/freedesktop/network1"
 #define NETWORKD_MANAGER_IFACE "org.freedesktop.network1.Manager"

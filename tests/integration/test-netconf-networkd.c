@@ -30,7 +30,8 @@
  *      we are root with CAP_NET_ADMIN (networkd's check before polkit).
  *   4. The link is a veth pair hv0 (MAC 00:15:5D:AA:BB:01) / hv0p in the namespace; no file
  *      of /usr/lib/systemd/network matches either name, so only our files manage hv0.
- * Checked there: static IPv4+IPv6 (two addresses each), two gateways and two DNS servers
+ * Checked there: a rollback to "no file of ours" (networkd unmanages the link again and
+ * drops our addresses); static IPv4+IPv6 (two addresses each), two gateways and two DNS servers
  * applied (netlink through netinfo_collect_ip_info(), the GET_IP_INFO code; DNS through
  * networkd's link state, as no systemd-resolved is installed here); a second request
  * replacing the first; the same request twice; a request networkd cannot finish in time
@@ -73,7 +74,7 @@
 #define RUN_DIR "/run/systemd/netif"
 #define BUS_SOCKET "/run/dbus/system_bus_socket"
 #define BUS_ADDRESS "unix:path=" BUS_SOCKET
-#define OUR_FILE NETWORKD_DIR "/10-hvguest-" IFNAME ".network"
+#define OUR_FILE NETWORKD_DIR "/05-hvguest-" IFNAME ".network"
 
 static const char *live_skip;
 static char *tmpdir;
@@ -225,7 +226,7 @@ static void check_golden(void (*make)(struct netconf *, int), const char *golden
 	struct netconf cfg;
 
 	make(&cfg, 7);
-	path = g_build_filename(env.networkd_dir, "10-hvguest-hv0.network", NULL);
+	path = g_build_filename(env.networkd_dir, "05-hvguest-hv0.network", NULL);
 	/* The file is written, then networkd cannot be reached. */
 	g_assert_cmpint(netconf_backend_networkd.apply(&env, &cfg), <, 0);
 	assert_file(path, golden);
@@ -258,7 +259,7 @@ static void test_offline_save_restore(void)
 	struct stat st;
 
 	cfg_a(&cfg, 7);
-	path = g_build_filename(env.networkd_dir, "10-hvguest-hv0.network", NULL);
+	path = g_build_filename(env.networkd_dir, "05-hvguest-hv0.network", NULL);
 
 	/* No file before: restore() removes ours again, even when networkd is unreachable. */
 	g_assert_cmpint(netconf_backend_networkd.save(&env, &cfg.target, &saved), ==, 0);
@@ -385,6 +386,8 @@ static pid_t spawn_logged(const char *const *argv, const char *log_name)
 
 		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(127);
+		/* networkd's debug log, kept in tmpdir when a test fails. */
+		setenv("SYSTEMD_LOG_LEVEL", "debug", 1);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -600,6 +603,30 @@ static int apply_timed(const struct netconf *cfg, uint64_t timeout_usec)
 	return r;
 }
 
+/* The host's first request on a link networkd leaves alone: the rollback removes our file,
+ * networkd unmanages the link again and drops the addresses and routes it had set. */
+static void test_live_restore_to_none(void)
+{
+	struct netconf a;
+	struct netconf_env env = live_env(20 * USEC_PER_SEC);
+	void *saved = NULL;
+
+	if (live_skipped())
+		return;
+	cfg_a(&a, hv0_index);
+	g_assert_false(g_file_test(OUR_FILE, G_FILE_TEST_EXISTS));
+	wait_link_state(hv0_index, "ADMIN_STATE", "unmanaged");
+	g_assert_cmpint(netconf_backend_networkd.save(&env, &a.target, &saved), ==, 0);
+	g_assert_cmpint(apply_timed(&a, 20 * USEC_PER_SEC), ==, 0);
+	g_assert_true(live_is(&a, NULL));
+	env = live_env(20 * USEC_PER_SEC);
+	g_assert_cmpint(netconf_backend_networkd.restore(&env, &a.target, saved), ==, 0);
+	netconf_backend_networkd.free_saved(saved);
+	g_assert_false(g_file_test(OUR_FILE, G_FILE_TEST_EXISTS));
+	wait_link_state(hv0_index, "ADMIN_STATE", "unmanaged");
+	wait_live_is(NULL, &a);
+}
+
 static void test_live_static(void)
 {
 	struct netconf a;
@@ -774,15 +801,21 @@ static void test_live_dhcp(void)
 
 static void test_live_earlier_file_wins(void)
 {
-	const char *earlier = NETWORKD_DIR "/05-admin.network";
+	const char *earlier = NETWORKD_DIR "/01-admin.network";
 	struct netconf a;
 
 	if (live_skipped())
 		return;
 	cfg_a(&a, hv0_index);
 	g_assert_true(g_file_set_contents(
-	    earlier, "[Match]\nName=hv0\n\n[Network]\nAddress=203.0.113.77/24\n", -1, NULL));
+	    earlier, "[Match]\nName=hv0\n\n[Network]\nAddress=203.0.113.77/24\nIPv6AcceptRA=no\n",
+	    -1, NULL));
 	g_assert_cmpint(apply_timed(&a, 20 * USEC_PER_SEC), ==, -EEXIST);
+	/* Let networkd finish with that file first: networkd 252 reconfiguring a link while
+	 * its address requests are still queued keeps them as static addresses that never
+	 * become ready, and the link then stays "configuring" forever. */
+	wait_link_state(hv0_index, "NETWORK_FILE", earlier);
+	wait_link_state(hv0_index, "ADMIN_STATE", "configured");
 	g_assert_cmpint(g_unlink(earlier), ==, 0);
 	g_assert_cmpint(apply_timed(&a, 20 * USEC_PER_SEC), ==, 0);
 	wait_link_state(hv0_index, "NETWORK_FILE", OUR_FILE);
@@ -894,6 +927,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/netconf-networkd/offline/golden-v6only", test_golden_v6only);
 	g_test_add_func("/netconf-networkd/offline/save-restore", test_offline_save_restore);
 	g_test_add_func("/netconf-networkd/offline/manages", test_offline_manages);
+	/* First: it needs the link as networkd found it, with no file of ours. */
+	g_test_add_func("/netconf-networkd/live/restore-to-none", test_live_restore_to_none);
 	g_test_add_func("/netconf-networkd/live/static", test_live_static);
 	g_test_add_func("/netconf-networkd/live/replace-idempotent",
 			test_live_replace_and_idempotent);
