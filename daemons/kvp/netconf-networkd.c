@@ -21,19 +21,22 @@
  * or the system bus, no auto-start so that a machine without networkd never gets one
  * started): Manager.Reload() (networkd 252 re-reads its files and reconfigures the links
  * whose file changed), then Manager.ReconfigureLink(ifindex), which re-applies even an
- * unchanged file and sets the link's state to "configuring" before it replies.
+ * unchanged file. Both only start the work (networkd first asks the kernel for the link,
+ * then reconfigures it from that answer), so their replies say nothing about the result.
  *
- * When it is applied: we poll the Link object's AdministrativeState property (D-Bus, not
- * the state file: a property read after ReconfigureLink's reply is answered after that
- * state change, while the state file is written later, on networkd's own schedule):
- *   configured   -> applied (after the NetworkFile check above);
+ * When it is applied: we poll the Link object's AdministrativeState property over the same
+ * connection (networkd's in-memory state; its state file is written later, on its own
+ * schedule):
+ *   configured   -> applied, once every static address and gateway of the request is on
+ *                   the link in the kernel (rtnetlink): a "configured" read before networkd
+ *                   got to our reconfiguration belongs to the previous file, and is only
+ *                   taken when that already gives what the request asks;
  *   failed       -> -EIO (networkd gave up on the link: the kernel refused a setting);
  *   unmanaged, linger -> -ENODEV (no file matches / the link is gone);
  *   configuring  -> applied as well when the request has a dynamic part (IPv4 DHCP, IPv6
- *                   router advertisements): networkd stays "configuring" until a lease or an
- *                   RA arrives, which may be never on a host without DHCP or routers; we then
- *                   wait only until every static address and gateway of the request is on
- *                   the link in the kernel (rtnetlink).
+ *                   router advertisements) and its static items are on the link: networkd
+ *                   stays "configuring" until a lease or an RA arrives, which may be never
+ *                   on a host without DHCP or routers.
  * Anything else, or no answer, until env->deadline_usec: -ETIME. (A gateway outside every
  * subnet of the link is one: networkd 252 waits for it to become reachable, "configuring".)
  *
@@ -379,7 +382,7 @@ enum wait_for {
 static int judge_state(const char *state, enum wait_for what, const struct netconf *cfg)
 {
 	if (strcmp(state, "configured") == 0)
-		return 1;
+		return what == WAIT_APPLIED ? statics_live(cfg) : 1;
 	if (strcmp(state, "failed") == 0)
 		return -EIO;
 	if (strcmp(state, "linger") == 0)

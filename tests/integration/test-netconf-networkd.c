@@ -670,6 +670,7 @@ static void test_live_replace_and_idempotent(void)
 	g_assert_true(live_is(&a, NULL));
 	/* B replaces A: A's addresses and gateways are gone, not merged. */
 	g_assert_cmpint(apply_timed(&b, 20 * USEC_PER_SEC), ==, 0);
+	g_assert_true(live_is(&b, NULL));
 	wait_live_is(&b, &a);
 	wait_link_state(hv0_index, "DNS", "198.51.100.53");
 	first = read_text(OUR_FILE);
