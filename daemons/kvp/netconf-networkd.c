@@ -24,13 +24,14 @@
  * unchanged file. Both only start the work (networkd first asks the kernel for the link,
  * then reconfigures it from that answer), so their replies say nothing about the result.
  *
- * When it is applied: we poll the Link object's AdministrativeState property over the same
+ * When it is applied: before Reload we subscribe to the link object's PropertiesChanged
+ * signals, and a verdict counts only once networkd has been seen working on the link since
+ * (AdministrativeState passing through initialized/configuring): a "configured" read
+ * before that belongs to the previous file. Then we poll AdministrativeState over the same
  * connection (networkd's in-memory state; its state file is written later, on its own
- * schedule):
+ * schedule), waking early on a signal:
  *   configured   -> applied, once every static address and gateway of the request is on
- *                   the link in the kernel (rtnetlink): a "configured" read before networkd
- *                   got to our reconfiguration belongs to the previous file, and is only
- *                   taken when that already gives what the request asks;
+ *                   the link in the kernel (rtnetlink), as the core verifies next;
  *   failed       -> -EIO (networkd gave up on the link: the kernel refused a setting);
  *   unmanaged, linger -> -ENODEV (no file matches / the link is gone);
  *   configuring  -> applied as well when the request has a dynamic part (IPv4 DHCP, IPv6
@@ -401,10 +402,91 @@ static bool has_network(const char *state)
 	       strcmp(state, "failed") == 0;
 }
 
+/* Whether networkd has been seen working on the link since we asked: its AdministrativeState
+ * passing through a transient state, from the PropertiesChanged signals of the link object
+ * (a reconfiguration always goes through "initialized"). A "configured" or "failed" read
+ * before that may belong to the previous file. */
+struct link_watch {
+	bool moved;
+};
+
+static bool is_transient(const char *state)
+{
+	return strcmp(state, "pending") == 0 || strcmp(state, "initialized") == 0 ||
+	       strcmp(state, "configuring") == 0;
+}
+
+static int on_link_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct link_watch *w = userdata;
+	const char *iface = NULL;
+	int r = sd_bus_message_read(m, "s", &iface);
+
+	if (r < 0 || strcmp(iface, NETWORKD_LINK_IFACE) != 0)
+		return 0;
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *name = NULL, *state = NULL;
+
+		r = sd_bus_message_read(m, "s", &name);
+		if (r >= 0 && strcmp(name, "AdministrativeState") == 0) {
+			r = sd_bus_message_read(m, "v", "s", &state);
+			if (r >= 0 && is_transient(state))
+				w->moved = true;
+		} else if (r >= 0) {
+			r = sd_bus_message_skip(m, "v");
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	return 0;
+}
+
+static int watch_link(sd_bus *bus, uint64_t deadline, const char *link_path, struct link_watch *w,
+		      sd_bus_slot **ret_slot)
+{
+	uint64_t left = 0;
+	int r = time_left(deadline, &left);
+
+	if (r >= 0)
+		r = sd_bus_set_method_call_timeout(bus, left);
+	if (r >= 0)
+		r = sd_bus_match_signal(bus, ret_slot, NULL, link_path,
+					"org.freedesktop.DBus.Properties", "PropertiesChanged",
+					on_link_changed, w);
+	if (r == -ETIMEDOUT)
+		r = -ETIME;
+	return r;
+}
+
+static int drain(sd_bus *bus)
+{
+	int r;
+
+	while ((r = sd_bus_process(bus, NULL)) > 0)
+		;
+	return r;
+}
+
+/* A verdict on the link for `what`: 1 done, 0 poll again, -errno. Without a sign of our
+ * reconfiguration, unmanaged and linger still count once two polls in a row read them:
+ * networkd leaves such a link as it is, emitting nothing, while a reconfiguration leaves
+ * "unmanaged" within a netlink round trip. */
+static int judge(const char *state, const char *last, enum wait_for what, const struct netconf *cfg,
+		 bool moved)
+{
+	bool stable = last && strcmp(last, state) == 0;
+
+	if (what == WAIT_APPLIED && !moved &&
+	    !(stable && (strcmp(state, "unmanaged") == 0 || strcmp(state, "linger") == 0)))
+		return 0;
+	return judge_state(state, what, cfg);
+}
+
 /* For restore(): still "configuring" when time is up means the old file waits for DHCP or
  * a router, which networkd keeps doing on its own. */
 static int wait_link(sd_bus *bus, uint64_t deadline, const char *link_path, enum wait_for what,
-		     const struct netconf *cfg, const char *ours)
+		     const struct netconf *cfg, const char *ours, const struct link_watch *w)
 {
 	g_autofree char *last = NULL;
 	bool checked = !ours;
@@ -414,12 +496,14 @@ static int wait_link(sd_bus *bus, uint64_t deadline, const char *link_path, enum
 		uint64_t left = 0;
 		int r = admin_state(bus, deadline, link_path, &state);
 
-		if (r >= 0 && !checked && has_network(state)) {
+		if (r >= 0)
+			r = drain(bus);
+		if (r >= 0 && !checked && w->moved && has_network(state)) {
 			r = check_network_file(bus, deadline, link_path, cfg->target.ifname, ours);
 			checked = true;
 		}
 		if (r >= 0) {
-			r = judge_state(state, what, cfg);
+			r = judge(state, last, what, cfg, w->moved);
 			if (r < 0)
 				log_debug("systemd-networkd: %s is %s", link_path, state);
 			if (r != 0)
@@ -432,31 +516,40 @@ static int wait_link(sd_bus *bus, uint64_t deadline, const char *link_path, enum
 			return 0;
 		if (r < 0)
 			return r;
-		g_usleep(MIN(left, NETWORKD_POLL_USEC));
+		r = sd_bus_wait(bus, MIN(left, NETWORKD_POLL_USEC));
+		if (r < 0)
+			return r;
 	}
 }
 
-/* Reload, ReconfigureLink, then wait as `what` says; finally check which file won. */
+/* Watch the link, Reload, ReconfigureLink, then wait as `what` says. */
 static int reload_and_wait(const struct netconf_env *env, const struct netconf_target *t,
 			   uint64_t deadline, enum wait_for what, const struct netconf *cfg,
 			   const char *ours)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
 	g_autofree char *link_path = NULL;
+	struct link_watch w = {};
 	int r;
 
 	r = open_bus(env->bus_address, &bus);
 	if (r < 0)
 		return log_warning_errno(r, "Cannot reach systemd-networkd on the bus, giving up");
-	r = bus_call(bus, deadline, NETWORKD_BUS_PATH, NETWORKD_MANAGER_IFACE, "Reload", NULL,
-		     NULL);
+	r = link_object_path(bus, deadline, t->ifindex, &link_path);
+	if (r >= 0 && watch_link(bus, deadline, link_path, &w, &slot) < 0) {
+		/* Without the signals, the first verdict is taken as it comes. */
+		log_debug("Cannot watch %s for changes, polling only", link_path);
+		w.moved = true;
+	}
+	if (r >= 0)
+		r = bus_call(bus, deadline, NETWORKD_BUS_PATH, NETWORKD_MANAGER_IFACE, "Reload",
+			     NULL, NULL);
 	if (r >= 0)
 		r = bus_call(bus, deadline, NETWORKD_BUS_PATH, NETWORKD_MANAGER_IFACE,
 			     "ReconfigureLink", NULL, "i", t->ifindex);
 	if (r >= 0)
-		r = link_object_path(bus, deadline, t->ifindex, &link_path);
-	if (r >= 0)
-		r = wait_link(bus, deadline, link_path, what, cfg, ours);
+		r = wait_link(bus, deadline, link_path, what, cfg, ours, &w);
 	if (r < 0 && r != -EEXIST)
 		log_warning_errno(r, "systemd-networkd did not apply %s to %s, giving up",
 				  ours ? ours : "the restored configuration", t->ifname);

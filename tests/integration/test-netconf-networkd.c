@@ -37,7 +37,7 @@
  * replacing the first; the same request twice; a request networkd cannot finish in time
  * (off-link gateway) and a request while networkd is stopped, each rolled back by restore();
  * DHCP (networkd's DHCPv4 client sends DISCOVERs from hv0, seen on hv0p); an earlier file
- * that wins; manages().
+ * that wins; a file that matches no link; manages().
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -822,6 +822,30 @@ static void test_live_earlier_file_wins(void)
 	wait_link_state(hv0_index, "NETWORK_FILE", OUR_FILE);
 }
 
+/* A file that matches no link (here: another MAC) leaves hv0 unmanaged: -ENODEV at once,
+ * not the deadline; the rollback brings the previous file back. */
+static void test_live_no_match(void)
+{
+	struct netconf a, other;
+	struct netconf_env env = live_env(20 * USEC_PER_SEC);
+	void *saved = NULL;
+
+	if (live_skipped())
+		return;
+	cfg_a(&a, hv0_index);
+	g_assert_cmpint(apply_timed(&a, 20 * USEC_PER_SEC), ==, 0);
+	cfg_b(&other, hv0_index);
+	g_strlcpy(other.target.mac_text, "00:15:5D:00:00:99", sizeof(other.target.mac_text));
+	g_assert_cmpint(netconf_backend_networkd.save(&env, &a.target, &saved), ==, 0);
+	g_assert_cmpint(apply_timed(&other, 20 * USEC_PER_SEC), ==, -ENODEV);
+	env = live_env(20 * USEC_PER_SEC);
+	g_assert_cmpint(netconf_backend_networkd.restore(&env, &a.target, saved), ==, 0);
+	netconf_backend_networkd.free_saved(saved);
+	assert_file(OUR_FILE, golden_a);
+	wait_link_state(hv0_index, "ADMIN_STATE", "configured");
+	wait_live_is(&a, &other);
+}
+
 static void test_live_manages(void)
 {
 	struct netconf a, peer;
@@ -937,6 +961,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/netconf-networkd/live/stopped-restore", test_live_stopped_restore);
 	g_test_add_func("/netconf-networkd/live/dhcp", test_live_dhcp);
 	g_test_add_func("/netconf-networkd/live/earlier-file-wins", test_live_earlier_file_wins);
+	g_test_add_func("/netconf-networkd/live/no-match", test_live_no_match);
 	g_test_add_func("/netconf-networkd/live/manages", test_live_manages);
 
 	live_skip = live_unavailable();
