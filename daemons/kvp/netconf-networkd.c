@@ -139,6 +139,11 @@ static char *render_network_file(const struct netconf *cfg)
 	append_list(s, "Address", cfg->addrs, cfg->n_addrs, true);
 	append_list(s, "Gateway", cfg->gateways, cfg->n_gateways, false);
 	append_list(s, "DNS", cfg->dns, cfg->n_dns, false);
+	/* The host's DNS servers replace the interface's: none learnt from DHCP or RAs. */
+	if (cfg->n_dns > 0 && cfg->ipv4 == NETCONF_METHOD_AUTO)
+		g_string_append(s, "\n[DHCPv4]\nUseDNS=no\n");
+	if (cfg->n_dns > 0 && cfg->ipv6 == NETCONF_METHOD_AUTO)
+		g_string_append(s, "\n[IPv6AcceptRA]\nUseDNS=no\n\n[DHCPv6]\nUseDNS=no\n");
 	return g_string_free(s, FALSE);
 }
 

@@ -176,6 +176,43 @@ static const char golden_v6only[] =
     "LinkLocalAddressing=ipv6\nIPv6AcceptRA=no\n"
     "Address=2001:db8:3::30/48\nGateway=2001:db8:3::1\nDNS=2001:db8:3::53\n";
 
+/* The host's usual request: static IPv4 with DNS, no IPv6 (so router advertisements). */
+static void cfg_v4_ra(struct netconf *cfg, int ifindex)
+{
+	init_cfg(cfg, ifindex);
+	cfg->ipv4 = NETCONF_METHOD_STATIC;
+	cfg->ipv6 = NETCONF_METHOD_AUTO;
+	cfg->addr_family = 1;
+	add_addr(cfg->addrs, &cfg->n_addrs, "192.0.2.40", 24);
+	add_addr(cfg->gateways, &cfg->n_gateways, "192.0.2.1", 0);
+	add_addr(cfg->dns, &cfg->n_dns, "192.0.2.53", 0);
+}
+
+static const char golden_v4_ra[] =
+    "# Written by hv-kvpd: the Hyper-V host's network settings for hv0 (adapter " GUID ").\n"
+    "# The host's next SET_IP_INFO request replaces this file.\n"
+    "[Match]\nName=hv0\nMACAddress=" MAC "\n\n[Network]\nDHCP=no\n"
+    "LinkLocalAddressing=ipv6\nIPv6AcceptRA=yes\n"
+    "Address=192.0.2.40/24\nGateway=192.0.2.1\nDNS=192.0.2.53\n"
+    "\n[IPv6AcceptRA]\nUseDNS=no\n\n[DHCPv6]\nUseDNS=no\n";
+
+/* DHCP with the host's DNS servers, which replace the lease's. */
+static void cfg_dhcp_dns(struct netconf *cfg, int ifindex)
+{
+	cfg_dhcp(cfg, ifindex);
+	cfg->ipv6 = NETCONF_METHOD_STATIC;
+	add_addr(cfg->addrs, &cfg->n_addrs, "2001:db8:4::40", 64);
+	add_addr(cfg->dns, &cfg->n_dns, "198.51.100.53", 0);
+}
+
+static const char golden_dhcp_dns[] =
+    "# Written by hv-kvpd: the Hyper-V host's network settings for hv0 (adapter " GUID ").\n"
+    "# The host's next SET_IP_INFO request replaces this file.\n"
+    "[Match]\nName=hv0\nMACAddress=" MAC "\n\n[Network]\nDHCP=ipv4\n"
+    "LinkLocalAddressing=ipv6\nIPv6AcceptRA=no\n"
+    "Address=2001:db8:4::40/64\nDNS=198.51.100.53\n"
+    "\n[DHCPv4]\nUseDNS=no\n";
+
 static char *read_text(const char *path)
 {
 	char *text = NULL;
@@ -247,6 +284,16 @@ static void test_golden_dhcp(void)
 static void test_golden_v6only(void)
 {
 	check_golden(cfg_v6only, golden_v6only);
+}
+
+static void test_golden_v4_ra(void)
+{
+	check_golden(cfg_v4_ra, golden_v4_ra);
+}
+
+static void test_golden_dhcp_dns(void)
+{
+	check_golden(cfg_dhcp_dns, golden_dhcp_dns);
 }
 
 static void test_offline_save_restore(void)
@@ -800,6 +847,25 @@ static void test_live_dhcp(void)
 	g_assert_true(info.dhcp_enabled);
 }
 
+/* Static IPv4, IPv6 from router advertisements that never come: networkd stays
+ * "configuring"; applied once the static address and gateway are on the link. */
+static void test_live_v4_ra(void)
+{
+	struct netconf r;
+	struct netinfo_ip_info info;
+
+	if (live_skipped())
+		return;
+	cfg_v4_ra(&r, hv0_index);
+	g_assert_cmpint(apply_timed(&r, 20 * USEC_PER_SEC), ==, 0);
+	assert_file(OUR_FILE, golden_v4_ra);
+	g_assert_true(live_is(&r, NULL));
+	get_ip_info(&info);
+	g_assert_false(info.dhcp_enabled);
+	wait_link_state(hv0_index, "ADMIN_STATE", "configuring");
+	wait_link_state(hv0_index, "DNS", "192.0.2.53");
+}
+
 static void test_live_earlier_file_wins(void)
 {
 	const char *earlier = NETWORKD_DIR "/01-admin.network";
@@ -950,6 +1016,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/netconf-networkd/offline/golden-static", test_golden_static);
 	g_test_add_func("/netconf-networkd/offline/golden-dhcp", test_golden_dhcp);
 	g_test_add_func("/netconf-networkd/offline/golden-v6only", test_golden_v6only);
+	g_test_add_func("/netconf-networkd/offline/golden-v4-ra", test_golden_v4_ra);
+	g_test_add_func("/netconf-networkd/offline/golden-dhcp-dns", test_golden_dhcp_dns);
 	g_test_add_func("/netconf-networkd/offline/save-restore", test_offline_save_restore);
 	g_test_add_func("/netconf-networkd/offline/manages", test_offline_manages);
 	/* First: it needs the link as networkd found it, with no file of ours. */
@@ -960,6 +1028,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/netconf-networkd/live/deadline-restore", test_live_deadline_restore);
 	g_test_add_func("/netconf-networkd/live/stopped-restore", test_live_stopped_restore);
 	g_test_add_func("/netconf-networkd/live/dhcp", test_live_dhcp);
+	g_test_add_func("/netconf-networkd/live/v4-static-v6-ra", test_live_v4_ra);
 	g_test_add_func("/netconf-networkd/live/earlier-file-wins", test_live_earlier_file_wins);
 	g_test_add_func("/netconf-networkd/live/no-match", test_live_no_match);
 	g_test_add_func("/netconf-networkd/live/manages", test_live_manages);
