@@ -122,6 +122,35 @@ extern const struct netconf_backend netconf_backend_ifupdown;
 extern const struct netconf_backend netconf_backend_ifcfg;
 extern const struct netconf_backend netconf_backend_script;
 
+/* ---------------------------------------------------------------- netconf-parse.c */
+
+/* What the kernel hands over for SET_IP_INFO (docs/protocol.md §3.2, §3.7): UTF-8,
+ * NUL-terminated, converted from the host's UTF-16 with these byte budgets. A string that
+ * reaches its budget may have been cut by the kernel in the middle of an item. */
+#define NETCONF_ADAPTER_ID_BUDGET 128
+#define NETCONF_IP_ADDR_BUDGET 1024
+#define NETCONF_SUB_NET_BUDGET 1024
+#define NETCONF_GATE_WAY_BUDGET 512
+#define NETCONF_DNS_ADDR_BUDGET 1024
+
+struct netconf_request {
+	const char *adapter_id; /* "{guid}" */
+	uint8_t addr_family;    /* 0..3: OR of 1 (IPv4) and 2 (IPv6), informational */
+	uint8_t dhcp_enabled;   /* 0 or 1 */
+	const char *ip_addr, *sub_net, *gate_way, *dns_addr;
+};
+
+/* Validates the whole request into *ret (target.guid set, the rest of target zeroed): every
+ * list, item, address, mask and count, and the methods (netconf.h semantics). Nothing else
+ * is looked at or touched. -EINVAL (malformed) or -E2BIG (too many items), with a one-line
+ * reason in err (err_size bytes, may be 0) for the log; *ret untouched on failure. */
+int netconf_parse(const struct netconf_request *req, struct netconf *ret, char *err,
+		  size_t err_size);
+
+/* "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}", hex digits of either case, nothing around it
+ * -> the same in lower case (39 bytes + NUL). -EINVAL otherwise. */
+int netconf_parse_guid(const char *text, char ret[40]);
+
 /* ---------------------------------------------------------------- netconf-file.c */
 
 /* Writes data to path atomically: a temporary in the same directory (O_EXCL, mode), fsync,
