@@ -388,6 +388,7 @@ static void test_invalid(struct fixture *f, gconstpointer data)
 	    {"198.51.100.20;198.51.100.20", "24;24", "", ""},  /* duplicate */
 	    {"2001:db8::20", "64", "198.51.100.1", ""},        /* IPv4 gateway, no IPv4 */
 	    {"198.51.100.20 198.51.100.21", "24", "", ""},     /* wrong separator */
+	    {"198.51.100.\uff12\uff10", "24", "", ""},         /* not ASCII (fullwidth digits) */
 	};
 	g_autofree char *many = NULL;
 	GString *s = g_string_new(NULL);
@@ -489,6 +490,34 @@ static void test_slow_script(struct fixture *f, gconstpointer data)
 	assert_new_config_in_force(f);
 }
 
+/* A request while the previous one, answered at its deadline, is still being rolled back
+ * (the restore re-runs the slow script): answered HV_E_FAIL at once, nothing else done. */
+static void test_busy(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *ifcfg = NULL, *ifcfg2 = NULL;
+	uint64_t usec = 0;
+
+	REQUIRE_NETNS();
+	g_assert_cmphex(set_ip(f, "203.0.113.5", "24", "203.0.113.1", "203.0.113.53"), ==,
+			VMU_S_OK);
+	ifcfg = file_or_null(f->ifcfg);
+	touch(f, "slow", "3");
+	g_assert_cmphex(set_ip(f, NEW_ADDRS, NEW_SUBNETS, NEW_GWS, NEW_DNS), ==, VMU_E_FAIL);
+	g_assert_cmphex(set_ip_full(f, GUID, 0, "198.51.100.99", "24", "", "", &usec), ==,
+			VMU_E_FAIL);
+	g_assert_cmpuint(usec, <, 500 * 1000);
+	g_assert_cmpuint(test_daemon_log_count(f->daemon, "still being rolled back"), ==, 1);
+	for (int i = 0; i < 150 && test_daemon_log_count(f->daemon, "SET_IP_INFO not applied") == 0;
+	     i++)
+		g_usleep(100 * 1000);
+	touch(f, "slow", "0");
+	ifcfg2 = file_or_null(f->ifcfg);
+	g_assert_cmpstr(ifcfg, ==, ifcfg2);
+	assert_live("203.0.113.5/24");
+	g_assert_cmphex(set_ip(f, NEW_ADDRS, NEW_SUBNETS, NEW_GWS, NEW_DNS), ==, VMU_S_OK);
+	assert_new_config_in_force(f);
+}
+
 /* ---------------------------------------------------------------- robustness */
 
 static void test_flood(struct fixture *f, gconstpointer data)
@@ -573,6 +602,7 @@ int main(int argc, char **argv)
 	ADD("/kvpd/setip/invalid", test_invalid, NULL);
 	ADD("/kvpd/setip/failing-script", test_failing_script, NULL);
 	ADD("/kvpd/setip/slow-script", test_slow_script, "set-ip-timeout=1s\n");
+	ADD("/kvpd/setip/busy", test_busy, "set-ip-timeout=1s\n");
 	ADD("/kvpd/setip/flood", test_flood, NULL);
 	ADD("/kvpd/setip/reload-during-apply", test_reload_during_apply, NULL);
 	return g_test_run();
