@@ -163,6 +163,14 @@ int netconf_restore_files(const struct netconf_saved_files *s)
 static void child_exec(const char *const *argv, int out_fd)
 {
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	sigset_t none;
+
+	/* The daemon blocks the signals its event loop reads (and a worker thread may block
+	 * more); a program must start with none blocked and SIGPIPE at its default, or it
+	 * and everything it starts could not be stopped or interrupted. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 
 	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
 	    dup2(out_fd, STDERR_FILENO) < 0)

@@ -70,6 +70,7 @@ static const char script_text[] =
     "#!/bin/sh\n"
     "D=%s\n"
     "echo \"$1 $2\" >> \"$D/calls\"\n"
+    "grep SigBlk /proc/$$/status > \"$D/sigblk\"\n"
     "if [ -e \"$D/slow\" ]; then sleep \"$(cat \"$D/slow\")\"; fi\n"
     ". \"$1\" || exit 9\n"
     "ip -4 addr flush dev \"$DEVICE\" || exit 10\n"
@@ -332,11 +333,17 @@ static void assert_new_config_in_force(struct fixture *f)
 
 static void test_applied(struct fixture *f, gconstpointer data)
 {
+	g_autofree char *sigblk_path = NULL, *sigblk = NULL;
+
 	REQUIRE_NETNS();
+	sigblk_path = g_build_filename(f->dir, "sigblk", NULL);
 	assert_live("192.0.2.10/24");
 	g_assert_cmphex(set_ip(f, NEW_ADDRS, NEW_SUBNETS, NEW_GWS, NEW_DNS), ==, VMU_S_OK);
 	assert_new_config_in_force(f);
 	g_assert_cmpuint(test_daemon_log_count(f->daemon, "applied through script"), ==, 1);
+	/* The script runs with no signal blocked (the daemon blocks those sd-event handles). */
+	sigblk = file_or_null(sigblk_path);
+	g_assert_cmpstr(sigblk, ==, "SigBlk:\t0000000000000000\n");
 }
 
 /* The same request twice: the same state, the same files, S_OK both times. An upper-case
