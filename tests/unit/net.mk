@@ -30,3 +30,11 @@ tests_unit_test_netconf_parse_SOURCES = tests/unit/test-netconf-parse.c
 tests_unit_test_netconf_parse_CPPFLAGS = $(KVPNET_TEST_CPPFLAGS)
 tests_unit_test_netconf_parse_CFLAGS = $(KVPNET_TEST_CFLAGS)
 tests_unit_test_netconf_parse_LDADD = $(KVPNET_TEST_LIBS)
+
+# The SET_IP_INFO core's pure parts and the script backend's files (daemons/kvp/netconf*.c).
+check_PROGRAMS += tests/unit/test-netconf
+TESTS += tests/unit/test-netconf
+tests_unit_test_netconf_SOURCES = tests/unit/test-netconf.c
+tests_unit_test_netconf_CPPFLAGS = $(KVPNET_TEST_CPPFLAGS)
+tests_unit_test_netconf_CFLAGS = $(KVPNET_TEST_CFLAGS)
+tests_unit_test_netconf_LDADD = $(KVPNET_TEST_LIBS)
