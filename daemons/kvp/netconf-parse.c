@@ -293,7 +293,7 @@ static size_t drop_ipv4(struct netconf_addr *a, size_t n)
 int netconf_parse_guid(const char *text, char ret[40])
 {
 	static const char pattern[] = "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}";
-	char out[40];
+	char out[40] = ""; /* all 40 bytes defined: the GUID is copied whole */
 	size_t i;
 
 	if (!text)
@@ -411,7 +411,7 @@ int netconf_parse(const struct netconf_request *req, struct netconf *ret, char *
 	if (r >= 0)
 		r = settle_methods(&c, n);
 	if (r >= 0)
-		*ret = *n;
+		memcpy(ret, n, sizeof(*n)); /* padding too: the same request, the same bytes */
 	free(items);
 	free(n);
 	return r;
