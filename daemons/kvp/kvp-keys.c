@@ -16,13 +16,13 @@ static const char *const set_ip_backends[] = {"auto",  "networkmanager", "networ
 
 static const char *check_script_path(const struct conf *c, const char *value)
 {
-	return value[0] == '\0' || value[0] == '/' ? NULL : "not an absolute path";
+	return value[0] == '\0' || value[0] == '/' ? NULL : "is not an absolute path";
 }
 
 static const char *check_backend(const struct conf *c, const char *value)
 {
 	if (strcmp(value, "script") == 0 && conf_get_string(c, "set-ifconfig-script")[0] == '\0')
-		return "script needs set-ifconfig-script=";
+		return "needs set-ifconfig-script=";
 	return NULL;
 }
 
