@@ -363,6 +363,28 @@ static void test_idempotent(struct fixture *f, gconstpointer data)
 	g_assert_cmpstr(routes, ==, routes2);
 }
 
+/* DHCP: the files say so (the host's IPv4 statics are not written: DHCP provides them),
+ * the static IPv4 addresses go, and the request is answered S_OK. */
+static void test_dhcp(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *ifcfg = NULL, *nm = NULL;
+
+	REQUIRE_NETNS();
+	g_assert_cmphex(
+	    set_ip_full(f, GUID, 1, "198.51.100.20", "24", "198.51.100.1", "198.51.100.53", NULL),
+	    ==, VMU_S_OK);
+	ifcfg = file_or_null(f->ifcfg);
+	nm = file_or_null(f->nmconn);
+	g_assert_cmpstr(
+	    ifcfg, ==,
+	    "HWADDR=00:15:5D:00:00:01\nDEVICE=eth0\nBOOTPROTO=dhcp\nDNS1=198.51.100.53\n");
+	g_assert_cmpstr(nm, ==,
+			"\n[connection]\ninterface-name=eth0\n\n[ethernet]\n"
+			"mac-address=00:15:5D:00:00:01\n\n[ipv4]\nmethod=auto\ndns=198.51.100.53\n"
+			"\n[ipv6]\nmethod=auto\n");
+	assert_live("");
+}
+
 /* ---------------------------------------------------------------- refused */
 
 static void assert_untouched(struct fixture *f)
@@ -606,6 +628,7 @@ int main(int argc, char **argv)
 	in_private_netns = !skip_reason;
 	ADD("/kvpd/setip/applied", test_applied, NULL);
 	ADD("/kvpd/setip/idempotent", test_idempotent, NULL);
+	ADD("/kvpd/setip/dhcp", test_dhcp, NULL);
 	ADD("/kvpd/setip/invalid", test_invalid, NULL);
 	ADD("/kvpd/setip/failing-script", test_failing_script, NULL);
 	ADD("/kvpd/setip/slow-script", test_slow_script, "set-ip-timeout=1s\n");
