@@ -40,6 +40,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <printf.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -114,6 +115,19 @@ static struct {
 
 static int log_emit_text(int priority, int error, const char *file, int line, const char *func,
 			 const char *message, const char *const *fields);
+
+/* Every record, and every change to log_state, under one lock: hv-kvpd logs from its
+ * SET_IP_INFO worker thread while the event loop logs too, and the rate limiter, the queue
+ * and the socket are shared. Recursive, so that a summary emitted from inside a record's
+ * path cannot deadlock. */
+static pthread_mutex_t log_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+#define LOG_LOCKED(stmt)                                                                           \
+	do {                                                                                       \
+		pthread_mutex_lock(&log_lock);                                                     \
+		stmt;                                                                              \
+		pthread_mutex_unlock(&log_lock);                                                   \
+	} while (0)
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -561,9 +575,11 @@ static void log_rl_reset(bool summarise)
 
 void log_set_ratelimit(unsigned interval_sec, unsigned burst)
 {
+	pthread_mutex_lock(&log_lock);
 	log_rl_reset(true);
 	log_state.rl_interval_sec = interval_sec;
 	log_state.rl_burst = burst;
+	pthread_mutex_unlock(&log_lock);
 }
 
 void log_set_clock(uint64_t (*clock_usec)(void))
@@ -582,11 +598,15 @@ static int log_dispatch(int priority, int error, const char *file, int line, con
 
 	bool unlimited = priority & LOG_UNLIMITED;
 
+	int r = 0;
+
 	priority &= ~LOG_UNLIMITED;
 	log_escape(message, escaped, sizeof(escaped));
-	if (!unlimited && !log_rl_allow(LOG_PRI(priority), file, line, format, escaped))
-		return 0;
-	return log_emit_text(priority, error, file, line, func, escaped, fields);
+	pthread_mutex_lock(&log_lock);
+	if (unlimited || log_rl_allow(LOG_PRI(priority), file, line, format, escaped))
+		r = log_emit_text(priority, error, file, line, func, escaped, fields);
+	pthread_mutex_unlock(&log_lock);
+	return r;
 }
 
 int log_internal(int priority, int error, const char *file, int line, const char *func,
@@ -773,6 +793,7 @@ int log_open(const char *ident, enum log_target target, const char *journal_sock
 
 void log_close(void)
 {
+	pthread_mutex_lock(&log_lock);
 	log_rl_reset(true);
 	log_state.held = false;
 	log_flush_queue();
@@ -785,6 +806,7 @@ void log_close(void)
 	log_state.target = LOG_TARGET_STDERR;
 	free(log_state.ident);
 	log_state.ident = NULL;
+	pthread_mutex_unlock(&log_lock);
 }
 
 void log_set_max_level(int priority)
@@ -804,16 +826,21 @@ enum log_target log_get_target(void)
 
 void log_hold(void)
 {
-	log_state.held = true;
+	LOG_LOCKED(log_state.held = true);
 }
 
 int log_release(void)
 {
-	log_state.held = false;
-	return log_flush_queue();
+	int r;
+
+	LOG_LOCKED(log_state.held = false; r = log_flush_queue());
+	return r;
 }
 
 size_t log_queued(void)
 {
-	return log_state.n_queued;
+	size_t n;
+
+	LOG_LOCKED(n = log_state.n_queued);
+	return n;
 }

@@ -11,8 +11,14 @@
  *
  * Status codes (docs/protocol.md §1.3, §3.3): HV_S_OK; HV_S_CONT for a missing key and at the end
  * of an enumeration; HV_E_FAIL when an operation fails (I/O, invalid item, unknown adapter);
- * HV_ERROR_NOT_SUPPORTED for SET_IP_INFO until static IP injection exists, and for changes to the
- * auto pool, which is the daemon's own.
+ * HV_ERROR_NOT_SUPPORTED for changes to the auto pool, which is the daemon's own.
+ *
+ * SET_IP_INFO (netconf*.c): the request is parsed and the adapter looked up here, at once
+ * (HV_INVALIDARG, HV_GUID_NOTFOUND); applying it runs on a worker thread (netconf_job) and
+ * the reply is deferred (HVD_REPLY_LATER): S_OK once applied and verified, HV_E_FAIL when it
+ * failed and was rolled back, or at set-ip-timeout= while it still runs (it is then rolled
+ * back). The kernel sends nothing else until it has the reply; a SET_IP_INFO that arrives
+ * after a deadline answer while the worker still runs is answered HV_E_FAIL at once.
  */
 #include <errno.h>
 #include <glib.h>
@@ -27,6 +33,7 @@
 #include "intrinsic.h"
 #include "kvp-keys.h"
 #include "kvpd.h"
+#include "netconf.h"
 #include "netinfo.h"
 #include "shared/time-util.h"
 #include "store.h"
@@ -38,6 +45,8 @@ struct kvpd {
 	struct netinfo *net;
 	struct fqdn *fqdn;
 	sd_event_source *refresh;
+	struct netconf_job *setip; /* the SET_IP_INFO being applied, until its worker ends */
+	uint64_t setip_start;
 	char *auto_path; /* <run-dir>/.kvp_pool_2: the auto pool as the host sees it */
 	uint64_t refresh_usec;
 	size_t left_out[2];
@@ -144,6 +153,7 @@ static struct kvpd *kvpd_free(struct kvpd *k)
 	if (!k)
 		return NULL;
 	sd_event_source_disable_unref(k->refresh);
+	netconf_job_free(k->setip); /* waits for the worker: bounded by its deadlines */
 	fqdn_free(k->fqdn);
 	netinfo_free(k->net);
 	kvp_store_free(k->store);
@@ -151,6 +161,16 @@ static struct kvpd *kvpd_free(struct kvpd *k)
 	free(k->auto_path);
 	free(k);
 	return NULL;
+}
+
+/* set-ip-backend= must name a backend this binary has (the others are separate files). */
+static int kvpd_check_backend(const struct conf *c)
+{
+	const char *b = conf_get_string(c, "set-ip-backend");
+
+	if (strcmp(b, "auto") == 0 || netconf_backend_lookup(b))
+		return 0;
+	return log_error_errno(EOPNOTSUPP, "set-ip-backend=%s is not built into this hv-kvpd", b);
 }
 
 static int kvpd_init(struct hvd *d, void **ret_state)
@@ -162,6 +182,11 @@ static int kvpd_init(struct hvd *d, void **ret_state)
 
 	if (!k)
 		return log_error_errno(ENOMEM, "Cannot allocate the KVP state");
+	r = kvpd_check_backend(c);
+	if (r < 0) {
+		free(k);
+		return r;
+	}
 	k->hvd = d;
 	k->refresh_usec = conf_get_usec(c, "address-refresh");
 	intrinsic_init(&k->intrinsic, conf_get_strv(c, "os-release"));
@@ -223,6 +248,9 @@ static int kvpd_reload(struct hvd *d, void *state, const struct conf *c)
 	uint64_t now = 0;
 	int r;
 
+	r = kvpd_check_backend(c);
+	if (r < 0)
+		return r;
 	r = kvpd_net_new(c, &net);
 	if (r < 0)
 		return log_error_errno(r, "Cannot open a netlink socket for the new configuration");
@@ -425,8 +453,135 @@ static uint32_t kvpd_get_ip_info(struct kvpd *k, const struct vmu_kvp_request *r
 	return VMU_S_OK;
 }
 
+/* ---------------------------------------------------------------- SET_IP_INFO */
+
+/* The paths and choices of the config in force when the request came (the job copies
+ * them: a reload meanwhile changes the next request, not this one). */
+static struct netconf_env kvpd_netconf_env(const struct conf *c)
+{
+	const char *script = conf_get_string(c, "set-ifconfig-script");
+	const char *bus = conf_get_string(c, "bus-address");
+
+	return (struct netconf_env){
+	    .sysfs_net_dir = conf_get_string(c, "sysfs-net-dir"),
+	    .state_dir = conf_get_string(c, "state-dir"),
+	    .networkd_dir = conf_get_string(c, "networkd-dir"),
+	    .networkd_run_dir = conf_get_string(c, "networkd-run-dir"),
+	    .nm_run_dir = conf_get_string(c, "nm-run-dir"),
+	    .ifupdown_interfaces = conf_get_string(c, "ifupdown-interfaces"),
+	    .ifupdown_dir = conf_get_string(c, "ifupdown-dir"),
+	    .ifupdown_state_dir = conf_get_string(c, "ifupdown-state-dir"),
+	    .ifup_path = conf_get_string(c, "ifup-path"),
+	    .ifdown_path = conf_get_string(c, "ifdown-path"),
+	    .ifcfg_dir = conf_get_string(c, "ifcfg-dir"),
+	    .script_path = script[0] ? script : NULL,
+	    .bus_address = bus[0] ? bus : NULL,
+	};
+}
+
+static uint32_t setip_status(int result)
+{
+	return result >= 0 ? VMU_S_OK : VMU_E_FAIL;
+}
+
+static void kvpd_setip_reply(void *userdata, int result)
+{
+	struct kvpd *k = userdata;
+	uint32_t status = setip_status(result);
+	uint8_t *buf = calloc(1, VMU_KVP_MSG_SIZE);
+	char last[96];
+	int r;
+
+	if (!buf) {
+		log_error_errno(ENOMEM, "Cannot answer SET_IP_INFO");
+		return;
+	}
+	vmu_kvp_reply_status(buf, VMU_KVP_MSG_SIZE, status);
+	r = hvd_reply(k->hvd, buf, VMU_KVP_MSG_SIZE);
+	free(buf);
+	if (r == -ENOTCONN)
+		log_notice("SET_IP_INFO finished after the device was reopened: the host has "
+			   "already been answered by the kernel");
+	if (status != VMU_S_OK)
+		k->failures++;
+	log_debug("KVP set-ip-info -> 0x%08x after %" PRIu64 "us", status,
+		  now_usec() - k->setip_start);
+	snprintf(last, sizeof(last), "last: set-ip-info -> 0x%08x", status);
+	kvpd_status(k, last, true);
+}
+
+static void kvpd_setip_finished(void *userdata, int result)
+{
+	struct kvpd *k = userdata;
+	const char *backend = netconf_job_backend(k->setip);
+
+	if (result >= 0)
+		log_info("SET_IP_INFO applied through %s in %" PRIu64 " ms", backend,
+			 (now_usec() - k->setip_start) / USEC_PER_MSEC);
+	else
+		log_warning_errno(result, "SET_IP_INFO not applied (%s)",
+				  backend ? backend : "no backend");
+	k->setip = netconf_job_free(k->setip);
+	/* The addresses changed: the auto pool follows now rather than at the next refresh. */
+	kvpd_refresh_addresses(k);
+}
+
+static const struct netconf_job_callbacks kvpd_setip_callbacks = {
+    .reply = kvpd_setip_reply,
+    .finished = kvpd_setip_finished,
+};
+
+/* Answers at once (invalid, unknown adapter, busy) or starts the job: *ret_later. */
+static uint32_t kvpd_set_ip_info(struct kvpd *k, const struct vmu_kvp_request *req, bool *ret_later)
+{
+	const struct conf *c = hvd_conf(k->hvd);
+	const struct netconf_request nr = {
+	    .adapter_id = req->set_ip.adapter_id.s,
+	    .addr_family = req->set_ip.addr_family,
+	    .dhcp_enabled = req->set_ip.dhcp_enabled,
+	    .ip_addr = req->set_ip.ip_addr.s,
+	    .sub_net = req->set_ip.sub_net.s,
+	    .gate_way = req->set_ip.gate_way.s,
+	    .dns_addr = req->set_ip.dns_addr.s,
+	};
+	g_autofree struct netconf *cfg = g_new0(struct netconf, 1);
+	struct netconf_env env = kvpd_netconf_env(c);
+	char err[192];
+	int r;
+
+	if (netconf_job_running(k->setip)) {
+		log_warning("SET_IP_INFO while the previous one is still being rolled back, "
+			    "answering failure");
+		return VMU_E_FAIL;
+	}
+	r = netconf_parse(&nr, cfg, err, sizeof(err));
+	if (r < 0) {
+		log_warning("SET_IP_INFO refused, nothing changed: %s", err);
+		return VMU_INVALIDARG;
+	}
+	r = netconf_find_target(env.sysfs_net_dir, cfg->target.guid, &cfg->target);
+	if (r == -ENODEV) {
+		log_info("SET_IP_INFO: no interface is VMBus device %s", cfg->target.guid);
+		return VMU_GUID_NOTFOUND;
+	}
+	if (r < 0) {
+		log_warning_errno(r, "SET_IP_INFO: cannot look up device %s", cfg->target.guid);
+		return VMU_E_FAIL;
+	}
+	k->setip_start = now_usec();
+	r = netconf_job_start(hvd_event(k->hvd), &env, conf_get_string(c, "set-ip-backend"), cfg,
+			      k->setip_start + conf_get_usec(c, "set-ip-timeout"),
+			      &kvpd_setip_callbacks, k, &k->setip);
+	if (r < 0) {
+		log_error_errno(r, "SET_IP_INFO %s: cannot start applying", cfg->target.ifname);
+		return VMU_E_FAIL;
+	}
+	*ret_later = true;
+	return VMU_S_OK;
+}
+
 static uint32_t kvpd_dispatch(struct kvpd *k, const struct vmu_kvp_request *req, void *reply,
-			      size_t size, char *key, size_t key_size)
+			      size_t size, char *key, size_t key_size, bool *ret_later)
 {
 	switch (req->op) {
 	case VMU_KVP_OP_ENUMERATE:
@@ -445,7 +600,7 @@ static uint32_t kvpd_dispatch(struct kvpd *k, const struct vmu_kvp_request *req,
 		return kvpd_get_ip_info(k, req, reply, size);
 	case VMU_KVP_OP_SET_IP_INFO:
 		note_key(key, key_size, req->set_ip.adapter_id.s);
-		return kvpd_not_supported(k, req, "(static IP injection) is not implemented");
+		return kvpd_set_ip_info(k, req, ret_later);
 	case _VMU_KVP_OP_MAX:
 		break;
 	}
@@ -476,6 +631,7 @@ static ssize_t kvpd_handle(struct hvd *d, void *state, void *msg, size_t len, vo
 	char key[VMU_KVP_MAX_KEY_SIZE] = "";
 	uint64_t start = now_usec();
 	uint32_t status;
+	bool later = false;
 	char last[96];
 	int r;
 
@@ -490,7 +646,9 @@ static ssize_t kvpd_handle(struct hvd *d, void *state, void *msg, size_t len, vo
 		vmu_kvp_reply_status(reply, reply_size, VMU_E_FAIL);
 		return VMU_KVP_MSG_SIZE;
 	}
-	status = kvpd_dispatch(k, &req, reply, reply_size, debug ? key : NULL, sizeof(key));
+	status = kvpd_dispatch(k, &req, reply, reply_size, debug ? key : NULL, sizeof(key), &later);
+	if (later)
+		return HVD_REPLY_LATER; /* kvpd_setip_reply() answers */
 	/* Always: a SET or DELETE reply has no payload, and its first bytes still hold the
 	 * request's op and pool, which the kernel would take as the status. */
 	vmu_kvp_reply_status(reply, reply_size, status);

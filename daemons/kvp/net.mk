@@ -8,9 +8,10 @@ daemons_kvp_libkvpnet_la_SOURCES = \
 	daemons/kvp/dns.c daemons/kvp/dns.h \
 	daemons/kvp/dhcp.c daemons/kvp/dhcp.h \
 	daemons/kvp/netconf.h daemons/kvp/netconf-file.c \
+	daemons/kvp/netconf-parse.c daemons/kvp/netconf.c daemons/kvp/netconf-script.c \
 	daemons/kvp/netconf-networkmanager.c \
 	daemons/kvp/netconf-networkd.c
 daemons_kvp_libkvpnet_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common -DVMU_OUTSIDE_LIBRARY
 daemons_kvp_libkvpnet_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(LIBNL_CFLAGS) \
 	$(JSONC_CFLAGS)
-daemons_kvp_libkvpnet_la_LIBADD = $(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS)
+daemons_kvp_libkvpnet_la_LIBADD = $(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) -lpthread

@@ -34,12 +34,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 /* Bounds on what one request may carry; the host's strings are at most 1024 bytes, so a
  * list cannot hold more than ~64 IPv4 items anyway. More items -> -E2BIG (HV_INVALIDARG). */
 #define NETCONF_MAX_ADDRS 64
 #define NETCONF_MAX_GATEWAYS 16
 #define NETCONF_MAX_DNS 16
+
+/* How long a rollback may take, after a failure or the reply deadline. */
+#define NETCONF_RESTORE_USEC (10 * 1000 * 1000ULL)
 
 enum netconf_method {
 	NETCONF_METHOD_DISABLED, /* no configuration for this family (IPv4 only) */
@@ -111,7 +115,8 @@ struct netconf_backend {
 	/* Writes cfg the way this stack stores it (atomically) and applies it; returns once the
 	 * stack reports it applied, failed, or env->deadline_usec passed (-ETIME). */
 	int (*apply)(const struct netconf_env *env, const struct netconf *cfg);
-	/* Puts back what save() captured and re-applies it. */
+	/* Puts back what save() captured and re-applies it. env->deadline_usec is then the
+	 * restore's own: NETCONF_RESTORE_USEC from when it starts. */
 	int (*restore)(const struct netconf_env *env, const struct netconf_target *t, void *saved);
 	void (*free_saved)(void *saved);
 };
@@ -121,6 +126,83 @@ extern const struct netconf_backend netconf_backend_networkd;
 extern const struct netconf_backend netconf_backend_ifupdown;
 extern const struct netconf_backend netconf_backend_ifcfg;
 extern const struct netconf_backend netconf_backend_script;
+
+/* ---------------------------------------------------------------- netconf.c */
+
+/* set-ip-backend= values: "auto" then the backends' names; NULL-terminated. */
+extern const char *const netconf_backend_names[];
+/* The backend of that name if it is built in, else NULL. */
+const struct netconf_backend *netconf_backend_lookup(const char *name);
+/* choice "auto" (or NULL): the first backend whose manages() says yes (script, ifcfg,
+ * networkmanager, networkd, ifupdown); else that backend. -ENOENT none manages t,
+ * -EOPNOTSUPP the named one is not built in. */
+int netconf_choose_backend(const struct netconf_env *env, const char *choice,
+			   const struct netconf_target *t, const struct netconf_backend **ret);
+/* [A-Za-z0-9_.-], 1..IF_NAMESIZE-1 bytes, not "." or "..". */
+bool netconf_ifname_valid(const char *name);
+/* The interface whose <sysfs_net_dir>/<if>/device/device_id is guid (either case), with its
+ * ifindex and MAC from rtnetlink. -EINVAL guid malformed, -ENODEV no such interface. */
+int netconf_find_target(const char *sysfs_net_dir, const char *guid, struct netconf_target *ret);
+/* Whether every static address (with its prefix) and every gateway's default route of cfg
+ * is on cfg->target now, looking again until deadline_usec. 0, -EADDRNOTAVAIL (logged). */
+int netconf_verify(const struct netconf *cfg, uint64_t deadline_usec);
+
+/* One SET_IP_INFO in a worker thread (choose, save, apply, verify, restore on failure).
+ * reply() is called once from the event loop: with the worker's result when it ends
+ * first (0 applied and verified; -errno failed and rolled back, -ENOENT no stack manages
+ * the interface, -EOPNOTSUPP backend not built in), or with -ETIME at reply_deadline_usec
+ * (the worker then rolls back whatever it applies). finished() follows once the worker
+ * ended: the job may be freed from it. env and cfg are copied. */
+struct netconf_job;
+struct netconf_job_callbacks {
+	void (*reply)(void *userdata, int result);
+	void (*finished)(void *userdata, int result);
+};
+int netconf_job_start(sd_event *e, const struct netconf_env *env, const char *backend,
+		      const struct netconf *cfg, uint64_t reply_deadline_usec,
+		      const struct netconf_job_callbacks *cb, void *userdata,
+		      struct netconf_job **ret);
+bool netconf_job_running(const struct netconf_job *j);
+/* The backend chosen, once chosen, else NULL. */
+const char *netconf_job_backend(const struct netconf_job *j);
+/* Waits for the worker (bounded by the deadline and a restore), then frees. */
+struct netconf_job *netconf_job_free(struct netconf_job *j);
+
+/* ---------------------------------------------------------------- netconf-script.c */
+
+/* The files the script backend writes for the site's hv_set_ifconfig (docs/protocol.md
+ * §3.7), as text: ifcfg-<if> and <if>.nmconnection. g_free() them. */
+char *netconf_script_ifcfg_text(const struct netconf *cfg);
+char *netconf_script_nmconnection_text(const struct netconf *cfg);
+
+/* ---------------------------------------------------------------- netconf-parse.c */
+
+/* What the kernel hands over for SET_IP_INFO (docs/protocol.md §3.2, §3.7): UTF-8,
+ * NUL-terminated, converted from the host's UTF-16 with these byte budgets. A string that
+ * reaches its budget may have been cut by the kernel in the middle of an item. */
+#define NETCONF_ADAPTER_ID_BUDGET 128
+#define NETCONF_IP_ADDR_BUDGET 1024
+#define NETCONF_SUB_NET_BUDGET 1024
+#define NETCONF_GATE_WAY_BUDGET 512
+#define NETCONF_DNS_ADDR_BUDGET 1024
+
+struct netconf_request {
+	const char *adapter_id; /* "{guid}" */
+	uint8_t addr_family;    /* 0..3: OR of 1 (IPv4) and 2 (IPv6), informational */
+	uint8_t dhcp_enabled;   /* 0 or 1 */
+	const char *ip_addr, *sub_net, *gate_way, *dns_addr;
+};
+
+/* Validates the whole request into *ret (target.guid set, the rest of target zeroed): every
+ * list, item, address, mask and count, and the methods (netconf.h semantics). Nothing else
+ * is looked at or touched. -EINVAL (malformed) or -E2BIG (too many items), with a one-line
+ * reason in err (err_size bytes, may be 0) for the log; *ret untouched on failure. */
+int netconf_parse(const struct netconf_request *req, struct netconf *ret, char *err,
+		  size_t err_size);
+
+/* "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}", hex digits of either case, nothing around it
+ * -> the same in lower case (39 bytes + NUL). -EINVAL otherwise. */
+int netconf_parse_guid(const char *text, char ret[40]);
 
 /* ---------------------------------------------------------------- netconf-file.c */
 

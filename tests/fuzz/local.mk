@@ -92,6 +92,13 @@ tests_fuzz_fuzz_vss_hooks_dir_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_CFLAGS = $(AM_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_LDADD = $(LIBSYSTEMD_LIBS)
 
+# hv-kvpd's SET_IP_INFO parser (daemons/kvp/netconf-parse.c): the host's address lists.
+FUZZ_TARGETS += fuzz-netconf-parse
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-netconf-parse
+tests_fuzz_fuzz_netconf_parse_SOURCES = tests/fuzz/fuzz-netconf-parse.c \
+	daemons/kvp/netconf-parse.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_netconf_parse_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+
 EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/fuzz.h tests/fuzz/corpus
 
 FUZZ_SECONDS = 20
@@ -188,6 +195,13 @@ tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_LDADD = $(LIBSYSTEMD_LIBS)
+
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-netconf-parse-libfuzzer
+tests_fuzz_fuzz_netconf_parse_libfuzzer_SOURCES = tests/fuzz/fuzz-netconf-parse.c \
+	daemons/kvp/netconf-parse.c
+tests_fuzz_fuzz_netconf_parse_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+tests_fuzz_fuzz_netconf_parse_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_netconf_parse_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 
 # Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
 # targets, one per line, for CI's summary.

@@ -30,6 +30,14 @@ tests_integration_test_kvpd_net_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
 tests_integration_test_kvpd_net_LDADD = $(tests_integration_test_kvpd_LDADD)
 EXTRA_tests_integration_test_kvpd_net_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)
 
+# SET_IP_INFO end to end: the script backend applied for real in a private network namespace.
+check_PROGRAMS += tests/integration/test-kvpd-setip
+TESTS += tests/integration/test-kvpd-setip
+tests_integration_test_kvpd_setip_SOURCES = tests/integration/test-kvpd-setip.c
+tests_integration_test_kvpd_setip_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
+tests_integration_test_kvpd_setip_LDADD = $(tests_integration_test_kvpd_LDADD) -lpthread
+EXTRA_tests_integration_test_kvpd_setip_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)
+
 # Config validation through the three binaries' --dump-config.
 check_PROGRAMS += tests/integration/test-config
 TESTS += tests/integration/test-config

@@ -138,6 +138,27 @@ static void test_common_and_lists(void)
 	accepted(KVPD, "[kvp]\ndevice=unix:/run/kvp.sock\n", "\ndevice=unix:/run/kvp.sock\n");
 }
 
+/* SET_IP_INFO's keys: the script backend needs a script, which must be an absolute path;
+ * the reply deadline stays below the kernel's 30 s. */
+static void test_kvp_set_ip(void)
+{
+	refused(KVPD, "[kvp]\nset-ip-backend=script\n",
+		":2: [kvp] set-ip-backend: \"script\" needs set-ifconfig-script=");
+	refused(KVPD, "[kvp]\nset-ifconfig-script=hv_set_ifconfig\n",
+		":2: [kvp] set-ifconfig-script: \"hv_set_ifconfig\" is not an absolute path");
+	refused(KVPD, "[kvp]\nset-ip-timeout=26s\n",
+		":2: [kvp] set-ip-timeout: out of range (100ms..25sec)");
+	refused(KVPD, "[kvp]\nset-ip-backend=wicked\n",
+		":2: [kvp] set-ip-backend: \"wicked\" is not one of "
+		"auto|networkmanager|networkd|ifupdown|ifcfg|script");
+	refused(KVPD, "[kvp]\nsysfs-net-dir=sys/class/net\n",
+		":2: [kvp] sysfs-net-dir: \"sys/class/net\" is not an absolute path");
+	accepted(KVPD,
+		 "[kvp]\nset-ip-backend=script\nset-ifconfig-script=/usr/libexec/hv_set_ifconfig\n",
+		 "\nset-ip-backend=script\n");
+	accepted(KVPD, "[kvp]\n", "\nset-ip-timeout=20s\n");
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -146,6 +167,7 @@ int main(int argc, char **argv)
 	tmpdir = g_dir_make_tmp("test-config-XXXXXX", NULL);
 	g_assert_nonnull(tmpdir);
 	g_test_add_func("/config/fcopy-modes", test_fcopy_modes);
+	g_test_add_func("/config/kvp-set-ip", test_kvp_set_ip);
 	g_test_add_func("/config/fcopy-owner", test_fcopy_owner);
 	g_test_add_func("/config/fcopy-roots", test_fcopy_roots);
 	g_test_add_func("/config/common-and-lists", test_common_and_lists);

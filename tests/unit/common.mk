@@ -28,7 +28,7 @@ check_PROGRAMS += tests/unit/test-log
 TESTS += tests/unit/test-log
 tests_unit_test_log_SOURCES = tests/unit/test-log.c
 tests_unit_test_log_CFLAGS = $(HVD_TEST_CFLAGS)
-tests_unit_test_log_LDADD = $(HVD_TEST_LIBS)
+tests_unit_test_log_LDADD = $(HVD_TEST_LIBS) -lpthread
 
 # A tiny daemon on hvd_main() that test-hvd drives through a fake kernel socket.
 check_PROGRAMS += tests/unit/hvd-echo

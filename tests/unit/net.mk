@@ -22,3 +22,19 @@ tests_unit_test_dns_dhcp_CFLAGS = $(KVPNET_TEST_CFLAGS)
 tests_unit_test_dns_dhcp_LDADD = $(KVPNET_TEST_LIBS)
 
 EXTRA_DIST += tests/unit/fixtures/net
+
+# SET_IP_INFO's parser (daemons/kvp/netconf-parse.c): every invalid input class.
+check_PROGRAMS += tests/unit/test-netconf-parse
+TESTS += tests/unit/test-netconf-parse
+tests_unit_test_netconf_parse_SOURCES = tests/unit/test-netconf-parse.c
+tests_unit_test_netconf_parse_CPPFLAGS = $(KVPNET_TEST_CPPFLAGS)
+tests_unit_test_netconf_parse_CFLAGS = $(KVPNET_TEST_CFLAGS)
+tests_unit_test_netconf_parse_LDADD = $(KVPNET_TEST_LIBS)
+
+# The SET_IP_INFO core's pure parts and the script backend's files (daemons/kvp/netconf*.c).
+check_PROGRAMS += tests/unit/test-netconf
+TESTS += tests/unit/test-netconf
+tests_unit_test_netconf_SOURCES = tests/unit/test-netconf.c
+tests_unit_test_netconf_CPPFLAGS = $(KVPNET_TEST_CPPFLAGS)
+tests_unit_test_netconf_CFLAGS = $(KVPNET_TEST_CFLAGS)
+tests_unit_test_netconf_LDADD = $(KVPNET_TEST_LIBS)

@@ -429,6 +429,48 @@ static void test_ip_info(void)
 	test_sim_free(sim, path);
 }
 
+/* SET_IP_INFO's lists as the kernel hands them over: each converted from the host's UTF-16
+ * with a byte budget (1024, gateways 512, adapter id 128), a longer one cut at a character
+ * boundary within it, NUL-terminated in the daemon's 2048/1024/256-byte arrays. */
+static void test_set_ip_info_cut(void)
+{
+	GString *ip = g_string_new(NULL), *gw = g_string_new(NULL);
+	struct hvsim_ip_config cfg = {
+	    .adapter_id = "{0a1b2c3d-0000-0000-0000-000000000001}",
+	    .addr_family = 3,
+	    .sub_net = "24",
+	    .dns_addr = "",
+	};
+	struct hvsim_result r;
+	struct fake_daemon d;
+	char path[256];
+	struct hvsim *sim =
+	    test_sim_with_daemon(VMU_SERVICE_KVP, &d, handler_ip, path, sizeof(path));
+
+	/* 600 two-byte characters: 1200 bytes of UTF-8, cut to 512 characters (1024 bytes) */
+	for (unsigned i = 0; i < 600; i++)
+		g_string_append(ip, "\u00e9");
+	/* 300 three-byte characters for 512 bytes: 170 fit (510 bytes) */
+	for (unsigned i = 0; i < 300; i++)
+		g_string_append(gw, "\u20ac");
+	cfg.ip_addr = ip->str;
+	cfg.gate_way = gw->str;
+	g_assert_cmpint(hvsim_kvp_set_ip_info(sim, &cfg, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+	g_assert_cmpuint(d.last[0], ==, VMU_KVP_OP_SET_IP_INFO);
+	g_assert_cmpuint(strlen((const char *)d.last + 262), ==, 1024);
+	g_assert_cmpint(memcmp(d.last + 262, ip->str, 1024), ==, 0);
+	g_assert_cmpuint(strlen((const char *)d.last + 4358), ==, 510);
+	g_assert_cmpint(memcmp(d.last + 4358, gw->str, 510), ==, 0);
+	g_assert_cmpstr((const char *)d.last + 2310, ==, "24");
+	g_assert_cmpstr((const char *)d.last + 5382, ==, "");
+	g_assert_cmpstr((const char *)d.last + 4, ==, cfg.adapter_id);
+	fake_daemon_stop(&d);
+	test_sim_free(sim, path);
+	g_string_free(ip, TRUE);
+	g_string_free(gw, TRUE);
+}
+
 static void test_not_enabled(void)
 {
 	struct hvsim_result r;
@@ -456,6 +498,7 @@ int main(int argc, char *argv[])
 	g_test_add_func("/hvsim/kvp/write-size", test_write_size);
 	g_test_add_func("/hvsim/kvp/not-enabled", test_not_enabled);
 	g_test_add_func("/hvsim/kvp/ip-info", test_ip_info);
+	g_test_add_func("/hvsim/kvp/set-ip-info-cut", test_set_ip_info_cut);
 	g_test_add_func("/hvsim/kvp/daemon-close", test_daemon_close_fails_request);
 	return g_test_run();
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -662,6 +663,121 @@ static void assert_escaped(const char *in, const char *want)
 	g_assert_cmpstr(log_escape(in, buf, sizeof(buf)), ==, want);
 }
 
+/* hv-kvpd logs from its SET_IP_INFO worker thread while the loop logs: records from several
+ * threads at once are each queued once, whole, and the rate limit counts them exactly. */
+#define THREADS 4
+#define PER_THREAD 200
+#define FLOOD 20000
+
+static unsigned per_thread = PER_THREAD;
+
+static void *log_many(void *arg)
+{
+	unsigned id = GPOINTER_TO_UINT(arg);
+
+	for (unsigned i = 0; i < per_thread; i++)
+		log_info("thread %u record %u", id, i);
+	return NULL;
+}
+
+static void run_threads(unsigned n)
+{
+	pthread_t t[THREADS];
+
+	per_thread = n;
+	for (unsigned i = 0; i < THREADS; i++)
+		g_assert_cmpint(pthread_create(&t[i], NULL, log_many, GUINT_TO_POINTER(i)), ==, 0);
+	for (unsigned i = 0; i < THREADS; i++)
+		g_assert_cmpint(pthread_join(t[i], NULL), ==, 0);
+}
+
+/* Mutual exclusion, deterministically: the rate limiter reads the clock in the middle of
+ * a record's bookkeeping; a clock that starts another thread's record there and waits sees
+ * that record finish only once the first one is done. */
+static pthread_t other_thread;
+static bool other_started;
+static volatile bool other_done, other_done_inside;
+
+static void *log_other(void *arg)
+{
+	log_info("other thread");
+	other_done = true;
+	return NULL;
+}
+
+static uint64_t interleaving_clock(void)
+{
+	if (!other_started && pthread_equal(pthread_self(), other_thread) == 0) {
+		other_started = true;
+		g_assert_cmpint(pthread_create(&other_thread, NULL, log_other, NULL), ==, 0);
+		g_usleep(200 * 1000);
+		other_done_inside = other_done;
+	}
+	return fake_now;
+}
+
+static void test_threads_exclusive(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+
+	fake_now = 5000000;
+	log_set_ratelimit(10, 100);
+	log_set_clock(interleaving_clock);
+	log_info("first thread");
+	g_assert_cmpint(pthread_join(other_thread, NULL), ==, 0);
+	g_assert_false(other_done_inside);
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 2);
+	g_assert_cmpstr(msgs->pdata[0], ==, "first thread");
+	g_assert_cmpstr(msgs->pdata[1], ==, "other thread");
+	default_ratelimit();
+	log_set_clock(NULL);
+	close_journal_log(&rx);
+}
+
+static void test_threads(void)
+{
+	struct receiver rx = open_journal_log();
+	g_autoptr(GPtrArray) msgs = NULL;
+	unsigned seen[THREADS] = {0};
+
+	fake_now = 5000000;
+	log_set_clock(fake_clock);
+	log_set_ratelimit(0, 0);
+	log_hold(); /* every record goes through the shared queue */
+	run_threads(PER_THREAD);
+	g_assert_cmpuint(log_queued(), ==, THREADS * PER_THREAD);
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, THREADS * PER_THREAD);
+	for (guint i = 0; i < msgs->len; i++) {
+		unsigned id, n;
+
+		g_assert_cmpint(sscanf(msgs->pdata[i], "thread %u record %u", &id, &n), ==, 2);
+		g_assert_cmpuint(id, <, THREADS);
+		g_assert_cmpuint(n, ==, seen[id]); /* each thread's records in its order */
+		seen[id]++;
+	}
+	g_ptr_array_unref(g_steal_pointer(&msgs));
+
+	/* one call site, one budget, shared by every thread, counted exactly */
+	log_set_ratelimit(10, 7);
+	run_threads(FLOOD);
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 7);
+	fake_now += 10 * 1000000;
+	log_info("after");
+	g_ptr_array_unref(g_steal_pointer(&msgs));
+	msgs = drain_messages(&rx);
+	g_assert_cmpuint(msgs->len, ==, 2);
+	g_assert_true(g_str_has_prefix(msgs->pdata[0], "Suppressed 79993 similar messages: "));
+	g_assert_cmpstr(msgs->pdata[1], ==, "after");
+
+	default_ratelimit();
+	log_set_clock(NULL);
+	close_journal_log(&rx);
+}
+
 static void test_escape(void)
 {
 	char small[8];
@@ -929,6 +1045,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/log/journal/truncated", test_message_truncated);
 	g_test_add_func("/log/levels", test_levels);
 	g_test_add_func("/log/hold-release", test_hold_release);
+	g_test_add_func("/log/threads", test_threads);
+	g_test_add_func("/log/threads-exclusive", test_threads_exclusive);
 	g_test_add_func("/log/queue/record-bound", test_queue_record_bound);
 	g_test_add_func("/log/queue/byte-bound", test_queue_byte_bound);
 	g_test_add_func("/log/queue/full-socket", test_full_socket_does_not_block);
