@@ -22,3 +22,12 @@ tests_unit_test_dns_dhcp_CFLAGS = $(KVPNET_TEST_CFLAGS)
 tests_unit_test_dns_dhcp_LDADD = $(KVPNET_TEST_LIBS)
 
 EXTRA_DIST += tests/unit/fixtures/net
+
+# SET_IP_INFO through ifupdown, on files with fake ifup/ifdown (tests/netconf-cfg.h builds
+# the requests by hand).
+check_PROGRAMS += tests/unit/test-netconf-ifupdown
+TESTS += tests/unit/test-netconf-ifupdown
+tests_unit_test_netconf_ifupdown_SOURCES = tests/unit/test-netconf-ifupdown.c tests/netconf-cfg.h
+tests_unit_test_netconf_ifupdown_CPPFLAGS = $(KVPNET_TEST_CPPFLAGS)
+tests_unit_test_netconf_ifupdown_CFLAGS = $(KVPNET_TEST_CFLAGS)
+tests_unit_test_netconf_ifupdown_LDADD = $(KVPNET_TEST_LIBS)
