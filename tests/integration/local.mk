@@ -78,3 +78,14 @@ tests_integration_test_hostile_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
 tests_integration_test_hostile_LDADD = $(tests_integration_test_kvpd_LDADD)
 EXTRA_tests_integration_test_hostile_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT) \
 	daemons/fcopy/hv-fcopyd$(EXEEXT)
+
+# SET_IP_INFO through the real ifup/ifdown (root, private network and mount namespace).
+check_PROGRAMS += tests/integration/test-netconf-ifupdown
+TESTS += tests/integration/test-netconf-ifupdown
+tests_integration_test_netconf_ifupdown_SOURCES = tests/integration/test-netconf-ifupdown.c \
+	tests/netconf-cfg.h
+tests_integration_test_netconf_ifupdown_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
+tests_integration_test_netconf_ifupdown_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) \
+	$(LIBNL_CFLAGS)
+tests_integration_test_netconf_ifupdown_LDADD = daemons/kvp/libkvpnet.la daemons/common/libhvd.la \
+	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(LIBNL_LIBS) -lpthread
