@@ -8,7 +8,7 @@ daemons_kvp_libkvpnet_la_SOURCES = \
 	daemons/kvp/dns.c daemons/kvp/dns.h \
 	daemons/kvp/dhcp.c daemons/kvp/dhcp.h \
 	daemons/kvp/netconf.h daemons/kvp/netconf-file.c \
-	daemons/kvp/netconf-ifupdown.c
+	daemons/kvp/netconf-ifupdown.c daemons/kvp/netconf-ifcfg.c
 daemons_kvp_libkvpnet_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common -DVMU_OUTSIDE_LIBRARY
 daemons_kvp_libkvpnet_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(LIBNL_CFLAGS)
 daemons_kvp_libkvpnet_la_LIBADD = $(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(LIBNL_LIBS)
