@@ -545,8 +545,10 @@ static int ifcfg_restore(const struct netconf_env *env, const struct netconf_tar
 	}
 	ret = netconf_restore_files(s->files);
 	r = open_bus(env, &bus);
-	if (r >= 0)
-		r = nm_load(env, bus, path);
+	/* A file that did not exist: loading its absence drops the profile; NM may also
+	 * report it as not loaded, which is no failure of the rollback. */
+	if (r >= 0 && nm_load(env, bus, path) < 0 && s->existed)
+		r = -EIO;
 	if (r >= 0 && s->connection)
 		r = nm_activate(env, bus, s->connection, t->ifname);
 	return ret < 0 ? ret : r;

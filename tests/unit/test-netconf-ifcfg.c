@@ -695,6 +695,51 @@ static void test_networkmanager(struct fixture *f, gconstpointer data)
 	fake_nm_stop(&nm);
 }
 
+static void test_networkmanager_new_file(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *calls = NULL, *want = NULL;
+	struct netconf_env env = f->env;
+	struct fake_conn *keyfile;
+	struct fake_nm nm;
+	struct netconf cfg;
+	void *saved = NULL;
+
+	(void)data;
+	if (skip_without_dbus())
+		return;
+	if (!fake_nm_start(&nm, true)) {
+		fake_nm_stop(&nm);
+		g_test_skip("could not start a private dbus-daemon");
+		return;
+	}
+	env.bus_address = nm.address;
+	keyfile = fake_add_conn(&nm, "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa",
+				"/etc/NetworkManager/system-connections/Wired.nmconnection");
+	g_free(nm.device_active);
+	nm.device_active = g_strdup(fake_add_active(&nm, keyfile->path, 2)->path);
+	fake_nm_serve(&nm);
+	netconf_cfg_init(&cfg, "eth0", 2, mac);
+	netconf_cfg_addr(&cfg, "192.0.2.10", 24);
+
+	/* No ifcfg file before: a new profile with a fresh UUID, activated. */
+	g_assert_cmpint(netconf_backend_ifcfg.save(&env, &cfg.target, &saved), ==, 0);
+	g_assert_cmpint(netconf_backend_ifcfg.apply(&env, &cfg), ==, 0);
+	g_assert_cmpuint(nm.n_conns, ==, 2);
+	g_assert_true(g_uuid_string_is_valid(nm.conns[1].uuid));
+	g_free(take_calls(&nm));
+	/* The rollback removes the file; NM reports the vanished file as not loaded, which
+	 * does not fail the rollback; the keyfile profile is active again. */
+	g_assert_cmpint(netconf_backend_ifcfg.restore(&env, &cfg.target, saved), ==, 0);
+	netconf_backend_ifcfg.free_saved(saved);
+	g_assert_false(g_file_test(f->path, G_FILE_TEST_EXISTS));
+	calls = take_calls(&nm);
+	want = g_strdup_printf("LoadConnections %s\nGetDeviceByIpIface eth0\n"
+			       "ActivateConnection %s " DEV_PATH " /\n",
+			       f->path, keyfile->path);
+	g_assert_cmpstr(calls, ==, want);
+	fake_nm_stop(&nm);
+}
+
 static void test_nm_not_running(struct fixture *f, gconstpointer data)
 {
 	struct netconf_env env = f->env;
@@ -730,6 +775,7 @@ int main(int argc, char **argv)
 	ADD("/netconf/ifcfg/dhcp-and-disabled", test_dhcp_and_disabled);
 	ADD("/netconf/ifcfg/refusals", test_refusals);
 	ADD("/netconf/ifcfg/networkmanager-fake", test_networkmanager);
+	ADD("/netconf/ifcfg/networkmanager-new-file", test_networkmanager_new_file);
 	ADD("/netconf/ifcfg/networkmanager-not-running", test_nm_not_running);
 #undef ADD
 	return g_test_run();
