@@ -16,8 +16,11 @@
  * first one's addresses and routes; the same configuration twice gives the same state;
  * a failing ifup (a gateway the kernel refuses, or an ifup that fails) followed by
  * restore() puts back the files byte for byte and the previous live addresses.
- * DNS servers are only written (dns-nameservers needs resolvconf, not installed here), and
- * DHCP is checked on files only (test-netconf-ifupdown: no DHCP client or server here).
+ * DNS servers are only written (dns-nameservers needs resolvconf, not installed here).
+ * DHCP: there is no DHCP client or server here, so a fake dhclient (laid over /usr/sbin by
+ * an overlay in the private mount namespace) stands in: it proves that ifup accepts our
+ * "inet dhcp" stanza and runs the client, that ifdown releases it before a static request,
+ * and that GET_IP_INFO reports DHCP; not any DHCP exchange.
  */
 #include <errno.h>
 #include <glib.h>
@@ -39,6 +42,8 @@
 static const uint8_t mac[6] = {0x00, 0x15, 0x5d, 0xaa, 0xbb, 0x01};
 static const char *skip_reason;
 static char *tmpdir, *interfaces, *ifdir, *statedir, *ours, *resolv, *ip_path;
+static char *dhclient_log;
+static const char *dhcp_skip_reason = "no fake DHCP client";
 static struct netconf_env env;
 
 static char *find_tool(const char *name)
@@ -371,6 +376,82 @@ static void test_ipv6_auto_only(void)
 	g_assert_true(g_str_has_prefix(info.ip_addr, "fe80::"));
 }
 
+static void test_dhcp_fake_client(void)
+{
+	g_autofree char *log = NULL, *text = NULL;
+	struct netinfo_ip_info info;
+	struct netconf cfg;
+
+	if (skip_if_needed())
+		return;
+	if (dhcp_skip_reason) {
+		g_test_skip(dhcp_skip_reason);
+		return;
+	}
+	reset("");
+	g_unlink(dhclient_log);
+	/* DHCP: ifup runs "the" DHCP client (a fake one here: it adds 192.0.2.99/24, and
+	 * flushes on release), and GET_IP_INFO reports DHCP from the file we wrote. */
+	netconf_cfg_init(&cfg, IFNAME, (int)if_nametoindex(IFNAME), mac);
+	netconf_cfg_dhcp(&cfg);
+	netconf_cfg_dns(&cfg, "192.0.2.53");
+	g_assert_cmpint(netconf_backend_ifupdown.apply(&env, &cfg), ==, 0);
+	text = read_all(ours);
+	g_assert_nonnull(strstr(text, "iface " IFNAME " inet dhcp\n"));
+	assert_addrs("192.0.2.99/24");
+	log = read_all(dhclient_log);
+	g_assert_nonnull(log);
+	g_assert_true(g_str_has_prefix(log, "dhclient -4 "));
+	g_assert_true(g_str_has_suffix(log, " " IFNAME "\n"));
+	collect(&info);
+	g_assert_true(info.dhcp_enabled);
+	g_assert_true(g_str_has_prefix(info.ip_addr, "192.0.2.99"));
+
+	/* Static replaces DHCP: ifdown releases the lease before the file changes. */
+	cfg1(&cfg);
+	set_deadline();
+	g_assert_cmpint(netconf_backend_ifupdown.apply(&env, &cfg), ==, 0);
+	g_free(log);
+	log = read_all(dhclient_log);
+	g_assert_nonnull(strstr(log, "\ndhclient -4 -v -i -r "));
+	assert_cfg1_live();
+}
+
+/* A fake dhclient where ifupdown looks for one (/sbin -> /usr/sbin), through an overlay
+ * in the private mount namespace: the machine's /usr/sbin is not touched. */
+static void setup_fake_dhclient(void)
+{
+	g_autofree char *upper = g_build_filename(tmpdir, "sbin-upper", NULL);
+	g_autofree char *work = g_build_filename(tmpdir, "sbin-work", NULL);
+	g_autofree char *opts = NULL, *script = NULL, *body = NULL;
+
+	if (g_file_test("/usr/sbin/dhclient", G_FILE_TEST_EXISTS) ||
+	    g_file_test("/sbin/dhclient", G_FILE_TEST_EXISTS)) {
+		dhcp_skip_reason = "a real dhclient is installed (the test fakes one)";
+		return;
+	}
+	g_assert_cmpint(g_mkdir_with_parents(upper, 0755), ==, 0);
+	g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
+	opts = g_strdup_printf("lowerdir=/usr/sbin,upperdir=%s,workdir=%s", upper, work);
+	if (mount("overlay", "/usr/sbin", "overlay", 0, opts) < 0) {
+		dhcp_skip_reason = "cannot lay an overlay over /usr/sbin for a fake dhclient";
+		return;
+	}
+	dhclient_log = g_build_filename(tmpdir, "dhclient.log", NULL);
+	body =
+	    g_strdup_printf("#!/bin/sh\n"
+			    "echo \"dhclient $*\" >>'%s'\n"
+			    "for a; do i=$a; done\n"
+			    "case \" $* \" in\n"
+			    "*\" -r \"*|*\" -x \"*) exec %s addr flush dev \"$i\" scope global;;\n"
+			    "*) exec %s addr add 192.0.2.99/24 dev \"$i\";;\n"
+			    "esac\n",
+			    dhclient_log, ip_path, ip_path);
+	write_text("/usr/sbin/dhclient", body);
+	g_assert_cmpint(g_chmod("/usr/sbin/dhclient", 0755), ==, 0);
+	dhcp_skip_reason = NULL;
+}
+
 static void setup(void)
 {
 	const char *hooks[] = {"if-pre-up.d", "if-up.d", "if-down.d", "if-post-down.d"};
@@ -412,6 +493,7 @@ static void setup(void)
 	    .ifup_path = g_steal_pointer(&ifup),
 	    .ifdown_path = g_steal_pointer(&ifdown),
 	};
+	setup_fake_dhclient();
 	g_free(run_ip("link set lo up"));
 	g_free(run_ip("link add " IFNAME " address " MAC_TEXT " type veth peer name " IFNAME "p"));
 	g_free(run_ip("link set " IFNAME "p up"));
@@ -427,6 +509,7 @@ int main(int argc, char **argv)
 			test_static_replace_restore);
 	g_test_add_func("/netconf/ifupdown/real/failure-rollback", test_failure_rollback);
 	g_test_add_func("/netconf/ifupdown/real/ipv6-auto-only", test_ipv6_auto_only);
+	g_test_add_func("/netconf/ifupdown/real/dhcp-fake-client", test_dhcp_fake_client);
 	r = g_test_run();
 	if (tmpdir) {
 		const char *rm[] = {"/bin/rm", "-rf", tmpdir, NULL};
