@@ -453,7 +453,11 @@ static int write_files(const struct netconf_env *env, const char *ifname, const 
 	main_text = read_text(env->ifupdown_interfaces);
 	new_main = with_source_line(env, main_text, ours);
 	if (new_main) {
-		r = netconf_write_file(env->ifupdown_interfaces, new_main, strlen(new_main), 0644);
+		struct stat st;
+		unsigned mode =
+		    stat(env->ifupdown_interfaces, &st) == 0 ? st.st_mode & 07777 : 0644;
+
+		r = netconf_write_file(env->ifupdown_interfaces, new_main, strlen(new_main), mode);
 		if (r < 0)
 			return log_error_errno(r, "ifupdown: cannot write %s: %m",
 					       env->ifupdown_interfaces);

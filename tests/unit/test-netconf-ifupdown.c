@@ -162,6 +162,7 @@ static void test_static_golden(struct fixture *f, gconstpointer data)
 	(void)data;
 	static_cfg(&cfg);
 	write_text(f->interfaces, main_before);
+	g_assert_cmpint(g_chmod(f->interfaces, 0640), ==, 0);
 	write_text(cloud, cloud_before);
 
 	g_assert_cmpint(netconf_backend_ifupdown.manages(&f->env, &cfg.target), ==, 1);
@@ -189,6 +190,13 @@ static void test_static_golden(struct fixture *f, gconstpointer data)
 			    "source %s/hvguest-*\n",
 			    f->dir);
 	g_assert_cmpstr(main_after, ==, want_main);
+	{
+		struct stat st;
+
+		/* The interfaces file keeps its mode. */
+		g_assert_cmpint(stat(f->interfaces, &st), ==, 0);
+		g_assert_cmpint(st.st_mode & 07777, ==, 0640);
+	}
 	cloud_after = read_all(cloud);
 	g_assert_cmpstr(cloud_after, ==,
 			"auto eth0\n#hvguest# iface eth0 inet6 auto\n#hvguest# \taccept_ra 2\n");
