@@ -423,7 +423,7 @@ static void setup_fake_dhclient(void)
 {
 	g_autofree char *upper = g_build_filename(tmpdir, "sbin-upper", NULL);
 	g_autofree char *work = g_build_filename(tmpdir, "sbin-work", NULL);
-	g_autofree char *opts = NULL, *script = NULL, *body = NULL;
+	g_autofree char *opts = NULL, *body = NULL;
 
 	if (g_file_test("/usr/sbin/dhclient", G_FILE_TEST_EXISTS) ||
 	    g_file_test("/sbin/dhclient", G_FILE_TEST_EXISTS)) {
