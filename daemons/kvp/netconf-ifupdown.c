@@ -62,6 +62,8 @@
 
 struct ifupdown_saved {
 	struct netconf_saved_files *files;
+	char **paths, **texts; /* the same files, to see whether apply() changed any */
+	size_t n;
 	bool was_up;
 };
 
@@ -399,7 +401,25 @@ static void ifupdown_free_saved(void *p)
 	if (!s)
 		return;
 	netconf_saved_files_free(s->files);
+	for (size_t i = 0; i < s->n; i++) {
+		g_free(s->paths[i]);
+		g_free(s->texts[i]);
+	}
+	g_free(s->paths);
+	g_free(s->texts);
 	g_free(s);
+}
+
+/* Whether every saved file reads as it did at save() (apply() wrote nothing). */
+static bool files_unchanged(const struct ifupdown_saved *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		g_autofree char *now = read_text(s->paths[i]);
+
+		if (g_strcmp0(now, s->texts[i]) != 0)
+			return false;
+	}
+	return true;
 }
 
 static int ifupdown_save(const struct netconf_env *env, const struct netconf_target *t,
@@ -418,6 +438,13 @@ static int ifupdown_save(const struct netconf_env *env, const struct netconf_tar
 		ifupdown_free_saved(s);
 		return log_error_errno(r, "ifupdown: cannot save the configuration of %s: %m",
 				       t->ifname);
+	}
+	s->n = paths->len;
+	s->paths = g_new0(char *, s->n);
+	s->texts = g_new0(char *, s->n);
+	for (size_t i = 0; i < s->n; i++) {
+		s->paths[i] = g_strdup(g_ptr_array_index(paths, i));
+		s->texts[i] = read_text(s->paths[i]);
 	}
 	s->was_up = ifstate_up(env, t->ifname);
 	*ret_saved = s;
@@ -498,6 +525,10 @@ static int ifupdown_restore(const struct netconf_env *env, const struct netconf_
 
 	if (!s)
 		return -EINVAL;
+	/* apply() stopped before it changed anything (a refused request): no need to take the
+	 * interface down. Any ifdown it ran marked the interface down, which shows here. */
+	if (files_unchanged(s) && ifstate_up(env, t->ifname) == s->was_up)
+		return 0;
 	/* --force: also what a half-failed ifup added, which ifstate does not record. */
 	(void)run_ifupdown(env, env->ifdown_path, true, t->ifname);
 	ret = netconf_restore_files(s->files);

@@ -343,7 +343,9 @@ static void test_manages(struct fixture *f, gconstpointer data)
 static void test_refusals(struct fixture *f, gconstpointer data)
 {
 	g_autofree char *failing = NULL, *main_after = NULL;
+	g_autofree char *state = g_build_filename(f->state, "ifstate.eth0", NULL);
 	struct netconf_env env = f->env;
+	void *saved = NULL;
 	struct netconf cfg;
 
 	(void)data;
@@ -353,11 +355,18 @@ static void test_refusals(struct fixture *f, gconstpointer data)
 	netconf_cfg_addr(&cfg, "192.0.2.10", 24);
 	netconf_cfg_gateway(&cfg, "192.0.2.1");
 	netconf_cfg_gateway(&cfg, "192.0.2.2");
+	write_text(state, "eth0\n");
+	g_assert_cmpint(netconf_backend_ifupdown.save(&env, &cfg.target, &saved), ==, 0);
 	g_assert_cmpint(netconf_backend_ifupdown.apply(&env, &cfg), ==, -EINVAL);
 	g_assert_false(g_file_test(f->ours, G_FILE_TEST_EXISTS));
 	g_assert_false(g_file_test(f->log, G_FILE_TEST_EXISTS));
 	main_after = read_all(f->interfaces);
 	g_assert_cmpstr(main_after, ==, "source /nowhere/*\n");
+	/* Nothing was changed: the rollback does not bounce the interface. */
+	g_assert_cmpint(netconf_backend_ifupdown.restore(&env, &cfg.target, saved), ==, 0);
+	netconf_backend_ifupdown.free_saved(saved);
+	g_assert_false(g_file_test(f->log, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(g_unlink(state), ==, 0);
 
 	/* A failing ifup is a failure of apply(). */
 	cfg.n_gateways = 1;
