@@ -17,7 +17,6 @@ sbin_PROGRAMS += daemons/kvp/hv-kvpd
 daemons_kvp_hv_kvpd_SOURCES = daemons/kvp/main.c
 daemons_kvp_hv_kvpd_CPPFLAGS = $(daemons_kvp_libkvpd_la_CPPFLAGS)
 daemons_kvp_hv_kvpd_CFLAGS = $(daemons_kvp_libkvpd_la_CFLAGS)
-daemons_kvp_hv_kvpd_LDFLAGS = $(AM_LDFLAGS) $(NETCONF_BACKEND_LDFLAGS)
 daemons_kvp_hv_kvpd_LDADD = daemons/kvp/libkvpd.la daemons/common/libhvd.la \
 	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS) $(LIBSYSTEMD_LIBS)
 

@@ -10,7 +10,8 @@ daemons_kvp_libkvpnet_la_SOURCES = \
 	daemons/kvp/netconf.h daemons/kvp/netconf-file.c \
 	daemons/kvp/netconf-parse.c daemons/kvp/netconf.c daemons/kvp/netconf-script.c \
 	daemons/kvp/netconf-networkmanager.c \
-	daemons/kvp/netconf-networkd.c
+	daemons/kvp/netconf-networkd.c \
+	daemons/kvp/netconf-ifupdown.c daemons/kvp/netconf-ifcfg.c
 daemons_kvp_libkvpnet_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common -DVMU_OUTSIDE_LIBRARY
 daemons_kvp_libkvpnet_la_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(LIBNL_CFLAGS) \
 	$(JSONC_CFLAGS)

@@ -12,10 +12,7 @@
  * Backend choice: set-ip-backend= names one, or "auto" asks each backend compiled in, in
  * the order script (only when set-ifconfig-script= is set), ifcfg, networkmanager,
  * networkd, ifupdown, whether it manages the interface now; the first that says yes wins.
- * The other backends are referenced as weak symbols: a build without one simply does not
- * offer it. A weak reference alone does not pull an object out of a static archive, so
- * configure looks for each backend's source and the programs are linked with
- * -Wl,-u,<symbol> for those that exist (NETCONF_BACKEND_LDFLAGS, daemons/kvp/net.mk).
+ * Every backend is always built in; each one decides for itself whether its stack runs.
  *
  * Execution (the worker thread, one request at a time): save -> apply -> verify over
  * rtnetlink that every static address (with its prefix) and every gateway's default route
@@ -48,19 +45,12 @@
 #include "shared/macro.h"
 #include "shared/time-util.h"
 
-/* Backends in other files: present when linked in (see the comment at the top). The script
- * backend is always built, and referenced normally. */
-extern const struct netconf_backend netconf_backend_networkmanager __attribute__((weak));
-extern const struct netconf_backend netconf_backend_networkd __attribute__((weak));
-extern const struct netconf_backend netconf_backend_ifupdown __attribute__((weak));
-extern const struct netconf_backend netconf_backend_ifcfg __attribute__((weak));
-
 #define VERIFY_INTERVAL_USEC (100 * USEC_PER_MSEC)
 
 /* The order "auto" asks them in. */
 static const struct netconf_backend *backend_at(size_t i)
 {
-	switch (i) {
+	switch (i) { /* the backends' declarations: netconf.h */
 	case 0:
 		return &netconf_backend_script;
 	case 1:

@@ -98,6 +98,37 @@ static void check_ifupdown(const char *text)
 	CHECK(dhcp_ifupdown_parse(NULL, "eth0") == -ENOENT);
 }
 
+static bool state_ok(const struct dhcp_state *st)
+{
+	return st->ipv4 == DHCP_V4_NONE || st->ipv4 == DHCP_V4_STATIC || st->ipv4 == DHCP_V4_DHCP;
+}
+
+/* The two-family parsers: an answer in range, the same twice, and agreeing with the
+ * IPv4-only ones. */
+static void check_states(const char *text)
+{
+	struct dhcp_state st = {.ipv4 = 7}, again = {.ipv4 = 7};
+	int r = dhcp_ifupdown_parse_state(text, "eth0", &st), d4 = 7, d6 = 7, v4 = 7;
+	bool has4 = false;
+
+	CHECK(r == 0 || r == -ENOENT);
+	CHECK(r == dhcp_ifupdown_parse_state(text, "eth0", &again));
+	if (r == 0) {
+		CHECK(state_ok(&st) && st.ipv4 == again.ipv4 && st.ipv6_auto == again.ipv6_auto);
+		r = dhcp_ifupdown_parse(text, "eth0");
+		CHECK(st.ipv4 == DHCP_V4_NONE ? r == -ENOENT : r == st.ipv4);
+	}
+	r = dhcp_ifcfg_parse_state(text, NULL, NULL, &st);
+	CHECK(r == 0 && state_ok(&st));
+	r = dhcp_ifcfg_parse_state(text, "DEVICE", "eth0", &st);
+	CHECK(r == -ENOENT || (r == 0 && strstr(text, "DEVICE=") && state_ok(&st)));
+	r = dhcp_nm_connection_parse_state(text, "0b1b6f3e-1c4e-4c52-9d1e-4c2c3c1a0f00", &st);
+	CHECK(r == -ENOENT || (r == 0 && state_ok(&st)));
+	dhcp_network_file_parse_state(text, &d4, &d6, &has4);
+	dhcp_network_file_parse(text, &v4);
+	CHECK(d4 == v4 && (d6 == 7 || d6 == 0 || d6 == 1));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	g_autofree char *text = g_malloc(size + 1);
@@ -108,5 +139,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_networkd(text);
 	check_network_file(text);
 	check_ifupdown(text);
+	check_states(text);
 	return 0;
 }

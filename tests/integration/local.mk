@@ -86,3 +86,24 @@ tests_integration_test_hostile_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
 tests_integration_test_hostile_LDADD = $(tests_integration_test_kvpd_LDADD)
 EXTRA_tests_integration_test_hostile_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT) \
 	daemons/fcopy/hv-fcopyd$(EXEEXT)
+
+# SET_IP_INFO through the real ifup/ifdown (root, private network and mount namespace).
+check_PROGRAMS += tests/integration/test-netconf-ifupdown
+TESTS += tests/integration/test-netconf-ifupdown
+tests_integration_test_netconf_ifupdown_SOURCES = tests/integration/test-netconf-ifupdown.c \
+	tests/netconf-cfg.h
+tests_integration_test_netconf_ifupdown_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
+tests_integration_test_netconf_ifupdown_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) \
+	$(LIBNL_CFLAGS)
+tests_integration_test_netconf_ifupdown_LDADD = daemons/kvp/libkvpnet.la daemons/common/libhvd.la \
+	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(LIBNL_LIBS) -lpthread
+
+# SET_IP_INFO through ifcfg files: the backend's D-Bus calls against the real NetworkManager
+# (root, private namespaces, private dbus-daemon; Debian's NM has no ifcfg-rh plugin).
+check_PROGRAMS += tests/integration/test-netconf-ifcfg-nm
+TESTS += tests/integration/test-netconf-ifcfg-nm
+tests_integration_test_netconf_ifcfg_nm_SOURCES = tests/integration/test-netconf-ifcfg-nm.c \
+	tests/netconf-cfg.h
+tests_integration_test_netconf_ifcfg_nm_CPPFLAGS = $(tests_integration_test_netconf_ifupdown_CPPFLAGS)
+tests_integration_test_netconf_ifcfg_nm_CFLAGS = $(tests_integration_test_netconf_ifupdown_CFLAGS)
+tests_integration_test_netconf_ifcfg_nm_LDADD = $(tests_integration_test_netconf_ifupdown_LDADD)

@@ -38,3 +38,20 @@ tests_unit_test_netconf_SOURCES = tests/unit/test-netconf.c
 tests_unit_test_netconf_CPPFLAGS = $(KVPNET_TEST_CPPFLAGS)
 tests_unit_test_netconf_CFLAGS = $(KVPNET_TEST_CFLAGS)
 tests_unit_test_netconf_LDADD = $(KVPNET_TEST_LIBS)
+# SET_IP_INFO through ifupdown, on files with fake ifup/ifdown (tests/netconf-cfg.h builds
+# the requests by hand).
+check_PROGRAMS += tests/unit/test-netconf-ifupdown
+TESTS += tests/unit/test-netconf-ifupdown
+tests_unit_test_netconf_ifupdown_SOURCES = tests/unit/test-netconf-ifupdown.c tests/netconf-cfg.h
+tests_unit_test_netconf_ifupdown_CPPFLAGS = $(KVPNET_TEST_CPPFLAGS)
+tests_unit_test_netconf_ifupdown_CFLAGS = $(KVPNET_TEST_CFLAGS)
+tests_unit_test_netconf_ifupdown_LDADD = $(KVPNET_TEST_LIBS)
+
+# SET_IP_INFO through ifcfg files: golden files, fake network-scripts, and a fake
+# NetworkManager on a private dbus-daemon (Debian's NM has no ifcfg-rh plugin).
+check_PROGRAMS += tests/unit/test-netconf-ifcfg
+TESTS += tests/unit/test-netconf-ifcfg
+tests_unit_test_netconf_ifcfg_SOURCES = tests/unit/test-netconf-ifcfg.c tests/netconf-cfg.h
+tests_unit_test_netconf_ifcfg_CPPFLAGS = $(KVPNET_TEST_CPPFLAGS)
+tests_unit_test_netconf_ifcfg_CFLAGS = $(KVPNET_TEST_CFLAGS)
+tests_unit_test_netconf_ifcfg_LDADD = $(KVPNET_TEST_LIBS)

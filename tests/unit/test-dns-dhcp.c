@@ -380,12 +380,15 @@ static void test_dhcp_networkd(void)
 {
 	const char *root = FIX "/root-networkd";
 
-	assert_dhcp(root, 2, "eth2", true, DHCP_ORIGIN_NETWORKD);  /* lease */
-	assert_dhcp(root, 3, "eth3", true, DHCP_ORIGIN_NETWORKD);  /* drop-in wins */
-	assert_dhcp(root, 4, "eth4", false, DHCP_ORIGIN_NETWORKD); /* DHCP=ipv6 */
-	assert_dhcp(root, 5, "eth5", false, DHCP_ORIGIN_NONE);     /* unmanaged */
-	assert_dhcp(root, 6, "eth6", true, DHCP_ORIGIN_NETWORKD);  /* "DHCP = yes" */
-	assert_dhcp(root, 7, "eth7", true, DHCP_ORIGIN_NETWORKD);  /* DHCP4_ADDRESS */
+	assert_dhcp(root, 2, "eth2", true, DHCP_ORIGIN_NETWORKD); /* lease */
+	assert_dhcp(root, 3, "eth3", true, DHCP_ORIGIN_NETWORKD); /* drop-in wins */
+	/* DHCP=ipv6 and no IPv4 at all: an IPv6-only link, its IPv6 answer. */
+	assert_dhcp(root, 4, "eth4", true, DHCP_ORIGIN_NETWORKD);
+	/* DHCP=ipv6 with a static IPv4 Address= ([Address] section): the IPv4 answer. */
+	assert_dhcp(root, 9, "eth9", false, DHCP_ORIGIN_NETWORKD);
+	assert_dhcp(root, 5, "eth5", false, DHCP_ORIGIN_NONE);    /* unmanaged */
+	assert_dhcp(root, 6, "eth6", true, DHCP_ORIGIN_NETWORKD); /* "DHCP = yes" */
+	assert_dhcp(root, 7, "eth7", true, DHCP_ORIGIN_NETWORKD); /* DHCP4_ADDRESS */
 	/* DHCP=no; a DHCP= key in another section does not count. */
 	assert_dhcp(root, 8, "eth8", false, DHCP_ORIGIN_NETWORKD);
 }
@@ -402,10 +405,115 @@ static void test_dhcp_ifupdown(void)
 	assert_dhcp(root, 4, "eth3", false, DHCP_ORIGIN_NONE);
 	assert_dhcp(root, 5, "eth5", false, DHCP_ORIGIN_NONE);
 	assert_dhcp(root, 6, "eth11", false, DHCP_ORIGIN_IFUPDOWN);
+	/* Only `inet6 auto`: an IPv6-only link configured automatically. */
+	assert_dhcp(root, 9, "eth12", true, DHCP_ORIGIN_IFUPDOWN);
 	/* Names are matched whole: eth1 is not eth10 or eth11. */
 	assert_dhcp(root, 7, "eth", false, DHCP_ORIGIN_NONE);
 	assert_dhcp(root, 8, NULL, false, DHCP_ORIGIN_NONE);
 	assert_dhcp(FIX "/nonexistent-root", 1, "eth1", false, DHCP_ORIGIN_NONE);
+}
+
+static void assert_state(const char *root, int ifindex, const char *ifname, int want_v4,
+			 bool want_v6, enum dhcp_origin want_origin)
+{
+	const struct dhcp_source src = {.root = root};
+	struct dhcp_state st = {.ipv4 = 77};
+
+	g_assert_cmpint(dhcp_state_for_link(&src, ifindex, ifname, &st), ==, want_origin);
+	g_assert_cmpint(st.ipv4, ==, want_v4);
+	g_assert_cmpint(st.ipv6_auto, ==, want_v6);
+}
+
+static void test_dhcp_ipv6_states(void)
+{
+	/* Both families' answers behind the one-bit flag. */
+	assert_state(FIX "/root-nm", 2, "eth0", DHCP_V4_DHCP, true, DHCP_ORIGIN_NETWORKMANAGER);
+	assert_state(FIX "/root-nm", 3, "eth3", DHCP_V4_STATIC, true, DHCP_ORIGIN_NETWORKMANAGER);
+	/* An initrd connection without [ipv4] or [ipv6]: NM's default is auto for both. */
+	assert_state(FIX "/root-nm", 5, "eth5", DHCP_V4_DHCP, true, DHCP_ORIGIN_NETWORKMANAGER);
+	assert_state(FIX "/root-networkd", 4, "eth4", DHCP_V4_NONE, true, DHCP_ORIGIN_NETWORKD);
+	assert_state(FIX "/root-networkd", 9, "eth9", DHCP_V4_STATIC, true, DHCP_ORIGIN_NETWORKD);
+	assert_state(FIX "/root-networkd", 6, "eth6", DHCP_V4_DHCP, true, DHCP_ORIGIN_NETWORKD);
+	/* A lease, and a static .network: IPv4 DHCP (the lease), no IPv6. */
+	assert_state(FIX "/root-networkd", 2, "eth2", DHCP_V4_DHCP, false, DHCP_ORIGIN_NETWORKD);
+	assert_state(FIX "/root-ifupdown", 2, "eth10", DHCP_V4_STATIC, true, DHCP_ORIGIN_IFUPDOWN);
+	assert_state(FIX "/root-ifupdown", 9, "eth12", DHCP_V4_NONE, true, DHCP_ORIGIN_IFUPDOWN);
+	assert_state(FIX "/root-ifupdown", 1, "eth1", DHCP_V4_DHCP, false, DHCP_ORIGIN_IFUPDOWN);
+	/* Nobody manages it: IPv4 static, no IPv6, as the reference's "Disabled". */
+	assert_state(FIX "/root-ifupdown", 7, "eth", DHCP_V4_STATIC, false, DHCP_ORIGIN_NONE);
+}
+
+static void test_dhcp_ifcfg(void)
+{
+	const char *root = FIX "/root-ifcfg";
+
+	/* NM with an ifcfg-rh profile, found by its UUID= (the file names eth0). */
+	assert_dhcp(root, 2, "ens2", true, DHCP_ORIGIN_NETWORKMANAGER);
+	/* No UUID= in the profile: found by DEVICE=; static IPv4 and DHCPv6. */
+	assert_dhcp(root, 3, "eth3", false, DHCP_ORIGIN_NETWORKMANAGER);
+	assert_state(root, 3, "eth3", DHCP_V4_STATIC, true, DHCP_ORIGIN_NETWORKMANAGER);
+	/* NM keyfiles: IPv4 disabled, IPv6 auto -> the IPv6 answer; IPv6 manual -> not. */
+	assert_dhcp(root, 4, "eth4", true, DHCP_ORIGIN_NETWORKMANAGER);
+	assert_dhcp(root, 5, "eth5", false, DHCP_ORIGIN_NETWORKMANAGER);
+	assert_state(root, 5, "eth5", DHCP_V4_NONE, false, DHCP_ORIGIN_NETWORKMANAGER);
+	/* network-scripts without NM: ifcfg-<if>. */
+	assert_dhcp(root, 7, "eth7", true, DHCP_ORIGIN_IFCFG);
+	assert_dhcp(root, 8, "eth8", true, DHCP_ORIGIN_IFCFG);
+	assert_state(root, 8, "eth8", DHCP_V4_NONE, true, DHCP_ORIGIN_IFCFG);
+	assert_dhcp(root, 9, "eth9", false, DHCP_ORIGIN_IFCFG);
+	/* A backup copy is no profile. */
+	assert_dhcp(root, 10, "eth10", false, DHCP_ORIGIN_NONE);
+	g_assert_cmpstr(dhcp_origin_to_string(DHCP_ORIGIN_IFCFG), ==, "network-scripts");
+}
+
+static void test_dhcp_state_parsers(void)
+{
+	struct dhcp_state st = {.ipv4 = 77};
+	int d4 = 7, d6 = 7;
+	bool has4 = false;
+
+	g_assert_cmpint(dhcp_ifcfg_parse_state("UUID=x\nBOOTPROTO=dhcp\n", "UUID", "y", &st), ==,
+			-ENOENT);
+	g_assert_cmpint(st.ipv4, ==, 77);
+	g_assert_cmpint(dhcp_ifcfg_parse_state(NULL, NULL, NULL, &st), ==, -ENOENT);
+	/* An empty IPADDR is no address; IPADDR1 is one; BOOTP counts as DHCP. */
+	g_assert_cmpint(dhcp_ifcfg_parse_state("IPADDR=\"\"\n", NULL, NULL, &st), ==, 0);
+	g_assert_cmpint(st.ipv4, ==, DHCP_V4_NONE);
+	g_assert_cmpint(dhcp_ifcfg_parse_state("  IPADDR1=192.0.2.1\n", NULL, NULL, &st), ==, 0);
+	g_assert_cmpint(st.ipv4, ==, DHCP_V4_STATIC);
+	g_assert_cmpint(
+	    dhcp_ifcfg_parse_state("BOOTPROTO=bootp\nIPV6INIT=no\nDHCPV6C=yes\n", NULL, NULL, &st),
+	    ==, 0);
+	g_assert_cmpint(st.ipv4, ==, DHCP_V4_DHCP);
+	g_assert_false(st.ipv6_auto);
+	/* IPADDRESS= is not IPADDR<n>=. */
+	g_assert_cmpint(dhcp_ifcfg_parse_state("IPADDRESS=192.0.2.1\n", NULL, NULL, &st), ==, 0);
+	g_assert_cmpint(st.ipv4, ==, DHCP_V4_NONE);
+
+	dhcp_network_file_parse_state("[Network]\nAddress=2001:db8::1/64\nDHCP=ipv4\n", &d4, &d6,
+				      &has4);
+	g_assert_cmpint(d4, ==, 1);
+	g_assert_cmpint(d6, ==, 0);
+	g_assert_false(has4);
+	dhcp_network_file_parse_state("[Network]\nAddress = 192.0.2.1/24\nDHCP=both\n", &d4, &d6,
+				      &has4);
+	g_assert_cmpint(d6, ==, 1);
+	g_assert_true(has4);
+
+	g_assert_cmpint(dhcp_ifupdown_parse_state("iface eth0 inet6 dhcp\n", "eth0", &st), ==, 0);
+	g_assert_cmpint(st.ipv4, ==, DHCP_V4_NONE);
+	g_assert_true(st.ipv6_auto);
+	/* The IPv4-only parser keeps its answer: an inet6-only interface is not mentioned. */
+	g_assert_cmpint(dhcp_ifupdown_parse("iface eth0 inet6 dhcp\n", "eth0"), ==, -ENOENT);
+	g_assert_cmpint(dhcp_nm_connection_parse_state("[connection]\nuuid=u\n[ipv4]\nmethod="
+						       "disabled\n[ipv6]\nmethod=dhcp\n",
+						       "u", &st),
+			==, 0);
+	g_assert_cmpint(st.ipv4, ==, DHCP_V4_NONE);
+	g_assert_true(st.ipv6_auto);
+	g_assert_true(dhcp_state_flag(&st));
+	st.ipv4 = DHCP_V4_STATIC;
+	g_assert_false(dhcp_state_flag(&st));
 }
 
 static void test_dhcp_precedence(void)
@@ -561,6 +669,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/dhcp/networkd", test_dhcp_networkd);
 	g_test_add_func("/dhcp/ifupdown", test_dhcp_ifupdown);
 	g_test_add_func("/dhcp/precedence", test_dhcp_precedence);
+	g_test_add_func("/dhcp/ipv6-states", test_dhcp_ipv6_states);
+	g_test_add_func("/dhcp/ifcfg", test_dhcp_ifcfg);
+	g_test_add_func("/dhcp/state-parsers", test_dhcp_state_parsers);
 	g_test_add_func("/dns/resolv-conf/not-regular", test_resolv_conf_not_regular);
 	g_test_add_func("/dhcp/not-regular", test_dhcp_not_regular);
 	g_test_add_func("/netconf/run", test_netconf_run);
