@@ -92,6 +92,22 @@ tests_fuzz_fuzz_vss_hooks_dir_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_CFLAGS = $(AM_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_LDADD = $(LIBSYSTEMD_LIBS)
 
+# The library's UIO discovery over sysfs text (lib/vmbus-user/uio.c: class_id, uioN, map0
+# size), fed a scratch tree; and hvguestctl status reading the daemons' state files
+# (tools/hvguestctl/status.c: JSON another program wrote).
+FUZZ_TARGETS += fuzz-uio-sysfs fuzz-hvguestctl-status
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-uio-sysfs tests/fuzz/fuzz-hvguestctl-status
+tests_fuzz_fuzz_uio_sysfs_SOURCES = tests/fuzz/fuzz-uio-sysfs.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_uio_sysfs_LDADD = $(FUZZ_REPLAY_LIBS)
+FUZZ_HVGUESTCTL_CPPFLAGS = $(tools_hvguestctl_hvguestctl_CPPFLAGS)
+FUZZ_HVGUESTCTL_CFLAGS = $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(LIBMOUNT_CFLAGS) $(JSONC_CFLAGS)
+FUZZ_HVGUESTCTL_LIBS = $(tools_hvguestctl_hvguestctl_LDADD)
+tests_fuzz_fuzz_hvguestctl_status_SOURCES = tests/fuzz/fuzz-hvguestctl-status.c \
+	tools/hvguestctl/status.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_hvguestctl_status_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
+tests_fuzz_fuzz_hvguestctl_status_CFLAGS = $(AM_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
+tests_fuzz_fuzz_hvguestctl_status_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
+
 EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/fuzz.h tests/fuzz/corpus
 
 FUZZ_SECONDS = 20
@@ -188,6 +204,20 @@ tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_libfuzzer_LDADD = $(LIBSYSTEMD_LIBS)
+
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-uio-sysfs-libfuzzer \
+	tests/fuzz/fuzz-hvguestctl-status-libfuzzer
+tests_fuzz_fuzz_uio_sysfs_libfuzzer_SOURCES = tests/fuzz/fuzz-uio-sysfs.c $(FUZZ_LIB_SOURCES) \
+	lib/vmbus-user/uio.c lib/vmbus-user/ring.c
+tests_fuzz_fuzz_uio_sysfs_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_uio_sysfs_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+# status.c is instrumented; the daemons' libraries it reads configs through are linked as built.
+tests_fuzz_fuzz_hvguestctl_status_libfuzzer_SOURCES = tests/fuzz/fuzz-hvguestctl-status.c \
+	tools/hvguestctl/status.c
+tests_fuzz_fuzz_hvguestctl_status_libfuzzer_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
+tests_fuzz_fuzz_hvguestctl_status_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
+tests_fuzz_fuzz_hvguestctl_status_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_hvguestctl_status_libfuzzer_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
 
 # Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
 # targets, one per line, for CI's summary.
