@@ -144,6 +144,9 @@ static void read_guest_ring(struct hvsim_uio *u)
 		if (n < 0)
 			return; /* empty, or a corrupt ring the guest will notice by timeouts */
 		u->stats.packets_received++;
+		/* One request in flight: the answer echoes the last transaction id sent. */
+		if (desc.trans_id != u->next_xactid - 1)
+			u->stats.replies_wrong_xactid++;
 		if (wraps(&u->from_guest, start, (size_t)desc.len8 * 8 + 8))
 			u->stats.wraps_received++;
 		if (signal)
