@@ -107,6 +107,13 @@ tests_fuzz_fuzz_hvguestctl_status_SOURCES = tests/fuzz/fuzz-hvguestctl-status.c 
 tests_fuzz_fuzz_hvguestctl_status_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
 tests_fuzz_fuzz_hvguestctl_status_CFLAGS = $(AM_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
 tests_fuzz_fuzz_hvguestctl_status_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
+# Each daemon's own section: its key table and per-key checks (fuzz-conf has a generic table).
+FUZZ_TARGETS += fuzz-daemon-conf
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-daemon-conf
+tests_fuzz_fuzz_daemon_conf_SOURCES = tests/fuzz/fuzz-daemon-conf.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_daemon_conf_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
+tests_fuzz_fuzz_daemon_conf_CFLAGS = $(AM_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
+tests_fuzz_fuzz_daemon_conf_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
 
 EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/fuzz.h tests/fuzz/corpus
 
@@ -218,6 +225,14 @@ tests_fuzz_fuzz_hvguestctl_status_libfuzzer_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAG
 tests_fuzz_fuzz_hvguestctl_status_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
 tests_fuzz_fuzz_hvguestctl_status_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 tests_fuzz_fuzz_hvguestctl_status_libfuzzer_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
+# The daemons' key tables and checks are instrumented here; conf.c itself in fuzz-conf.
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-daemon-conf-libfuzzer
+tests_fuzz_fuzz_daemon_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-daemon-conf.c \
+	daemons/fcopy/fcopyd.c daemons/vss/vssd.c daemons/kvp/kvpd.c daemons/kvp/kvp-keys.c
+tests_fuzz_fuzz_daemon_conf_libfuzzer_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
+tests_fuzz_fuzz_daemon_conf_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
+tests_fuzz_fuzz_daemon_conf_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_daemon_conf_libfuzzer_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
 
 # Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
 # targets, one per line, for CI's summary.
