@@ -225,9 +225,10 @@ tests_fuzz_fuzz_hvguestctl_status_libfuzzer_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAG
 tests_fuzz_fuzz_hvguestctl_status_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
 tests_fuzz_fuzz_hvguestctl_status_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 tests_fuzz_fuzz_hvguestctl_status_libfuzzer_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
-# The daemons' key tables and checks are instrumented here; conf.c itself in fuzz-conf.
+# The loader and the daemons' key tables and checks are instrumented; the rest is linked.
 FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-daemon-conf-libfuzzer
 tests_fuzz_fuzz_daemon_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-daemon-conf.c \
+	daemons/common/conf.c daemons/common/hvd-keys.c daemons/common/read-file.c \
 	daemons/fcopy/fcopyd.c daemons/vss/vssd.c daemons/kvp/kvpd.c daemons/kvp/kvp-keys.c
 tests_fuzz_fuzz_daemon_conf_libfuzzer_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
 tests_fuzz_fuzz_daemon_conf_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
