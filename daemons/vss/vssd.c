@@ -1055,9 +1055,8 @@ static ssize_t vssd_handle(struct hvd *d, void *state, void *msg, size_t len, vo
 	vssd_settle(v);
 	if (r == -ERANGE) {
 		if (!v->unknown_logged)
-			log_warning("unknown VSS operation %u from the kernel, answering 'not "
-				    "supported'",
-				    (unsigned)((const uint8_t *)msg)[0]);
+			log_warning("an unknown VSS operation from the kernel, answering 'not "
+				    "supported'"); /* the library's view has no op to name */
 		v->unknown_logged = true;
 		return vssd_reply_now(reply, reply_size, VMU_VSS_OP_CREATE,
 				      VMU_ERROR_NOT_SUPPORTED);
