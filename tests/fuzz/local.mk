@@ -107,6 +107,12 @@ tests_fuzz_fuzz_hvguestctl_status_SOURCES = tests/fuzz/fuzz-hvguestctl-status.c 
 tests_fuzz_fuzz_hvguestctl_status_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
 tests_fuzz_fuzz_hvguestctl_status_CFLAGS = $(AM_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
 tests_fuzz_fuzz_hvguestctl_status_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
+# The simulated host's ring code against the library's on hostile rings (differential).
+FUZZ_TARGETS += fuzz-host-ring
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-host-ring
+tests_fuzz_fuzz_host_ring_SOURCES = tests/fuzz/fuzz-host-ring.c tools/hv-host-sim/host-ring.c \
+	tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_host_ring_LDADD = $(FUZZ_REPLAY_LIBS)
 # Each daemon's own section: its key table and per-key checks (fuzz-conf has a generic table).
 FUZZ_TARGETS += fuzz-daemon-conf
 FUZZ_REPLAY_BINS += tests/fuzz/fuzz-daemon-conf
@@ -225,6 +231,11 @@ tests_fuzz_fuzz_hvguestctl_status_libfuzzer_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAG
 tests_fuzz_fuzz_hvguestctl_status_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
 tests_fuzz_fuzz_hvguestctl_status_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 tests_fuzz_fuzz_hvguestctl_status_libfuzzer_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-host-ring-libfuzzer
+tests_fuzz_fuzz_host_ring_libfuzzer_SOURCES = tests/fuzz/fuzz-host-ring.c lib/vmbus-user/ring.c \
+	tools/hv-host-sim/host-ring.c
+tests_fuzz_fuzz_host_ring_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_host_ring_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 # The loader and the daemons' key tables and checks are instrumented; the rest is linked.
 FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-daemon-conf-libfuzzer
 tests_fuzz_fuzz_daemon_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-daemon-conf.c \
