@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * VMBus ring buffers in shared memory (docs/protocol.md §6.2/§6.3), for either role: the guest
- * reads its inbound ring and writes its outbound ring; the simulated host does the opposite with
- * the same code. Internal to the library (not installed); the UIO transport (uio.c) and the
- * simulated host (tools/hv-host-sim/uio-*.c) use it.
+ * reads its inbound ring and writes its outbound ring (tests play the peer with the same code).
+ * Internal to the library (not installed); the UIO transport (uio.c) uses it. The simulated
+ * host has its own, separately written ring code (tools/hv-host-sim/host-ring.c), checked
+ * against this one by tests/unit/test-host-ring.c.
  *
  * A ring is a 4096-byte header page followed by a data area of `size` bytes. Packets are
  * multiples of 8 bytes, each followed by an 8-byte trailer ((u64)start_index << 32) that

@@ -98,6 +98,34 @@ FUZZ_REPLAY_BINS += tests/fuzz/fuzz-netconf-parse
 tests_fuzz_fuzz_netconf_parse_SOURCES = tests/fuzz/fuzz-netconf-parse.c \
 	daemons/kvp/netconf-parse.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_netconf_parse_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
+# The library's UIO discovery over sysfs text (lib/vmbus-user/uio.c: class_id, uioN, map0
+# size), fed a scratch tree; and hvguestctl status reading the daemons' state files
+# (tools/hvguestctl/status.c: JSON another program wrote).
+FUZZ_TARGETS += fuzz-uio-sysfs fuzz-hvguestctl-status
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-uio-sysfs tests/fuzz/fuzz-hvguestctl-status
+tests_fuzz_fuzz_uio_sysfs_SOURCES = tests/fuzz/fuzz-uio-sysfs.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_uio_sysfs_LDADD = $(FUZZ_REPLAY_LIBS)
+FUZZ_HVGUESTCTL_CPPFLAGS = $(tools_hvguestctl_hvguestctl_CPPFLAGS)
+FUZZ_HVGUESTCTL_CFLAGS = $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(LIBMOUNT_CFLAGS) $(JSONC_CFLAGS)
+FUZZ_HVGUESTCTL_LIBS = $(tools_hvguestctl_hvguestctl_LDADD)
+tests_fuzz_fuzz_hvguestctl_status_SOURCES = tests/fuzz/fuzz-hvguestctl-status.c \
+	tools/hvguestctl/status.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_hvguestctl_status_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
+tests_fuzz_fuzz_hvguestctl_status_CFLAGS = $(AM_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
+tests_fuzz_fuzz_hvguestctl_status_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
+# The simulated host's ring code against the library's on hostile rings (differential).
+FUZZ_TARGETS += fuzz-host-ring
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-host-ring
+tests_fuzz_fuzz_host_ring_SOURCES = tests/fuzz/fuzz-host-ring.c tools/hv-host-sim/host-ring.c \
+	tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_host_ring_LDADD = $(FUZZ_REPLAY_LIBS)
+# Each daemon's own section: its key table and per-key checks (fuzz-conf has a generic table).
+FUZZ_TARGETS += fuzz-daemon-conf
+FUZZ_REPLAY_BINS += tests/fuzz/fuzz-daemon-conf
+tests_fuzz_fuzz_daemon_conf_SOURCES = tests/fuzz/fuzz-daemon-conf.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_daemon_conf_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
+tests_fuzz_fuzz_daemon_conf_CFLAGS = $(AM_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
+tests_fuzz_fuzz_daemon_conf_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
 
 EXTRA_DIST += tests/fuzz/fuzz-main.c tests/fuzz/fuzz.h tests/fuzz/corpus
 
@@ -202,6 +230,33 @@ tests_fuzz_fuzz_netconf_parse_libfuzzer_SOURCES = tests/fuzz/fuzz-netconf-parse.
 tests_fuzz_fuzz_netconf_parse_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_netconf_parse_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
 tests_fuzz_fuzz_netconf_parse_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-uio-sysfs-libfuzzer \
+	tests/fuzz/fuzz-hvguestctl-status-libfuzzer
+tests_fuzz_fuzz_uio_sysfs_libfuzzer_SOURCES = tests/fuzz/fuzz-uio-sysfs.c $(FUZZ_LIB_SOURCES) \
+	lib/vmbus-user/uio.c lib/vmbus-user/ring.c
+tests_fuzz_fuzz_uio_sysfs_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_uio_sysfs_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+# status.c is instrumented; the daemons' libraries it reads configs through are linked as built.
+tests_fuzz_fuzz_hvguestctl_status_libfuzzer_SOURCES = tests/fuzz/fuzz-hvguestctl-status.c \
+	tools/hvguestctl/status.c
+tests_fuzz_fuzz_hvguestctl_status_libfuzzer_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
+tests_fuzz_fuzz_hvguestctl_status_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
+tests_fuzz_fuzz_hvguestctl_status_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_hvguestctl_status_libfuzzer_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-host-ring-libfuzzer
+tests_fuzz_fuzz_host_ring_libfuzzer_SOURCES = tests/fuzz/fuzz-host-ring.c lib/vmbus-user/ring.c \
+	tools/hv-host-sim/host-ring.c
+tests_fuzz_fuzz_host_ring_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
+tests_fuzz_fuzz_host_ring_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+# The loader and the daemons' key tables and checks are instrumented; the rest is linked.
+FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-daemon-conf-libfuzzer
+tests_fuzz_fuzz_daemon_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-daemon-conf.c \
+	daemons/common/conf.c daemons/common/hvd-keys.c daemons/common/read-file.c \
+	daemons/fcopy/fcopyd.c daemons/vss/vssd.c daemons/kvp/kvpd.c daemons/kvp/kvp-keys.c
+tests_fuzz_fuzz_daemon_conf_libfuzzer_CPPFLAGS = $(FUZZ_HVGUESTCTL_CPPFLAGS)
+tests_fuzz_fuzz_daemon_conf_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_HVGUESTCTL_CFLAGS)
+tests_fuzz_fuzz_daemon_conf_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
+tests_fuzz_fuzz_daemon_conf_libfuzzer_LDADD = $(FUZZ_HVGUESTCTL_LIBS)
 
 # Every target runs even after one fails; tests/fuzz/smoke-passed and smoke-failed list the
 # targets, one per line, for CI's summary.

@@ -24,3 +24,20 @@ tests_unit_test_fcopy_copy_SOURCES = tests/unit/test-fcopy-copy.c
 tests_unit_test_fcopy_copy_CPPFLAGS = $(FCOPYD_UNIT_CPPFLAGS)
 tests_unit_test_fcopy_copy_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_unit_test_fcopy_copy_LDADD = $(FCOPYD_UNIT_LDADD)
+
+# hv-fcopyd's transport (transport.c) under hvd_main() in the helper fcopy-transport-echo,
+# against the simulated host's UIO device and char device.
+check_PROGRAMS += tests/unit/fcopy-transport-echo
+tests_unit_fcopy_transport_echo_SOURCES = tests/unit/fcopy-transport-echo.c
+tests_unit_fcopy_transport_echo_CPPFLAGS = $(FCOPYD_UNIT_CPPFLAGS)
+tests_unit_fcopy_transport_echo_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
+tests_unit_fcopy_transport_echo_LDADD = $(FCOPYD_UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-fcopy-transport
+TESTS += tests/unit/test-fcopy-transport
+tests_unit_test_fcopy_transport_SOURCES = tests/unit/test-fcopy-transport.c
+tests_unit_test_fcopy_transport_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_unit_test_fcopy_transport_LDADD = tools/hv-host-sim/libhvsim.la \
+	lib/vmbus-user/libvmbus-user-internal.la $(GLIB_LIBS) $(LIBSYSTEMD_LIBS) $(JSONC_LIBS)
+EXTRA_tests_unit_test_fcopy_transport_DEPENDENCIES = tests/unit/fcopy-transport-echo

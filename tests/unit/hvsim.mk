@@ -32,3 +32,10 @@ tests_unit_test_hvsim_cli_SOURCES = tests/unit/test-hvsim-cli.c $(HVSIM_TEST_DAE
 tests_unit_test_hvsim_cli_CFLAGS = $(HVSIM_TEST_CFLAGS)
 tests_unit_test_hvsim_cli_LDADD = $(HVSIM_TEST_LIBS)
 EXTRA_tests_unit_test_hvsim_cli_DEPENDENCIES = tools/hv-host-sim/hv-host-sim
+
+# The simulator's own host-side ring (host-ring.c) cross-checked against the library's ring.c.
+check_PROGRAMS += tests/unit/test-host-ring
+TESTS += tests/unit/test-host-ring
+tests_unit_test_host_ring_SOURCES = tests/unit/test-host-ring.c
+tests_unit_test_host_ring_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_unit_test_host_ring_LDADD = $(HVSIM_TEST_LIBS)

@@ -192,6 +192,7 @@ struct hvsim_uio_stats {
 	uint64_t interrupts_sent, signals_received;
 	uint64_t wraps_sent, wraps_received; /* packets that crossed the end of a ring */
 	uint64_t ring_full;                  /* host writes that had to wait for space */
+	uint64_t replies_wrong_xactid; /* guest packets not echoing the request's transaction id */
 };
 int hvsim_uio_get_stats(struct hvsim *sim, struct hvsim_uio_stats *ret);
 

@@ -15,6 +15,8 @@ tools_hv_host_sim_libhvsim_la_SOURCES = \
 	tools/hv-host-sim/host.c \
 	tools/hv-host-sim/requests.c \
 	tools/hv-host-sim/status.c \
+	tools/hv-host-sim/host-ring.c \
+	tools/hv-host-sim/host-ring.h \
 	tools/hv-host-sim/uio-host.c \
 	tools/hv-host-sim/uio-tree.c
 tools_hv_host_sim_libhvsim_la_CFLAGS = $(AM_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(JSONC_CFLAGS)

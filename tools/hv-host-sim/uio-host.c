@@ -2,8 +2,8 @@
 /*
  * The host side of fcopy over UIO (docs/protocol.md §6): no guest kernel driver in between, the
  * host writes its packets into the guest's inbound ring and reads the guest's outbound ring, both
- * in a memfd shared with the daemon, with the library's ring code (lib/vmbus-user/ ring.c) in the
- * opposite roles.
+ * in a memfd shared with the daemon, with the host's own ring code (host-ring.c), written apart
+ * from the library's ring.c so that a mistake in either shows instead of cancelling out.
  *
  * The device (lib/vmbus-user/uio-sock.h): dev_dir/uio0 is a SOCK_SEQPACKET socket. One
  * connection at a time (further ones are closed at once). On connect the rings are reset
@@ -32,9 +32,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "lib/vmbus-user/ring.h"
 #include "lib/vmbus-user/uio-sock.h"
 #include "lib/vmbus-user/vmu-internal.h"
+#include "tools/hv-host-sim/host-ring.h"
 #include "tools/hv-host-sim/hvsim-internal.h"
 
 struct hvsim_uio {
@@ -43,7 +43,7 @@ struct hvsim_uio {
 	size_t ring_size; /* R: header page + data */
 	int memfd;
 	uint8_t *map; /* [0, R) guest TX, [R, 2R) guest RX */
-	struct vmu_ring to_guest, from_guest;
+	struct hvsim_ring to_guest, from_guest;
 	uint8_t *rxbuf;
 	int listen_fd, conn_fd;
 	sd_event_source *listen_src, *conn_src;
@@ -78,17 +78,17 @@ static int reset_rings(struct hvsim_uio *u)
 	uint8_t *guest_rx = u->map + u->ring_size;
 	int r;
 
-	vmu_ring_init_header(u->map, VMU_RING_FEAT_PENDING_SEND_SZ);
-	vmu_ring_init_header(guest_rx, VMU_RING_FEAT_PENDING_SEND_SZ);
-	r = vmu_ring_attach(&u->to_guest, guest_rx, u->ring_size, VMU_RING_WRITER);
+	hvsim_ring_format(u->map);
+	hvsim_ring_format(guest_rx);
+	r = hvsim_ring_open(&u->to_guest, guest_rx, u->ring_size, HVSIM_RING_HOST_SENDS);
 	if (r < 0)
 		return r;
-	return vmu_ring_attach(&u->from_guest, u->map, u->ring_size, VMU_RING_READER);
+	return hvsim_ring_open(&u->from_guest, u->map, u->ring_size, HVSIM_RING_HOST_RECEIVES);
 }
 
-static bool wraps(const struct vmu_ring *ring, uint32_t start, size_t len)
+static bool wraps(const struct hvsim_ring *ring, uint32_t start, size_t len)
 {
-	return (uint64_t)start + len > ring->size;
+	return (uint64_t)start + len > ring->data_size;
 }
 
 /* channel_callback: moves one queued host packet into the guest's inbound ring, flagged as
@@ -97,15 +97,16 @@ static bool uio_channel_callback(struct hvsim_service *svc)
 {
 	struct hvsim_uio *u = svc->uio;
 	struct hvsim_packet *p = svc->ring_head;
+	bool signal = false;
 	uint32_t start;
 	int r;
 
 	if (!u || u->conn_fd < 0 || !p)
 		return false;
-	start = u->to_guest.priv;
-	r = vmu_ring_send(&u->to_guest, VMU_VMBUS_PACKET_DATA_INBAND,
-			  VMU_VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED, u->next_xactid, p->data,
-			  p->len);
+	start = u->to_guest.own;
+	r = hvsim_ring_put(&u->to_guest, HVSIM_RING_PACKET_INBAND,
+			   HVSIM_RING_FLAG_COMPLETION_REQUESTED, u->next_xactid, p->data, p->len,
+			   &signal);
 	if (r == -EAGAIN) {
 		u->stats.ring_full++;
 		return false; /* pending_send_sz is set: the guest signals when there is room */
@@ -120,12 +121,12 @@ static bool uio_channel_callback(struct hvsim_service *svc)
 		hvsim_host_cancel_inflight(svc); /* can never be delivered: E_FAIL */
 		return true;
 	}
-	if (wraps(&u->to_guest, start, vmu_ring_packet_space(p->len)))
+	if (wraps(&u->to_guest, start, hvsim_ring_packet_bytes(p->len)))
 		u->stats.wraps_sent++;
 	free(p);
 	u->next_xactid++;
 	u->stats.packets_sent++;
-	if (r > 0)
+	if (signal)
 		interrupt_guest(u);
 	return true;
 }
@@ -133,20 +134,24 @@ static bool uio_channel_callback(struct hvsim_service *svc)
 /* The guest signalled: read everything it wrote. */
 static void read_guest_ring(struct hvsim_uio *u)
 {
-	struct vmu_ring_packet pkt;
+	struct hvsim_ring_desc desc;
 
 	for (;;) {
-		uint32_t start = u->from_guest.priv;
-		int r = vmu_ring_read(&u->from_guest, u->rxbuf, u->ring_size, &pkt);
+		uint32_t start = u->from_guest.own;
+		bool signal = false;
+		int n = hvsim_ring_get(&u->from_guest, &desc, u->rxbuf, u->ring_size, &signal);
 
-		if (r < 0)
+		if (n < 0)
 			return; /* empty, or a corrupt ring the guest will notice by timeouts */
 		u->stats.packets_received++;
-		if (wraps(&u->from_guest, start, pkt.total + VMU_RING_TRAILER_SIZE))
+		/* One request in flight: the answer echoes the last transaction id sent. */
+		if (desc.trans_id != u->next_xactid - 1)
+			u->stats.replies_wrong_xactid++;
+		if (wraps(&u->from_guest, start, (size_t)desc.len8 * 8 + 8))
 			u->stats.wraps_received++;
-		if (r > 0)
+		if (signal)
 			interrupt_guest(u); /* the guest waits for space we just freed */
-		hvsim_host_receive(u->svc, u->rxbuf + pkt.payload_offset, pkt.payload_len);
+		hvsim_host_receive(u->svc, u->rxbuf, (size_t)n);
 	}
 }
 
@@ -184,7 +189,7 @@ static void connection_close(struct hvsim_uio *u)
 static void on_guest_write(struct hvsim_uio *u, uint32_t value)
 {
 	u->stats.signals_received++;
-	vmu_ring_set_interrupt_mask(&u->to_guest, value == 0);
+	hvsim_ring_mask_interrupts(&u->to_guest, value == 0);
 	if (value == 0)
 		return;
 	read_guest_ring(u);
@@ -348,8 +353,8 @@ static void uio_freep(struct hvsim_uio **p)
 
 static bool ring_size_valid(size_t ring_size)
 {
-	return ring_size > VMU_RING_HEADER_SIZE && (ring_size - VMU_RING_HEADER_SIZE) % 8 == 0 &&
-	       ring_size - VMU_RING_HEADER_SIZE <= VMU_RING_MAX_DATA;
+	return ring_size > HVSIM_RING_PAGE_SIZE && (ring_size - HVSIM_RING_PAGE_SIZE) % 8 == 0 &&
+	       ring_size - HVSIM_RING_PAGE_SIZE <= HVSIM_RING_MAX_DATA;
 }
 
 static int uio_new(struct hvsim_service *svc, const char *dev_dir, size_t ring_size,

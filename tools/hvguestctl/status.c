@@ -358,12 +358,16 @@ static void print_vss(json_object *d, FILE *f)
 		fprintf(f, "    FROZEN since %s, auto-thaw at %s:",
 			when(frozen, "since", t1, sizeof(t1)),
 			when(frozen, "auto_thaw_at", t2, sizeof(t2)));
-		for (size_t i = 0; m && i < json_object_array_length(m); i++) {
+		/* the state file is another program's: skip what is not a path */
+		for (size_t i = 0;
+		     json_object_is_type(m, json_type_array) && i < json_object_array_length(m);
+		     i++) {
+			json_object *e = json_object_array_get_idx(m, i);
 			char buf[4 * PATH_MAX];
 
-			fprintf(f, " %s",
-				log_escape(json_object_get_string(json_object_array_get_idx(m, i)),
-					   buf, sizeof(buf)));
+			if (json_object_is_type(e, json_type_string))
+				fprintf(f, " %s",
+					log_escape(json_object_get_string(e), buf, sizeof(buf)));
 		}
 		fputs("\n", f);
 	} else
