@@ -111,6 +111,10 @@ static void setup(struct fixture *f, gconstpointer data)
 
 static void teardown(struct fixture *f, gconstpointer data)
 {
+	/* a clean exit: the device is closed as on a real system (and coverage data is
+	 * written, for gcov builds) */
+	if (f->daemon && f->daemon->pid > 0 && !g_test_failed())
+		g_assert_cmpint(test_daemon_stop(f->daemon, SIGTERM, 5000), ==, 0);
 	if (f->daemon && g_test_failed()) {
 		g_autofree char *log = test_daemon_log(f->daemon);
 		g_autofree char *shim = NULL;
