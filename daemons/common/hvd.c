@@ -14,8 +14,9 @@
  *   (back-off 100 ms doubling up to reconnect-max)
  *
  * A missing device (-ENOENT) is waited for, logged once at notice; -EBUSY (another daemon
- * has it) is fatal, as is any other error before the transport ever opened the device;
- * later failures (a registration that fails) are retried, logged once per outage. A
+ * has it) is fatal, as is any other error while the transport had never opened the device
+ * before the attempt (so a first registration that fails is fatal too); later failures are
+ * retried, logged once per outage. A
  * transport whose host turns the service off (-ESHUTDOWN) is released, logged once, and
  * waited for like a missing one.
  *

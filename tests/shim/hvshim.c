@@ -20,7 +20,8 @@
  *     small (the message stays queued), as hv_utils_transport does; write() sends the
  *     message and returns the kernel's verdict (the WRITE frame), so write() fails with the
  *     kernel's errno; a message that arrives before the verdict is parked and read() and
- *     poll() see it first. A peer that went away reads and writes as EBADF.
+ *     poll() see it first. A simulated kernel that went away is a module being torn down:
+ *     poll() says POLLERR|POLLHUP, read() and write() fail with EBADF.
  *   - UIO: read() of exactly 4 bytes is the interrupt counter (EAGAIN when O_NONBLOCK and
  *     none), write() of 4 bytes is irqcontrol, mmap() at offset 0 (map0) maps the ring
  *     memfd; the host closing the connection (rescind) is EIO on read() and write(), as on
@@ -592,28 +593,44 @@ ssize_t write(int fd, const void *buf, size_t size)
 	return shim_result(r);
 }
 
-/* A parked message makes its fd readable. */
+/* What poll() says of one shimmed fd: a parked message makes it readable; a simulated
+ * kernel that went away (the peer closed) is a module being torn down, POLLERR|POLLHUP and
+ * nothing to read (docs/protocol.md §2). */
+static void shim_revents(struct pollfd *p, const struct shim_fd *s)
+{
+	if (s->kind != SHIM_CHARDEV)
+		return;
+	if (s->stashed) {
+		p->revents |= p->events & POLLIN;
+		return;
+	}
+	if (p->revents & (POLLHUP | POLLRDHUP)) {
+		p->revents = POLLERR | POLLHUP;
+		shim_log("chardev poll: torn down");
+	}
+}
+
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-	bool parked = false;
+	bool parked = false, shimmed = false;
 	int r;
 
 	shim_init();
 	for (nfds_t i = 0; i < n; i++) {
 		struct shim_fd *s = shim_get(fds[i].fd);
 
-		if (s && s->stashed)
-			parked = true;
+		shimmed |= s != NULL;
+		parked |= s && s->stashed;
 	}
 	r = real_poll(fds, n, parked ? 0 : timeout);
-	if (r < 0 || !parked)
+	if (r < 0 || !shimmed)
 		return r;
 	r = 0;
 	for (nfds_t i = 0; i < n; i++) {
 		struct shim_fd *s = shim_get(fds[i].fd);
 
-		if (s && s->stashed && (fds[i].events & POLLIN))
-			fds[i].revents |= POLLIN;
+		if (s)
+			shim_revents(&fds[i], s);
 		if (fds[i].revents)
 			r++;
 	}

@@ -15,7 +15,8 @@
  *
  * Cases: hv-kvpd SET/GET/ENUMERATE over the char device, a kernel timeout whose late reply
  * the kernel refuses (write() fails with EINVAL) and the reopen that follows, a second
- * daemon refused with EBUSY by open(); hv-fcopyd over the char device (a copy checked by
+ * daemon refused with EBUSY by open(), the kernel module going away (poll() POLLERR|POLLHUP,
+ * the node gone) and coming back; hv-fcopyd over the char device (a copy checked by
  * SHA-256, hibernation's fake CANCEL and the reopen) and over UIO (a copy checked by
  * SHA-256; the host disables the service: read() fails with EIO, the daemon releases the
  * device and waits; re-enabled, it maps the new rings and copies again); hv-vssd over the
@@ -188,8 +189,12 @@ static void assert_shim(struct fixture *f, const char *prefix, unsigned at_least
 	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
 	unsigned n;
 
-	while ((n = shim_count(f, prefix)) < at_least && g_get_monotonic_time() < deadline)
-		hvsim_run_for(f->sim, 10 * 1000);
+	while ((n = shim_count(f, prefix)) < at_least && g_get_monotonic_time() < deadline) {
+		if (f->sim)
+			hvsim_run_for(f->sim, 10 * 1000);
+		else
+			g_usleep(10 * 1000);
+	}
 	if (n < at_least) {
 		g_autofree char *text = shim_log(f);
 		g_error("shim log has %u lines \"%s...\", want >= %u:\n%s", n, prefix, at_least,
@@ -272,6 +277,47 @@ static void test_kvp_late_reply(struct fixture *f, gconstpointer data)
 	assert_shim(f, "chardev write: Invalid argument", 1);
 	assert_shim(f, open_line, 2);
 	assert_daemon_log(f, "reopening");
+}
+
+/* Waits (bounded) until the daemon's log has needle, serving the host if there is one. */
+static void wait_daemon_log(struct fixture *f, const char *needle)
+{
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+	while (test_daemon_log_count(f->daemon, needle) == 0 && g_get_monotonic_time() < deadline) {
+		if (f->sim)
+			hvsim_run_for(f->sim, 10 * 1000);
+		else
+			g_usleep(10 * 1000);
+	}
+	assert_daemon_log(f, needle);
+}
+
+/* The module goes away: the simulated kernel closes the device and its node disappears.
+ * poll() says POLLERR|POLLHUP (teardown), the daemon closes the device, waits for the node,
+ * and registers with the kernel that comes back. */
+static void test_kvp_kernel_gone(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *open_line = g_strdup_printf("chardev open %s", f->node);
+	g_autofree char *waiting = g_strdup_printf("waiting for %s", f->node);
+	struct hvsim_result r;
+
+	kvp_listen(f);
+	start_daemon(f, "daemons/kvp/hv-kvpd");
+	/* the kernel counts the daemon registered once it sent its reply: let it be read */
+	wait_daemon_log(f, "registered with the kernel (version");
+	f->sim = hvsim_free(f->sim);
+	wait_daemon_log(f, waiting);
+	assert_shim(f, "chardev poll: torn down", 1);
+	assert_daemon_log(f, "Bad file descriptor");
+	assert_shim(f, "chardev close", 1);
+	g_assert_cmpint(hvsim_new(NULL, &f->sim), ==, 0);
+	hvsim_set_host_timeout(f->sim, 30 * SEC);
+	kvp_listen(f);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_KVP, 10 * SEC), ==, 0);
+	g_assert_cmpint(hvsim_kvp_enumerate(f->sim, VMU_KVP_POOL_AUTO, 0, &r), ==, 0);
+	g_assert_cmphex(r.status, ==, VMU_S_OK);
+	assert_shim(f, open_line, 2);
 }
 
 /* open() of a device another daemon holds fails with EBUSY: the second daemon exits. */
@@ -405,6 +451,7 @@ int main(int argc, char **argv)
 	ADD("/devices/kvp/chardev", &kvp, test_kvp);
 	ADD("/devices/kvp/late-reply-reopens", &kvp, test_kvp_late_reply);
 	ADD("/devices/kvp/busy", &kvp, test_kvp_busy);
+	ADD("/devices/kvp/kernel-gone", &kvp, test_kvp_kernel_gone);
 	ADD("/devices/fcopy/chardev", &fcopy, test_fcopy_chardev);
 	ADD("/devices/fcopy/uio", &fcopy, test_fcopy_uio);
 	ADD("/devices/vss/chardev", &vss, test_vss);
