@@ -513,12 +513,24 @@ static bool rescinded(int e)
 	return e == ECONNRESET || e == EPIPE || e == ENOTCONN;
 }
 
+/* The host closed the connection: the channel was rescinded. */
+static bool uio_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+
+	return real_poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
+}
+
+/* A rescinded device fails every read with EIO at once, interrupts counted before or not:
+ * the socket may still hold counters the host sent before it closed, which are not read. */
 static ssize_t uio_read(int fd, void *buf, size_t size)
 {
 	ssize_t n;
 
 	if (size != VMU_UIO_SOCK_MSG_SIZE)
 		return -EINVAL;
+	if (uio_gone(fd))
+		return -EIO;
 	do
 		n = recv(fd, buf, size, MSG_TRUNC);
 	while (n < 0 && errno == EINTR);

@@ -279,18 +279,29 @@ static void test_kvp_late_reply(struct fixture *f, gconstpointer data)
 	assert_daemon_log(f, "reopening");
 }
 
-/* Waits (bounded) until the daemon's log has needle, serving the host if there is one. */
-static void wait_daemon_log(struct fixture *f, const char *needle)
+/* Waits (bounded) until the daemon's log has needle count times, serving the host if there
+ * is one. */
+static void wait_daemon_log_count(struct fixture *f, const char *needle, unsigned count)
 {
 	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	unsigned n;
 
-	while (test_daemon_log_count(f->daemon, needle) == 0 && g_get_monotonic_time() < deadline) {
+	while ((n = test_daemon_log_count(f->daemon, needle)) < count &&
+	       g_get_monotonic_time() < deadline) {
 		if (f->sim)
 			hvsim_run_for(f->sim, 10 * 1000);
 		else
 			g_usleep(10 * 1000);
 	}
-	assert_daemon_log(f, needle);
+	if (n < count) {
+		g_autofree char *log = test_daemon_log(f->daemon);
+		g_error("daemon log has \"%s\" %u times, want %u:\n%s", needle, n, count, log);
+	}
+}
+
+static void wait_daemon_log(struct fixture *f, const char *needle)
+{
+	wait_daemon_log_count(f, needle, 1);
 }
 
 /* The module goes away: the simulated kernel closes the device and its node disappears.
@@ -425,6 +436,22 @@ static void test_fcopy_uio(struct fixture *f, gconstpointer data)
 	copy_checked(f, "two", 70 * 1000, 4);
 	assert_shim(f, open_line, 2);
 	assert_shim(f, mmap_line, 2);
+
+	/* rescinded while the daemon was stopped with a request and its interrupt unread:
+	 * whichever call meets the rescind (the reply's signal, the next read) fails with EIO,
+	 * and the daemon says the host disabled the service, not that the device hung up */
+	g_assert_cmpint(kill(f->daemon->pid, SIGSTOP), ==, 0);
+	hvsim_set_host_timeout(f->sim, 300 * 1000);
+	g_assert_cmpint(hvsim_fcopy_cancel(f->sim, &r), ==, -ETIMEDOUT);
+	hvsim_set_host_timeout(f->sim, 30 * SEC);
+	g_assert_cmpint(hvsim_uio_disable(f->sim), ==, 0);
+	g_assert_cmpint(kill(f->daemon->pid, SIGCONT), ==, 0);
+	wait_daemon_log_count(f, "the host disabled the service", 2);
+	assert_shim(f, "uio close", 2);
+	g_assert_cmpuint(test_daemon_log_count(f->daemon, "hung up"), ==, 0);
+	g_assert_cmpint(hvsim_uio_enable(f->sim), ==, 0);
+	g_assert_cmpint(hvsim_wait_registered(f->sim, VMU_SERVICE_FCOPY, 10 * SEC), ==, 0);
+	copy_checked(f, "three", 10 * 1000, 5);
 }
 
 /* ---------------------------------------------------------------- VSS */
