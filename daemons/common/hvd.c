@@ -3,25 +3,26 @@
  * hvd_main(): command line, config, logging, detaching, the sd-event loop, and the life
  * cycle of the device connection, so that a daemon only supplies struct hvd_service.
  *
- * Connection life cycle (one transport object for the whole run; the default transport is
- * the char device, one struct vmu_chardev once it exists):
+ * Connection life cycle (one transport object for the whole run, struct hvd_transport in
+ * hvd.h: the char device of hvd-chardev.c by default, or the service's own):
  *
- *   hvd_connect() --ok--> registered: io source on the device fd, READY=1, registered()
+ *   hvd_connect() --ok--> registered: io source on the link's fd, READY=1, registered()
  *        |  ^                  |
  *     fails |              error on recv/send, handle() < 0
  *        v  |                  v
  *   retry timer  <------  hvd_disconnect(): generation++, drop io source, disconnected()
  *   (back-off 100 ms doubling up to reconnect-max)
  *
- * The first attempt opens the device (vmu_chardev_open + register); later ones call
- * vmu_chardev_reopen(). A missing device (ENOENT; ECONNREFUSED for a socket) is waited for,
- * logged once at notice; EBUSY (another daemon has it) is fatal, as is any other open error
- * at start-up; registration failures are retried, logged once per outage. Another transport
- * follows the same rules through its connect()/opened() (see hvd.h); one whose host turns
- * the service off (-ESHUTDOWN) is released, logged once, and waited for like a missing one.
+ * A missing device (-ENOENT) is waited for, logged once at notice; -EBUSY (another daemon
+ * has it) is fatal, as is any other error while the transport had never opened the device
+ * before the attempt (so a first registration that fails is fatal too); later failures are
+ * retried, logged once per outage. A
+ * transport whose host turns the service off (-ESHUTDOWN) is released, logged once, and
+ * waited for like a missing one.
  *
- * Receiving: on POLLIN, wake() (UIO: acknowledge the interrupt), recv() until -EAGAIN, then
- * rearm(): 1 means a message slipped in while re-arming, so receive again before polling.
+ * Receiving: on POLLIN, and once right after connecting, recv() until -EAGAIN (the
+ * transport acknowledges and re-arms its interrupts itself before it says -EAGAIN). Every
+ * recv()/send() error reopens.
  *
  * Every reconnection attempt runs from the retry timer, never from inside a callback, so a
  * service callback is never re-entered. Deferred replies (HVD_REPLY_LATER, a positive outcome) carry the
@@ -68,7 +69,8 @@ struct hvd {
 	sd_event *event;
 	sd_event_source *io, *retry, *pending;
 	const struct hvd_transport *transport;
-	void *tp; /* the transport object */
+	void *tp;             /* the transport object */
+	struct hvd_link link; /* of the connection in force, or of the last one */
 	void *state;
 	bool initialised, registered, ready_sent, waiting_logged, failure_logged;
 	uint8_t *buf;
@@ -170,12 +172,19 @@ const struct conf *hvd_conf(struct hvd *d)
 
 const char *hvd_kernel_version(struct hvd *d)
 {
-	return d->registered ? d->transport->version(d->tp) : NULL;
+	const char *v = d->link.version;
+
+	return d->registered && v && v[0] ? v : NULL;
 }
 
 void *hvd_transport_data(struct hvd *d)
 {
 	return d->tp;
+}
+
+const struct hvd_service *hvd_service_of(struct hvd *d)
+{
+	return d->service;
 }
 
 /* The configured char device. */
@@ -232,7 +241,7 @@ static void hvd_state_flush(struct hvd *d, uint64_t now)
 	    .service = d->service->name,
 	    .program = d->service->program,
 	    .state = hvd_state_name(d),
-	    .transport = d->tp ? d->transport->name(d->tp) : NULL,
+	    .transport = d->link.kind,
 	    .device = d->tp ? hvd_target(d) : NULL,
 	    .version = hvd_kernel_version(d),
 	    .status = d->status,
@@ -524,15 +533,6 @@ static int hvd_send(struct hvd *d, const void *reply, size_t len)
 	return d->transport->send(d->tp, reply, len);
 }
 
-/* An error the transport can live with drops the message; others reopen. */
-static int hvd_transport_error(struct hvd *d, int r, const char *what)
-{
-	if (d->transport->needs_reopen(d->tp, r))
-		return r;
-	log_warning_errno(r, "%s on %s, dropping the message", what, hvd_target(d));
-	return 0;
-}
-
 static_assert(HVD_REPLY_LATER > 0 && (size_t)HVD_REPLY_LATER > (size_t)INT32_MAX,
 	      "HVD_REPLY_LATER must be neither an errno nor a possible reply length");
 
@@ -542,7 +542,6 @@ static int hvd_dispatch(struct hvd *d, size_t len)
 {
 	const struct hvd_service *s = d->service;
 	ssize_t n = s->handle(d, d->state, d->buf, len, d->buf, d->buf_size);
-	int r;
 
 	d->requests++;
 	d->last_request = hvd_realtime_usec();
@@ -558,31 +557,22 @@ static int hvd_dispatch(struct hvd *d, size_t len)
 		return (int)n;
 	if ((size_t)n > d->buf_size)
 		return -EINVAL; /* a service bug; reopening is the safe answer */
-	r = hvd_send(d, d->buf, (size_t)n);
-	return r < 0 ? hvd_transport_error(d, r, "sending the reply failed") : 0;
+	return hvd_send(d, d->buf, (size_t)n);
 }
 
-/* Reads and handles messages until none is left, and re-arms the transport. */
+/* Reads and handles messages until the transport has none left (it re-arms itself). */
 static int hvd_process_messages(struct hvd *d)
 {
 	for (;;) {
 		ssize_t n = d->transport->recv(d->tp, d->buf, d->buf_size);
 		int r;
 
-		if (n == -EAGAIN) {
-			r = d->transport->rearm ? d->transport->rearm(d->tp) : 0;
-			if (r > 0)
-				continue;
-			return r < 0 ? hvd_transport_error(d, r, "re-arming failed") : 0;
-		}
+		if (n == -EAGAIN)
+			return 0;
 		if (n == -EINTR)
 			continue;
-		if (n < 0) {
-			r = hvd_transport_error(d, (int)n, "receiving failed");
-			if (r < 0)
-				return r;
-			continue;
-		}
+		if (n < 0)
+			return (int)n;
 		r = hvd_dispatch(d, (size_t)n);
 		if (r < 0)
 			return r;
@@ -600,12 +590,7 @@ static void hvd_process(struct hvd *d)
 static int hvd_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct hvd *d = userdata;
-	int r = d->transport->wake ? d->transport->wake(d->tp) : 0;
 
-	if (r < 0 && r != -EAGAIN && (r = hvd_transport_error(d, r, "device I/O failed")) < 0) {
-		hvd_disconnect(d, r, "device I/O failed");
-		return 0;
-	}
 	hvd_process(d);
 	/* an error or hang-up that reading did not report would otherwise spin */
 	if (d->registered && (revents & (EPOLLERR | EPOLLHUP)))
@@ -623,10 +608,12 @@ static int hvd_on_pending(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-/* Processes messages the transport buffered while a deferred reply was being sent. */
+/* After a deferred reply: a message may have come in while it was being sent (the char
+ * device's socket parks it, and no poll wakes us for it), so receive once more, from the
+ * loop rather than from inside the service's call. */
 static void hvd_schedule_pending(struct hvd *d)
 {
-	if (d->pending || !d->transport->has_pending || !d->transport->has_pending(d->tp))
+	if (d->pending)
 		return;
 	if (sd_event_add_defer(d->event, &d->pending, hvd_on_pending, d) < 0)
 		log_warning("cannot schedule buffered messages, they wait for the next one");
@@ -730,7 +717,7 @@ static void hvd_connect_failed(struct hvd *d, int r, bool opened_before)
 
 static bool hvd_on_chardev(struct hvd *d)
 {
-	return strcmp(d->transport->name(d->tp), "chardev") == 0;
+	return strcmp(d->link.kind, "chardev") == 0;
 }
 
 static void hvd_notify_registered(struct hvd *d, const char *version)
@@ -739,7 +726,7 @@ static void hvd_notify_registered(struct hvd *d, const char *version)
 		hvd_set_status(d, "Registered with the kernel (version %s) on %s", version,
 			       hvd_target(d));
 	else
-		hvd_set_status(d, "Connected to the host over %s on %s", d->transport->name(d->tp),
+		hvd_set_status(d, "Connected to the host over %s on %s", d->link.kind,
 			       hvd_target(d));
 	if (!d->ready_sent) {
 		sd_notify(false, "READY=1");
@@ -750,7 +737,7 @@ static void hvd_notify_registered(struct hvd *d, const char *version)
 /* A connected transport may need a larger receive buffer than the char device. */
 static int hvd_fit_buffer(struct hvd *d)
 {
-	size_t need = d->transport->max_message(d->tp);
+	size_t need = d->link.max_message;
 	uint8_t *buf;
 
 	if (need <= d->buf_size)
@@ -768,18 +755,17 @@ static void hvd_log_connected(struct hvd *d, const char *version)
 	if (hvd_on_chardev(d))
 		log_info("registered with the kernel (version %s)", version ? version : "unknown");
 	else
-		log_info("connected to %s over %s", hvd_target(d), d->transport->name(d->tp));
+		log_info("connected to %s over %s", hvd_target(d), d->link.kind);
 }
 
 static int hvd_connected(struct hvd *d)
 {
-	const char *version = d->transport->version(d->tp);
+	const char *version = d->link.version && d->link.version[0] ? d->link.version : NULL;
 	int r;
 
 	r = hvd_fit_buffer(d);
 	if (r >= 0)
-		r = sd_event_add_io(d->event, &d->io, d->transport->fd(d->tp), EPOLLIN, hvd_on_io,
-				    d);
+		r = sd_event_add_io(d->event, &d->io, d->link.fd, EPOLLIN, hvd_on_io, d);
 	if (r < 0)
 		return r;
 	d->registered = true;
@@ -789,9 +775,9 @@ static int hvd_connected(struct hvd *d)
 	hvd_notify_registered(d, version ? version : "unknown");
 	if (d->service->registered)
 		d->service->registered(d, d->state, version);
-	/* A transport that polls with rearm() may hold messages that raised no wake-up yet. */
-	if (d->registered && ((d->transport->has_pending && d->transport->has_pending(d->tp)) ||
-			      d->transport->rearm))
+	/* Messages may be waiting that raised no wake-up: parked during the registration, or
+	 * written into a ring before we re-armed it. */
+	if (d->registered)
 		hvd_process(d);
 	return 0;
 }
@@ -799,12 +785,14 @@ static int hvd_connected(struct hvd *d)
 static void hvd_connect(struct hvd *d)
 {
 	bool opened_before = d->transport->opened(d->tp);
-	int r = d->transport->connect(d->tp);
+	struct hvd_link link = {.fd = -1};
+	int r = d->transport->connect(d->tp, &link);
 
 	if (r < 0) {
 		hvd_connect_failed(d, r, opened_before);
 		return;
 	}
+	d->link = link;
 	r = hvd_connected(d);
 	if (r < 0) {
 		log_error_errno(r, "cannot watch %s, exiting", hvd_target(d));
@@ -836,126 +824,6 @@ static void hvd_disconnect(struct hvd *d, int error, const char *what)
 		d->service->disconnected(d, d->state);
 	hvd_schedule_retry(d, 0);
 }
-
-/* ---------------------------------------------------------------- char device */
-
-struct hvd_chardev {
-	struct hvd *d;
-	struct vmu_chardev *dev;
-};
-
-static int chardev_new(struct hvd *d, void **ret)
-{
-	struct hvd_chardev *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return -ENOMEM;
-	c->d = d;
-	*ret = c;
-	return 0;
-}
-
-static void *chardev_free(void *t)
-{
-	struct hvd_chardev *c = t;
-
-	if (!c)
-		return NULL;
-	vmu_chardev_free(c->dev);
-	free(c);
-	return NULL;
-}
-
-/* The first call opens and registers; later ones reopen (close, open, register). */
-static int chardev_connect(void *t)
-{
-	struct hvd_chardev *c = t;
-	int timeout_ms = hvd_register_timeout_ms(c->d);
-	int r;
-
-	if (c->dev)
-		return vmu_chardev_reopen(c->dev, timeout_ms);
-	r = vmu_chardev_open(c->d->service->service, hvd_device(c->d), &c->dev);
-	if (r == -ECONNREFUSED)
-		r = -ENOENT;
-	if (r < 0)
-		return r;
-	return vmu_chardev_register(c->dev, timeout_ms);
-}
-
-/* The device stays open until the reconnection reopens it, as before. */
-static void chardev_disconnect(void *t)
-{
-}
-
-static bool chardev_opened(const void *t)
-{
-	return ((const struct hvd_chardev *)t)->dev != NULL;
-}
-
-static int chardev_fd(const void *t)
-{
-	return vmu_chardev_fd(((const struct hvd_chardev *)t)->dev);
-}
-
-static ssize_t chardev_recv(void *t, void *buf, size_t size)
-{
-	return vmu_chardev_recv(((struct hvd_chardev *)t)->dev, buf, size);
-}
-
-static int chardev_send(void *t, const void *buf, size_t len)
-{
-	return vmu_chardev_send(((struct hvd_chardev *)t)->dev, buf, len);
-}
-
-static bool chardev_has_pending(const void *t)
-{
-	return vmu_chardev_has_pending(((const struct hvd_chardev *)t)->dev);
-}
-
-/* Every transport error reopens: the kernel's state machine starts over
- * (docs/protocol.md §9.12). */
-static bool chardev_needs_reopen(const void *t, int error)
-{
-	return true;
-}
-
-static const char *chardev_name(const void *t)
-{
-	return "chardev";
-}
-
-static const char *chardev_version(const void *t)
-{
-	return vmu_chardev_kernel_version(((const struct hvd_chardev *)t)->dev);
-}
-
-static const char *chardev_device(const void *t)
-{
-	return hvd_device(((const struct hvd_chardev *)t)->d);
-}
-
-static size_t chardev_max_message(const void *t)
-{
-	return vmu_service_max_message(((const struct hvd_chardev *)t)->d->service->service);
-}
-
-const struct hvd_transport hvd_chardev_transport = {
-    .new = chardev_new,
-    .free = chardev_free,
-    .connect = chardev_connect,
-    .disconnect = chardev_disconnect,
-    .opened = chardev_opened,
-    .fd = chardev_fd,
-    .recv = chardev_recv,
-    .send = chardev_send,
-    .has_pending = chardev_has_pending,
-    .needs_reopen = chardev_needs_reopen,
-    .name = chardev_name,
-    .version = chardev_version,
-    .device = chardev_device,
-    .max_message = chardev_max_message,
-};
 
 /* ---------------------------------------------------------------- signals */
 

@@ -85,42 +85,43 @@ struct hvd_service {
 	const struct hvd_transport *transport;
 };
 
+/* What a connected transport hands hvd (connect()). Valid until disconnect(). */
+struct hvd_link {
+	int fd;              /* hvd polls it for input */
+	const char *kind;    /* "chardev", "uio": logs, status, the state file */
+	const char *version; /* the kernel's registration version, or a buffer the transport
+			      * fills later (UIO: the version negotiated with the host); "" or
+			      * NULL while unknown */
+	size_t max_message;  /* the receive buffer this connection needs */
+};
+
 /* A transport: the connection hvd opens, watches and reopens. One object per run (new() at
  * start-up, free() at exit); connect() and disconnect() may alternate any number of times.
+ * Two exist: the char device (hvd-chardev.c, the default) and hv-fcopyd's, which is the
+ * char device or the UIO ring (daemons/fcopy/transport.c).
  *
  * connect() errors: -ENOENT the device is not there (yet): waited for with back-off, logged
  * once per outage; -EBUSY another daemon serves it: fatal; anything else is fatal until
  * opened() is true, then retried with back-off (logged once per outage).
- * recv() returns one message's length, -EAGAIN when none is left. Errors from recv()/send()
- * for which needs_reopen() is true disconnect and reconnect; others drop the message.
- * -ESHUTDOWN means the host disabled the service: logged once as such. */
+ * recv() returns one message's length, or -EAGAIN when none is left and the fd may be
+ * polled again (a transport with interrupts to acknowledge or re-arm does it before saying
+ * so). Every error from recv() or send() disconnects and reconnects; a transport that can
+ * live with an error (a reply that never fits) handles it itself. -ESHUTDOWN means the
+ * host disabled the service: logged once as such. */
 struct hvd_transport {
 	int (*new)(struct hvd *d, void **ret);
 	void *(*free)(void *t); /* NULL-safe, returns NULL */
-	int (*connect)(void *t);
+	int (*connect)(void *t, struct hvd_link *ret);
 	void (*disconnect)(void *t); /* release the device (may be a no-op) */
 	bool (*opened)(const void *t);
-	int (*fd)(const void *t);
-	/* Optional: the fd polled readable, before recv() (acknowledge interrupts). */
-	int (*wake)(void *t);
 	ssize_t (*recv)(void *t, void *buf, size_t size);
 	int (*send)(void *t, const void *buf, size_t len);
-	/* Optional: after recv() gave -EAGAIN. 1: receive again now; 0: safe to poll. */
-	int (*rearm)(void *t);
-	/* Optional: a message is buffered; receive without polling. */
-	bool (*has_pending)(const void *t);
-	bool (*needs_reopen)(const void *t, int error);
-	/* "chardev", "uio": what connect() chose (logs, status). */
-	const char *(*name)(const void *t);
-	/* The kernel's registration version, the negotiated version, or NULL. */
-	const char *(*version)(const void *t);
-	/* The device, for log lines. */
+	/* The device, or what is waited for, for log lines. */
 	const char *(*device)(const void *t);
-	/* Receive buffer a connected transport needs. */
-	size_t (*max_message)(const void *t);
 };
 
-/* The legacy char device (config key device=), with the kernel's registration handshake. */
+/* The legacy char device (config key device=), with the kernel's registration handshake
+ * (hvd-chardev.c). */
 extern const struct hvd_transport hvd_chardev_transport;
 
 int hvd_main(const struct hvd_service *service, int argc, char **argv);
@@ -139,6 +140,8 @@ const struct conf *hvd_conf(struct hvd *d);
 const char *hvd_kernel_version(struct hvd *d);
 /* The transport object (what the service's transport new() returned). */
 void *hvd_transport_data(struct hvd *d);
+/* The service hvd runs (for transports). */
+const struct hvd_service *hvd_service_of(struct hvd *d);
 /* The configured register-timeout in ms, for transports. */
 int hvd_register_timeout_ms(struct hvd *d);
 /* Sends a deferred reply (after HVD_REPLY_LATER). -ENOTCONN when the device was reopened

@@ -19,6 +19,7 @@ noinst_LTLIBRARIES += daemons/common/libhvd.la
 daemons_common_libhvd_la_SOURCES = \
 	daemons/common/hvd.h \
 	daemons/common/hvd.c \
+	daemons/common/hvd-chardev.c \
 	daemons/common/log.h \
 	daemons/common/log.c \
 	daemons/common/hvd-spawn.h \

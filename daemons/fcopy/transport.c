@@ -17,8 +17,12 @@
  *     (framework 3.0, fcopy 1.1) and never reaches the service; a message of another type
  *     is answered E_FAIL here; only fcopy messages go to handle(), whole (IC header
  *     included), and the reply goes back with the request's xactid;
- *   - receiving follows the library's order (ack on wake-up, recv until -EAGAIN, rearm,
- *     receive again if rearm saw a packet), driven by hvd;
+ *   - receiving: recv() takes packets off the ring until it is empty, then acknowledges the
+ *     interrupt (a 4-byte read) and re-arms (clears the inbound interrupt_mask and looks
+ *     again): a packet written meanwhile is received before hvd polls, and one written
+ *     later raises a new interrupt; only then does hvd hear -EAGAIN;
+ *   - a reply that can never fit the ring (-EMSGSIZE) is logged and dropped here, the
+ *     connection stays; every other error goes to hvd, which reopens;
  *   - -ESHUTDOWN (the host disabled the service) makes hvd release the device: the ring
  *     is unmapped and the node closed here, and the next attempts find it gone until the
  *     host enables the service again.
@@ -58,6 +62,7 @@ enum note {
 struct fcopy_transport {
 	struct hvd *d;
 	void *chardev; /* hvd_chardev_transport's object */
+	struct hvd_link chardev_link;
 	struct vmu_uio *uio;
 	struct vmu_uio_device dev;
 	enum active active;
@@ -235,13 +240,27 @@ static int uio_connect(struct fcopy_transport *t)
 
 static int chardev_connect(struct fcopy_transport *t)
 {
-	int r = hvd_chardev_transport.connect(t->chardev);
+	int r = hvd_chardev_transport.connect(t->chardev, &t->chardev_link);
 
 	snprintf(t->device, sizeof(t->device), "%s", conf_get_string(conf_of(t), "device"));
 	return r;
 }
 
-static int transport_connect(void *p)
+static void fill_link(struct fcopy_transport *t, struct hvd_link *ret)
+{
+	if (t->active == ACTIVE_CHARDEV) {
+		*ret = t->chardev_link;
+		return;
+	}
+	*ret = (struct hvd_link){
+	    .fd = vmu_uio_fd(t->uio),
+	    .kind = "uio",
+	    .version = t->version, /* filled in by the host's NEGOTIATE */
+	    .max_message = vmu_uio_max_payload(t->uio),
+	};
+}
+
+static int transport_connect(void *p, struct hvd_link *ret)
 {
 	struct fcopy_transport *t = p;
 	enum mode m = mode_of(t);
@@ -257,9 +276,10 @@ static int transport_connect(void *p)
 		if (r >= 0)
 			t->active = ACTIVE_UIO;
 	}
-	if (r >= 0)
+	if (r >= 0) {
 		t->notes = 0;
-	else if (r == -ENOENT)
+		fill_link(t, ret);
+	} else if (r == -ENOENT)
 		describe_waiting(t);
 	return r;
 }
@@ -289,6 +309,12 @@ static int uio_send_waiting(struct fcopy_transport *t, const void *buf, size_t l
 	for (;;) {
 		int r = vmu_uio_send(t->uio, buf, len, xactid);
 
+		if (r == -EMSGSIZE) {
+			log_warning(
+			    "a reply of %zu bytes can never fit the %zu-byte ring, dropping it",
+			    len, vmu_uio_ring_size(t->uio));
+			return 0;
+		}
 		if (r != -EAGAIN)
 			return r;
 		/* The ring is full and the host was asked to signal when it made room. */
@@ -335,6 +361,16 @@ static int uio_filter(struct fcopy_transport *t, void *buf, size_t len,
 	return uio_send_waiting(t, buf, len, pkt->xactid);
 }
 
+/* The ring is empty: consume the interrupt, then re-arm. 1: a packet came in meanwhile. */
+static int uio_rearm(struct fcopy_transport *t)
+{
+	int r = vmu_uio_ack(t->uio, NULL);
+
+	if (r < 0 && r != -EAGAIN) /* -EAGAIN: no interrupt since the last one */
+		return r;
+	return vmu_uio_rearm(t->uio);
+}
+
 static ssize_t uio_recv(struct fcopy_transport *t, void *buf, size_t size)
 {
 	for (;;) {
@@ -342,6 +378,12 @@ static ssize_t uio_recv(struct fcopy_transport *t, void *buf, size_t size)
 		ssize_t n = vmu_uio_recv(t->uio, buf, size, &pkt);
 		int r;
 
+		if (n == -EAGAIN) {
+			r = uio_rearm(t);
+			if (r > 0)
+				continue;
+			return r < 0 ? r : -EAGAIN;
+		}
 		if (n < 0)
 			return n;
 		r = uio_filter(t, buf, (size_t)n, &pkt);
@@ -355,22 +397,6 @@ static ssize_t uio_recv(struct fcopy_transport *t, void *buf, size_t size)
 }
 
 /* ---------------------------------------------------------------- the rest */
-
-static int transport_fd(const void *p)
-{
-	const struct fcopy_transport *t = p;
-
-	if (t->active == ACTIVE_UIO)
-		return vmu_uio_fd(t->uio);
-	return hvd_chardev_transport.fd(t->chardev);
-}
-
-static int transport_wake(void *p)
-{
-	struct fcopy_transport *t = p;
-
-	return t->active == ACTIVE_UIO ? vmu_uio_ack(t->uio, NULL) : 0;
-}
 
 static ssize_t transport_recv(void *p, void *buf, size_t size)
 {
@@ -390,58 +416,9 @@ static int transport_send(void *p, const void *buf, size_t len)
 	return hvd_chardev_transport.send(t->chardev, buf, len);
 }
 
-static int transport_rearm(void *p)
-{
-	struct fcopy_transport *t = p;
-
-	return t->active == ACTIVE_UIO ? vmu_uio_rearm(t->uio) : 0;
-}
-
-static bool transport_has_pending(const void *p)
-{
-	const struct fcopy_transport *t = p;
-
-	return t->active == ACTIVE_CHARDEV && hvd_chardev_transport.has_pending(t->chardev);
-}
-
-static bool transport_needs_reopen(const void *p, int error)
-{
-	const struct fcopy_transport *t = p;
-
-	/* A reply that can never fit the ring is dropped; anything else reopens. */
-	if (t->active == ACTIVE_UIO)
-		return error != -EMSGSIZE;
-	return hvd_chardev_transport.needs_reopen(t->chardev, error);
-}
-
-static const char *transport_name(const void *p)
-{
-	const struct fcopy_transport *t = p;
-
-	return t->active == ACTIVE_UIO ? "uio" : "chardev";
-}
-
-static const char *transport_version(const void *p)
-{
-	const struct fcopy_transport *t = p;
-
-	if (t->active == ACTIVE_UIO)
-		return t->version[0] ? t->version : NULL;
-	return hvd_chardev_transport.version(t->chardev);
-}
-
 static const char *transport_device(const void *p)
 {
 	return ((const struct fcopy_transport *)p)->device;
-}
-
-static size_t transport_max_message(const void *p)
-{
-	const struct fcopy_transport *t = p;
-
-	if (t->active == ACTIVE_UIO)
-		return vmu_uio_max_payload(t->uio);
-	return hvd_chardev_transport.max_message(t->chardev);
 }
 
 bool fcopy_transport_host_format(const void *p)
@@ -457,15 +434,7 @@ const struct hvd_transport fcopy_transport = {
     .connect = transport_connect,
     .disconnect = transport_disconnect,
     .opened = transport_opened,
-    .fd = transport_fd,
-    .wake = transport_wake,
     .recv = transport_recv,
     .send = transport_send,
-    .rearm = transport_rearm,
-    .has_pending = transport_has_pending,
-    .needs_reopen = transport_needs_reopen,
-    .name = transport_name,
-    .version = transport_version,
     .device = transport_device,
-    .max_message = transport_max_message,
 };

@@ -583,6 +583,64 @@ static void test_lifecycle(void)
 	fk_free(&fk);
 }
 
+static void fk_send_request(struct fake_kernel *fk, uint8_t op, const char *key)
+{
+	static uint8_t req[VMU_KVP_MSG_SIZE];
+
+	memset(req, 0, sizeof(req));
+	req[0] = op;
+	req[8] = (uint8_t)(strlen(key) + 1); /* key_size of GET/SET/DELETE */
+	memcpy(req + 16, key, strlen(key) + 1);
+	fk_send_frame(fk, VMU_SOCK_MESSAGE, 0, req, sizeof(req));
+}
+
+/* Receives the daemon's reply to the request for key; no WRITE frame is sent. */
+static void fk_expect_reply(struct fake_kernel *fk, const char *key, uint32_t expected_status)
+{
+	static uint8_t reply[VMU_KVP_MSG_SIZE + 64];
+
+	g_assert_cmpuint(fk_recv(fk, reply, sizeof(reply)), ==, VMU_KVP_MSG_SIZE);
+	g_assert_cmpuint(reply[0] | reply[1] << 8 | reply[2] << 16 | (uint32_t)reply[3] << 24, ==,
+			 expected_status);
+	g_assert_cmpmem(reply + 16, strlen(key) + 1, key, strlen(key) + 1);
+}
+
+/* The kernel's next request arrives before its verdict on the reply being written: the
+ * library parks it, and no poll wakes the daemon for it. hvd must receive it anyway, after
+ * a reply sent from handle() and after a deferred one (hvd_reply()). */
+static void test_parked_request(void)
+{
+	struct fake_kernel fk = fk_new();
+	g_autofree char *conf = daemon_conf(&fk);
+	g_autofree char *err_file = g_build_filename(tmpdir, "daemon.err", NULL);
+	struct child c = spawn_echo((const char *const[]){"-n", "-c", conf, NULL}, NULL, err_file);
+	g_autofree char *log = NULL;
+
+	fk_register(&fk);
+	/* a reply from handle() */
+	fk_send_request(&fk, VMU_KVP_OP_GET, "in-place");
+	fk_expect_reply(&fk, "in-place", VMU_S_OK);
+	fk_send_request(&fk, VMU_KVP_OP_GET, "parked-1");
+	fk_send_frame(&fk, VMU_SOCK_WRITE, 0, NULL, 0); /* the verdict on "in-place" */
+	fk_expect_reply(&fk, "parked-1", VMU_S_OK);
+	fk_send_frame(&fk, VMU_SOCK_WRITE, 0, NULL, 0);
+	/* a deferred reply */
+	fk_send_request(&fk, VMU_KVP_OP_DELETE, "later");
+	fk_expect_reply(&fk, "later", VMU_E_FAIL);
+	fk_send_request(&fk, VMU_KVP_OP_GET, "parked-2");
+	fk_send_frame(&fk, VMU_SOCK_WRITE, 0, NULL, 0); /* the verdict on "later" */
+	fk_expect_reply(&fk, "parked-2", VMU_S_OK);
+	fk_send_frame(&fk, VMU_SOCK_WRITE, 0, NULL, 0);
+	fk_request(&fk, VMU_KVP_OP_GET, "after", VMU_S_OK, 0);
+
+	g_assert_cmpint(kill(c.pid, SIGTERM), ==, 0);
+	g_assert_cmpint(child_wait(&c), ==, 0);
+	g_assert_true(g_file_get_contents(err_file, &log, NULL, NULL));
+	g_assert_null(strstr(log, "reopening")); /* nothing timed out on the way */
+	child_close(&c);
+	fk_free(&fk);
+}
+
 /* The device does not exist yet: the daemon waits (logging that once) and registers when
  * it appears. */
 static void test_waits_for_device(void)
@@ -796,6 +854,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hvd/config/bad", test_bad_config);
 	g_test_add_func("/hvd/lifecycle", test_lifecycle);
 	g_test_add_func("/hvd/waits-for-device", test_waits_for_device);
+	g_test_add_func("/hvd/parked-request", test_parked_request);
 	g_test_add_func("/hvd/busy", test_busy);
 	g_test_add_func("/hvd/signals", test_signals);
 	g_test_add_func("/hvd/detach", test_detach);
