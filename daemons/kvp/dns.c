@@ -22,6 +22,7 @@
 #include <systemd/sd-bus.h>
 
 #include "dns.h"
+#include "netconf.h"
 #include "read-file.h"
 #include "shared/macro.h"
 
@@ -34,27 +35,6 @@ static bool address_text(int family, const void *bin, size_t len, char *buf, siz
 	if (family != AF_INET && family != AF_INET6)
 		return false;
 	return inet_ntop(family, bin, buf, size) != NULL;
-}
-
-static int open_bus(const char *address, sd_bus **ret)
-{
-	_cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
-	int r;
-
-	if (!address)
-		return sd_bus_open_system(ret);
-	r = sd_bus_new(&bus);
-	if (r >= 0)
-		r = sd_bus_set_address(bus, address);
-	if (r >= 0)
-		r = sd_bus_set_bus_client(bus, 1);
-	if (r >= 0)
-		r = sd_bus_start(bus);
-	if (r < 0)
-		return r;
-	*ret = bus;
-	bus = NULL;
-	return 0;
 }
 
 static int call_get_dns(sd_bus *bus, uint64_t timeout_usec, sd_bus_message **ret_reply)
@@ -138,7 +118,7 @@ int dns_servers_from_resolved(const char *bus_address, uint64_t timeout_usec, in
 
 	if (bus_address && !*bus_address)
 		return -EHOSTUNREACH;
-	r = open_bus(bus_address, &bus);
+	r = netconf_bus_open(bus_address, &bus);
 	if (r >= 0)
 		r = call_get_dns(bus, timeout_usec ?: DNS_DEFAULT_TIMEOUT_USEC, &reply);
 	if (r >= 0)

@@ -7,7 +7,7 @@ daemons_kvp_libkvpnet_la_SOURCES = \
 	daemons/kvp/netinfo.c daemons/kvp/netinfo.h \
 	daemons/kvp/dns.c daemons/kvp/dns.h \
 	daemons/kvp/dhcp.c daemons/kvp/dhcp.h \
-	daemons/kvp/netconf.h daemons/kvp/netconf-file.c \
+	daemons/kvp/netconf.h daemons/kvp/netconf-file.c daemons/kvp/netconf-bus.c \
 	daemons/kvp/netconf-parse.c daemons/kvp/netconf.c daemons/kvp/netconf-script.c \
 	daemons/kvp/netconf-networkmanager.c \
 	daemons/kvp/netconf-networkd.c \

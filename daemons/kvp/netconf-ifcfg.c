@@ -99,15 +99,6 @@ static char *file_uuid(const char *path)
 	return NULL;
 }
 
-static size_t count_family(const struct netconf_addr *a, size_t n, int family)
-{
-	size_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += a[i].family == family;
-	return c;
-}
-
 static const struct netconf_addr *nth_of_family(const struct netconf_addr *a, size_t n, int family,
 						size_t nth)
 {
@@ -121,16 +112,16 @@ static int render(const struct netconf *cfg, const char *uuid, bool nm, char **r
 {
 	const struct netconf_target *t = &cfg->target;
 	g_autoptr(GString) s = g_string_new(NULL);
-	size_t n4 = count_family(cfg->addrs, cfg->n_addrs, AF_INET);
-	size_t n6 = count_family(cfg->addrs, cfg->n_addrs, AF_INET6);
+	size_t n4 = netconf_count_family(cfg->addrs, cfg->n_addrs, AF_INET);
+	size_t n6 = netconf_count_family(cfg->addrs, cfg->n_addrs, AF_INET6);
 	const struct netconf_addr *gw4, *gw6;
 
 	for (int fam = AF_INET; fam != 0; fam = fam == AF_INET ? AF_INET6 : 0)
-		if (count_family(cfg->gateways, cfg->n_gateways, fam) > 1) {
+		if (netconf_count_family(cfg->gateways, cfg->n_gateways, fam) > 1) {
 			log_error("ifcfg: %s: ifcfg files take one %s default gateway, the host "
 				  "sent %zu",
 				  t->ifname, fam == AF_INET ? "IPv4" : "IPv6",
-				  count_family(cfg->gateways, cfg->n_gateways, fam));
+				  netconf_count_family(cfg->gateways, cfg->n_gateways, fam));
 			return -EINVAL;
 		}
 	gw4 = nth_of_family(cfg->gateways, cfg->n_gateways, AF_INET, 0);
@@ -205,28 +196,6 @@ static int write_ifcfg(const struct netconf_env *env, const struct netconf *cfg,
 }
 
 /* ---------------------------------------------------------------- NetworkManager over D-Bus */
-
-static int open_bus(const struct netconf_env *env, sd_bus **ret)
-{
-	_cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
-	int r;
-
-	if (!env->bus_address)
-		return sd_bus_open_system(ret);
-	if (!*env->bus_address)
-		return -EHOSTUNREACH;
-	r = sd_bus_new(&bus);
-	if (r >= 0)
-		r = sd_bus_set_address(bus, env->bus_address);
-	if (r >= 0)
-		r = sd_bus_set_bus_client(bus, 1);
-	if (r >= 0)
-		r = sd_bus_start(bus);
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(bus);
-	return 0;
-}
 
 static uint64_t remaining(const struct netconf_env *env)
 {
@@ -465,7 +434,7 @@ static int ifcfg_manages(const struct netconf_env *env, const struct netconf_tar
 	if (!env->ifcfg_dir)
 		return 0;
 	path = ifcfg_path(env, t->ifname);
-	if (open_bus(env, &bus) >= 0 && nm_running(env, bus) > 0) {
+	if (netconf_bus_open(env->bus_address, &bus) >= 0 && nm_running(env, bus) > 0) {
 		g_autofree char *prefix = g_strdup_printf("%s/ifcfg-", env->ifcfg_dir);
 
 		if (nm_active_profile(env, bus, t->ifname, &connection) < 0 || !connection)
@@ -500,7 +469,7 @@ static int ifcfg_save(const struct netconf_env *env, const struct netconf_target
 
 	s->existed = access(path, F_OK) == 0;
 	r = netconf_save_files(paths, 1, &s->files);
-	if (r >= 0 && open_bus(env, &bus) >= 0 && nm_running(env, bus) > 0) {
+	if (r >= 0 && netconf_bus_open(env->bus_address, &bus) >= 0 && nm_running(env, bus) > 0) {
 		s->nm = true;
 		r = nm_active_profile(env, bus, t->ifname, &s->connection);
 	}
@@ -518,7 +487,7 @@ static int ifcfg_apply(const struct netconf_env *env, const struct netconf *cfg)
 	_cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
 	int r;
 
-	if (open_bus(env, &bus) >= 0 && nm_running(env, bus) > 0)
+	if (netconf_bus_open(env->bus_address, &bus) >= 0 && nm_running(env, bus) > 0)
 		r = nm_apply(env, bus, cfg);
 	else
 		r = scripts_apply(env, cfg);
@@ -544,7 +513,7 @@ static int ifcfg_restore(const struct netconf_env *env, const struct netconf_tar
 		return ret;
 	}
 	ret = netconf_restore_files(s->files);
-	r = open_bus(env, &bus);
+	r = netconf_bus_open(env->bus_address, &bus);
 	/* A file that did not exist: loading its absence drops the profile; NM may also
 	 * report it as not loaded, which is no failure of the rollback. */
 	if (r >= 0 && nm_load(env, bus, path) < 0 && s->existed)

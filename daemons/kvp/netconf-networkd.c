@@ -245,28 +245,6 @@ static int statics_live(const struct netconf *cfg)
 
 /* ---------------------------------------------------------------- D-Bus */
 
-static int open_bus(const char *address, sd_bus **ret)
-{
-	sd_bus *bus = NULL;
-	int r;
-
-	if (!address)
-		return sd_bus_open_system(ret);
-	r = sd_bus_new(&bus);
-	if (r >= 0)
-		r = sd_bus_set_address(bus, address);
-	if (r >= 0)
-		r = sd_bus_set_bus_client(bus, 1);
-	if (r >= 0)
-		r = sd_bus_start(bus);
-	if (r < 0) {
-		sd_bus_unref(bus);
-		return r;
-	}
-	*ret = bus;
-	return 0;
-}
-
 /* Time left until deadline, or -ETIME. (A timeout of 0 would mean sd-bus's default.) */
 static int time_left(uint64_t deadline, uint64_t *ret_usec)
 {
@@ -538,7 +516,7 @@ static int reload_and_wait(const struct netconf_env *env, const struct netconf_t
 	struct link_watch w = {};
 	int r;
 
-	r = open_bus(env->bus_address, &bus);
+	r = netconf_bus_open(env->bus_address, &bus);
 	if (r < 0)
 		return log_warning_errno(r, "Cannot reach systemd-networkd on the bus, giving up");
 	r = link_object_path(bus, deadline, t->ifindex, &link_path);
@@ -572,7 +550,7 @@ static int networkd_manages(const struct netconf_env *env, const struct netconf_
 
 	if (!admin || !admin[0] || strcmp(admin, "unmanaged") == 0 || strcmp(admin, "linger") == 0)
 		return 0;
-	r = open_bus(env->bus_address, &bus);
+	r = netconf_bus_open(env->bus_address, &bus);
 	if (r >= 0)
 		r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.DBus",
 						   "/org/freedesktop/DBus", "org.freedesktop.DBus",

@@ -112,17 +112,7 @@ static int nm_open(const struct netconf_env *env, uint64_t deadline, struct nm_c
 	_cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
 	int r;
 
-	if (!env->bus_address) {
-		r = sd_bus_open_system(&bus);
-	} else {
-		r = sd_bus_new(&bus);
-		if (r >= 0)
-			r = sd_bus_set_address(bus, env->bus_address);
-		if (r >= 0)
-			r = sd_bus_set_bus_client(bus, 1);
-		if (r >= 0)
-			r = sd_bus_start(bus);
-	}
+	r = netconf_bus_open(env->bus_address, &bus);
 	if (r < 0)
 		return r;
 	ret->bus = TAKE_PTR(bus);
@@ -595,15 +585,6 @@ static int nm_append_address_data(sd_bus_message *m, const struct netconf *cfg, 
 	return r;
 }
 
-static size_t nm_count(const struct netconf_addr *list, size_t n, int family)
-{
-	size_t count = 0;
-
-	for (size_t i = 0; i < n; i++)
-		count += list[i].family == family;
-	return count;
-}
-
 /* With static addresses, the first gateway of the family is ipv4.gateway/ipv6.gateway
  * (NM refuses a gateway without addresses); every other one is a default route in
  * route-data with metric base + its rank among them (see the top). */
@@ -611,7 +592,7 @@ static int nm_append_gateways(sd_bus_message *m, const struct netconf *cfg, int 
 			      int64_t route_metric)
 {
 	uint32_t base = route_metric >= 0 ? (uint32_t)route_metric : NM_DEFAULT_ROUTE_METRIC;
-	bool first_is_gateway = nm_count(cfg->addrs, cfg->n_addrs, family) > 0;
+	bool first_is_gateway = netconf_count_family(cfg->addrs, cfg->n_addrs, family) > 0;
 	const struct netconf_addr *first = NULL;
 	uint32_t rank = 0;
 	int r = sd_bus_message_open_container(m, 'e', "sv");
@@ -677,8 +658,8 @@ static int nm_append_family(sd_bus_message *m, const struct netconf *cfg, int fa
 	int r = sd_bus_message_append(m, "{sv}", "method", "s", nm_method(family, method));
 
 	if (method == NETCONF_METHOD_DISABLED &&
-	    (nm_count(cfg->gateways, cfg->n_gateways, family) > 0 ||
-	     nm_count(cfg->dns, cfg->n_dns, family) > 0))
+	    (netconf_count_family(cfg->gateways, cfg->n_gateways, family) > 0 ||
+	     netconf_count_family(cfg->dns, cfg->n_dns, family) > 0))
 		log_notice("NetworkManager: %s has no %s configuration: its %s gateways and DNS "
 			   "servers are left out",
 			   cfg->target.ifname, family == AF_INET ? "IPv4" : "IPv6",

@@ -270,15 +270,6 @@ static int parse_address_list(struct parse_ctx *c, enum list_kind kind, const ch
 	return 0;
 }
 
-static size_t count_family(const struct netconf_addr *a, size_t n, int family)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		k += a[i].family == family;
-	return k;
-}
-
 /* Removes the IPv4 entries of a list, keeping the order of the rest. */
 static size_t drop_ipv4(struct netconf_addr *a, size_t n)
 {
@@ -374,14 +365,14 @@ static int settle_methods(struct parse_ctx *c, struct netconf *n)
 		n->n_gateways = drop_ipv4(n->gateways, n->n_gateways);
 		n->ipv4 = NETCONF_METHOD_AUTO;
 	} else {
-		bool v4 = count_family(n->addrs, n->n_addrs, AF_INET) > 0;
+		bool v4 = netconf_count_family(n->addrs, n->n_addrs, AF_INET) > 0;
 
-		if (!v4 && count_family(n->gateways, n->n_gateways, AF_INET) > 0)
+		if (!v4 && netconf_count_family(n->gateways, n->n_gateways, AF_INET) > 0)
 			return fail(c, -EINVAL, "an IPv4 gateway without a static IPv4 address");
 		n->ipv4 = v4 ? NETCONF_METHOD_STATIC : NETCONF_METHOD_DISABLED;
 	}
-	n->ipv6 = count_family(n->addrs, n->n_addrs, AF_INET6) > 0 ? NETCONF_METHOD_STATIC
-								   : NETCONF_METHOD_AUTO;
+	n->ipv6 = netconf_count_family(n->addrs, n->n_addrs, AF_INET6) > 0 ? NETCONF_METHOD_STATIC
+									   : NETCONF_METHOD_AUTO;
 	return 0;
 }
 

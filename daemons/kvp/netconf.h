@@ -204,7 +204,24 @@ int netconf_parse(const struct netconf_request *req, struct netconf *ret, char *
  * -> the same in lower case (39 bytes + NUL). -EINVAL otherwise. */
 int netconf_parse_guid(const char *text, char ret[40]);
 
+/* How many of the n items of list are of family (AF_INET or AF_INET6). */
+static inline size_t netconf_count_family(const struct netconf_addr *list, size_t n, int family)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += list[i].family == family;
+	return count;
+}
+
 /* ---------------------------------------------------------------- netconf-file.c */
+
+typedef struct sd_bus sd_bus;
+/* hv-kvpd's one way onto D-Bus, for the backends and for dns.c: a new connection of the
+ * caller's own (the backends run on a worker thread), to the system bus when address is
+ * NULL, else to that address (a private bus in tests; "" is refused with -EHOSTUNREACH).
+ * Free it with sd_bus_close_unref(). */
+int netconf_bus_open(const char *address, sd_bus **ret);
 
 /* Writes data to path atomically: a temporary in the same directory (O_EXCL, mode), fsync,
  * rename, fsync of the directory. Creates no directory. */

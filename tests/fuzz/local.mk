@@ -58,6 +58,7 @@ FUZZ_DAEMON_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
 FUZZ_RESOLV_CONF_CFLAGS = $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 FUZZ_RESOLV_CONF_LIBS = $(GLIB_LIBS) $(LIBSYSTEMD_LIBS)
 tests_fuzz_fuzz_resolv_conf_SOURCES = tests/fuzz/fuzz-resolv-conf.c daemons/kvp/dns.c \
+	daemons/kvp/netconf-bus.c \
 	daemons/common/read-file.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_resolv_conf_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_resolv_conf_CFLAGS = $(AM_CFLAGS) $(FUZZ_RESOLV_CONF_CFLAGS)
@@ -188,6 +189,7 @@ tests_fuzz_fuzz_ring_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 FUZZ_LIBFUZZER_BINS += tests/fuzz/fuzz-resolv-conf-libfuzzer \
 	tests/fuzz/fuzz-os-release-libfuzzer tests/fuzz/fuzz-conf-libfuzzer
 tests_fuzz_fuzz_resolv_conf_libfuzzer_SOURCES = tests/fuzz/fuzz-resolv-conf.c daemons/kvp/dns.c \
+	daemons/kvp/netconf-bus.c \
 	daemons/common/read-file.c
 tests_fuzz_fuzz_resolv_conf_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_resolv_conf_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(FUZZ_RESOLV_CONF_CFLAGS)

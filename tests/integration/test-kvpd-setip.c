@@ -70,7 +70,10 @@ static const char script_text[] =
     "#!/bin/sh\n"
     "D=%s\n"
     "echo \"$1 $2\" >> \"$D/calls\"\n"
-    "grep SigBlk /proc/$$/status > \"$D/sigblk\"\n"
+    /* read by the shell itself: a child reading /proc/$$ may catch dash with every signal
+     * blocked while it waits for that child (its waitproc), a false alarm */
+    "while read -r k v; do [ \"$k\" = SigBlk: ] && printf '%%s\\t%%s\\n' \"$k\" \"$v\" "
+    "> \"$D/sigblk\"; done < /proc/$$/status\n"
     "if [ -e \"$D/slow\" ]; then sleep \"$(cat \"$D/slow\")\"; fi\n"
     ". \"$1\" || exit 9\n"
     "ip -4 addr flush dev \"$DEVICE\" || exit 10\n"
