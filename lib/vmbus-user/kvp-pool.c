@@ -736,21 +736,24 @@ static int index_add_slot(struct vmu_kvp_pool_file *p, const char *key, size_t l
 }
 
 /* Validates one record as stored. Returns the key length, or -EBADMSG for an invalid record
- * (no NUL inside key or value, or an empty key). */
+ * (no NUL inside key or value, or an empty key). The UTF-8 scan, for ret_flags only, is
+ * skipped without it (read_entry: the record is scanned once, when it is copied out). */
 static ssize_t record_check(const uint8_t *rec, unsigned *ret_flags, size_t *ret_value_len)
 {
 	ssize_t klen = vmu_bounded_strlen(rec, KEY_SIZE);
 	ssize_t vlen = vmu_bounded_strlen(rec + KEY_SIZE, VALUE_SIZE);
-	unsigned flags = 0;
 
 	if (klen <= 0 || vlen < 0)
 		return -EBADMSG;
-	if (!vmu_utf8_valid((const char *)rec, (size_t)klen))
-		flags |= VMU_KVP_RECORD_KEY_NOT_UTF8;
-	if (!vmu_utf8_valid((const char *)rec + KEY_SIZE, (size_t)vlen))
-		flags |= VMU_KVP_RECORD_VALUE_NOT_UTF8;
-	if (ret_flags)
+	if (ret_flags) {
+		unsigned flags = 0;
+
+		if (!vmu_utf8_valid((const char *)rec, (size_t)klen))
+			flags |= VMU_KVP_RECORD_KEY_NOT_UTF8;
+		if (!vmu_utf8_valid((const char *)rec + KEY_SIZE, (size_t)vlen))
+			flags |= VMU_KVP_RECORD_VALUE_NOT_UTF8;
 		*ret_flags = flags;
+	}
 	if (ret_value_len)
 		*ret_value_len = (size_t)vlen;
 	return klen;
