@@ -206,6 +206,7 @@ struct vmu_kvp_pool_file {
 	int watch_wd;
 	bool loaded;
 	struct pool_snapshot snap;
+	bool snap_deferred; /* our change's fstat is the next lock's (see after_change()) */
 
 	struct pool_slot *slots;
 	uint32_t n_slots, cap_slots;
@@ -862,6 +863,7 @@ static int pool_load(struct vmu_kvp_pool_file *p, const struct pool_snapshot *sn
 		return r;
 	}
 	p->snap = *snap;
+	p->snap_deferred = false;
 	p->loaded = true;
 	p->stats.last_reload = why;
 	p->stats.reloads++;
@@ -879,6 +881,17 @@ static int pool_check(struct vmu_kvp_pool_file *p, enum vmu_kvp_pool_reload why,
 {
 	if (!p->loaded)
 		return pool_load(p, &now, why);
+	if (p->snap_deferred) {
+		/* After our change: an empty queue says nobody wrote since, and the size must
+		 * be what we left (a writer ignoring the locks, see after_change()). */
+		p->snap_deferred = false;
+		if (quiet && now.dev == p->snap.dev && now.ino == p->snap.ino &&
+		    now.size == p->snap.size) {
+			p->snap = now;
+			return 0;
+		}
+		return pool_load(p, &now, VMU_KVP_POOL_RELOAD_CHANGED);
+	}
 	if (p->test_pretend_unchanged) {
 		int64_t taken = now.taken_ns;
 
@@ -1149,22 +1162,30 @@ static void record_build(uint8_t *rec, const char *key, const char *value)
 
 /* After our own change: the index is current, remember the file as it is now. The events
  * of our own writes are drained here, under the exclusive lock, so that the queue is empty at
- * the next lock unless someone else wrote. */
-static int after_change(struct vmu_kvp_pool_file *p)
+ * the next lock unless someone else wrote. With the watch, the fstat is left to that next
+ * lock, which takes one anyway (a system call less per change): an empty queue there proves
+ * the file is as we left it, size the file must have (size: n_slots whole records, plus
+ * the partial tail a modify leaves alone) included. */
+static int after_change(struct vmu_kvp_pool_file *p, off_t size)
 {
 	int r;
 
 	(void)watch_drain(p);
-	r = snapshot_take(p, &p->snap);
-	if (r < 0) {
-		index_clear(p);
-		return r;
-	}
-	/* A writer that ignores the locks and appended or truncated while we wrote: its
-	 * event was drained with ours, so let the size tell (re-read next time). */
-	if ((uint64_t)p->snap.size / RECORD_SIZE != p->n_slots) {
-		index_clear(p);
-		return 0;
+	if (p->watch_fd >= 0) {
+		p->snap.size = size;
+		p->snap_deferred = true;
+	} else {
+		r = snapshot_take(p, &p->snap);
+		if (r < 0) {
+			index_clear(p);
+			return r;
+		}
+		/* A writer that ignores the locks and appended or truncated while we wrote:
+		 * its event was drained with ours, so let the size tell (re-read next time). */
+		if ((uint64_t)p->snap.size / RECORD_SIZE != p->n_slots) {
+			index_clear(p);
+			return 0;
+		}
 	}
 	p->stats.records = p->n_slots;
 	p->stats.keys = p->n_entries;
@@ -1233,7 +1254,8 @@ static int set_locked(struct vmu_kvp_pool_file *p, const char *key, const char *
 	r = en ? rewrite_entry(p, en) : append_record(p, key);
 	if (r < 0)
 		return r;
-	return after_change(p);
+	/* a rewrite leaves a partial tail alone; an append cut it first */
+	return after_change(p, en ? p->snap.size : (off_t)p->n_slots * RECORD_SIZE);
 }
 
 VMU_EXPORT int vmu_kvp_pool_set(struct vmu_kvp_pool_file *p, const char *key, const char *value)
@@ -1349,7 +1371,7 @@ static int delete_locked(struct vmu_kvp_pool_file *p, const char *key)
 		index_clear(p);
 		return r;
 	}
-	return after_change(p);
+	return after_change(p, (off_t)n * RECORD_SIZE);
 }
 
 VMU_EXPORT int vmu_kvp_pool_delete(struct vmu_kvp_pool_file *p, const char *key)
