@@ -566,13 +566,15 @@ static int profile(int argc, char **argv)
 	for (size_t i = 0; i <= count; i++) {
 		uint32_t k = (uint32_t)g_random_int_range(0, (gint32)(records ? records : 1));
 
-		/* inserts add new keys (the pool grows by COUNT); deletes take the newest keys
-		 * first (no shift of the records behind, as in the timed figures) */
+		/* inserts add new keys (the pool grows by COUNT); a delete removes a key it
+		 * inserted first, at the end of the file as in the timed figures (so DELETE's
+		 * count is that of an insert and a delete: subtract insert's) */
 		if (op == OP_SET_INSERT || op == OP_FILL)
 			snprintf(key, sizeof(key), "bench-new-%zu", i);
-		else if (op == OP_DELETE)
-			snprintf(key, sizeof(key), "key-%zu", records - 1 - i % records);
-		else
+		else if (op == OP_DELETE) {
+			snprintf(key, sizeof(key), "bench-new-%zu", i);
+			request(&r, OP_SET_INSERT, key, k, floor);
+		} else
 			snprintf(key, sizeof(key), "key-%u", k);
 		request(&r, op == OP_FILL ? OP_SET_INSERT : op, key, k, floor);
 		/* the first request loads the pool: not counted */
