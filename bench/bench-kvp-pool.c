@@ -7,8 +7,9 @@
  *
  * GET and ENUMERATE are measured on a quiet file (after the racy-clean window has passed,
  * see kvp-pool.c), which is the steady state of a host enumerating or polling. SET modifies
- * existing keys in place; right after each change the file is racily clean, so the next
- * operation re-reads it: SET in a tight loop is linear in the file size by design.
+ * existing keys in place; the inotify watch tells our own changes from others', so SET in a
+ * tight loop does not re-read the file (what it pays at size is the kernel's: a dirtied page
+ * per SET, see bench/profile.md).
  * It measures, it asserts nothing; exit status 0 unless the store fails.
  */
 #include <errno.h>

@@ -17,6 +17,17 @@
  * Measures; never asserts (no pass/fail: this is not a test).
  *
  * Usage: bench-kvp [BUILDDIR]   (default: $HVGUEST_BUILDDIR or .); BENCH_SECONDS per figure.
+ *
+ * Profile mode, for figures a loaded machine does not blur (instruction and system call
+ * counts per request): bench-kvp --profile OP RECORDS COUNT [PROGRAM] sends exactly COUNT
+ * requests of OP (get, enumerate, modify, insert, delete, fill), after one that loads the
+ * pool, to PROGRAM (default
+ * daemons/kvp/hv-kvpd; bench/hvd-floor for the floor) over a pool of RECORDS records, keys
+ * from a fixed seed, and stops it. $BENCH_WRAPPER (e.g. "strace -c -f -o FILE" or
+ * "valgrind --tool=callgrind --callgrind-out-file=FILE") is put in front of PROGRAM. Two
+ * counts subtracted (COUNT and 2 * COUNT) leave the cost of COUNT requests without the
+ * start and the stop. Pool files go to $BENCH_DIR (default: the temporary directory), so
+ * that a file system can be chosen.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -101,7 +112,15 @@ static void run_start(struct run *r, const char *program, size_t records, const 
 	g_autofree char *notify = NULL;
 	bool kvpd = !g_str_has_suffix(program, "hvd-floor");
 
-	r->dir = g_dir_make_tmp("hvguest-bench-XXXXXX", NULL);
+	if (g_getenv("BENCH_DIR")) {
+		g_autofree char *tmpl =
+		    g_build_filename(g_getenv("BENCH_DIR"), "hvguest-bench-XXXXXX", NULL);
+
+		r->dir = g_mkdtemp(g_steal_pointer(&tmpl));
+	} else
+		r->dir = g_dir_make_tmp("hvguest-bench-XXXXXX", NULL);
+	if (!r->dir)
+		g_error("cannot make a temporary directory");
 	state = g_build_filename(r->dir, "state", NULL);
 	rundir = g_build_filename(r->dir, "run", NULL);
 	g_mkdir(state, 0755);
@@ -126,11 +145,28 @@ static void run_start(struct run *r, const char *program, size_t records, const 
 	prog = g_build_filename(builddir, program, NULL);
 	r->pid = fork();
 	if (r->pid == 0) {
+		g_auto(GStrv) wrapper = NULL;
+		GPtrArray *args = g_ptr_array_new();
+
+		/* a group of its own: the stop reaches a daemon behind a wrapper (strace does
+		 * not pass SIGTERM on) */
+		setpgid(0, 0);
 		g_setenv("NOTIFY_SOCKET", notify, true);
-		execl(prog, prog, "-n", "--config", r->conf, (char *)NULL);
+		if (g_getenv("BENCH_WRAPPER") &&
+		    !g_shell_parse_argv(g_getenv("BENCH_WRAPPER"), NULL, &wrapper, NULL))
+			_exit(127);
+		for (char **w = wrapper; w && *w; w++)
+			g_ptr_array_add(args, *w);
+		g_ptr_array_add(args, prog);
+		g_ptr_array_add(args, (char *)"-n");
+		g_ptr_array_add(args, (char *)"--config");
+		g_ptr_array_add(args, r->conf);
+		g_ptr_array_add(args, NULL);
+		execvp(args->pdata[0], (char **)args->pdata);
 		_exit(127);
 	}
-	if (hvsim_wait_registered(r->sim, VMU_SERVICE_KVP, 10 * SEC) < 0)
+	/* a wrapper such as valgrind takes its time to start */
+	if (hvsim_wait_registered(r->sim, VMU_SERVICE_KVP, 120 * SEC) < 0)
 		g_error("%s did not register (is it built?)", prog);
 }
 
@@ -138,7 +174,7 @@ static void run_stop(struct run *r)
 {
 	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", r->dir);
 
-	kill(r->pid, SIGTERM);
+	kill(-r->pid, SIGTERM);
 	waitpid(r->pid, NULL, 0);
 	hvsim_free(r->sim);
 	close(r->notify_fd);
@@ -489,14 +525,83 @@ static void bench_ip_info(int count)
 	}
 }
 
+/* CPU time the process has run, in ns (/proc/PID/schedstat), or -1. */
+static long long cpu_ns(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/schedstat", (int)pid);
+	g_autofree char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return -1;
+	return g_ascii_strtoll(text, NULL, 10);
+}
+
+/* --profile OP RECORDS COUNT [PROGRAM]: exactly COUNT requests, nothing timed. */
+static int profile(int argc, char **argv)
+{
+	static const char *const names[_OP_MAX] = {
+	    [OP_GET] = "get",           [OP_ENUMERATE] = "enumerate", [OP_SET_MODIFY] = "modify",
+	    [OP_SET_INSERT] = "insert", [OP_DELETE] = "delete",       [OP_FILL] = "fill",
+	};
+	const char *program = argc > 5 ? argv[5] : "daemons/kvp/hv-kvpd";
+	bool floor = g_str_has_suffix(program, "hvd-floor");
+	size_t records, count;
+	struct run r = {0};
+	long long cpu;
+	int op = -1;
+	char key[48];
+
+	if (argc < 5)
+		g_error("usage: bench-kvp --profile OP RECORDS COUNT [PROGRAM]");
+	for (int o = 0; o < _OP_MAX; o++)
+		if (g_str_equal(argv[2], names[o]))
+			op = o;
+	records = (size_t)g_ascii_strtoull(argv[3], NULL, 10);
+	count = (size_t)g_ascii_strtoull(argv[4], NULL, 10);
+	if (op < 0 || (records == 0 && op != OP_FILL && op != OP_SET_INSERT))
+		g_error("unknown OP or no records for it");
+	g_random_set_seed(1);
+	run_start(&r, program, op == OP_FILL ? 0 : records, NULL);
+	cpu = cpu_ns(r.pid);
+	for (size_t i = 0; i <= count; i++) {
+		uint32_t k = (uint32_t)g_random_int_range(0, (gint32)(records ? records : 1));
+
+		/* inserts add new keys (the pool grows by COUNT); a delete removes a key it
+		 * inserted first, at the end of the file as in the timed figures (so DELETE's
+		 * count is that of an insert and a delete: subtract insert's) */
+		if (op == OP_SET_INSERT || op == OP_FILL)
+			snprintf(key, sizeof(key), "bench-new-%zu", i);
+		else if (op == OP_DELETE) {
+			snprintf(key, sizeof(key), "bench-new-%zu", i);
+			request(&r, OP_SET_INSERT, key, k, floor);
+		} else
+			snprintf(key, sizeof(key), "key-%u", k);
+		request(&r, op == OP_FILL ? OP_SET_INSERT : op, key, k, floor);
+		/* the first request loads the pool: not counted */
+		if (i == 0)
+			cpu = cpu_ns(r.pid);
+	}
+	/* without a wrapper, the daemon's CPU time per request (the scheduler's ns count: noisy
+	 * on a loaded machine, but not a wall-clock figure) */
+	if (!g_getenv("BENCH_WRAPPER"))
+		printf("%s %s at %zu records: daemon CPU %.2f us per request (%zu requests)\n",
+		       program, argv[2], records,
+		       (double)(cpu_ns(r.pid) - cpu) / 1e3 / (double)count, count);
+	run_stop(&r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *secs = g_getenv("BENCH_SECONDS");
 	double min_sec = secs ? g_ascii_strtod(secs, NULL) : 1.0;
+	bool prof = argc > 1 && g_str_equal(argv[1], "--profile");
 
-	builddir = argc > 1 ? argv[1] : g_getenv("HVGUEST_BUILDDIR");
+	builddir = argc > 1 && !prof ? argv[1] : g_getenv("HVGUEST_BUILDDIR");
 	if (!builddir)
 		builddir = ".";
+	if (prof)
+		return profile(argc, argv);
 	if (min_sec <= 0)
 		min_sec = 1.0;
 	bench_pools(min_sec);

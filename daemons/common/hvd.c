@@ -83,6 +83,8 @@ struct hvd {
 	bool status_unsent;
 	uint64_t status_sent_usec; /* CLOCK_MONOTONIC */
 	sd_event_source *status_timer;
+	hvd_status_fn status_fn; /* hvd_set_status_later(): writes the line when it goes out */
+	void *status_fn_data;
 	int exit_status;
 	/* published state (state-file.h) */
 	sd_event_source *state_timer;
@@ -310,10 +312,21 @@ static int hvd_on_status_timer(sd_event_source *s, uint64_t usec, void *userdata
 	return 0;
 }
 
+/* Lets the service write the line it asked for with hvd_set_status_later(). */
+static void hvd_status_run_fn(struct hvd *d)
+{
+	hvd_status_fn fn = d->status_fn;
+
+	d->status_fn = NULL;
+	if (fn)
+		fn(d, d->status_fn_data); /* hvd_set_status_lazy(): no timer now, so it goes out */
+}
+
 /* Sends the latest line now if it has not gone out (a pending lazy one is replaced). */
 static void hvd_status_flush(struct hvd *d)
 {
 	d->status_timer = sd_event_source_disable_unref(d->status_timer);
+	hvd_status_run_fn(d);
 	if (d->status_unsent)
 		hvd_send_status(d);
 }
@@ -353,11 +366,22 @@ void hvd_set_status(struct hvd *d, const char *format, ...)
 	va_list ap;
 	bool ok;
 
+	d->status_fn = NULL; /* this line is newer than a pending later one */
 	va_start(ap, format);
 	ok = hvd_format_status(d, format, ap);
 	va_end(ap);
 	if (ok)
 		hvd_status_flush(d);
+}
+
+/* While the timer runs, a request costs two stores; the line is formatted once per
+ * interval, by the timer. */
+void hvd_set_status_later(struct hvd *d, hvd_status_fn fn, void *userdata)
+{
+	d->status_fn = fn;
+	d->status_fn_data = userdata;
+	if (!d->status_timer)
+		hvd_status_run_fn(d);
 }
 
 /* Per request: a burst of requests costs systemd one message per interval, and an idle
@@ -874,6 +898,7 @@ static int hvd_on_status(sd_event_source *s, const struct signalfd_siginfo *si, 
 {
 	struct hvd *d = userdata;
 
+	hvd_status_run_fn(d);
 	log_lifecycle("status: %s", d->status ? d->status : "starting");
 	if (d->status_unsent)
 		hvd_send_status(d); /* asked for: no need to wait for the timer */

@@ -51,6 +51,7 @@ struct kvpd {
 	uint64_t refresh_usec;
 	size_t left_out[2];
 	uint64_t requests, failures;
+	uint32_t last_op, last_pool, last_status; /* of the latest request, for the status line */
 	bool logged_once[_VMU_KVP_OP_MAX];
 };
 
@@ -622,6 +623,17 @@ static void kvpd_log_op(const struct vmu_kvp_request *req, const char *key, uint
 		   f_op, f_pool, f_key, f_status, f_usec, NULL);
 }
 
+/* hvd_set_status_later(): the line after requests, written only when it goes out. */
+static void kvpd_status_later(struct hvd *d, void *userdata)
+{
+	struct kvpd *k = userdata;
+	char last[96];
+
+	snprintf(last, sizeof(last), "last: %s pool %u -> 0x%08x", kvp_op_names[k->last_op],
+		 (unsigned)k->last_pool, k->last_status);
+	kvpd_status(k, last, true);
+}
+
 static ssize_t kvpd_handle(struct hvd *d, void *state, void *msg, size_t len, void *reply,
 			   size_t reply_size)
 {
@@ -632,7 +644,6 @@ static ssize_t kvpd_handle(struct hvd *d, void *state, void *msg, size_t len, vo
 	uint64_t start = now_usec();
 	uint32_t status;
 	bool later = false;
-	char last[96];
 	int r;
 
 	k->requests++;
@@ -656,9 +667,10 @@ static ssize_t kvpd_handle(struct hvd *d, void *state, void *msg, size_t len, vo
 		k->failures++;
 	if (debug)
 		kvpd_log_op(&req, key, status, now_usec() - start);
-	snprintf(last, sizeof(last), "last: %s pool %u -> 0x%08x", kvp_op_names[req.op],
-		 (unsigned)req.pool, status);
-	kvpd_status(k, last, true);
+	k->last_op = req.op;
+	k->last_pool = req.pool;
+	k->last_status = status;
+	hvd_set_status_later(d, kvpd_status_later, k);
 	return VMU_KVP_MSG_SIZE;
 }
 

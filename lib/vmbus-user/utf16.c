@@ -299,8 +299,13 @@ VMU_EXPORT bool vmu_utf8_valid(const char *buf, size_t len)
 		return len == 0;
 	while (i < len) {
 		uint32_t cp;
-		int n = utf8_decode(s + i, len - i, &cp);
+		int n;
 
+		if (s[i] - 1u < 0x7fu) { /* ASCII but NUL, what keys and values mostly are */
+			i++;
+			continue;
+		}
+		n = utf8_decode(s + i, len - i, &cp);
 		if (n < 0 || cp == 0)
 			return false;
 		i += (size_t)n;

@@ -338,6 +338,27 @@ static void test_status_lazy(struct fixture *f, gconstpointer data)
 	close(fd);
 }
 
+/* The line after requests is written only when it goes out (hvd_set_status_later()); the
+ * SIGUSR1 log line must still show the latest request, not the line of the burst's first. */
+static void test_status_sigusr1_latest(struct fixture *f, gconstpointer data)
+{
+	const char *want = "status: last: enumerate pool 2 -> 0x00000000; 20 requests, 0 failed";
+	struct hvsim_result r;
+	gint64 deadline;
+
+	start_daemon(f);
+	/* well within the 100 ms interval: the first line goes out, the others wait */
+	for (int i = 0; i < 20; i++) {
+		g_assert_cmpint(hvsim_kvp_enumerate(f->sim, VMU_KVP_POOL_AUTO, 0, &r), ==, 0);
+		g_assert_cmphex(r.status, ==, VMU_S_OK);
+	}
+	g_assert_cmpint(kill(f->daemon->pid, SIGUSR1), ==, 0);
+	deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (test_daemon_log_count(f->daemon, want) == 0 && g_get_monotonic_time() < deadline)
+		g_usleep(10000);
+	g_assert_cmpuint(test_daemon_log_count(f->daemon, want), ==, 1);
+}
+
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
 
 int main(int argc, char **argv)
@@ -354,5 +375,6 @@ int main(int argc, char **argv)
 	ADD("/kvpd/waits-for-device", test_waits_for_device);
 	ADD("/kvpd/debug-journal-records", test_debug_journal_records);
 	ADD("/kvpd/status-lazy", test_status_lazy);
+	ADD("/kvpd/status-sigusr1-latest", test_status_sigusr1_latest);
 	return g_test_run();
 }

@@ -1121,6 +1121,47 @@ static void test_own_writes_no_reload(Fixture *f, gconstpointer data)
 	vmu_kvp_pool_free(p);
 }
 
+/* After our own change the file's fstat is left to the next lock (one system call less per
+ * change): that lock must still tell the file we left, a partial tail included, from one
+ * someone changed since. */
+static void test_own_change_then_next_lock(Fixture *f, gconstpointer data)
+{
+	struct vmu_kvp_pool_file *p;
+	uint8_t garbage[100];
+	uint64_t reloads;
+
+	append_item(f->path, "one", "1");
+	append_item(f->path, "two", "2");
+	memset(garbage, 'g', sizeof(garbage));
+	append_raw(f->path, garbage, sizeof(garbage));
+	p = open_pool(f->path, 0);
+	assert_get(p, "two", "2");
+	reloads = pool_stats(p).reloads;
+	/* a modify leaves the tail: the file is as we left it, nothing is re-read */
+	g_assert_cmpint(vmu_kvp_pool_set(p, "one", "uno"), ==, 0);
+	assert_get(p, "one", "uno");
+	g_assert_cmpuint(pool_stats(p).partial_tail, ==, 100);
+	/* an append cuts it; a delete shrinks the file */
+	g_assert_cmpint(vmu_kvp_pool_set(p, "three", "3"), ==, 0);
+	assert_get(p, "three", "3");
+	g_assert_cmpint(vmu_kvp_pool_delete(p, "two"), ==, 0);
+	assert_absent(p, "two");
+	g_assert_cmpuint(pool_count(p), ==, 2);
+	g_assert_cmpuint(pool_stats(p).reloads, ==, reloads);
+	/* cloud-init's truncation right after our change */
+	g_assert_cmpint(vmu_kvp_pool_set(p, "one", "again"), ==, 0);
+	g_assert_cmpint(truncate(f->path, 0), ==, 0);
+	assert_absent(p, "one");
+	g_assert_cmpuint(pool_count(p), ==, 0);
+	/* the same length written back by someone right after our change: re-read */
+	g_assert_cmpint(vmu_kvp_pool_set(p, "four", "4"), ==, 0);
+	g_assert_cmpint(truncate(f->path, 0), ==, 0);
+	append_item(f->path, "five", "5");
+	assert_absent(p, "four");
+	assert_get(p, "five", "5");
+	vmu_kvp_pool_free(p);
+}
+
 /* ------------------------------------------------------------------------------------------
  * External writers running concurrently
  * ------------------------------------------------------------------------------------------ */
@@ -1318,6 +1359,7 @@ int main(int argc, char **argv)
 	POOL_TEST("racy-clean", test_racy_clean);
 	POOL_TEST("racy-same-tick", test_racy_same_tick);
 	POOL_TEST("own-writes-no-reload", test_own_writes_no_reload);
+	POOL_TEST("own-change-then-next-lock", test_own_change_then_next_lock);
 	POOL_TEST("concurrent-append", test_concurrent_append);
 	POOL_TEST("concurrent-rewrite", test_concurrent_rewrite);
 	return g_test_run();
