@@ -518,6 +518,54 @@ static void get_ip_info(struct ctx *c, struct hvsim_result *r)
 		       r->sub_net, r->gate_way, r->dns_addr, r->dhcp_enabled);
 }
 
+/* The stack's configuration files, names and contents, for a byte-for-byte comparison
+ * (NetworkManager's keyfiles less their timestamp= line: NM's bookkeeping of activations). */
+static void append_dir(GString *out, const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	const char *name;
+
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d)))
+		g_ptr_array_add(names, g_strdup(name));
+	g_ptr_array_sort(names, compare_strings);
+	for (guint i = 0; i < names->len; i++) {
+		g_autofree char *path = g_build_filename(dir, names->pdata[i], NULL);
+		g_autofree char *text = read_file(path);
+		g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+
+		g_string_append_printf(out, "== %s\n", path);
+		for (guint j = 0; lines[j]; j++)
+			if (!g_str_has_prefix(lines[j], "timestamp="))
+				g_string_append_printf(out, "%s\n", lines[j]);
+	}
+}
+
+static char *stack_files(struct ctx *c)
+{
+	GString *out = g_string_new(NULL);
+
+	switch (c->stack) {
+	case STACK_NM:
+		append_dir(out, NM_PROFILE_DIR);
+		break;
+	case STACK_NETWORKD:
+		append_dir(out, NETWORKD_DIR);
+		break;
+	case STACK_IFUPDOWN: {
+		g_autofree char *ifdir = ifupdown_path(c, "etc/network/interfaces.d");
+		g_autofree char *main_file = ifupdown_path(c, "etc/network/interfaces");
+		g_autofree char *text = read_file(main_file);
+
+		g_string_append_printf(out, "== %s\n%s", main_file, text ? text : "(none)\n");
+		append_dir(out, ifdir);
+		break;
+	}
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* ------------------------------------------------------------------ the checks */
 
 static void assert_static_in_force(struct ctx *c)
@@ -567,6 +615,7 @@ static void check_static(struct ctx *c)
 
 static void check_failing(struct ctx *c)
 {
+	g_autofree char *before = stack_files(c), *after = NULL;
 	uint64_t usec = 0;
 	unsigned restored = test_daemon_log_count(c->kvpd, "previous configuration restored");
 
@@ -588,6 +637,8 @@ static void check_failing(struct ctx *c)
 	wait_log(c, "previous configuration restored", restored + 1);
 	g_assert_cmpuint(test_daemon_log_count(c->kvpd, "could not all be put back"), ==, 0);
 	g_assert_cmpuint(test_daemon_log_count(c->kvpd, "could not restore"), ==, 0);
+	after = stack_files(c);
+	g_assert_cmpstr(after, ==, before);
 	if (c->stack != STACK_IFUPDOWN) {
 		write_kvpd_config(c, "20s");
 		test_daemon_reload(c->kvpd, "eloaded");
