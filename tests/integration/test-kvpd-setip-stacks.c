@@ -610,6 +610,19 @@ static void check_static(struct ctx *c)
 	g_assert_cmpuint(test_daemon_log_count(c->kvpd, want), ==, 1);
 	g_assert_cmpuint(test_daemon_log_count(c->kvpd, "applying through"), ==, 1);
 	assert_static_in_force(c);
+	/* The same request again: S_OK, the same files, the same live state. */
+	{
+		g_autofree char *files = stack_files(c), *files2 = NULL;
+
+		g_assert_cmphex(set_ip(c, 0, A_ADDRS, A_SUBNETS, A_GWS, A_DNS, &usec), ==,
+				VMU_S_OK);
+		g_test_message("%s: the same request again answered S_OK after %" G_GUINT64_FORMAT
+			       " ms",
+			       backend_names[c->stack], usec / 1000);
+		files2 = stack_files(c);
+		g_assert_cmpstr(files2, ==, files);
+		assert_static_in_force(c);
+	}
 	if (c->stack == STACK_NETWORKD) {
 		g_autofree char *file = read_file(NETWORKD_OUR_FILE);
 
@@ -787,6 +800,9 @@ static void run_stack(enum stack stack)
 	check_static(&c);
 	check_failing(&c);
 	check_dhcp(&c);
+	/* From DHCP back to static (ifupdown: ifdown releases the lease first). */
+	g_assert_cmphex(set_ip(&c, 0, A_ADDRS, A_SUBNETS, A_GWS, A_DNS, NULL), ==, VMU_S_OK);
+	assert_static_in_force(&c);
 
 	g_assert_cmpint(test_daemon_stop(c.kvpd, SIGTERM, 30000), ==, 0);
 	test_daemon_free(c.kvpd);
