@@ -31,11 +31,18 @@
  *             dhcp_enabled 0, and the DNS servers where dns.c can see them (NM: its
  *             /run/NetworkManager/resolv.conf is the daemon's resolv-conf=; networkd keeps
  *             them in its link state, visible only through systemd-resolved, which is not
- *             installed; ifupdown's dns-nameservers needs resolvconf, not installed).
+ *             installed; ifupdown's dns-nameservers needs resolvconf, not installed). The
+ *             same request again: S_OK, the same files and live state.
  *   failing   NM and networkd: set-ip-timeout=100ms (reloaded with SIGHUP), so the stack
- *             cannot be done in time; ifupdown: an off-link gateway the kernel refuses, so
+ *             cannot be done in time; ifupdown: a gateway the kernel refuses (the subnet's
+ *             broadcast address; an off-link one is taken, ifupdown adds it "onlink"), so
  *             ifup fails. HV_E_FAIL, and the static configuration's addresses and routes
- *             are back (the core's "previous configuration restored").
+ *             are back (the core's "previous configuration restored"), and the stack's
+ *             files byte for byte (NM's keyfiles less timestamp=).
+ *   refused   NM and networkd: a gateway the kernel refuses (the subnet's broadcast
+ *             address) with set-ip-timeout=3s: HV_E_FAIL (NM: the default route never shows,
+ *             netlink verification fails at the deadline; networkd: the link fails), rolled
+ *             back the same way.
  *   dhcp      dhcp_enabled=1 with no DHCP server on the link: S_OK; the stack's own file says
  *             DHCP (NM's keyfile ipv4 method=auto, networkd's DHCP=ipv4, ifupdown's
  *             "inet dhcp", ifup having run the fake dhclient), the static IPv4 addresses
@@ -44,6 +51,7 @@
  *             activated, which a lone DHCPv4 never is here, through the one profile bound
  *             to hvs0 — this test found that dhcp.c answered 0 there). NM also: DHCP with a
  *             static IPv6 address, which activates; the device file names the profile.
+ *   static    again, from DHCP (ifupdown: ifdown releases the fake lease first).
  *
  * Root only; skipped with the reason when not root, when a stack, dbus-daemon or ip is not
  * installed, or when the namespaces cannot be had.
@@ -664,6 +672,37 @@ static void check_failing(struct ctx *c)
 	assert_static_in_force(c);
 }
 
+/* A gateway the kernel refuses (the subnet's broadcast address), on a stack that takes
+ * the request and applies what it can: the core's netlink verification misses the
+ * default route, and the request fails and is rolled back by set-ip-timeout=. */
+static void check_refused_gateway(struct ctx *c)
+{
+	g_autofree char *before = stack_files(c), *after = NULL;
+	unsigned restored = test_daemon_log_count(c->kvpd, "previous configuration restored");
+	unsigned failed = test_daemon_log_count(c->kvpd, "could not apply the configuration");
+	uint64_t usec = 0;
+
+	write_kvpd_config(c, "3s");
+	test_daemon_reload(c->kvpd, "eloaded");
+	g_assert_cmphex(set_ip(c, 0, B_ADDRS, B_SUBNETS, "198.51.100.255", "", &usec), ==,
+			VMU_E_FAIL);
+	g_test_message("%s: refused gateway answered after %" G_GUINT64_FORMAT " ms",
+		       backend_names[c->stack], usec / 1000);
+	wait_log(c, "previous configuration restored", restored + 1);
+	if (c->stack == STACK_NM)
+		g_assert_cmpuint(
+		    test_daemon_log_count(c->kvpd, "no default route via 198.51.100.255"), ==, 1);
+	else
+		g_assert_cmpuint(
+		    test_daemon_log_count(c->kvpd, "could not apply the configuration"), ==,
+		    failed + 1);
+	after = stack_files(c);
+	g_assert_cmpstr(after, ==, before);
+	write_kvpd_config(c, "20s");
+	test_daemon_reload(c->kvpd, "eloaded");
+	assert_static_in_force(c);
+}
+
 static void check_dhcp(struct ctx *c)
 {
 	g_autofree char *text = NULL;
@@ -799,6 +838,8 @@ static void run_stack(enum stack stack)
 
 	check_static(&c);
 	check_failing(&c);
+	if (stack != STACK_IFUPDOWN)
+		check_refused_gateway(&c);
 	check_dhcp(&c);
 	/* From DHCP back to static (ifupdown: ifdown releases the lease first). */
 	g_assert_cmphex(set_ip(&c, 0, A_ADDRS, A_SUBNETS, A_GWS, A_DNS, NULL), ==, VMU_S_OK);
