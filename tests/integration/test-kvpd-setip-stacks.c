@@ -86,6 +86,8 @@
 #define NM_PROFILE_DIR "/etc/NetworkManager/system-connections"
 #define NETWORKD_DIR "/etc/systemd/network"
 #define NETWORKD_RUN_DIR "/run/systemd/netif"
+/* The directory the parent makes for a stack's subprocess. */
+#define DIR_ENV "HVGUEST_TEST_SETIP_STACKS_DIR"
 #define NETWORKD_OUR_FILE NETWORKD_DIR "/05-hvguest-" IFNAME ".network"
 
 /* The static request: 2 + 2 addresses, a gateway per family, 2 DNS servers. */
@@ -813,7 +815,7 @@ static void run_stack(enum stack stack)
 	g_free(run_ip(&c, "link set " PEER " up"));
 	c.ifindex = (int)if_nametoindex(IFNAME);
 	g_assert_cmpint(c.ifindex, >, 0);
-	c.env = test_env_new(VMU_SERVICE_KVP, NULL);
+	c.env = test_env_new_in(g_getenv(DIR_ENV), VMU_SERVICE_KVP, NULL);
 	c.root =
 	    stack == STACK_IFUPDOWN ? g_build_filename(c.env->dir, "root", NULL) : g_strdup("/");
 	c.resolv = g_strdup(stack == STACK_NM ? "/run/NetworkManager/resolv.conf"
@@ -892,9 +894,27 @@ static const char *unavailable(enum stack stack)
 	return sandbox_unavailable(CLONE_NEWNS | CLONE_NEWNET);
 }
 
+/* The logs a failed subprocess left in dir: hv-kvpd's, the stack's, dbus-daemon's. */
+static void print_logs(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		g_autofree char *text = NULL;
+
+		if (g_str_has_suffix(name, ".log") && (text = read_file(path)))
+			g_printerr("---- %s ----\n%s\n----\n", name, text);
+	}
+}
+
+/* The subprocess works in a directory of ours, removed here whatever became of it (its
+ * namespaces, and the mounts in them, are gone with it). */
 static void test_stack(gconstpointer data)
 {
 	enum stack stack = GPOINTER_TO_INT(data);
+	g_autofree char *dir = NULL;
 	const char *why;
 
 	if (g_test_subprocess()) {
@@ -906,8 +926,19 @@ static void test_stack(gconstpointer data)
 		g_test_skip(why);
 		return;
 	}
+	dir = g_dir_make_tmp("hvguest-it-XXXXXX", NULL);
+	g_assert_nonnull(dir);
+	g_setenv(DIR_ENV, dir, TRUE);
 	g_test_trap_subprocess(NULL, 60 * SEC,
 			       G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_unsetenv(DIR_ENV);
+	if (!g_test_trap_has_passed())
+		print_logs(dir);
+	{
+		const char *const rm[] = {"/bin/rm", "-rf", dir, NULL};
+
+		g_assert_cmpint(test_run_quiet(rm), ==, 0);
+	}
 	g_test_trap_assert_passed();
 }
 
