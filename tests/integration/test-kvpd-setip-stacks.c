@@ -6,13 +6,15 @@
  * — with the result read back over rtnetlink (ip(8)) and through GET_IP_INFO from the
  * simulated host (by MAC). Issue 13's "applied for real" on the host's own path.
  *
- * Each stack runs in a subprocess of its own (g_test_trap_subprocess()), which enters
+ * Each stack runs in a subprocess of its own (g_test_trap_subprocess()), which forks the
+ * PID 1 of a new PID namespace (so no daemon outlives it, whatever happens), which enters
  * private mount and network namespaces ("/" made private, tests/sandbox.h) before it
- * starts anything, exactly as the backend tests do (test-netconf-nm.c, -networkd.c,
- * -ifupdown.c; the start code is repeated here in short):
- *   - tmpfs over /run (bus socket, NM's and networkd's state), and per stack over
- *     /etc/NetworkManager + /var/lib/NetworkManager, /etc/systemd/network, or ifupdown's
- *     hook directories /etc/network/if-*.d; a read-only sysfs mounted again for NM and
+ * starts anything, as the backend tests do (test-netconf-nm.c, -networkd.c, -ifupdown.c;
+ * the start code is repeated here in short):
+ *   - a new /proc for that PID namespace; tmpfs over /run (bus socket, NM's and networkd's
+ *     state), and per stack over /etc/NetworkManager + /var/lib/NetworkManager,
+ *     /etc/systemd/network, or ifupdown's hook directories /etc/network/if-*.d; a
+ *     read-only sysfs mounted again for NM and
  *     networkd (how both run without udev); for ifupdown a fake dhclient through an
  *     overlay on /usr/sbin (there is no DHCP client installed).
  *   - a veth pair hvs0 (the adapter, MAC 00:15:5D:AA:BB:01) / hvs0p (peer, up);
@@ -61,6 +63,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -805,6 +808,9 @@ static void run_stack(enum stack stack)
 	why = sandbox_enter(CLONE_NEWNS | CLONE_NEWNET);
 	if (why)
 		g_error("%s", why);
+	/* This PID namespace's /proc: dbus-daemon and networkd look callers' pids up there. */
+	g_assert_cmpint(mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), ==,
+			0);
 	g_assert_cmpint(mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"), ==, 0);
 	c.ip = find_tool("ip");
 	c.ifup = find_tool("ifup");
@@ -860,6 +866,36 @@ static void run_stack(enum stack stack)
 	g_free(c.ifdown);
 }
 
+/* run_stack() as PID 1 of a PID namespace of its own: when it ends, or dies on a failed
+ * assertion, the kernel kills every process of that namespace, networkd included (it drops
+ * to its own user, which clears PR_SET_PDEATHSIG). It gets SIGKILL if we die first; a pipe
+ * tells it whether we died before that took effect (getppid() is 0 across namespaces). */
+static void run_in_pid_namespace(enum stack stack)
+{
+	int alive[2], status = 0;
+	pid_t pid;
+
+	g_assert_cmpint(unshare(CLONE_NEWPID), ==, 0);
+	g_assert_cmpint(pipe2(alive, O_CLOEXEC), ==, 0);
+	pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		struct pollfd p = {.fd = alive[0], .events = POLLIN};
+
+		close(alive[1]);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&p, 1, 0) != 0)
+			_exit(1);
+		run_stack(stack);
+		_exit(0);
+	}
+	close(alive[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(alive[1]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		g_error("the %s run failed (wait status 0x%x)", backend_names[stack], status);
+}
+
 /* Why this stack cannot run here, or NULL. */
 static const char *unavailable(enum stack stack)
 {
@@ -891,7 +927,7 @@ static const char *unavailable(enum stack stack)
 			return "a real dhclient is installed (the test fakes one)";
 		break;
 	}
-	return sandbox_unavailable(CLONE_NEWNS | CLONE_NEWNET);
+	return sandbox_unavailable(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID);
 }
 
 /* The logs a failed subprocess left in dir: hv-kvpd's, the stack's, dbus-daemon's. */
@@ -918,7 +954,7 @@ static void test_stack(gconstpointer data)
 	const char *why;
 
 	if (g_test_subprocess()) {
-		run_stack(stack);
+		run_in_pid_namespace(stack);
 		return;
 	}
 	why = unavailable(stack);
