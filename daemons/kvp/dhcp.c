@@ -95,14 +95,57 @@ char *dhcp_nm_device_parse(const char *text)
 	return uuid && *uuid ? g_steal_pointer(&uuid) : NULL;
 }
 
-/* The active connection's uuid when NM manages the link, else NULL. */
-static char *nm_active_uuid(const struct dhcp_source *src, int ifindex)
+/* The uuid of the one keyfile profile in the keyfile directories bound to ifname
+ * ([connection] interface-name=), NULL when there is none or there are several. */
+static char *nm_profile_for_ifname(const struct dhcp_source *src, const char *ifname)
+{
+	g_autofree char *found = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(nm_connection_dirs); i++) {
+		g_autofree char *dir = root_path(src, nm_connection_dirs[i]);
+		g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+		const char *name;
+
+		for (int n = 0; d && (name = g_dir_read_name(d)) && n < DIR_MAX_ENTRIES; n++) {
+			g_autofree char *path = g_build_filename(dir, name, NULL);
+			g_autofree char *text = NULL, *iface = NULL, *uuid = NULL;
+			g_autoptr(GKeyFile) kf = NULL;
+
+			if (name[0] == '.' || g_str_has_suffix(name, "~"))
+				continue;
+			text = read_text_file(path);
+			kf = parse_keyfile(text);
+			iface = kf ? g_key_file_get_string(kf, "connection", "interface-name", NULL)
+				   : NULL;
+			uuid = kf ? g_key_file_get_string(kf, "connection", "uuid", NULL) : NULL;
+			if (!iface || strcmp(iface, ifname) != 0 || !uuid || !*uuid)
+				continue;
+			if (found && strcmp(found, uuid) != 0)
+				return NULL; /* several: which one NM activates is not in the files */
+			g_free(found);
+			found = g_steal_pointer(&uuid);
+		}
+	}
+	return g_steal_pointer(&found);
+}
+
+/* The active connection's uuid when NM manages the link, else NULL. NM 1.42 writes
+ * connection-uuid= only once the device is activated: while a profile still waits for its
+ * DHCP lease the file has none, and the one profile bound to ifname stands for it. */
+static char *nm_active_uuid(const struct dhcp_source *src, int ifindex, const char *ifname)
 {
 	g_autofree char *rel = g_strdup_printf("run/NetworkManager/devices/%d", ifindex);
 	g_autofree char *path = root_path(src, rel);
 	g_autofree char *text = read_text_file(path);
+	g_autoptr(GKeyFile) kf = NULL;
+	char *uuid = dhcp_nm_device_parse(text);
 
-	return dhcp_nm_device_parse(text);
+	if (uuid || !ifname || !*ifname)
+		return uuid;
+	kf = parse_keyfile(text);
+	if (!kf || !g_key_file_get_boolean(kf, "device", "managed", NULL))
+		return NULL;
+	return nm_profile_for_ifname(src, ifname);
 }
 
 int dhcp_nm_connection_parse_state(const char *text, const char *uuid, struct dhcp_state *ret)
@@ -156,7 +199,7 @@ static int ifcfg_find(const struct dhcp_source *src, const char *key, const char
 static int nm_state(const struct dhcp_source *src, int ifindex, const char *ifname,
 		    struct dhcp_state *ret)
 {
-	g_autofree char *uuid = nm_active_uuid(src, ifindex);
+	g_autofree char *uuid = nm_active_uuid(src, ifindex, ifname);
 
 	if (!uuid)
 		return -ENOENT;

@@ -10,7 +10,10 @@
  *      means DHCP. A connection that is in no keyfile is looked for among the ifcfg-rh
  *      profiles, <root>/etc/sysconfig/network-scripts/ifcfg-*: the one with UUID=<uuid>,
  *      else the one with DEVICE=<ifname> (ifcfg-rh derives the uuid of a file without
- *      UUID= from its path, so the device name is the only other key).
+ *      UUID= from its path, so the device name is the only other key). A managed device
+ *      file without connection-uuid= (NM writes it only once the device is activated, so
+ *      not while a profile waits for its DHCP lease): the one keyfile profile whose
+ *      [connection] interface-name= is <ifname> (none or several: NM does not answer).
  *   2. systemd-networkd: <root>/run/systemd/netif/links/<ifindex> with ADMIN_STATE other
  *      than unmanaged: a DHCP lease (DHCP_LEASE= or DHCP4_ADDRESS=) means DHCP; else the
  *      DHCP= setting of its NETWORK_FILE (and NETWORK_FILE_DROPINS, last one wins):

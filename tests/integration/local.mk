@@ -38,6 +38,15 @@ tests_integration_test_kvpd_setip_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
 tests_integration_test_kvpd_setip_LDADD = $(tests_integration_test_kvpd_LDADD) -lpthread
 EXTRA_tests_integration_test_kvpd_setip_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)
 
+# SET_IP_INFO end to end through hv-kvpd with set-ip-backend=auto on the real NetworkManager,
+# systemd-networkd and ifupdown, each in private namespaces of a subprocess (root only).
+check_PROGRAMS += tests/integration/test-kvpd-setip-stacks
+TESTS += tests/integration/test-kvpd-setip-stacks
+tests_integration_test_kvpd_setip_stacks_SOURCES = tests/integration/test-kvpd-setip-stacks.c
+tests_integration_test_kvpd_setip_stacks_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
+tests_integration_test_kvpd_setip_stacks_LDADD = $(tests_integration_test_kvpd_LDADD)
+EXTRA_tests_integration_test_kvpd_setip_stacks_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)
+
 # Config validation through the three binaries' --dump-config.
 check_PROGRAMS += tests/integration/test-config
 TESTS += tests/integration/test-config

@@ -47,7 +47,8 @@
  *   dhcp         ipv4.method=auto with a static IPv6 address (activated): keyfile
  *                method=auto, dhcp_enabled true (dhcp.c's reader of NM's state files).
  *   dhcp-pending DHCP alone, no DHCP server here: apply() accepts once NM runs the new
- *                profile's IP configuration (device state IP_CONFIG).
+ *                profile's IP configuration (device state IP_CONFIG); dhcp_enabled is true
+ *                already (dhcp.c: the one profile bound to the device).
  *   user-profile the admin's own active profile: only its addressing changes (mtu,
  *                dns-search, route-metric stay; the fallback gateway's metric follows the
  *                route-metric); restore() gives back the same file, byte for byte.
@@ -748,6 +749,9 @@ static void test_dhcp_pending(void)
 	g_file_get_contents(path, &devstate, NULL, NULL);
 	g_test_message("GET_IP_INFO dhcp_enabled while DHCP is pending: %d; %s:\n%s",
 		       info.dhcp_enabled, path, devstate);
+	/* The device file names no profile until activated: dhcp.c takes the one bound to
+	 * hvnm0. */
+	g_assert_true(info.dhcp_enabled);
 
 	restore_b(saved, before);
 }

@@ -610,6 +610,43 @@ static void test_dhcp_not_regular(void)
 	run_bounded(dhcp_not_regular_body);
 }
 
+/* NM manages the link but names no connection in its device file: NM 1.42 writes
+ * connection-uuid= only once the device is activated, so a profile still waiting for its
+ * DHCP lease (no server yet, as SET_IP_INFO's DHCP request leaves it) has none. The one
+ * keyfile profile bound to the interface (interface-name=) answers then; none, or several,
+ * and NM does not answer. Found by tests/integration/test-kvpd-setip-stacks. */
+static void test_dhcp_nm_activating(void)
+{
+	g_autofree char *root = g_build_filename(tmpdir, "root-nm-activating", NULL);
+
+	plant(root, "run/NetworkManager/devices/7", "[device]\nmanaged=true\nnm-owned=false\n");
+	plant(root, "etc/NetworkManager/system-connections/hv.nmconnection",
+	      "[connection]\nid=hv\nuuid=u-7\ntype=ethernet\ninterface-name=eth7\n\n"
+	      "[ipv4]\nmethod=auto\n");
+	assert_dhcp(root, 7, "eth7", true, DHCP_ORIGIN_NETWORKMANAGER);
+	/* Static: NM answers no. */
+	plant(root, "run/NetworkManager/devices/8", "[device]\nmanaged=true\n");
+	plant(root, "run/NetworkManager/system-connections/s.nmconnection",
+	      "[connection]\nuuid=u-8\ninterface-name=eth8\n[ipv4]\nmethod=manual\n"
+	      "address1=192.0.2.8/24\n");
+	plant(root, "etc/network/interfaces", "iface eth8 inet dhcp\niface eth9 inet dhcp\n");
+	assert_dhcp(root, 8, "eth8", false, DHCP_ORIGIN_NETWORKMANAGER);
+	/* Two profiles for eth9: which one NM will activate is not in the files. */
+	plant(root, "run/NetworkManager/devices/9", "[device]\nmanaged=true\n");
+	plant(root, "etc/NetworkManager/system-connections/a9.nmconnection",
+	      "[connection]\nuuid=u-9a\ninterface-name=eth9\n[ipv4]\nmethod=manual\n");
+	plant(root, "etc/NetworkManager/system-connections/b9.nmconnection",
+	      "[connection]\nuuid=u-9b\ninterface-name=eth9\n[ipv4]\nmethod=auto\n");
+	assert_dhcp(root, 9, "eth9", true, DHCP_ORIGIN_IFUPDOWN);
+	/* No profile names eth10; unmanaged eth11 is not looked up by name. */
+	plant(root, "run/NetworkManager/devices/10", "[device]\nmanaged=true\n");
+	assert_dhcp(root, 10, "eth10", false, DHCP_ORIGIN_NONE);
+	plant(root, "run/NetworkManager/devices/11", "[device]\nmanaged=false\n");
+	plant(root, "etc/NetworkManager/system-connections/e11.nmconnection",
+	      "[connection]\nuuid=u-11\ninterface-name=eth11\n[ipv4]\nmethod=auto\n");
+	assert_dhcp(root, 11, "eth11", false, DHCP_ORIGIN_NONE);
+}
+
 /* ---- netconf_run(): hvd_run() as the SET_IP_INFO backends call it --------------------- */
 
 static char *write_script(const char *name, const char *body, int mode)
@@ -666,6 +703,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/dns/resolved/fake", test_resolved);
 	g_test_add_func("/dns/resolved/disabled", test_resolved_disabled);
 	g_test_add_func("/dhcp/networkmanager", test_dhcp_networkmanager);
+	g_test_add_func("/dhcp/networkmanager-activating", test_dhcp_nm_activating);
 	g_test_add_func("/dhcp/networkd", test_dhcp_networkd);
 	g_test_add_func("/dhcp/ifupdown", test_dhcp_ifupdown);
 	g_test_add_func("/dhcp/precedence", test_dhcp_precedence);
