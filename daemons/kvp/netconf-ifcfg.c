@@ -197,38 +197,22 @@ static int write_ifcfg(const struct netconf_env *env, const struct netconf *cfg,
 
 /* ---------------------------------------------------------------- NetworkManager over D-Bus */
 
-static uint64_t remaining(const struct netconf_env *env)
-{
-	uint64_t now = now_usec();
-
-	return env->deadline_usec > now ? env->deadline_usec - now : 1;
-}
-
 /* A method call that never starts NM by bus activation, bounded by the deadline. */
 static int call(const struct netconf_env *env, sd_bus *bus, const char *dest, const char *path,
 		const char *iface, const char *member, sd_bus_message **ret_reply,
 		const char *types, ...)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	va_list ap;
 	int r;
 
-	if (now_usec() >= env->deadline_usec)
-		return -ETIME;
-	r = sd_bus_message_new_method_call(bus, &m, dest, path, iface, member);
-	if (r >= 0 && types) {
-		va_start(ap, types);
-		r = sd_bus_message_appendv(m, types, ap);
-		va_end(ap);
-	}
-	if (r >= 0)
-		r = sd_bus_message_set_auto_start(m, 0);
-	if (r >= 0)
-		r = sd_bus_call(bus, m, remaining(env), &error, ret_reply);
+	va_start(ap, types);
+	r = netconf_bus_callv(bus, env->deadline_usec, &error, dest, path, iface, member, ret_reply,
+			      types, ap);
+	va_end(ap);
 	if (r < 0 && sd_bus_error_is_set(&error))
 		log_debug("ifcfg: %s.%s: %s", iface, member, error.message ?: error.name);
-	return r == -ETIMEDOUT ? -ETIME : r;
+	return r;
 }
 
 static int get_property(const struct netconf_env *env, sd_bus *bus, const char *path,

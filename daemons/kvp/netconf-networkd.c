@@ -259,29 +259,16 @@ static int time_left(uint64_t deadline, uint64_t *ret_usec)
 static int bus_call(sd_bus *bus, uint64_t deadline, const char *path, const char *iface,
 		    const char *member, sd_bus_message **ret_reply, const char *types, ...)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	uint64_t left = 0;
 	va_list ap;
 	int r;
 
-	r = time_left(deadline, &left);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_new_method_call(bus, &m, NETWORKD_BUS_NAME, path, iface, member);
-	if (r >= 0 && types) {
-		va_start(ap, types);
-		r = sd_bus_message_appendv(m, types, ap);
-		va_end(ap);
-	}
-	if (r >= 0)
-		r = sd_bus_message_set_auto_start(m, 0);
-	if (r >= 0)
-		r = sd_bus_call(bus, m, left, &error, ret_reply);
+	va_start(ap, types);
+	r = netconf_bus_callv(bus, deadline, &error, NETWORKD_BUS_NAME, path, iface, member,
+			      ret_reply, types, ap);
+	va_end(ap);
 	if (r < 0 && sd_bus_error_is_set(&error))
 		log_debug("systemd-networkd %s: %s", member, error.message ?: error.name);
-	if (r == -ETIMEDOUT)
-		r = -ETIME;
 	return r;
 }
 

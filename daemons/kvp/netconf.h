@@ -31,9 +31,11 @@
 
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 /* Bounds on what one request may carry; the host's strings are at most 1024 bytes, so a
@@ -216,12 +218,18 @@ static inline size_t netconf_count_family(const struct netconf_addr *list, size_
 
 /* ---------------------------------------------------------------- netconf-file.c */
 
-typedef struct sd_bus sd_bus;
 /* hv-kvpd's one way onto D-Bus, for the backends and for dns.c: a new connection of the
  * caller's own (the backends run on a worker thread), to the system bus when address is
  * NULL, else to that address (a private bus in tests; "" is refused with -EHOSTUNREACH).
  * Free it with sd_bus_close_unref(). */
 int netconf_bus_open(const char *address, sd_bus **ret);
+
+/* A method call with the arguments of types from ap, that never starts its destination by bus
+ * activation, bounded by deadline_usec (CLOCK_MONOTONIC): -ETIME when it has passed or the call
+ * times out. A D-Bus error is left in *ret_error (optional) for the caller's log. */
+int netconf_bus_callv(sd_bus *bus, uint64_t deadline_usec, sd_bus_error *ret_error,
+		      const char *dest, const char *path, const char *iface, const char *member,
+		      sd_bus_message **ret_reply, const char *types, va_list ap);
 
 /* Writes data to path atomically: a temporary in the same directory (O_EXCL, mode), fsync,
  * rename, fsync of the directory. Creates no directory. */
