@@ -47,25 +47,12 @@
 
 #define VERIFY_INTERVAL_USEC (100 * USEC_PER_MSEC)
 
-/* The order "auto" asks them in. */
-static const struct netconf_backend *backend_at(size_t i)
-{
-	switch (i) { /* the backends' declarations: netconf.h */
-	case 0:
-		return &netconf_backend_script;
-	case 1:
-		return &netconf_backend_ifcfg;
-	case 2:
-		return &netconf_backend_networkmanager;
-	case 3:
-		return &netconf_backend_networkd;
-	case 4:
-		return &netconf_backend_ifupdown;
-	default:
-		return NULL;
-	}
-}
-#define N_BACKENDS 5
+/* The order "auto" asks them in (the backends' declarations: netconf.h). */
+static const struct netconf_backend *const backends[] = {
+    &netconf_backend_script,   &netconf_backend_ifcfg,    &netconf_backend_networkmanager,
+    &netconf_backend_networkd, &netconf_backend_ifupdown,
+};
+#define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
 
 const char *const netconf_backend_names[] = {"auto",  "networkmanager", "networkd", "ifupdown",
 					     "ifcfg", "script",         NULL};
@@ -73,10 +60,8 @@ const char *const netconf_backend_names[] = {"auto",  "networkmanager", "network
 const struct netconf_backend *netconf_backend_lookup(const char *name)
 {
 	for (size_t i = 0; name && i < N_BACKENDS; i++) {
-		const struct netconf_backend *b = backend_at(i);
-
-		if (b && b->name && strcmp(b->name, name) == 0)
-			return b;
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
 	}
 	return NULL;
 }
@@ -93,12 +78,9 @@ int netconf_choose_backend(const struct netconf_env *env, const char *choice,
 		return 0;
 	}
 	for (size_t i = 0; i < N_BACKENDS; i++) {
-		const struct netconf_backend *b = backend_at(i);
-		int r;
+		const struct netconf_backend *b = backends[i];
+		int r = b->manages(env, t);
 
-		if (!b || !b->manages)
-			continue;
-		r = b->manages(env, t);
 		if (r < 0)
 			log_debug_errno(r, "Cannot tell whether %s manages %s, trying the next",
 					b->name, t->ifname);
