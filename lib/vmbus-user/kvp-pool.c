@@ -901,7 +901,8 @@ static int pool_check(struct vmu_kvp_pool_file *p, enum vmu_kvp_pool_reload why,
 	if (!snapshot_same_file(&p->snap, &now))
 		return pool_load(p, &now, VMU_KVP_POOL_RELOAD_CHANGED);
 	/* An empty queue: nobody wrote since the index was last exact (see the top), so it
-	 * still is, for the file as it is now. */
+	 * still is, for the file as it is now; the fresher snapshot lets pool_lock() skip the
+	 * fstat once it is safely past the file's last change. */
 	if (quiet) {
 		p->snap = now;
 		return 0;
@@ -960,13 +961,25 @@ static int pool_lock(struct vmu_kvp_pool_file *p, bool exclusive)
 		/* The queue is emptied BEFORE the fstat: a change after it queues an event for
 		 * next time, and one before it shows in the fstat. */
 		quiet = watch_drain(p);
-		r = snapshot_take(p, &now);
-		if (r >= 0)
-			r = path_is_ours(p, &now);
-		if (r > 0) {
-			r = pool_check(p, why, quiet, now);
-			if (r >= 0)
+		if (quiet && p->loaded && !p->snap_deferred && !snapshot_racy(&p->snap)) {
+			/* Nobody wrote since the index was last exact (see the top), and the
+			 * snapshot is safely past its file's last change (should the watch be
+			 * lost, it is still one to trust): no fstat. A rename over the path or
+			 * an unlink changes our inode's link count, which queues IN_ATTRIB; the
+			 * path is still looked at, for a directory above it renamed or a file
+			 * put in its place by other means. */
+			r = path_is_ours(p, &p->snap);
+			if (r > 0)
 				return 0;
+		} else {
+			r = snapshot_take(p, &now);
+			if (r >= 0)
+				r = path_is_ours(p, &now);
+			if (r > 0) {
+				r = pool_check(p, why, quiet, now);
+				if (r >= 0)
+					return 0;
+			}
 		}
 		unlock_fd(p->fd);
 		if (r < 0)
@@ -1355,9 +1368,55 @@ static int index_rebuild_without(struct vmu_kvp_pool_file *p, uint32_t e)
 	return 0;
 }
 
+/* Empties bucket b of the table (linear probing): the entries after it in its cluster that
+ * may no longer be found past the hole move back into it (backward-shift deletion). */
+static void bucket_remove(struct vmu_kvp_pool_file *p, uint32_t *b)
+{
+	uint32_t mask = p->n_buckets - 1, hole = (uint32_t)(b - p->buckets);
+
+	for (uint32_t j = (hole + 1) & mask; p->buckets[j] != NONE; j = (j + 1) & mask) {
+		uint32_t home = p->entries[p->buckets[j]].hash & mask;
+
+		/* the entry at j stays unless its home lies cyclically in (hole, j] */
+		if (((j - home) & mask) >= ((j - hole) & mask)) {
+			p->buckets[hole] = p->buckets[j];
+			hole = j;
+		}
+	}
+	p->buckets[hole] = NONE;
+}
+
+/* True when entry e's records are all the records from its first on: the key was the last
+ * added and nothing but its duplicates came after it (a DELETE of the newest key, the
+ * common case of a SET undone). Then no record moves and the index drops the entry, its
+ * slots and its key from the ends of its arrays, instead of being rebuilt. */
+static bool entry_is_tail(const struct vmu_kvp_pool_file *p, uint32_t e)
+{
+	const struct pool_entry *en = &p->entries[e];
+	uint32_t count = 0;
+
+	if (e != p->n_entries - 1 || en->key_off + en->key_len + 1u != p->keys_len)
+		return false;
+	for (uint32_t s = en->first; s != NONE; s = p->slots[s].next)
+		count++;
+	return en->last == p->n_slots - 1 && count == p->n_slots - en->first;
+}
+
+static void index_drop_tail_entry(struct vmu_kvp_pool_file *p, uint32_t e)
+{
+	const struct pool_entry *en = &p->entries[e];
+
+	bucket_remove(p, bucket_find(p, p->keys + en->key_off, en->key_len, en->hash));
+	p->n_slots = en->first;
+	p->keys_len = en->key_off;
+	p->n_entries--;
+	p->stats.duplicates = p->n_slots - p->n_entries - p->stats.invalid;
+}
+
 static int delete_locked(struct vmu_kvp_pool_file *p, const char *key)
 {
 	const struct pool_entry *en = index_lookup(p, key, strlen(key));
+	bool tail;
 	uint32_t e;
 	int64_t n;
 	int r;
@@ -1365,7 +1424,8 @@ static int delete_locked(struct vmu_kvp_pool_file *p, const char *key)
 	if (!en)
 		return -ENOENT;
 	e = (uint32_t)(en - p->entries);
-	n = shift_out(p, e, en->first);
+	tail = entry_is_tail(p, e);
+	n = tail ? (int64_t)en->first : shift_out(p, e, en->first);
 	if (n < 0) {
 		index_clear(p);
 		return (int)n;
@@ -1373,7 +1433,9 @@ static int delete_locked(struct vmu_kvp_pool_file *p, const char *key)
 	if (p->snap.size != (off_t)p->n_slots * RECORD_SIZE)
 		p->stats.tails_truncated++;
 	r = truncate_to(p->fd, (off_t)n * RECORD_SIZE);
-	if (r >= 0)
+	if (r >= 0 && tail)
+		index_drop_tail_entry(p, e);
+	else if (r >= 0)
 		r = index_rebuild_without(p, e);
 	if (r < 0) {
 		index_clear(p);

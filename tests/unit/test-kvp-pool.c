@@ -1333,6 +1333,145 @@ static void test_write_snapshot(Fixture *f, gconstpointer data)
 	g_assert_cmpint(file_size(f->path), ==, 0);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * The index kept by our own changes (no re-read) against a fresh reader's
+ * ------------------------------------------------------------------------------------------ */
+
+/* What p serves, item by item, is what a new object reading the file serves. */
+static void assert_same_as_fresh(struct vmu_kvp_pool_file *p, const char *path)
+{
+	struct vmu_kvp_pool_file *fresh = open_pool(path, VMU_KVP_POOL_READ_ONLY);
+	size_t n = pool_count(fresh);
+	struct vmu_kvp_pool_stats a, b;
+
+	g_assert_cmpuint(pool_count(p), ==, n);
+	for (size_t i = 0; i < n; i++) {
+		struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
+		struct vmu_kvp_pool_record q = VMU_KVP_POOL_RECORD_INIT;
+
+		g_assert_cmpint(vmu_kvp_pool_get_by_index(fresh, i, &r), ==, 0);
+		g_assert_cmpint(vmu_kvp_pool_get_by_index(p, i, &q), ==, 0);
+		g_assert_cmpstr(q.key, ==, r.key);
+		g_assert_cmpstr(q.value, ==, r.value);
+		g_assert_cmpint(vmu_kvp_pool_get(p, r.key, &q), ==, 0);
+		g_assert_cmpstr(q.value, ==, r.value);
+	}
+	a = pool_stats(p);
+	b = pool_stats(fresh);
+	g_assert_cmpuint(a.records, ==, b.records);
+	g_assert_cmpuint(a.keys, ==, b.keys);
+	g_assert_cmpuint(a.duplicates, ==, b.duplicates);
+	g_assert_cmpuint(a.invalid, ==, b.invalid);
+	vmu_kvp_pool_free(fresh);
+}
+
+/* DELETE of the newest key drops it from the ends of the index (no rebuild, no record
+ * moved); any other DELETE rebuilds. Random SETs and DELETEs of both kinds over a table
+ * with long probe clusters (hundreds of keys, the hash table at most half full), duplicates
+ * and an invalid record, the index checked against a fresh reader after each, and no
+ * re-read of the file on the way. */
+static void test_delete_newest(Fixture *f, gconstpointer data)
+{
+	struct vmu_kvp_pool_file *p;
+	GRand *rand = g_rand_new_with_seed(10);
+	uint8_t invalid[REC];
+	uint64_t reloads;
+	int next = 0;
+	char k[32], v[32];
+
+	append_item(f->path, "dup", "1");
+	memset(invalid, 'x', sizeof(invalid)); /* no NUL: invalid, kept as it is */
+	append_raw(f->path, invalid, REC);
+	p = open_pool(f->path, 0);
+	for (; next < 300; next++) {
+		g_snprintf(k, sizeof(k), "key-%d", next);
+		g_assert_cmpint(vmu_kvp_pool_set(p, k, "v"), ==, 0);
+	}
+	/* the newest key with duplicates after it: all of them go, nothing else moves */
+	append_item(f->path, "key-299", "again");
+	append_item(f->path, "key-299", "and again");
+	assert_get(p, "key-299", "and again");
+	reloads = pool_stats(p).reloads;
+	g_assert_cmpint(vmu_kvp_pool_delete(p, "key-299"), ==, 0);
+	g_assert_cmpint(file_size(f->path), ==, 301 * REC);
+	assert_absent(p, "key-299");
+	assert_same_as_fresh(p, f->path);
+	/* the newest key with an older key's duplicate after it: not a tail, rebuilt */
+	append_item(f->path, "dup", "2");
+	g_assert_cmpint(vmu_kvp_pool_delete(p, "key-298"), ==, 0);
+	assert_get(p, "dup", "2");
+	assert_same_as_fresh(p, f->path);
+	reloads = pool_stats(p).reloads;
+	for (int i = 0; i < 600; i++) {
+		unsigned what = (unsigned)g_rand_int_range(rand, 0, 4);
+		size_t n = pool_count(p);
+		struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
+
+		if (what == 0 || n < 3) { /* a new key */
+			g_snprintf(k, sizeof(k), "key-%d", next++);
+			g_snprintf(v, sizeof(v), "v%d", i);
+			g_assert_cmpint(vmu_kvp_pool_set(p, k, v), ==, 0);
+		} else if (what == 1) { /* the newest key */
+			g_assert_cmpint(vmu_kvp_pool_get_by_index(p, n - 1, &r), ==, 0);
+			g_assert_cmpint(vmu_kvp_pool_delete(p, r.key), ==, 0);
+			assert_absent(p, r.key);
+		} else if (what == 2) { /* any key */
+			g_assert_cmpint(vmu_kvp_pool_get_by_index(
+					    p, (size_t)g_rand_int_range(rand, 0, (gint32)n), &r),
+					==, 0);
+			g_assert_cmpint(vmu_kvp_pool_delete(p, r.key), ==, 0);
+			assert_absent(p, r.key);
+		} else { /* a new value for some key */
+			g_assert_cmpint(vmu_kvp_pool_get_by_index(
+					    p, (size_t)g_rand_int_range(rand, 0, (gint32)n), &r),
+					==, 0);
+			g_snprintf(v, sizeof(v), "w%d", i);
+			g_assert_cmpint(vmu_kvp_pool_set(p, r.key, v), ==, 0);
+		}
+		if (i % 7 == 0 || what == 1)
+			assert_same_as_fresh(p, f->path);
+	}
+	assert_same_as_fresh(p, f->path);
+	g_assert_cmpuint(pool_stats(p).reloads, ==, reloads);
+	/* down to the invalid record and the first key, newest first */
+	while (pool_count(p) > 1) {
+		struct vmu_kvp_pool_record r = VMU_KVP_POOL_RECORD_INIT;
+
+		g_assert_cmpint(vmu_kvp_pool_get_by_index(p, pool_count(p) - 1, &r), ==, 0);
+		g_assert_cmpint(vmu_kvp_pool_delete(p, r.key), ==, 0);
+	}
+	assert_same_as_fresh(p, f->path);
+	g_assert_cmpint(vmu_kvp_pool_delete(p, "dup"), ==, 0);
+	g_assert_cmpint(file_size(f->path), ==, REC);
+	g_assert_cmpuint(pool_count(p), ==, 0);
+	g_assert_cmpuint(pool_stats(p).invalid, ==, 1);
+	vmu_kvp_pool_free(p);
+	g_rand_free(rand);
+}
+
+/* A lock whose inotify queue is empty takes no fstat; the path is still looked at, so a
+ * directory renamed above the file, which queues nothing on the file, is still seen. */
+static void test_directory_renamed(Fixture *f, gconstpointer data)
+{
+	g_autofree char *sub = g_build_filename(f->dir, "pools", NULL);
+	g_autofree char *moved = g_build_filename(f->dir, "pools.old", NULL);
+	g_autofree char *path = g_build_filename(sub, "pool", NULL);
+	struct vmu_kvp_pool_file *p;
+
+	g_assert_cmpint(mkdir(sub, 0755), ==, 0);
+	append_item(path, "old", "1");
+	p = open_pool(path, 0);
+	assert_get(p, "old", "1");
+	assert_get(p, "old", "1");
+	g_assert_cmpint(rename(sub, moved), ==, 0);
+	g_assert_cmpint(mkdir(sub, 0755), ==, 0);
+	append_item(path, "new", "2");
+	assert_get(p, "new", "2");
+	assert_absent(p, "old");
+	g_assert_cmpuint(pool_stats(p).reopens, ==, 1);
+	vmu_kvp_pool_free(p); /* the fixture removes both directories */
+}
+
 int main(int argc, char **argv)
 {
 	argv0 = argv[0];
@@ -1362,5 +1501,7 @@ int main(int argc, char **argv)
 	POOL_TEST("own-change-then-next-lock", test_own_change_then_next_lock);
 	POOL_TEST("concurrent-append", test_concurrent_append);
 	POOL_TEST("concurrent-rewrite", test_concurrent_rewrite);
+	POOL_TEST("delete-newest", test_delete_newest);
+	POOL_TEST("directory-renamed", test_directory_renamed);
 	return g_test_run();
 }
