@@ -209,7 +209,7 @@ static int sock_take_status_frame(int fd, size_t len, const struct vmu_sock_fram
 /* The mandatory first frame after connect(): the kernel's answer to open(). */
 static int sock_read_open_frame(int fd)
 {
-	struct vmu_sock_frame hdr;
+	struct vmu_sock_frame hdr = {0};
 	ssize_t n;
 	int r;
 
@@ -245,39 +245,55 @@ static int sock_open(const char *sock_path)
 	return vmu_take_fd(&fd);
 }
 
-/* Parks a kernel message that arrived while waiting for a WRITE frame. */
-static int sock_stash(struct vmu_chardev *dev, size_t len)
+/* Takes the next datagram whole, in one call: its frame header into *hdr and up to size bytes
+ * of payload into buf (buf may be NULL when size is 0), and the payload's length when it
+ * fits; -EPROTO when it was longer (it is gone: nothing that long is a message) or shorter
+ * than a header; -EAGAIN when none is queued; -EBADF when the peer is gone. */
+static ssize_t sock_take(int fd, struct vmu_sock_frame *hdr, void *buf, size_t size)
 {
-	size_t payload = len - sizeof(struct vmu_sock_frame);
+	struct iovec iov[2] = {
+	    {.iov_base = hdr, .iov_len = sizeof(*hdr)},
+	    {.iov_base = buf, .iov_len = size},
+	};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = size ? 2 : 1};
 	ssize_t n;
 
-	if (dev->stashed || payload == 0 || payload > sizeof(dev->stash))
-		return sock_discard(dev->fd);
-	n = sock_consume(dev->fd, dev->stash, payload);
+	do
+		n = recvmsg(fd, &msg, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return (int)n;
-	dev->stash_len = payload;
-	dev->stashed = true;
-	return 0;
+		return sock_errno();
+	if (n == 0)
+		return -EBADF;
+	if ((msg.msg_flags & MSG_TRUNC) || (size_t)n < sizeof(*hdr))
+		return -EPROTO;
+	return n - (ssize_t)sizeof(*hdr);
 }
 
 /* Handles one datagram while waiting for the WRITE frame: 1 and *ret_error when it was the
- * WRITE frame, 0 when a message was stashed (or nothing was there), else -errno. */
+ * WRITE frame, 0 when a message was stashed (or nothing was there), else -errno. One
+ * recvmsg(), into the stash (as the send/recv pair of every request goes through here, a
+ * peek first would be a system call more each time); with the stash taken, a message is a
+ * second one, which the kernel never sends: -EPROTO. */
 static int sock_take_while_waiting(struct vmu_chardev *dev, int *ret_error)
 {
 	struct vmu_sock_frame hdr;
 	ssize_t n;
 
-	n = sock_peek(dev->fd, &hdr);
+	n = sock_take(dev->fd, &hdr, dev->stashed ? NULL : dev->stash,
+		      dev->stashed ? 0 : sizeof(dev->stash));
 	if (n == -EAGAIN)
 		return 0;
 	if (n < 0)
 		return (int)n;
-	if (hdr.kind == VMU_SOCK_MESSAGE)
-		return sock_stash(dev, (size_t)n);
-	if (hdr.kind != VMU_SOCK_WRITE)
-		return sock_discard(dev->fd);
-	*ret_error = sock_take_status_frame(dev->fd, (size_t)n, &hdr);
+	if (hdr.kind == VMU_SOCK_MESSAGE && n > 0 && !dev->stashed) {
+		dev->stash_len = (size_t)n;
+		dev->stashed = true;
+		return 0;
+	}
+	if (hdr.kind != VMU_SOCK_WRITE || n != 0)
+		return -EPROTO;
+	*ret_error = frame_error(&hdr);
 	return 1;
 }
 
@@ -322,23 +338,48 @@ static ssize_t stash_take(struct vmu_chardev *dev, void *buf, size_t size)
 	return (ssize_t)dev->stash_len;
 }
 
+/* One recvmsg() per message (a real device costs one read(), and a peek first was a system
+ * call more per request): the payload goes to the stash first, so that a message longer
+ * than buf leaves buf untouched and stays, whole, for the next recv(), as it stays queued
+ * in the device; one that fits is copied out. A message longer than the stash (16 KiB,
+ * twice anything the kernel sends) continues into buf, and is moved into place when buf
+ * holds it; when buf does not, it is lost: -EPROTO. */
 static ssize_t sock_recv(struct vmu_chardev *dev, void *buf, size_t size)
 {
 	struct vmu_sock_frame hdr;
+	struct iovec iov[3] = {
+	    {.iov_base = &hdr, .iov_len = sizeof(hdr)},
+	    {.iov_base = dev->stash, .iov_len = sizeof(dev->stash)},
+	    {.iov_base = buf, .iov_len = size},
+	};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = VMU_ELEMENTSOF(iov)};
 	size_t payload;
 	ssize_t n;
 
 	if (dev->stashed)
 		return stash_take(dev, buf, size);
-	n = sock_peek(dev->fd, &hdr);
+	do
+		n = recvmsg(dev->fd, &msg, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return n;
+		return sock_errno();
+	if (n == 0)
+		return -EBADF;
+	if ((msg.msg_flags & MSG_TRUNC) || (size_t)n < sizeof(hdr))
+		return -EPROTO; /* not framed, or longer than stash and buf: dropped */
 	payload = (size_t)n - sizeof(hdr);
 	if (hdr.kind != VMU_SOCK_MESSAGE || payload == 0)
-		return sock_discard(dev->fd);
-	if (payload > size)
-		return -EINVAL;
-	return sock_consume(dev->fd, buf, payload);
+		return -EPROTO;
+	if (payload > sizeof(dev->stash)) {
+		if (payload > size)
+			return -EPROTO;
+		memmove((uint8_t *)buf + sizeof(dev->stash), buf, payload - sizeof(dev->stash));
+		memcpy(buf, dev->stash, sizeof(dev->stash));
+		return (ssize_t)payload;
+	}
+	dev->stash_len = payload;
+	dev->stashed = true;
+	return stash_take(dev, buf, size);
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -571,16 +571,25 @@ static int signal_host(struct vmu_uio *uio)
 	return n == sizeof(one) ? 0 : -EIO;
 }
 
+/* The stand-in's interrupts are 4-byte datagrams, one per interrupt: an acknowledgement
+ * takes every one queued, as a read() of the device takes the count once for all of them.
+ * One recvmmsg() takes up to SOCK_ACK_BATCH; only a full batch needs another look. */
+#define SOCK_ACK_BATCH 16
+
 static int sock_ack(struct vmu_uio *uio, uint32_t *ret_count)
 {
-	uint8_t buf[VMU_UIO_SOCK_MSG_SIZE];
+	uint8_t buf[SOCK_ACK_BATCH][VMU_UIO_SOCK_MSG_SIZE];
+	struct iovec iov[SOCK_ACK_BATCH];
+	struct mmsghdr msgs[SOCK_ACK_BATCH];
 	bool got = false;
-	ssize_t n;
+	int n;
 
+	for (int i = 0; i < SOCK_ACK_BATCH; i++) {
+		iov[i] = (struct iovec){.iov_base = buf[i], .iov_len = sizeof(buf[i])};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+	}
 	for (;;) {
-		n = recv(uio->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
-		if (n == 0)
-			return -ESHUTDOWN;
+		n = recvmmsg(uio->fd, msgs, SOCK_ACK_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
@@ -588,10 +597,19 @@ static int sock_ack(struct vmu_uio *uio, uint32_t *ret_count)
 				continue;
 			return is_disabled_errno(errno) ? -ESHUTDOWN : -errno;
 		}
-		if (n != VMU_UIO_SOCK_MSG_SIZE)
-			return -EBADMSG;
-		uio->last_count = vmu_le32(buf);
-		got = true;
+		for (int i = 0; i < n; i++) {
+			if (msgs[i].msg_len == 0)
+				return -ESHUTDOWN; /* the host closed: end of file */
+			if (msgs[i].msg_len != VMU_UIO_SOCK_MSG_SIZE ||
+			    (msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+				return -EBADMSG;
+			uio->last_count = vmu_le32(buf[i]);
+			got = true;
+		}
+		if (n == 0)
+			return -ESHUTDOWN;
+		if (n < SOCK_ACK_BATCH)
+			break;
 	}
 	if (!got)
 		return -EAGAIN;
