@@ -392,6 +392,7 @@ void hvd_set_status_lazy(struct hvd *d, const char *format, ...)
 	va_list ap;
 	bool ok;
 
+	d->status_fn = NULL; /* as in hvd_set_status(): this line is newer */
 	va_start(ap, format);
 	ok = hvd_format_status(d, format, ap);
 	va_end(ap);

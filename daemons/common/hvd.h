@@ -163,7 +163,8 @@ void hvd_set_status_lazy(struct hvd *d, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 /* The same, formatted only when it goes out: fn (which calls hvd_set_status_lazy() with the
  * newest figures) runs now when no line is waiting, else when the timer fires (or on
- * SIGUSR1). Formatting a line per request cost as much as the request's own work. */
+ * SIGUSR1). Formatting a line per request cost as much as the request's own work. A line
+ * set after it, by hvd_set_status() or hvd_set_status_lazy(), replaces it. */
 typedef void (*hvd_status_fn)(struct hvd *d, void *userdata);
 void hvd_set_status_later(struct hvd *d, hvd_status_fn fn, void *userdata);
 /* Stop the loop with this exit status. */

@@ -5,9 +5,11 @@
  * Every request is answered in place with status S_OK (the rest of the message echoed
  * back unchanged), except DELETE, which is answered later (HVD_REPLY_LATER, then hvd_reply()
  * from a defer event source) with status E_FAIL, so the test can tell the paths apart.
- * It has one service key of its own ("greeting") to show up in --dump-config.
+ * It has one service key of its own ("greeting") to show up in --dump-config. A GET of
+ * "status-later-lazy" or "status-lazy-later" also sets the status line (echo_status()).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,7 @@ struct echo {
 	struct hvd *d;
 	uint8_t deferred[VMU_KVP_MSG_SIZE];
 	sd_event_source *later;
+	char status_key[64]; /* of the last status request, for echo_status_later() */
 };
 
 static const struct conf_key echo_keys[] = {
@@ -53,14 +56,42 @@ static int echo_on_later(sd_event_source *s, void *userdata)
 	return 0;
 }
 
+/* hvd_set_status_later(): the line is formatted when it goes out. */
+static void echo_status_later(struct hvd *d, void *userdata)
+{
+	struct echo *e = userdata;
+
+	hvd_set_status_lazy(d, "last: later %s", e->status_key);
+}
+
+/* Two lines in a row hold the next one back (at most one per 100 ms, so the second arms the
+ * timer); then a line from each setter, in the order the key names. The newer must go out. */
+static void echo_status(struct echo *e, const char *key)
+{
+	snprintf(e->status_key, sizeof(e->status_key), "%s", key);
+	hvd_set_status_lazy(e->d, "busy 1");
+	hvd_set_status_lazy(e->d, "busy 2");
+	if (strcmp(e->status_key, "status-later-lazy") == 0) {
+		hvd_set_status_later(e->d, echo_status_later, e);
+		hvd_set_status_lazy(e->d, "last: lazy %s", e->status_key);
+	} else {
+		hvd_set_status_lazy(e->d, "last: lazy %s", e->status_key);
+		hvd_set_status_later(e->d, echo_status_later, e);
+	}
+}
+
 static ssize_t echo_handle(struct hvd *d, void *state, void *msg, size_t len, void *reply,
 			   size_t reply_size)
 {
 	struct echo *e = state;
+	struct vmu_kvp_request req;
 	int r;
 
 	if (len != VMU_KVP_MSG_SIZE)
 		return -EBADMSG;
+	if (vmu_kvp_request_parse(msg, len, &req) >= 0 && req.op == VMU_KVP_OP_GET &&
+	    strncmp(req.key.s, "status-", strlen("status-")) == 0)
+		echo_status(e, req.key.s); /* the key is NUL-terminated in msg */
 	if (((uint8_t *)msg)[0] == VMU_KVP_OP_DELETE) {
 		memcpy(e->deferred, msg, len);
 		r = vmu_kvp_reply_status(e->deferred, sizeof(e->deferred), VMU_E_FAIL);

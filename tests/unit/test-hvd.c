@@ -374,22 +374,43 @@ static struct notify notify_new(void)
 	return n;
 }
 
+/* Receives one notification into n->seen (bounded by deadline; `what` names the wait). */
+static void notify_recv(struct notify *n, int64_t deadline, const char *what)
+{
+	char buf[4096];
+	ssize_t len;
+
+	wait_readable(n->fd, deadline, what);
+	len = recv(n->fd, buf, sizeof(buf), 0);
+	g_assert_cmpint(len, >, 0);
+	g_string_append_c(n->seen, '\n');
+	g_string_append_len(n->seen, buf, len);
+	g_string_append_c(n->seen, '\n');
+}
+
 /* Reads notifications until one contains `line` (as a whole line). */
 static void notify_expect(struct notify *n, const char *line)
 {
 	int64_t deadline = now_ms() + TIMEOUT_MS;
 	g_autofree char *want = g_strdup_printf("\n%s\n", line);
 
-	while (!strstr(n->seen->str, want)) {
-		char buf[4096];
-		ssize_t len;
-		wait_readable(n->fd, deadline, line);
-		len = recv(n->fd, buf, sizeof(buf), 0);
-		g_assert_cmpint(len, >, 0);
-		g_string_append_c(n->seen, '\n');
-		g_string_append_len(n->seen, buf, len);
-		g_string_append_c(n->seen, '\n');
-	}
+	while (!strstr(n->seen->str, want))
+		notify_recv(n, deadline, line);
+}
+
+/* Reads notifications until a line starting with `prefix` arrives; returns that line. Lines
+ * seen before the call do not count. */
+static char *notify_next(struct notify *n, const char *prefix)
+{
+	int64_t deadline = now_ms() + TIMEOUT_MS;
+	g_autofree char *want = g_strconcat("\n", prefix, NULL);
+	size_t from = n->seen->len;
+	const char *p;
+
+	while (!(p = strstr(n->seen->str + from, want)))
+		notify_recv(n, deadline, prefix);
+	p++;
+	return g_strndup(p, strcspn(p, "\n"));
 }
 
 static void notify_free(struct notify *n)
@@ -419,6 +440,31 @@ static char *daemon_conf(const struct fake_kernel *fk)
 						"reconnect-max=200ms\n",
 						fk->path);
 	return write_conf("daemon.conf", text);
+}
+
+/* ---------------------------------------------------------------- a served daemon */
+
+/* Starts hvd-echo -n on fk with NOTIFY_SOCKET, stderr to `err_name` in tmpdir, and completes
+ * its registration. */
+static struct child start_registered(struct fake_kernel *fk, struct notify *notify,
+				     const char *err_name)
+{
+	g_autofree char *conf = daemon_conf(fk);
+	g_autofree char *err_file = g_build_filename(tmpdir, err_name, NULL);
+	struct child c =
+	    spawn_echo((const char *const[]){"-n", "-c", conf, NULL}, notify->path, err_file);
+
+	fk_register(fk);
+	notify_expect(notify, "READY=1");
+	return c;
+}
+
+/* SIGTERM: the daemon exits 0 after STOPPING=1. */
+static void stop_registered(struct child *c, struct notify *notify)
+{
+	g_assert_cmpint(kill(c->pid, SIGTERM), ==, 0);
+	g_assert_cmpint(child_wait(c), ==, 0);
+	notify_expect(notify, "STOPPING=1");
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -538,14 +584,9 @@ static void test_lifecycle(void)
 {
 	struct fake_kernel fk = fk_new();
 	struct notify notify = notify_new();
-	g_autofree char *conf = daemon_conf(&fk);
-	g_autofree char *err_file = g_build_filename(tmpdir, "daemon.err", NULL);
-	struct child c =
-	    spawn_echo((const char *const[]){"-n", "-c", conf, NULL}, notify.path, err_file);
+	struct child c = start_registered(&fk, &notify, "daemon.err");
 	g_autofree char *log = NULL;
 
-	fk_register(&fk);
-	notify_expect(&notify, "READY=1");
 	g_assert_nonnull(
 	    strstr(notify.seen->str, "STATUS=Registered with the kernel (version 3.1)"));
 	fk_request(&fk, VMU_KVP_OP_GET, "first", VMU_S_OK, 0);
@@ -568,9 +609,7 @@ static void test_lifecycle(void)
 	fk_register(&fk);
 	fk_request(&fk, VMU_KVP_OP_GET, "after-reconnect", VMU_S_OK, 0);
 
-	g_assert_cmpint(kill(c.pid, SIGTERM), ==, 0);
-	g_assert_cmpint(child_wait(&c), ==, 0);
-	notify_expect(&notify, "STOPPING=1");
+	stop_registered(&c, &notify);
 	log = child_stderr(&c);
 	g_test_message("daemon log:\n%s", log);
 	g_assert_cmpuint(count_substr(log, "hvd-echo: registered with the kernel (version 3.1)\n"),
@@ -716,6 +755,40 @@ static void test_signals(void)
 	fk_free(&fk);
 }
 
+/* hvd-echo sets the status line with hvd_set_status_later() and hvd_set_status_lazy() in
+ * the order `key` names, while the rate limit holds lines back: the newer line is the one
+ * that goes out when the timer fires, and the older one never does. */
+static void check_status_order(const char *key, const char *want, const char *older)
+{
+	struct fake_kernel fk = fk_new();
+	struct notify notify = notify_new();
+	struct child c = start_registered(&fk, &notify, "status.err");
+	g_autofree char *line = NULL;
+
+	fk_request(&fk, VMU_KVP_OP_GET, key, VMU_S_OK, 0);
+	line = notify_next(&notify, "STATUS=last: ");
+	g_assert_cmpstr(line, ==, want);
+	stop_registered(&c, &notify);
+	g_assert_null(strstr(notify.seen->str, older));
+	child_close(&c);
+	notify_free(&notify);
+	fk_free(&fk);
+}
+
+/* A pending hvd_set_status_later() line is older than a hvd_set_status_lazy() one after it
+ * (kvpd_setip_reply()'s line after another request's). */
+static void test_status_lazy_after_later(void)
+{
+	check_status_order("status-later-lazy", "STATUS=last: lazy status-later-lazy",
+			   "STATUS=last: later");
+}
+
+static void test_status_later_after_lazy(void)
+{
+	check_status_order("status-lazy-later", "STATUS=last: later status-lazy-later",
+			   "STATUS=last: lazy");
+}
+
 /* Receives datagrams until one contains needle; returns the rest of that line. */
 static char *datagram_expect(int fd, const char *needle)
 {
@@ -857,6 +930,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/hvd/parked-request", test_parked_request);
 	g_test_add_func("/hvd/busy", test_busy);
 	g_test_add_func("/hvd/signals", test_signals);
+	g_test_add_func("/hvd/status/lazy-after-later", test_status_lazy_after_later);
+	g_test_add_func("/hvd/status/later-after-lazy", test_status_later_after_lazy);
 	g_test_add_func("/hvd/detach", test_detach);
 	g_test_add_func("/hvd/detach-syslog", test_detach_syslog);
 	r = g_test_run();
