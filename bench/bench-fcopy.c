@@ -17,7 +17,8 @@
  * before the write batching (FCOPY_*CPU_BEFORE, measured here with this program), in total
  * and above the floor.
  *
- * Usage: bench-fcopy [BUILDDIR] [MiB]   (default: $HVGUEST_BUILDDIR or ., 256)
+ * Usage: bench-fcopy [BUILDDIR] [MiB]   (default: $HVGUEST_BUILDDIR or ., 256); $BENCH_ROUNDS
+ * rounds of the four copies (default 5): every figure is a median over the rounds.
  *
  * Profile mode: bench-fcopy --profile chardev|uio MiB [PROGRAM] makes one copy through
  * PROGRAM (default daemons/fcopy/hv-fcopyd) only, with $BENCH_WRAPPER (e.g. "strace -c -f -o
@@ -211,21 +212,44 @@ static struct result bench_transport(const char *builddir, const char *program, 
 	return out;
 }
 
-/* One row of the shared table: value and reference, met when ratio >= min (or <= max). */
-static void table(const char *figure, double value, double ref, double bound, bool at_most,
-		  const char *target)
+/* One row of the shared table: value and reference, met when ratio >= bound (or <= bound). */
+static void table(const char *figure, double value, double ref, double ratio, double bound,
+		  bool at_most, const char *target)
 {
-	double ratio = ref > 0 ? value / ref : 0;
 	bool met = at_most ? ratio <= bound : ratio >= bound;
 
 	printf("TABLE\t%s\t%.3g\t%.3g\t%.2f\t%s\t%s\n", figure, value, ref, ratio, target,
 	       met ? "met" : "NOT met");
 }
 
+#define MAX_ROUNDS 21
+
+struct medians {
+	double mbps, floor_mbps, ratio, cpu, floor_cpu, above;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts v. */
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 int main(int argc, char **argv)
 {
 	const char *builddir = argc > 1 ? argv[1] : g_getenv("HVGUEST_BUILDDIR");
 	uint64_t mib = argc > 2 ? g_ascii_strtoull(argv[2], NULL, 10) : 256;
+	struct result hv[2][MAX_ROUNDS], fl[2][MAX_ROUNDS];
+	struct medians med[2];
+	double uio_vs_cd[MAX_ROUNDS];
+	int rounds = 5;
 
 	/* --profile: one copy through one program */
 
@@ -242,24 +266,68 @@ int main(int argc, char **argv)
 		builddir = ".";
 	if (mib == 0 || mib > 65536)
 		g_error("size must be 1..65536 MiB");
-	struct result cd = bench_transport(builddir, "daemons/fcopy/hv-fcopyd", mib * MIB, false);
-	struct result cd_floor = bench_transport(builddir, "bench/fcopy-floor", mib * MIB, false);
-	struct result uio = bench_transport(builddir, "daemons/fcopy/hv-fcopyd", mib * MIB, true);
-	struct result uio_floor = bench_transport(builddir, "bench/fcopy-floor", mib * MIB, true);
+	if (g_getenv("BENCH_ROUNDS"))
+		rounds = (int)g_ascii_strtoll(g_getenv("BENCH_ROUNDS"), NULL, 10);
+	if (rounds < 1 || rounds > MAX_ROUNDS)
+		g_error("BENCH_ROUNDS must be 1..%d", MAX_ROUNDS);
+	/* Rounds of daemon and floor back to back, the order alternating, per transport: the
+	 * machine's speed swings by 2x from one copy to the next here, so every figure is the
+	 * median over the rounds, a ratio being the median of the ratios within a round. */
+	for (int i = 0; i < rounds; i++)
+		for (int t = 0; t < 2; t++)
+			for (int k = 0; k < 2; k++) {
+				bool floor = (k + i) % 2 == 1;
+				struct result res = bench_transport(
+				    builddir,
+				    floor ? "bench/fcopy-floor" : "daemons/fcopy/hv-fcopyd",
+				    mib * MIB, t == 1);
 
-	table("fcopy MB/s, char device", cd.mbps, cd_floor.mbps, 0.95, false, ">= 0.95 of floor");
-	table("fcopy MB/s, UIO", uio.mbps, uio_floor.mbps, 0.95, false, ">= 0.95 of floor");
-	table("fcopy MB/s, UIO vs char device", uio.mbps, cd.mbps, 1.0, false,
-	      ">= 1.00 of chardev (floor column: chardev)");
-	table("fcopy daemon CPU s/GiB, char device", cd.cpu_per_gib, FCOPY_CPU_BEFORE_CHARDEV, 0.5,
-	      true, "<= 0.50 of before (floor column: before)");
-	table("fcopy daemon CPU s/GiB, UIO", uio.cpu_per_gib, FCOPY_CPU_BEFORE_UIO, 0.5, true,
+				if (floor)
+					fl[t][i] = res;
+				else
+					hv[t][i] = res;
+			}
+	for (int t = 0; t < 2; t++) {
+		double mb[MAX_ROUNDS], mbf[MAX_ROUNDS], ratio[MAX_ROUNDS], cpu[MAX_ROUNDS],
+		    cpuf[MAX_ROUNDS], above[MAX_ROUNDS];
+
+		for (int i = 0; i < rounds; i++) {
+			mb[i] = hv[t][i].mbps;
+			mbf[i] = fl[t][i].mbps;
+			ratio[i] = hv[t][i].mbps / fl[t][i].mbps;
+			cpu[i] = hv[t][i].cpu_per_gib;
+			cpuf[i] = fl[t][i].cpu_per_gib;
+			above[i] = hv[t][i].cpu_per_gib - fl[t][i].cpu_per_gib;
+		}
+		med[t] = (struct medians){median(mb, rounds),    median(mbf, rounds),
+					  median(ratio, rounds), median(cpu, rounds),
+					  median(cpuf, rounds),  median(above, rounds)};
+		printf(
+		    "%-8s median of %d rounds: hv-fcopyd %.1f MB/s, floor %.1f MB/s, ratio %.3f "
+		    "(worst %.3f, best %.3f); CPU s/GiB %.2f, floor %.2f, above the floor %.2f\n",
+		    t ? "uio" : "chardev", rounds, med[t].mbps, med[t].floor_mbps, med[t].ratio,
+		    ratio[0], ratio[rounds - 1], med[t].cpu, med[t].floor_cpu, med[t].above);
+	}
+	for (int i = 0; i < rounds; i++)
+		uio_vs_cd[i] = hv[1][i].mbps / hv[0][i].mbps;
+
+	table("fcopy MB/s, char device", med[0].mbps, med[0].floor_mbps, med[0].ratio, 0.95, false,
+	      ">= 0.95 of floor");
+	table("fcopy MB/s, UIO", med[1].mbps, med[1].floor_mbps, med[1].ratio, 0.95, false,
+	      ">= 0.95 of floor");
+	table("fcopy MB/s, UIO vs char device", med[1].mbps, med[0].mbps, median(uio_vs_cd, rounds),
+	      1.0, false, ">= 1.00 of chardev (floor column: chardev)");
+	table("fcopy daemon CPU s/GiB, char device", med[0].cpu, FCOPY_CPU_BEFORE_CHARDEV,
+	      med[0].cpu / FCOPY_CPU_BEFORE_CHARDEV, 0.5, true,
 	      "<= 0.50 of before (floor column: before)");
-	table("fcopy daemon CPU s/GiB above the floor, char device",
-	      cd.cpu_per_gib - cd_floor.cpu_per_gib, FCOPY_OWN_CPU_BEFORE_CHARDEV, 0.5, true,
+	table("fcopy daemon CPU s/GiB, UIO", med[1].cpu, FCOPY_CPU_BEFORE_UIO,
+	      med[1].cpu / FCOPY_CPU_BEFORE_UIO, 0.5, true,
 	      "<= 0.50 of before (floor column: before)");
-	table("fcopy daemon CPU s/GiB above the floor, UIO",
-	      uio.cpu_per_gib - uio_floor.cpu_per_gib, FCOPY_OWN_CPU_BEFORE_UIO, 0.5, true,
+	table("fcopy daemon CPU s/GiB above the floor, char device", med[0].above,
+	      FCOPY_OWN_CPU_BEFORE_CHARDEV, med[0].above / FCOPY_OWN_CPU_BEFORE_CHARDEV, 0.5, true,
+	      "<= 0.50 of before (floor column: before)");
+	table("fcopy daemon CPU s/GiB above the floor, UIO", med[1].above, FCOPY_OWN_CPU_BEFORE_UIO,
+	      med[1].above / FCOPY_OWN_CPU_BEFORE_UIO, 0.5, true,
 	      "<= 0.50 of before (floor column: before)");
 	return 0;
 }
