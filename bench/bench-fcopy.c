@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/pin.h"
 #include "tools/hv-host-sim/hvsim.h"
 
 #define SEC (1000 * 1000ull)
@@ -252,6 +253,7 @@ int main(int argc, char **argv)
 	int rounds = 5;
 
 	/* --profile: one copy through one program */
+	bench_pin_cpu();
 
 	if (argc > 3 && g_str_equal(argv[1], "--profile")) {
 		builddir = g_getenv("HVGUEST_BUILDDIR") ? g_getenv("HVGUEST_BUILDDIR") : ".";

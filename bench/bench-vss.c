@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/pin.h"
 #include "tests/integration/daemon.h"
 #include "tools/hv-host-sim/hvsim.h"
 #include "shared/time-util.h"
@@ -221,6 +222,7 @@ int main(void)
 		printf("bench-vss: skipped (needs root for loop mounts and FIFREEZE)\n");
 		return 0;
 	}
+	bench_pin_cpu();
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		printf("bench-vss: skipped (no private mount namespace)\n");
 		return 0;
