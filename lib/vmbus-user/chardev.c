@@ -339,21 +339,26 @@ static ssize_t stash_take(struct vmu_chardev *dev, void *buf, size_t size)
 }
 
 /* One recvmsg() per message (a real device costs one read(), and a peek first was a system
- * call more per request): the payload goes to the stash first, so that a message longer
- * than buf leaves buf untouched and stays, whole, for the next recv(), as it stays queued
- * in the device; one that fits is copied out. A message longer than the stash (16 KiB,
- * twice anything the kernel sends) continues into buf, and is moved into place when buf
- * holds it; when buf does not, it is lost: -EPROTO. */
+ * call more per request). A buffer smaller than the service's largest message (callers that
+ * read with a short buffer on purpose) is filled from the stash, so that a message longer
+ * than it leaves it untouched and stays, whole, for the next recv(), as it stays queued in
+ * the device. A buffer that holds the largest message (what the daemons pass) is filled
+ * directly, the stash behind it catching the rest of an over-long message, which is then
+ * kept in the stash, whole, likewise (the buffer was written: only a kernel breaking the
+ * protocol sees that). A message longer than buffer and stash together (16 KiB, twice
+ * anything the kernel sends) is lost: -EPROTO. */
 static ssize_t sock_recv(struct vmu_chardev *dev, void *buf, size_t size)
 {
+	bool direct = size >= vmu_service_max_message(dev->service);
 	struct vmu_sock_frame hdr;
 	struct iovec iov[3] = {
 	    {.iov_base = &hdr, .iov_len = sizeof(hdr)},
-	    {.iov_base = dev->stash, .iov_len = sizeof(dev->stash)},
-	    {.iov_base = buf, .iov_len = size},
+	    {.iov_base = direct ? buf : dev->stash, .iov_len = direct ? size : sizeof(dev->stash)},
+	    {.iov_base = direct ? dev->stash : buf, .iov_len = direct ? sizeof(dev->stash) : size},
 	};
 	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = VMU_ELEMENTSOF(iov)};
-	size_t payload;
+	size_t payload, first = iov[1].iov_len;
+	uint8_t *second = iov[2].iov_base;
 	ssize_t n;
 
 	if (dev->stashed)
@@ -370,16 +375,30 @@ static ssize_t sock_recv(struct vmu_chardev *dev, void *buf, size_t size)
 	payload = (size_t)n - sizeof(hdr);
 	if (hdr.kind != VMU_SOCK_MESSAGE || payload == 0)
 		return -EPROTO;
-	if (payload > sizeof(dev->stash)) {
+	if (direct && payload <= size)
+		return (ssize_t)payload;
+	if (!direct && payload <= sizeof(dev->stash)) {
+		dev->stash_len = payload;
+		dev->stashed = true;
+		return stash_take(dev, buf, size);
+	}
+	/* The message ran on from the first buffer into the second. */
+	if (!direct) {
+		/* longer than the stash: buf holds the rest, and the whole when it fits */
 		if (payload > size)
 			return -EPROTO;
-		memmove((uint8_t *)buf + sizeof(dev->stash), buf, payload - sizeof(dev->stash));
-		memcpy(buf, dev->stash, sizeof(dev->stash));
+		memmove((uint8_t *)buf + first, buf, payload - first);
+		memcpy(buf, dev->stash, first);
 		return (ssize_t)payload;
 	}
+	/* longer than buf: kept whole in the stash when it fits there */
+	if (payload > sizeof(dev->stash))
+		return -EPROTO;
+	memmove(second + first, second, payload - first);
+	memcpy(second, buf, first);
 	dev->stash_len = payload;
 	dev->stashed = true;
-	return stash_take(dev, buf, size);
+	return -EINVAL;
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -174,10 +174,10 @@ static int parse_header(const uint8_t *h, uint32_t readable, struct vmu_ring_pac
 	return 0;
 }
 
-int vmu_ring_peek(struct vmu_ring *ring, void *buf, size_t size, struct vmu_ring_packet *ret)
+/* The next packet's header, read once from the ring and validated, into h and *ret. */
+static int peek_header(struct vmu_ring *ring, uint8_t h[VMU_RING_PKT_HDR_SIZE],
+		       struct vmu_ring_packet *ret)
 {
-	uint8_t h[VMU_RING_PKT_HDR_SIZE];
-	struct vmu_ring_packet pkt;
 	uint32_t readable;
 	int r;
 
@@ -188,8 +188,34 @@ int vmu_ring_peek(struct vmu_ring *ring, void *buf, size_t size, struct vmu_ring
 		return -EAGAIN;
 	if (readable < VMU_RING_PKT_HDR_SIZE + VMU_RING_TRAILER_SIZE)
 		return -EBADMSG;
-	copy_from_ring(ring, ring->priv, h, sizeof(h));
-	r = parse_header(h, readable, &pkt);
+	copy_from_ring(ring, ring->priv, h, VMU_RING_PKT_HDR_SIZE);
+	return parse_header(h, readable, ret);
+}
+
+int vmu_ring_peek_payload(struct vmu_ring *ring, void *buf, size_t size,
+			  struct vmu_ring_packet *ret)
+{
+	uint8_t h[VMU_RING_PKT_HDR_SIZE];
+	int r = peek_header(ring, h, ret);
+
+	if (r < 0)
+		return r;
+	if (ret->payload_len > size || (!buf && ret->payload_len))
+		return -ENOBUFS;
+	if (ret->payload_len)
+		copy_from_ring(
+		    ring, (uint32_t)(((uint64_t)ring->priv + ret->payload_offset) % ring->size),
+		    buf, ret->payload_len);
+	return 0;
+}
+
+int vmu_ring_peek(struct vmu_ring *ring, void *buf, size_t size, struct vmu_ring_packet *ret)
+{
+	uint8_t h[VMU_RING_PKT_HDR_SIZE];
+	struct vmu_ring_packet pkt;
+	int r;
+
+	r = peek_header(ring, h, &pkt);
 	if (r < 0)
 		return r;
 	if (!buf || pkt.total > size)

@@ -92,6 +92,12 @@ static inline uint32_t vmu_ring_readable(uint32_t w, uint32_t r, uint32_t size)
  * consuming it. The first 16 bytes of buf hold the header as validated (not a second read
  * of shared memory). -EAGAIN when the ring is empty. */
 int vmu_ring_peek(struct vmu_ring *ring, void *buf, size_t size, struct vmu_ring_packet *ret);
+/* Reader: copies only the next packet's payload (payload_len bytes) into buf, straight from
+ * the ring (one copy, the header read once and validated), without consuming it. -ENOBUFS
+ * (*ret filled, the packet stays) when the payload does not fit in size; -EAGAIN when the
+ * ring is empty. */
+int vmu_ring_peek_payload(struct vmu_ring *ring, void *buf, size_t size,
+			  struct vmu_ring_packet *ret);
 /* Reader: consumes the packet returned by the last vmu_ring_peek (publishes the read index).
  * Returns 1 when the writer waits for space (pending_send_sz) and this read crossed it. */
 int vmu_ring_advance(struct vmu_ring *ring, const struct vmu_ring_packet *pkt);

@@ -54,8 +54,6 @@ struct vmu_uio {
 	uint8_t *map;
 	size_t map_size;
 	struct vmu_ring tx, rx;
-	uint8_t *scratch; /* one inbound packet, peeked before it is consumed */
-	size_t scratch_size;
 	uint32_t last_count;
 };
 
@@ -458,7 +456,6 @@ VMU_EXPORT struct vmu_uio *vmu_uio_free(struct vmu_uio *uio)
 	if (uio->map)
 		munmap(uio->map, uio->map_size);
 	vmu_safe_close(uio->fd);
-	free(uio->scratch);
 	free(uio);
 	return NULL;
 }
@@ -479,10 +476,6 @@ static int attach_rings(struct vmu_uio *uio)
 	r = vmu_ring_attach(&uio->rx, uio->map + ring, ring, VMU_RING_READER);
 	if (r < 0)
 		return r;
-	uio->scratch_size = uio->rx.size;
-	uio->scratch = malloc(uio->scratch_size);
-	if (!uio->scratch)
-		return -ENOMEM;
 	/* Ours from now on: the host may interrupt us. */
 	vmu_ring_set_interrupt_mask(&uio->rx, false);
 	return 0;
@@ -681,13 +674,10 @@ VMU_EXPORT ssize_t vmu_uio_recv(struct vmu_uio *uio, void *buf, size_t size,
 		return -EBADF;
 	if (!buf && size)
 		return -EINVAL;
-	r = vmu_ring_peek(&uio->rx, uio->scratch, uio->scratch_size, &pkt);
+	/* One copy, from the ring into buf; -ENOBUFS: too large for buf, it stays in the ring */
+	r = vmu_ring_peek_payload(&uio->rx, buf, size, &pkt);
 	if (r < 0)
-		return r == -ENOBUFS ? -EBADMSG : r; /* the scratch holds any valid packet */
-	if (pkt.payload_len > size)
-		return -ENOBUFS; /* stays in the ring */
-	if (pkt.payload_len)
-		memcpy(buf, uio->scratch + pkt.payload_offset, pkt.payload_len);
+		return r;
 	r = vmu_ring_advance(&uio->rx, &pkt);
 	if (r < 0)
 		return r;

@@ -752,6 +752,22 @@ static void test_recv(FakeKernel *fk, gconstpointer data)
 	g_assert_cmpint(vmu_chardev_recv(dev, in, 65536), ==, 65536 - 8);
 	g_assert_cmpmem(in, 65536 - 8, big, 65536 - 8);
 	g_assert_cmpint(vmu_chardev_recv(dev, NULL, 1), ==, -EINVAL);
+
+	/* A buffer of the service's largest message is filled directly; a longer message
+	 * (a kernel breaking the protocol) is still -EINVAL and still read whole afterwards. */
+	size_t max = vmu_service_max_message(VMU_SERVICE_VSS);
+	g_autofree uint8_t *full = g_malloc(max);
+	fk_queue_message(fk, big, max);
+	fk_queue_message(fk, big + 1, max + 100);
+	g_assert_true(fd_wait(vmu_chardev_fd(dev), FK_WAIT_MS));
+	g_assert_cmpint(vmu_chardev_recv(dev, full, max), ==, (ssize_t)max);
+	g_assert_cmpmem(full, max, big, max);
+	g_assert_true(fd_wait(vmu_chardev_fd(dev), FK_WAIT_MS));
+	g_assert_cmpint(vmu_chardev_recv(dev, full, max), ==, -EINVAL);
+	g_assert_true(vmu_chardev_has_pending(dev));
+	g_assert_cmpint(vmu_chardev_recv(dev, in, 65536), ==, (ssize_t)max + 100);
+	g_assert_cmpmem(in, max + 100, big + 1, max + 100);
+	g_assert_cmpint(vmu_chardev_recv(dev, full, max), ==, -EAGAIN);
 	vmu_chardev_free(dev);
 }
 
