@@ -44,7 +44,12 @@
  *     whole. The buffer lives only during a copy (the idle daemon keeps no memory).
  *     Every TARGET_WRITEBACK bytes the kernel is asked to start writeback
  *     (sync_file_range), so the disk works while the host sends and the fsync at COMPLETE,
- *     which stays the only durability point, finds little left.
+ *     which stays the only durability point, finds little left; the window started the
+ *     time before then leaves the page cache (POSIX_FADV_DONTNEED: clean pages only).
+ *     Besides sparing the guest's cache, that makes the copy into the cache cheap: new
+ *     pages come from the ones just freed. On the bench machine a fresh page cost so much
+ *     (a Firecracker guest whose free memory goes back to the host) that the copy into
+ *     the cache was 22% of hv-fcopyd's CPU; with the pages recycled, 1%.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,10 +86,11 @@ struct target {
 	char *temp_name;    /* NULL while the file has no name (O_TMPFILE) */
 	char *pending_path; /* a copy: the policy may be replaced (reload) during the copy */
 	uint64_t size, written;
-	uint8_t *batch;          /* TARGET_BATCH bytes, allocated at the first WRITE */
-	uint64_t batch_off;      /* file offset of batch[0] */
-	size_t batch_len;        /* bytes gathered, not written yet */
-	uint64_t wb_from, wb_to; /* written since writeback was last started */
+	uint8_t *batch;              /* TARGET_BATCH bytes, allocated at the first WRITE */
+	uint64_t batch_off;          /* file offset of batch[0] */
+	size_t batch_len;            /* bytes gathered, not written yet */
+	uint64_t wb_from, wb_to;     /* written since writeback was last started */
+	uint64_t done_from, done_to; /* the range writeback was started on the time before */
 	bool overwrite, committed;
 };
 
@@ -656,6 +662,15 @@ static void start_writeback(struct target *t, uint64_t offset, size_t len, bool 
 		return;
 	(void)sync_file_range(t->fd, (off_t)t->wb_from, (off_t)(t->wb_to - t->wb_from),
 			      SYNC_FILE_RANGE_WRITE);
+	/* The range started the time before has had TARGET_WRITEBACK bytes' time to reach
+	 * the disk: its clean pages leave the page cache (pages still being written stay,
+	 * DONTNEED waits for nothing). A copy then holds a few windows of the cache, not the
+	 * whole file, and new pages are recycled from the ones just freed. */
+	if (t->done_to > t->done_from)
+		(void)posix_fadvise(t->fd, (off_t)t->done_from, (off_t)(t->done_to - t->done_from),
+				    POSIX_FADV_DONTNEED);
+	t->done_from = t->wb_from;
+	t->done_to = t->wb_to;
 	t->wb_from = t->wb_to = 0;
 }
 
