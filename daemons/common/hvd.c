@@ -912,7 +912,10 @@ static int hvd_setup_event(struct hvd *d)
 	sigset_t mask;
 	int r;
 
-	r = sd_event_default(&d->event);
+	/* A loop of our own, not the thread's default one: sd_event_prepare() checks the
+	 * default loop's thread with a gettid() system call on every iteration, that is on
+	 * every request (issue 10). Nothing here looks the default loop up. */
+	r = sd_event_new(&d->event);
 	if (r < 0)
 		return log_error_errno(r, "cannot create the event loop");
 	sigemptyset(&mask);
