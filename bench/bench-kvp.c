@@ -201,6 +201,12 @@ static const char *const op_names[_OP_MAX] = {
 /* Inserts and deletes come in batches of this many keys, so that the pool stays at its
  * size: the untimed half of each batch undoes the timed half. */
 #define BATCH 10
+/* The later SETs the first ones into an empty pool are compared with: inserts into a pool of
+ * 8 records, whose end (20,480 bytes) is on a page boundary as an empty file's is, so that
+ * both batches fill the same 7 new pages of the file. Inserts at 10 records (25,600 bytes)
+ * begin in a page the file already has and allocate 6: that page, not the daemon, made them
+ * 1-2% cheaper (the same on tmpfs; an A/A test of two daemons gives 1.00). */
+#define LATER_RECORDS 8
 
 static void request(struct run *r, int op, const char *key, uint32_t index, bool floor)
 {
@@ -412,7 +418,7 @@ static void bench_pools(double min_sec)
 	struct pair m[N_SIZES][_OP_MAX] = {{{0}}}, fill, aa[2];
 	long dirty[N_SIZES];
 	long long wakeups[N_SIZES];
-	struct run r = {0}, f = {0}, r10 = {0};
+	struct run r = {0}, f = {0}, later = {0};
 	char figure[128];
 
 	/* The floor: the same transport, host simulator and hvd event loop, no work. */
@@ -446,16 +452,16 @@ static void bench_pools(double min_sec)
 		run_stop(&f2);
 	}
 	run_stop(&f);
-	/* The first SETs into an empty pool against inserts at 10 records: two hv-kvpd, one
+	/* The first SETs into an empty pool against later inserts: two hv-kvpd, one
 	 * with each pool, in alternating slices. */
 	run_start(&r, "daemons/kvp/hv-kvpd", 0, NULL);
-	run_start(&r10, "daemons/kvp/hv-kvpd", 10, NULL);
-	fill = measure_pair2(&r, OP_FILL, 0, &r10, OP_SET_INSERT, 10, false, min_sec);
-	run_stop(&r10);
+	run_start(&later, "daemons/kvp/hv-kvpd", LATER_RECORDS, NULL);
+	fill = measure_pair2(&r, OP_FILL, 0, &later, OP_SET_INSERT, LATER_RECORDS, false, min_sec);
+	run_stop(&later);
 	run_stop(&r);
 	printf(
-	    "SET into an empty pool (first %d records): %.0f/s (inserts at 10 records: %.0f/s)\n",
-	    BATCH, fill.hv, fill.floor);
+	    "SET into an empty pool (first %d records): %.0f/s (inserts at %d records: %.0f/s)\n",
+	    BATCH, fill.hv, LATER_RECORDS, fill.floor);
 
 	for (int i = 0; i < 2; i++) {
 		g_autofree char *h = g_strdup_printf("%.0f", aa[i].hv);
@@ -490,8 +496,8 @@ static void bench_pools(double min_sec)
 		double cost = 1 / fill.ratio;
 		g_autofree char *h = g_strdup_printf("%.2fx", cost);
 
-		table_row("KVP SET cost, first 10 into an empty pool vs inserts at 10", h, "-",
-			  cost, "<= 1.00x (no more)", cost <= 1.0);
+		table_row("KVP SET cost, first 10 into an empty pool vs inserts at 8", h, "-", cost,
+			  "<= 1.00x (no more)", cost <= 1.0);
 	}
 	/* GET and ENUMERATE at size: what the index is for (no target of issue 10 beyond
 	 * "keep what is good": within 2x of the cost at 10 records). */
