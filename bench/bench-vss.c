@@ -9,8 +9,10 @@
  * alternate with the daemon's, so both see the same machine noise. The images live on a
  * tmpfs the bench mounts in its namespace: FIFREEZE then flushes to memory, not to the
  * shared disk. The daemon's run directory (its crash record) gets a tmpfs too, as /run is
- * one on a real system. The target (issue 10): daemon p50 <= bare p50 + 100 us, printed
- * as TABLE lines (figure, hvguest, floor, ratio, target, met).
+ * one on a real system. The target (issue 10): the daemon at most 100 us above the bare
+ * ioctls, judged on the median over the rounds of the difference within a round (the
+ * order within a round alternating), printed as TABLE lines (figure, hvguest p50, floor
+ * p50, ratio, target, met).
  *
  * Safety as in tests/integration/test-vssd.c: a private mount namespace, scope= and
  * include= set to the bench's own directory, `hv-vssd --plan` checked before the first
@@ -35,12 +37,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/pin.h"
 #include "tests/integration/daemon.h"
 #include "tools/hv-host-sim/hvsim.h"
 #include "shared/time-util.h"
 
-#define ROUNDS 15
+#define ROUNDS 31
 #define MAX_MOUNTS 8
 #define TARGET_EXTRA_USEC 100
 
@@ -130,14 +131,36 @@ static int bare_round(const int *fds, size_t n, uint64_t *ret_freeze, uint64_t *
 	return r;
 }
 
-static void table_row(const char *what, size_t n, const uint64_t *hv, const uint64_t *floor)
+/* hv and floor sorted; extra: the median of the per-round differences (hv - floor, each
+ * round's pair measured back to back), which is what the target bounds; the p50s of each
+ * side, printed beside it, come from different rounds. */
+static void table_row(const char *what, size_t n, const uint64_t *hv, const uint64_t *floor,
+		      int64_t extra)
 {
 	uint64_t h = hv[ROUNDS / 2], f = floor[ROUNDS / 2];
 
 	printf("TABLE\tVSS %s->reply p50 us, %zu mount%s\t%" PRIu64 "\t%" PRIu64
-	       "\t%.2f\t<= floor + %d us\t%s\n",
-	       what, n, n == 1 ? "" : "s", h, f, f ? (double)h / (double)f : 0.0, TARGET_EXTRA_USEC,
-	       h <= f + TARGET_EXTRA_USEC ? "met" : "NOT met");
+	       "\t%.2f\tmedian extra per round %+" PRId64 " <= %d us\t%s\n",
+	       what, n, n == 1 ? "" : "s", h, f, f ? (double)h / (double)f : 0.0, extra,
+	       TARGET_EXTRA_USEC, extra <= TARGET_EXTRA_USEC ? "met" : "NOT met");
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of a[i] - b[i]. */
+static int64_t median_extra(const uint64_t *a, const uint64_t *b)
+{
+	int64_t d[ROUNDS];
+
+	for (int i = 0; i < ROUNDS; i++)
+		d[i] = (int64_t)a[i] - (int64_t)b[i];
+	qsort(d, ROUNDS, sizeof(d[0]), cmp_i64);
+	return d[ROUNDS / 2];
 }
 
 static int bench_round(struct test_env *env, struct hvsim *sim, const char *scope,
@@ -173,7 +196,11 @@ static int bench_round(struct test_env *env, struct hvsim *sim, const char *scop
 
 		for (size_t k = 0; k < n; k++)
 			ok = ok && fds[k] >= 0;
-		if (!ok || bare_round(fds, n, &bare_freeze[i], &bare_thaw[i]) < 0)
+		/* The bare ioctls first in even rounds, after the daemon in odd ones: a FIFREEZE
+		 * right after the other side's FITHAW costs more (up to 50 us more per round at 4
+		 * and 8 mounts, seen with the bare ioctls always first), so neither side may
+		 * always be the one that follows. */
+		if (!ok || (i % 2 == 0 && bare_round(fds, n, &bare_freeze[i], &bare_thaw[i]) < 0))
 			break;
 		if (hvsim_vss_request(sim, VMU_VSS_OP_FREEZE, &r) < 0 || r.status != VMU_S_OK)
 			break;
@@ -181,7 +208,12 @@ static int bench_round(struct test_env *env, struct hvsim *sim, const char *scop
 		if (hvsim_vss_request(sim, VMU_VSS_OP_THAW, &r) < 0 || r.status != VMU_S_OK)
 			break;
 		thaw[i] = r.latency_usec;
+		if (i % 2 == 1 && bare_round(fds, n, &bare_freeze[i], &bare_thaw[i]) < 0)
+			break;
 		if (i == ROUNDS - 1) {
+			int64_t extra_freeze = median_extra(freeze, bare_freeze);
+			int64_t extra_thaw = median_extra(thaw, bare_thaw);
+
 			qsort(freeze, ROUNDS, sizeof(uint64_t), cmp_u64);
 			qsort(thaw, ROUNDS, sizeof(uint64_t), cmp_u64);
 			qsort(bare_freeze, ROUNDS, sizeof(uint64_t), cmp_u64);
@@ -194,8 +226,8 @@ static int bench_round(struct test_env *env, struct hvsim *sim, const char *scop
 			       ", max %7" PRIu64 "), bare FITHAWs   p50 %7" PRIu64 " us\n",
 			       n, n == 1 ? " " : "s", thaw[ROUNDS / 2], thaw[0], thaw[ROUNDS - 1],
 			       bare_thaw[ROUNDS / 2]);
-			table_row("FREEZE", n, freeze, bare_freeze);
-			table_row("THAW", n, thaw, bare_thaw);
+			table_row("FREEZE", n, freeze, bare_freeze, extra_freeze);
+			table_row("THAW", n, thaw, bare_thaw, extra_thaw);
 		}
 	}
 	for (size_t i = 0; i < n; i++)
@@ -222,7 +254,9 @@ int main(void)
 		printf("bench-vss: skipped (needs root for loop mounts and FIFREEZE)\n");
 		return 0;
 	}
-	bench_pin_cpu();
+	/* Not pinned to one CPU as bench-kvp and bench-fcopy are (bench/pin.h): the host is
+	 * another machine, and pinned, the bookkeeping the daemon does after its answer held
+	 * the simulated host back from reading that answer. */
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		printf("bench-vss: skipped (no private mount namespace)\n");
 		return 0;
