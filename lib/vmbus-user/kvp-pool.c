@@ -85,7 +85,9 @@
  * between those moments: what our post-change drain removes is our own, and an empty
  * queue at the next lock proves nobody wrote since the index was last exact; the racy
  * rule is then not needed (and the snapshot is refreshed, which keeps the rule meaningful
- * for later). Any event, and IN_Q_OVERFLOW, sends the decision back to the stat
+ * for later; once the snapshot is safely past the file's last change, an empty queue skips
+ * the fstat altogether: a rename over the path or an unlink queues IN_ATTRIB on our inode,
+ * and the path's lstat stays). Any event, and IN_Q_OVERFLOW, sends the decision back to the stat
  * comparison and the racy rule, exactly as without inotify; without inotify or /proc
  * (the watch is added through /proc/self/fd, so that it is on our inode and not on
  * whatever the path names) the rule alone decides. No fd is polled: the queue is read
