@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * read_small_file(): one way for the daemons to read the small files other programs own.
+ * read_small_file(): one way for the daemons to read the small files other programs own;
+ * write_all(): the one loop that writes a whole buffer.
  *
  * Whatever sits at such a path is outside input, and the daemons read it on their event
  * loop. A FIFO would block open() until a writer comes and read() for ever after; a device
@@ -91,5 +92,24 @@ int read_small_file(const char *path, size_t max, char **ret_text, size_t *ret_l
 	*ret_text = buf;
 	if (ret_len)
 		*ret_len = (size_t)n;
+	return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }

@@ -15,4 +15,7 @@
  * max, -ENOMEM. Outputs are untouched on failure. */
 int read_small_file(const char *path, size_t max, char **ret_text, size_t *ret_len);
 
+/* Writes all len bytes of buf to fd, retrying short writes and EINTR: 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
+
 #endif

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "read-file.h"
 #include "state-file.h"
 
 void hvd_json_string(FILE *f, const char *s)
@@ -76,21 +77,6 @@ static int render(const struct hvd_state_info *i, char **ret, size_t *ret_len)
 	}
 	*ret = buf;
 	*ret_len = len;
-	return 0;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 

@@ -31,21 +31,6 @@
 #define NETCONF_MAX_SAVED_FILE (1024 * 1024)
 #define NETCONF_MAX_OUTPUT 4096
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return negative_errno();
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int fsync_dir_of(const char *path)
 {
 	g_autofree char *dir = g_path_get_dirname(path);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "read-file.h"
 #include "state.h"
 
 #define STATE_HEADER "# hv-vssd: file systems frozen by this daemon; thawed at its next start\n"
@@ -74,16 +75,7 @@ int state_write(const char *path, const struct state_mount *m, size_t n)
 		free(text);
 		return r;
 	}
-	for (size_t done = 0; done < len && r == 0;) {
-		ssize_t w = write(fd, text + done, len - done);
-
-		if (w < 0 && errno != EINTR)
-			r = -errno;
-		else if (w == 0)
-			r = -EIO;
-		else if (w > 0)
-			done += (size_t)w;
-	}
+	r = write_all(fd, text, len);
 	free(text);
 	if (close(fd) < 0 && r == 0)
 		r = -errno;

@@ -85,7 +85,7 @@ tests_fuzz_fuzz_dhcp_state_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_dhcp_state_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_fuzz_fuzz_dhcp_state_LDADD = $(GLIB_LIBS)
 tests_fuzz_fuzz_vss_state_SOURCES = tests/fuzz/fuzz-vss-state.c daemons/vss/state.c \
-	tests/fuzz/fuzz-main.c
+	daemons/common/read-file.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_vss_state_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_vss_hooks_dir_SOURCES = tests/fuzz/fuzz-vss-hooks-dir.c $(FUZZ_HOOKS_SOURCES) \
 	tests/fuzz/fuzz-main.c
@@ -215,7 +215,8 @@ tests_fuzz_fuzz_dhcp_state_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_dhcp_state_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS) $(GLIB_CFLAGS)
 tests_fuzz_fuzz_dhcp_state_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
 tests_fuzz_fuzz_dhcp_state_libfuzzer_LDADD = $(GLIB_LIBS)
-tests_fuzz_fuzz_vss_state_libfuzzer_SOURCES = tests/fuzz/fuzz-vss-state.c daemons/vss/state.c
+tests_fuzz_fuzz_vss_state_libfuzzer_SOURCES = tests/fuzz/fuzz-vss-state.c daemons/vss/state.c \
+	daemons/common/read-file.c
 tests_fuzz_fuzz_vss_state_libfuzzer_CPPFLAGS = $(FUZZ_DAEMON_CPPFLAGS)
 tests_fuzz_fuzz_vss_state_libfuzzer_CFLAGS = $(FUZZ_LF_CFLAGS)
 tests_fuzz_fuzz_vss_state_libfuzzer_LDFLAGS = $(FUZZ_LF_LINKFLAGS)
