@@ -245,17 +245,20 @@ static int sock_open(const char *sock_path)
 	return vmu_take_fd(&fd);
 }
 
-/* Takes the next datagram whole, in one call: its frame header into *hdr and up to size bytes
- * of payload into buf (buf may be NULL when size is 0), and the payload's length when it
- * fits; -EPROTO when it was longer (it is gone: nothing that long is a message) or shorter
- * than a header; -EAGAIN when none is queued; -EBADF when the peer is gone. */
-static ssize_t sock_take(int fd, struct vmu_sock_frame *hdr, void *buf, size_t size)
+/* Takes the next datagram whole, in one recvmsg(): its frame header into *hdr and its payload
+ * into a (a_len bytes) and then b (b_len; either may be NULL when its length is 0). Returns
+ * the payload's length; -EPROTO when it was longer than both (it is gone: nothing that long
+ * is a message) or shorter than a header; -EAGAIN when none is queued; -EBADF when the peer
+ * is gone. */
+static ssize_t sock_take(int fd, struct vmu_sock_frame *hdr, void *a, size_t a_len, void *b,
+			 size_t b_len)
 {
-	struct iovec iov[2] = {
+	struct iovec iov[3] = {
 	    {.iov_base = hdr, .iov_len = sizeof(*hdr)},
-	    {.iov_base = buf, .iov_len = size},
+	    {.iov_base = a, .iov_len = a_len},
+	    {.iov_base = b, .iov_len = b_len},
 	};
-	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = size ? 2 : 1};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = VMU_ELEMENTSOF(iov)};
 	ssize_t n;
 
 	do
@@ -281,7 +284,7 @@ static int sock_take_while_waiting(struct vmu_chardev *dev, int *ret_error)
 	ssize_t n;
 
 	n = sock_take(dev->fd, &hdr, dev->stashed ? NULL : dev->stash,
-		      dev->stashed ? 0 : sizeof(dev->stash));
+		      dev->stashed ? 0 : sizeof(dev->stash), NULL, 0);
 	if (n == -EAGAIN)
 		return 0;
 	if (n < 0)
@@ -345,60 +348,34 @@ static ssize_t stash_take(struct vmu_chardev *dev, void *buf, size_t size)
  * the device. A buffer that holds the largest message (what the daemons pass) is filled
  * directly, the stash behind it catching the rest of an over-long message, which is then
  * kept in the stash, whole, likewise (the buffer was written: only a kernel breaking the
- * protocol sees that). A message longer than buffer and stash together (16 KiB, twice
- * anything the kernel sends) is lost: -EPROTO. */
+ * protocol sees that). A message longer than the stash (16 KiB, twice anything the kernel
+ * sends) and the buffer is lost: -EPROTO. */
 static ssize_t sock_recv(struct vmu_chardev *dev, void *buf, size_t size)
 {
 	bool direct = size >= vmu_service_max_message(dev->service);
 	struct vmu_sock_frame hdr;
-	struct iovec iov[3] = {
-	    {.iov_base = &hdr, .iov_len = sizeof(hdr)},
-	    {.iov_base = direct ? buf : dev->stash, .iov_len = direct ? size : sizeof(dev->stash)},
-	    {.iov_base = direct ? dev->stash : buf, .iov_len = direct ? sizeof(dev->stash) : size},
-	};
-	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = VMU_ELEMENTSOF(iov)};
-	size_t payload, first = iov[1].iov_len;
-	uint8_t *second = iov[2].iov_base;
 	ssize_t n;
 
 	if (dev->stashed)
 		return stash_take(dev, buf, size);
-	do
-		n = recvmsg(dev->fd, &msg, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
+	n = direct ? sock_take(dev->fd, &hdr, buf, size, dev->stash, sizeof(dev->stash))
+		   : sock_take(dev->fd, &hdr, dev->stash, sizeof(dev->stash), NULL, 0);
 	if (n < 0)
-		return sock_errno();
-	if (n == 0)
-		return -EBADF;
-	if ((msg.msg_flags & MSG_TRUNC) || (size_t)n < sizeof(hdr))
-		return -EPROTO; /* not framed, or longer than stash and buf: dropped */
-	payload = (size_t)n - sizeof(hdr);
-	if (hdr.kind != VMU_SOCK_MESSAGE || payload == 0)
+		return n; /* not framed, or longer than all the room: dropped */
+	if (hdr.kind != VMU_SOCK_MESSAGE || n == 0)
 		return -EPROTO;
-	if (direct && payload <= size)
-		return (ssize_t)payload;
-	if (!direct && payload <= sizeof(dev->stash)) {
-		dev->stash_len = payload;
-		dev->stashed = true;
-		return stash_take(dev, buf, size);
-	}
-	/* The message ran on from the first buffer into the second. */
-	if (!direct) {
-		/* longer than the stash: buf holds the rest, and the whole when it fits */
-		if (payload > size)
+	if (direct && (size_t)n <= size)
+		return n;
+	if (direct) {
+		/* longer than buf: kept whole in the stash when it fits there */
+		if ((size_t)n > sizeof(dev->stash))
 			return -EPROTO;
-		memmove((uint8_t *)buf + first, buf, payload - first);
-		memcpy(buf, dev->stash, first);
-		return (ssize_t)payload;
+		memmove(dev->stash + size, dev->stash, (size_t)n - size);
+		memcpy(dev->stash, buf, size);
 	}
-	/* longer than buf: kept whole in the stash when it fits there */
-	if (payload > sizeof(dev->stash))
-		return -EPROTO;
-	memmove(second + first, second, payload - first);
-	memcpy(second, buf, first);
-	dev->stash_len = payload;
+	dev->stash_len = (size_t)n;
 	dev->stashed = true;
-	return -EINVAL;
+	return direct ? -EINVAL : stash_take(dev, buf, size);
 }
 
 /* ------------------------------------------------------------------------------------------
