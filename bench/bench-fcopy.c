@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/pin.h"
+#include "bench/bench-util.h"
 #include "tools/hv-host-sim/hvsim.h"
 
 #define SEC (1000 * 1000ull)
@@ -233,20 +233,6 @@ struct medians {
 	double mbps, floor_mbps, ratio, cpu, floor_cpu, above;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Sorts v. */
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int main(int argc, char **argv)
 {
 	const char *builddir = argc > 1 ? argv[1] : g_getenv("HVGUEST_BUILDDIR");
@@ -315,17 +301,18 @@ int main(int argc, char **argv)
 			cpuo[i] = old[t][i].cpu_per_gib;
 			aboveo[i] = old[t][i].cpu_per_gib - fl[t][i].cpu_per_gib;
 		}
-		med[t] = (struct medians){median(mb, rounds),    median(mbf, rounds),
-					  median(ratio, rounds), median(cpu, rounds),
-					  median(cpuf, rounds),  median(above, rounds)};
+		med[t] = (struct medians){
+		    bench_median(mb, (size_t)rounds),    bench_median(mbf, (size_t)rounds),
+		    bench_median(ratio, (size_t)rounds), bench_median(cpu, (size_t)rounds),
+		    bench_median(cpuf, (size_t)rounds),  bench_median(above, (size_t)rounds)};
 		printf(
 		    "%-8s median of %d rounds: hv-fcopyd %.1f MB/s, floor %.1f MB/s, ratio %.3f "
 		    "(worst %.3f, best %.3f); CPU s/GiB %.2f, floor %.2f, above the floor %.2f\n",
 		    t ? "uio" : "chardev", rounds, med[t].mbps, med[t].floor_mbps, med[t].ratio,
 		    ratio[0], ratio[rounds - 1], med[t].cpu, med[t].floor_cpu, med[t].above);
 		if (before) {
-			cpu_before[t] = median(cpuo, rounds);
-			own_before[t] = median(aboveo, rounds);
+			cpu_before[t] = bench_median(cpuo, (size_t)rounds);
+			own_before[t] = bench_median(aboveo, (size_t)rounds);
 			printf("%-8s before (%s): CPU s/GiB %.2f, above the floor %.2f\n",
 			       t ? "uio" : "chardev", before, cpu_before[t], own_before[t]);
 		}
@@ -337,8 +324,9 @@ int main(int argc, char **argv)
 	      ">= 0.95 of floor");
 	table("fcopy MB/s, UIO", med[1].mbps, med[1].floor_mbps, med[1].ratio, 0.95, false,
 	      ">= 0.95 of floor");
-	table("fcopy MB/s, UIO vs char device", med[1].mbps, med[0].mbps, median(uio_vs_cd, rounds),
-	      1.0, false, ">= 1.00 of chardev (floor column: chardev)");
+	table("fcopy MB/s, UIO vs char device", med[1].mbps, med[0].mbps,
+	      bench_median(uio_vs_cd, (size_t)rounds), 1.0, false,
+	      ">= 1.00 of chardev (floor column: chardev)");
 	for (int t = 0; t < 2; t++) {
 		char figure[96];
 		const char *target = before

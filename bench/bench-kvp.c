@@ -45,7 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/pin.h"
+#include "bench/bench-util.h"
 #include "tools/hv-host-sim/hvsim.h"
 
 #define SEC (1000 * 1000ull)
@@ -291,20 +291,6 @@ struct pair {
 	double hv, floor, ratio; /* requests/s, medians; ratio: median of hv/floor per pair */
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Sorts v. */
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Requests/s of op on a (against a pool of n records) and on b (against n_b), in
  * alternating pairs of slices for sec in all: medians of each and of a/b. */
 static struct pair measure_pair2(struct run *a, enum op op, size_t n, struct run *b, enum op op_b,
@@ -331,7 +317,8 @@ static struct pair measure_pair2(struct run *a, enum op op, size_t n, struct run
 		rb[i] = y.ops / y.sec;
 		ratio[i] = ra[i] / rb[i];
 	}
-	return (struct pair){median(ra, pairs), median(rb, pairs), median(ratio, pairs)};
+	return (struct pair){bench_median(ra, pairs), bench_median(rb, pairs),
+			     bench_median(ratio, pairs)};
 }
 
 static struct pair measure_pair(struct run *hv, struct run *fl, enum op op, size_t n,

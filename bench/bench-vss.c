@@ -254,7 +254,7 @@ int main(void)
 		printf("bench-vss: skipped (needs root for loop mounts and FIFREEZE)\n");
 		return 0;
 	}
-	/* Not pinned to one CPU as bench-kvp and bench-fcopy are (bench/pin.h): the host is
+	/* Not pinned to one CPU as bench-kvp and bench-fcopy are (bench/bench-util.h): the host is
 	 * another machine, and pinned, the bookkeeping the daemon does after its answer held
 	 * the simulated host back from reading that answer. */
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {

@@ -41,7 +41,7 @@ bench_bench_vss_LDADD = tests/integration/libtestdaemon.la tools/hv-host-sim/lib
 # One table at the end (bench/table.sh): every program prints its target figures as TABLE
 # lines besides its own output.
 bench_list = bench/bench-kvp-pool bench/bench-kvp bench/bench-fcopy bench/bench-vss
-EXTRA_DIST += bench/table.sh bench/profile.md bench/pin.h
+EXTRA_DIST += bench/table.sh bench/profile.md bench/bench-util.h
 
 .PHONY: bench
 bench: $(bench_list) bench/hvd-floor bench/fcopy-floor daemons/kvp/hv-kvpd daemons/fcopy/hv-fcopyd \

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * pin.h: the benchmarks run on one CPU, host simulator and daemon alike (the children
+ * bench-util.h: what the bench programs share.
+ *
+ * bench_pin_cpu(): the benchmarks run on one CPU, host simulator and daemon alike (the children
  * inherit the mask), as the independent harness of issue 10 ran them. Unpinned, the
  * scheduler puts the two on one vCPU or on two as it goes, and a request's round trip
  * costs twice as much when the wake-up crosses vCPUs (an IPI to a halted vCPU in a VM):
@@ -9,8 +11,8 @@
  * $BENCH_CPU: the CPU number to use (default: the lowest one this process may use);
  * "none" leaves the scheduler free.
  */
-#ifndef HVGUEST_BENCH_PIN_H
-#define HVGUEST_BENCH_PIN_H
+#ifndef HVGUEST_BENCH_UTIL_H
+#define HVGUEST_BENCH_UTIL_H
 
 #include <errno.h>
 #include <sched.h>
@@ -44,6 +46,20 @@ static inline void bench_pin_cpu(void)
 		printf(
 		    "(pinned to CPU %d with the daemons it starts: BENCH_CPU=none to leave it)\n",
 		    cpu);
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) (n > 0); sorts v. */
+static inline double bench_median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), bench_cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 #endif
