@@ -42,7 +42,8 @@ EXTRA_tests_integration_test_kvpd_setip_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEE
 # systemd-networkd and ifupdown, each in private namespaces of a subprocess (root only).
 check_PROGRAMS += tests/integration/test-kvpd-setip-stacks
 TESTS += tests/integration/test-kvpd-setip-stacks
-tests_integration_test_kvpd_setip_stacks_SOURCES = tests/integration/test-kvpd-setip-stacks.c
+tests_integration_test_kvpd_setip_stacks_SOURCES = tests/integration/test-kvpd-setip-stacks.c \
+	tests/integration/netstack.h
 tests_integration_test_kvpd_setip_stacks_CFLAGS = $(tests_integration_test_kvpd_CFLAGS)
 tests_integration_test_kvpd_setip_stacks_LDADD = $(tests_integration_test_kvpd_LDADD)
 EXTRA_tests_integration_test_kvpd_setip_stacks_DEPENDENCIES = daemons/kvp/hv-kvpd$(EXEEXT)

@@ -5,7 +5,8 @@
 
 check_PROGRAMS += tests/integration/test-netconf-networkd
 TESTS += tests/integration/test-netconf-networkd
-tests_integration_test_netconf_networkd_SOURCES = tests/integration/test-netconf-networkd.c
+tests_integration_test_netconf_networkd_SOURCES = tests/integration/test-netconf-networkd.c \
+	tests/integration/netstack.h
 tests_integration_test_netconf_networkd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
 tests_integration_test_netconf_networkd_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) \
 	$(LIBSYSTEMD_CFLAGS) $(LIBNL_CFLAGS)

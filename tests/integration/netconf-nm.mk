@@ -5,7 +5,8 @@
 
 check_PROGRAMS += tests/integration/test-netconf-nm
 TESTS += tests/integration/test-netconf-nm
-tests_integration_test_netconf_nm_SOURCES = tests/integration/test-netconf-nm.c
+tests_integration_test_netconf_nm_SOURCES = tests/integration/test-netconf-nm.c \
+	tests/integration/netstack.h
 tests_integration_test_netconf_nm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemons/common
 tests_integration_test_netconf_nm_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSYSTEMD_CFLAGS) \
 	$(LIBNL_CFLAGS)

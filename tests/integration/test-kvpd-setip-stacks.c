@@ -75,6 +75,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "tests/integration/netstack.h"
 #include "tests/sandbox.h"
 #include "tools/hv-host-sim/hvsim.h"
 
@@ -217,48 +218,14 @@ static bool in_list(const char *list, const char *item)
 	return g_strv_contains((const char *const *)items, item);
 }
 
+static const char *const bus_env[] = {"DBUS_SYSTEM_BUS_ADDRESS=" BUS_ADDRESS,
+				      "DBUS_SESSION_BUS_ADDRESS", "NOTIFY_SOCKET", NULL};
+
 static pid_t spawn_logged(struct ctx *c, const char *const *argv, const char *log_name)
 {
 	g_autofree char *log_path = g_build_filename(c->env->dir, log_name, NULL);
-	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	pid_t pid;
 
-	g_assert_cmpint(fd, >=, 0);
-	pid = fork();
-	g_assert_cmpint(pid, >=, 0);
-	if (pid == 0) {
-		int null_fd = open("/dev/null", O_RDONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(127);
-		setenv("DBUS_SYSTEM_BUS_ADDRESS", BUS_ADDRESS, 1);
-		unsetenv("DBUS_SESSION_BUS_ADDRESS");
-		unsetenv("NOTIFY_SOCKET");
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fd);
-	return pid;
-}
-
-static void stop_pid(pid_t *pid)
-{
-	int status;
-
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	for (int i = 0; i < 1000; i++) {
-		if (waitpid(*pid, &status, WNOHANG) == *pid) {
-			*pid = 0;
-			return;
-		}
-		g_usleep(10 * 1000);
-	}
-	kill(*pid, SIGKILL);
-	waitpid(*pid, &status, 0);
-	*pid = 0;
+	return netstack_spawn(argv, log_path, bus_env);
 }
 
 static void dump_log(struct ctx *c, const char *name)
@@ -856,8 +823,8 @@ static void run_stack(enum stack stack)
 	g_assert_cmpint(test_daemon_stop(c.kvpd, SIGTERM, 30000), ==, 0);
 	test_daemon_free(c.kvpd);
 	hvsim_free(c.sim);
-	stop_pid(&c.stack_pid);
-	stop_pid(&c.dbus_pid);
+	netstack_stop(&c.stack_pid);
+	netstack_stop(&c.dbus_pid);
 	test_env_free(c.env);
 	g_free(c.root);
 	g_free(c.resolv);

@@ -64,6 +64,7 @@
 #include "daemons/kvp/netinfo.h"
 #include "shared/macro.h"
 #include "shared/time-util.h"
+#include "tests/integration/netstack.h"
 #include "tests/sandbox.h"
 
 #define IFNAME "hv0"
@@ -419,52 +420,20 @@ static int bus_name_has_owner(const char *name)
 	return r < 0 ? r : has;
 }
 
+/* networkd's debug log, kept in tmpdir when a test fails. */
+static const char *const debug_env[] = {"SYSTEMD_LOG_LEVEL=debug", NULL};
+
 static pid_t spawn_logged(const char *const *argv, const char *log_name)
 {
 	g_autofree char *log_path = g_build_filename(tmpdir, log_name, NULL);
-	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	pid_t pid;
 
-	g_assert_cmpint(fd, >=, 0);
-	pid = fork();
-	g_assert_cmpint(pid, >=, 0);
-	if (pid == 0) {
-		int null_fd = open("/dev/null", O_RDONLY);
-
-		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(127);
-		/* networkd's debug log, kept in tmpdir when a test fails. */
-		setenv("SYSTEMD_LOG_LEVEL", "debug", 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fd);
-	return pid;
-}
-
-static void stop_pid(pid_t *pid)
-{
-	int status;
-
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	for (int i = 0; i < 300; i++) {
-		if (waitpid(*pid, &status, WNOHANG) == *pid) {
-			*pid = -1;
-			return;
-		}
-		g_usleep(10 * 1000);
-	}
-	kill(*pid, SIGKILL);
-	waitpid(*pid, &status, 0);
-	*pid = -1;
+	return netstack_spawn(argv, log_path, debug_env);
 }
 
 static void stop_daemons(void)
 {
-	stop_pid(&networkd_pid);
-	stop_pid(&dbus_pid);
+	netstack_stop(&networkd_pid);
+	netstack_stop(&dbus_pid);
 }
 
 static const char *networkd_binary(void)
@@ -770,7 +739,7 @@ static void test_live_stopped_restore(void)
 	cfg_a(&a, hv0_index);
 	cfg_b(&b, hv0_index);
 	g_assert_cmpint(apply_timed(&a, 20 * USEC_PER_SEC), ==, 0);
-	stop_pid(&networkd_pid);
+	netstack_stop(&networkd_pid);
 	g_assert_cmpint(netconf_backend_networkd.manages(&env, &a.target), ==, 0);
 	g_assert_cmpint(netconf_backend_networkd.save(&env, &a.target, &saved), ==, 0);
 	/* Nobody owns the name, and nothing is auto-started: a quick error, not the deadline. */

@@ -77,6 +77,7 @@
 #include "daemons/kvp/netinfo.h"
 #include "shared/macro.h"
 #include "shared/time-util.h"
+#include "tests/integration/netstack.h"
 #include "tests/sandbox.h"
 
 #define IFNAME "hvnm0"
@@ -200,44 +201,8 @@ static const char *make_links(void)
 	return NULL;
 }
 
-static pid_t spawn(const char *const *argv, const char *log_path)
-{
-	pid_t pid = fork();
-
-	g_assert_cmpint(pid, >=, 0);
-	if (pid == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
-			_exit(127);
-		setenv("DBUS_SYSTEM_BUS_ADDRESS", BUS_ADDRESS, 1);
-		unsetenv("DBUS_SESSION_BUS_ADDRESS");
-		unsetenv("NOTIFY_SOCKET");
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void stop(pid_t *pid)
-{
-	int status;
-
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	for (int i = 0; i < 1000; i++) {
-		if (waitpid(*pid, &status, WNOHANG) == *pid) {
-			*pid = 0;
-			return;
-		}
-		g_usleep(10 * 1000);
-	}
-	kill(*pid, SIGKILL);
-	waitpid(*pid, &status, 0);
-	*pid = 0;
-}
+static const char *const bus_env[] = {"DBUS_SYSTEM_BUS_ADDRESS=" BUS_ADDRESS,
+				      "DBUS_SESSION_BUS_ADDRESS", "NOTIFY_SOCKET", NULL};
 
 static void dump_nm_log(void)
 {
@@ -301,7 +266,7 @@ static void start_nm(const char *conf)
 				    "--config=" DIR "/NetworkManager.conf", NULL};
 
 	g_assert_true(g_file_set_contents(DIR "/NetworkManager.conf", conf, -1, NULL));
-	nm_pid = spawn(argv, DIR "/nm.log");
+	nm_pid = netstack_spawn(argv, DIR "/nm.log", bus_env);
 	for (uint64_t until = now_usec() + 30 * USEC_PER_SEC; now_usec() < until;
 	     g_usleep(50 * 1000)) {
 		if (netconf_backend_networkmanager.manages(&env, &target) == 1 &&
@@ -328,7 +293,7 @@ static const char *start_daemons(void)
 	if (!nm)
 		return "NetworkManager is not installed";
 	g_assert_true(g_file_set_contents(DIR "/bus.conf", bus_conf, -1, NULL));
-	dbus_pid = spawn(argv, DIR "/dbus.log");
+	dbus_pid = netstack_spawn(argv, DIR "/dbus.log", bus_env);
 	for (uint64_t until = now_usec() + 10 * USEC_PER_SEC; now_usec() < until;
 	     g_usleep(20 * 1000)) {
 		sd_bus *bus = NULL;
@@ -969,7 +934,7 @@ static void test_auto_default(void)
 	if (skip())
 		return;
 	/* A fresh start: no profile, a link without addresses, NM making its own. */
-	stop(&nm_pid);
+	netstack_stop(&nm_pid);
 	remove_profiles();
 	g_assert_cmpint(run_quiet(flush), ==, 0);
 	g_assert_cmpint(run_quiet(down), ==, 0);
@@ -1014,7 +979,7 @@ static void test_nm_stopped(void)
 
 	if (skip())
 		return;
-	stop(&nm_pid);
+	netstack_stop(&nm_pid);
 	g_assert_cmpint(netconf_backend_networkmanager.manages(&env, &target), ==, 0);
 	cfg_b(&cfg);
 	g_assert_cmpint(apply_within(&cfg, 5 * USEC_PER_SEC, &took), <, 0);
@@ -1056,8 +1021,8 @@ int main(int argc, char **argv)
 	{
 		int r = g_test_run();
 
-		stop(&nm_pid);
-		stop(&dbus_pid);
+		netstack_stop(&nm_pid);
+		netstack_stop(&dbus_pid);
 		return r;
 	}
 }
