@@ -99,6 +99,8 @@ static const struct conf_key fcopyd_keys[] = {
      0, temp_file_choices},
     {"preallocate", CONF_BOOL, "true",
      "reserve the announced size at START (false: only check the free space)"},
+    {"direct-io", CONF_BOOL, "true",
+     "write a large reserved file past the page cache (O_DIRECT; false: through the cache)"},
     {NULL},
 };
 
@@ -209,6 +211,7 @@ static int build_policy(struct fcopyd *f, const struct conf *c, struct target_po
 	p.tmpfile = strcmp(conf_get_string(c, "temp-file"), "named") == 0 ? TARGET_TMPFILE_NAMED
 									  : TARGET_TMPFILE_AUTO;
 	p.preallocate = conf_get_bool(c, "preallocate");
+	p.direct_io = conf_get_bool(c, "direct-io");
 	p.allowed_roots = roots && roots[0] ? roots : NULL;
 	if (untrusted) {
 		p.parent_symlinks = TARGET_SYMLINKS_DENY;

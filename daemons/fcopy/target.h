@@ -47,6 +47,7 @@ struct target_policy {
 	enum target_parent_symlinks parent_symlinks;
 	enum target_tmpfile tmpfile;
 	bool preallocate;                 /* fallocate at open; false: free-space check only */
+	bool direct_io;                   /* large reserved files past the page cache (O_DIRECT) */
 	const char *const *allowed_roots; /* NULL or empty: anywhere */
 	const char *pending_path;         /* record of a named temporary, for crash cleanup; may
 					     be NULL */
@@ -78,6 +79,8 @@ struct target *target_free(struct target *t);
 const char *target_path(const struct target *t);
 /* Whether the temporary file has a name (false: O_TMPFILE). */
 bool target_temp_is_named(const struct target *t);
+/* Whether the data written so far went past the page cache (direct I/O), and still does. */
+bool target_is_direct(const struct target *t);
 
 /* A policy that owns its strings: *ret gets copies of src's allowed_roots and
  * pending_path (an empty allowlist becomes NULL), so it outlives the config src was built

@@ -741,6 +741,66 @@ static void enospc_body(struct fixture *f)
 	unmount_tiny_ext4(f, mnt);
 }
 
+/* The disk fails under a copy written with direct I/O (the default for a large reserved
+ * file): an ext4 image whose backing file lies on a tmpfs too small for it, so the loop
+ * device's writes fail (ENOSPC from the backing store) once that fills, while ext4 still
+ * has the space reserved. The error of an asynchronous write must reach the host (DISK_FULL
+ * from a later WRITE or from COMPLETE, never S_OK), no file is left, and the daemon goes
+ * on: the next copy, elsewhere, is whole. */
+static void disk_error_body(struct fixture *f)
+{
+	g_autofree char *backing = g_build_filename(f->env->dir, "backing", NULL);
+	g_autofree char *image = g_build_filename(backing, "disk.img", NULL);
+	g_autofree char *mnt = g_build_filename(f->env->dir, "mnt", NULL);
+	g_autofree char *loop = NULL;
+	g_autofree guint8 *buf = g_malloc(VMU_FCOPY_DATA_FRAGMENT);
+	const uint64_t size = 40u << 20;
+	uint32_t status = VMU_S_OK;
+	uint64_t off;
+	int fd;
+
+	g_assert_null(sandbox_enter(CLONE_NEWNS));
+	g_assert_cmpint(g_mkdir(backing, 0755), ==, 0);
+	g_assert_cmpint(mount("tmpfs", backing, "tmpfs", 0, "size=16m"), ==, 0);
+	fd = open(image, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(ftruncate(fd, 64 << 20), ==, 0);
+	close(fd);
+	const char *mkfs[] = {"mkfs.ext4", "-q", "-F", "-m", "0", image, NULL};
+	g_assert_cmpint(test_run_quiet(mkfs), ==, 0);
+	loop = attach_loop(image);
+	g_assert_cmpint(g_mkdir(mnt, 0755), ==, 0);
+	g_assert_cmpint(mount(loop, mnt, "ext4", 0, NULL), ==, 0);
+	close(200);
+
+	memset(buf, 0x5a, VMU_FCOPY_DATA_FRAGMENT);
+	test_daemon_set_parent_death_signal(SIGKILL);
+	start_daemon(f);
+	g_assert_cmphex(start(f, mnt, "big", 0, size), ==, VMU_S_OK);
+	for (off = 0; off < size && status == VMU_S_OK; off += VMU_FCOPY_DATA_FRAGMENT)
+		status = write_at(f, off, buf, (uint32_t)MIN(VMU_FCOPY_DATA_FRAGMENT, size - off));
+	if (status == VMU_S_OK)
+		status = complete(f);
+	g_test_message("the failed write was seen at %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+		       " bytes: status 0x%08x",
+		       off, size, status);
+	g_assert_cmphex(status, ==, VMU_ERROR_DISK_FULL);
+	assert_dir(mnt, "lost+found");
+	/* the daemon serves the next copy */
+	g_autofree char *src = make_source(f, 3 << 20, 17);
+	g_assert_cmphex(copy_file(f, src, f->dest, "after", 0), ==, VMU_S_OK);
+	g_autofree char *after = dest_path(f, "after");
+	g_autofree char *want = sha256_of(src);
+	g_autofree char *got = sha256_of(after);
+	g_assert_cmpstr(got, ==, want);
+	test_daemon_free(f->daemon);
+	f->daemon = NULL;
+	g_assert_cmpint(umount2(mnt, MNT_DETACH), ==, 0);
+	g_assert_cmpint(umount2(backing, MNT_DETACH), ==, 0);
+}
+
+static void test_disk_error(struct fixture *f, gconstpointer data);
+
 static bool can_loop_mount(void)
 {
 	const char *why = g_test_subprocess() ? NULL : sandbox_loop_unavailable();
@@ -763,6 +823,12 @@ static void run_in_subprocess(struct fixture *f, void (*body)(struct fixture *))
 	}
 	g_test_trap_subprocess(NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
 	g_test_trap_assert_passed();
+}
+
+static void test_disk_error(struct fixture *f, gconstpointer data)
+{
+	if (can_loop_mount())
+		run_in_subprocess(f, disk_error_body);
 }
 
 /* ext4 keeps blocks for root (-m): a root daemon's fallocate() may use them, leaving every
@@ -1647,6 +1713,7 @@ int main(int argc, char **argv)
 	add_both("reload-mid-copy", test_reload_mid_copy);
 	add_both("enospc", test_enospc);
 	add_both("reserved-blocks", test_reserved_blocks);
+	add_both("disk-error-direct", test_disk_error);
 	add_both("status-injection", test_status_injection);
 	add("/fcopyd/uio/log-escaped-and-limited", &on_uio, test_log_escaped_and_limited);
 	add_both("lone-surrogate", test_lone_surrogate);

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -152,6 +153,24 @@ static void test_basic(struct fixture *f, gconstpointer data)
 	g_assert_cmpstr(listing, ==, "hello.txt");
 }
 
+/* size bytes of a pattern with no period a bug could hide in */
+static guint8 *pattern(size_t size)
+{
+	guint8 *p = g_malloc(size);
+
+	for (size_t i = 0; i < size; i++)
+		p[i] = (guint8)(i * 131 + i / 4099);
+	return p;
+}
+
+/* A WRITE that must succeed, also applied to the model of the file in memory. */
+static void put(struct target *t, guint8 *model, size_t off, size_t n, const guint8 *bytes)
+{
+	g_assert_cmpint(target_write(t, off, bytes, n), ==, 0);
+	memcpy(model + off, bytes, n);
+}
+#define PUT(o, n, bytes) put(t, model, (o), (n), (bytes))
+
 /* WRITEs are gathered in batches (256 KiB) and written later: what reaches the file must
  * still be what the host sent, in its order, for in-order fragments across batch borders,
  * one write larger than a batch, rewrites of data already written and of data still
@@ -160,7 +179,7 @@ static void test_basic(struct fixture *f, gconstpointer data)
 static void test_batched(struct fixture *f, gconstpointer data)
 {
 	const size_t frag = 6144, size = 3 * 256 * 1024 + 100;
-	g_autofree guint8 *src = g_malloc(size), *model = g_malloc0(size);
+	g_autofree guint8 *src = pattern(size), *model = g_malloc0(size);
 	g_autofree char *target = path_of(f, "batched");
 	g_autofree char *got = NULL, *listing = NULL;
 	struct target *t = NULL;
@@ -168,13 +187,6 @@ static void test_batched(struct fixture *f, gconstpointer data)
 	size_t off;
 
 	(void)data;
-	for (size_t i = 0; i < size; i++)
-		src[i] = (guint8)(i * 131 + i / 4099);
-#define PUT(o, n, bytes)                                                                           \
-	do {                                                                                       \
-		g_assert_cmpint(target_write(t, (o), (bytes), (n)), ==, 0);                        \
-		memcpy(model + (o), (bytes), (n));                                                 \
-	} while (0)
 	g_assert_cmpint(target_open(&f->p, f->dir, "batched", false, false, size, &t), ==, 0);
 	for (off = 0; off + frag <= 300 * 1024; off += frag)
 		PUT(off, frag, src + off);
@@ -184,7 +196,6 @@ static void test_batched(struct fixture *f, gconstpointer data)
 	for (off += 300 * 1024; off < size; off += frag)
 		PUT(off, MIN(frag, size - off), src + off);
 	PUT(size - 10, 10, src); /* a rewrite of the last bytes, still gathered */
-#undef PUT
 	g_assert_cmpuint(target_written(t), ==, size);
 	g_assert_cmpint(target_commit(t), ==, 0);
 	target_free(t);
@@ -196,6 +207,163 @@ static void test_batched(struct fixture *f, gconstpointer data)
 	target_free(t);
 	listing = list_dir(f->dir);
 	g_assert_cmpstr(listing, ==, "batched");
+}
+
+/* Whether the test directory's file system takes O_DIRECT (tmpfs before Linux 6.6 does not). */
+static bool direct_io_here(struct fixture *f)
+{
+	g_autofree char *probe = path_of(f, "probe");
+	int fd = open(probe, O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		g_test_skip("no O_DIRECT on the test directory's file system");
+		return false;
+	}
+	close(fd);
+	unlink(probe);
+	return true;
+}
+
+/* Pages of path in the page cache. */
+static size_t cached_pages(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t n = 0, pages;
+	unsigned char *vec;
+	void *map;
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(fstat(fd, &st), ==, 0);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	g_assert_true(map != MAP_FAILED);
+	pages = ((size_t)st.st_size + 4095) / 4096;
+	vec = g_malloc(pages);
+	g_assert_cmpint(mincore(map, (size_t)st.st_size, vec), ==, 0);
+	for (size_t i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	g_free(vec);
+	munmap(map, (size_t)st.st_size);
+	close(fd);
+	return n;
+}
+
+/* A large reserved file written in order goes past the page cache: several times the
+ * direct buffers' worth, so every buffer is reused after its write completed, with an
+ * unaligned tail. What reaches the file is what was sent, and the cache holds (almost)
+ * none of it: the tail's page went through the cache. */
+static void test_direct(struct fixture *f, gconstpointer data)
+{
+	const size_t frag = 6144, size = 9 * 1024 * 1024 + 1234;
+	g_autofree guint8 *src = pattern(size);
+	g_autofree char *target = path_of(f, "direct");
+	g_autofree char *got = NULL;
+	struct target *t = NULL;
+	gsize len = 0;
+
+	(void)data;
+	if (!direct_io_here(f))
+		return;
+	f->p.direct_io = true;
+	g_assert_cmpint(target_open(&f->p, f->dir, "direct", false, false, size, &t), ==, 0);
+	g_assert_false(target_is_direct(t)); /* from the first WRITE on */
+	for (size_t off = 0; off < size; off += frag) {
+		g_assert_cmpint(target_write(t, off, src + off, MIN(frag, size - off)), ==, 0);
+		g_assert_true(target_is_direct(t));
+	}
+	g_assert_cmpuint(target_written(t), ==, size);
+	g_assert_cmpint(target_commit(t), ==, 0);
+	g_assert_false(target_is_direct(t));
+	target_free(t);
+	g_assert_cmpuint(cached_pages(target), <=, 1);
+	g_assert_true(g_file_get_contents(target, &got, &len, NULL));
+	g_assert_cmpmem(got, len, src, size);
+}
+
+/* A WRITE that does not continue the data ends direct I/O: what was gathered is written
+ * (aligned part direct, the rest through the cache) and the copy goes on in the cache, with
+ * rewrites of what went each way. A copy freed with writes in flight waits for them and
+ * leaves nothing. */
+static void test_direct_fallback(struct fixture *f, gconstpointer data)
+{
+	const size_t frag = 6144, size = 5 * 1024 * 1024 + 77;
+	g_autofree guint8 *src = pattern(size), *model = g_malloc0(size);
+	g_autofree char *target = path_of(f, "fallback");
+	g_autofree char *got = NULL, *listing = NULL;
+	struct target *t = NULL;
+	gsize len = 0;
+	size_t off;
+
+	(void)data;
+	if (!direct_io_here(f))
+		return;
+	f->p.direct_io = true;
+	g_assert_cmpint(target_open(&f->p, f->dir, "fallback", false, false, size, &t), ==, 0);
+	for (off = 0; off < 5 * 512 * 1024; off += frag)
+		PUT(off, frag, src + off);
+	g_assert_true(target_is_direct(t));
+	PUT(1000, frag, src + 700000); /* back into what was written direct */
+	g_assert_false(target_is_direct(t));
+	PUT(off - 10, 5, src + 3); /* into the unaligned rest, written through the cache */
+	for (; off < size; off += frag)
+		PUT(off, MIN(frag, size - off), src + off);
+	g_assert_false(target_is_direct(t));
+	g_assert_cmpint(target_commit(t), ==, 0);
+	target_free(t);
+	g_assert_true(g_file_get_contents(target, &got, &len, NULL));
+	g_assert_cmpmem(got, len, model, size);
+	/* freed with direct writes in flight */
+	g_assert_cmpint(target_open(&f->p, f->dir, "dropped", false, false, size, &t), ==, 0);
+	for (off = 0; off < 4 * 1024 * 1024 + frag; off += frag)
+		g_assert_cmpint(target_write(t, off, src + off, frag), ==, 0);
+	g_assert_true(target_is_direct(t));
+	target_free(t);
+	listing = list_dir(f->dir);
+	g_assert_cmpstr(listing, ==, "fallback");
+}
+
+/* Direct I/O only where it is safe and worth it: not when turned off, not for a small file,
+ * not without the space reserved (an extending O_DIRECT write is synchronous on ext4), not
+ * for a copy that does not start at offset 0. Each copy is still correct. */
+static void test_direct_not_used(struct fixture *f, gconstpointer data)
+{
+	const size_t size = 3 * 1024 * 1024;
+	g_autofree guint8 *src = pattern(size);
+	struct {
+		const char *name;
+		bool direct_io, preallocate;
+		size_t size, first;
+	} cases[] = {
+	    {"off", false, true, size, 0},
+	    {"small", true, true, 2 * 1024 * 1024 - 1, 0},
+	    {"unreserved", true, false, size, 0},
+	    {"not-from-0", true, true, size, 6144},
+	};
+
+	(void)data;
+	if (!direct_io_here(f))
+		return;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *target = path_of(f, cases[i].name);
+		g_autofree char *got = NULL;
+		struct target *t = NULL;
+		size_t n = cases[i].size;
+		gsize len = 0;
+
+		f->p.direct_io = cases[i].direct_io;
+		f->p.preallocate = cases[i].preallocate;
+		g_assert_cmpint(target_open(&f->p, f->dir, cases[i].name, false, false, n, &t), ==,
+				0);
+		g_assert_cmpint(
+		    target_write(t, cases[i].first, src + cases[i].first, n - cases[i].first), ==,
+		    0);
+		g_assert_cmpint(target_write(t, 0, src, cases[i].first), ==, 0);
+		g_assert_false(target_is_direct(t));
+		g_assert_cmpint(target_commit(t), ==, 0);
+		target_free(t);
+		g_assert_true(g_file_get_contents(target, &got, &len, NULL));
+		g_assert_cmpmem(got, len, src, n);
+	}
 }
 
 static void test_discard(struct fixture *f, gconstpointer data)
@@ -563,6 +731,9 @@ int main(int argc, char **argv)
 	add("basic", test_basic);
 	add("discard", test_discard);
 	add("batched", test_batched);
+	add("direct", test_direct);
+	add("direct-fallback", test_direct_fallback);
+	add("direct-not-used", test_direct_not_used);
 	add("write-bounds", test_write_bounds);
 	add("names", test_names);
 	add("create-path", test_create_path);
