@@ -74,6 +74,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -99,6 +100,7 @@
 #define DIRECT_MIN (2u * DIRECT_BUF)
 #define DIRECT_ALIGN_DEFAULT 4096u
 #define DIRECT_ALIGN_MAX (64u * 1024u)
+#define DIRECT_HUGE (2u * 1024u * 1024u) /* a transparent huge page on x86-64 and arm64/4K */
 
 /* One AIO context for the process, made at the first direct copy and kept: io_destroy()
  * waits for an RCU grace period (30-40 ms measured on the bench machine), which COMPLETE
@@ -114,6 +116,7 @@ struct direct {
 	size_t len;       /* bytes in buf[cur] */
 	int error;        /* the first failed write's */
 	bool busy[DIRECT_BUFS];
+	uint8_t *mem; /* the buffers' mapping (direct_map()) */
 	uint8_t *buf[DIRECT_BUFS];
 	struct iocb cb[DIRECT_BUFS];
 };
@@ -812,9 +815,31 @@ static void direct_free(struct direct *d)
 		(void)syscall(SYS_io_destroy, d->ctx);
 		direct_ctx = 0;
 	}
-	for (unsigned i = 0; i < DIRECT_BUFS; i++)
-		free(d->buf[i]);
+	if (d->mem)
+		(void)munmap(d->mem, DIRECT_BUFS * DIRECT_BUF);
 	free(d);
+}
+
+/* The buffers, in one mapping aligned to DIRECT_HUGE: with transparent huge pages (asked
+ * for; the default "madvise" mode gives them only so), pinning a buffer for the device is
+ * one step per 2 MiB instead of one per 4 KiB page (it was a quarter of the CPU of a direct
+ * write here), the block layer sees few, large segments, and the first touch is 2 page
+ * faults instead of 1024. Without them it is ordinary memory. */
+static uint8_t *direct_map(void)
+{
+	size_t size = DIRECT_BUFS * DIRECT_BUF, span = size + DIRECT_HUGE;
+	uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t at;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	at = ((uintptr_t)p + DIRECT_HUGE - 1) & ~(uintptr_t)(DIRECT_HUGE - 1);
+	if (at > (uintptr_t)p)
+		(void)munmap(p, at - (uintptr_t)p);
+	if ((uintptr_t)p + span > at + size)
+		(void)munmap((uint8_t *)at + size, (uintptr_t)p + span - (at + size));
+	(void)madvise((uint8_t *)at, size, MADV_HUGEPAGE); /* a hint: EINVAL without THP */
+	return (uint8_t *)at;
 }
 
 /* Starts direct I/O at the first WRITE (offset 0); false leaves the copy in the cache. */
@@ -833,15 +858,10 @@ static bool direct_start(struct target *t)
 		return false;
 	}
 	d->ctx = direct_ctx;
-	for (unsigned i = 0; i < DIRECT_BUFS; i++)
-		if (posix_memalign((void **)&d->buf[i], align, DIRECT_BUF) != 0)
-			d->buf[i] = NULL;
-	for (unsigned i = 0; i < DIRECT_BUFS; i++)
-		if (!d->buf[i]) {
-			direct_free(d);
-			return false;
-		}
-	if (set_o_direct(t->fd, true) < 0) {
+	d->mem = direct_map();
+	for (unsigned i = 0; d->mem && i < DIRECT_BUFS; i++)
+		d->buf[i] = d->mem + (size_t)i * DIRECT_BUF;
+	if (!d->mem || set_o_direct(t->fd, true) < 0) {
 		direct_free(d);
 		return false;
 	}
