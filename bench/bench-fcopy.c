@@ -18,7 +18,7 @@
  * and above the floor.
  *
  * Usage: bench-fcopy [BUILDDIR] [MiB]   (default: $HVGUEST_BUILDDIR or ., 256); $BENCH_ROUNDS
- * rounds of the four copies (default 5): every figure is a median over the rounds.
+ * rounds of the four copies (default 9): every figure is a median over the rounds.
  *
  * Profile mode: bench-fcopy --profile chardev|uio MiB [PROGRAM] makes one copy through
  * PROGRAM (default daemons/fcopy/hv-fcopyd) only, with $BENCH_WRAPPER (e.g. "strace -c -f -o
@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 	double own_before[2] = {FCOPY_OWN_CPU_BEFORE_CHARDEV, FCOPY_OWN_CPU_BEFORE_UIO};
 	struct medians med[2];
 	double uio_vs_cd[MAX_ROUNDS];
-	int rounds = 5;
+	int rounds = 9;
 
 	/* --profile: one copy through one program */
 	bench_pin_cpu();
