@@ -374,6 +374,10 @@ static void test_flags(struct fixture *f, gconstpointer data)
 
 /* ---------------------------------------------------------------- interruptions */
 
+/* The copies the life-cycle tests cut in the middle: large enough to be written with direct
+ * I/O (hv-fcopyd(8)), so that they end with writes in flight (4 MiB sent, 1 MiB buffers). */
+#define HALF_COPY (8u << 20)
+
 static void write_half(struct fixture *f, const char *name, uint64_t size)
 {
 	guint8 buf[VMU_FCOPY_DATA_FRAGMENT];
@@ -387,7 +391,7 @@ static void write_half(struct fixture *f, const char *name, uint64_t size)
 static void test_cancel(struct fixture *f, gconstpointer data)
 {
 	start_daemon(f);
-	write_half(f, "cancelled", 1 << 20);
+	write_half(f, "cancelled", HALF_COPY);
 	g_assert_cmphex(cancel(f), ==, VMU_S_OK);
 	assert_dir(f->dest, "");
 	/* WRITE, COMPLETE and CANCEL after CANCEL: no copy in progress, nothing to act on */
@@ -395,7 +399,7 @@ static void test_cancel(struct fixture *f, gconstpointer data)
 	g_assert_cmphex(complete(f), ==, VMU_E_FAIL);
 	g_assert_cmphex(cancel(f), ==, VMU_E_FAIL);
 	/* a new START drops the copy in progress */
-	write_half(f, "first", 1 << 20);
+	write_half(f, "first", HALF_COPY);
 	g_assert_cmphex(start(f, f->dest, "second", 0, 1), ==, VMU_S_OK);
 	g_assert_cmphex(write_at(f, 0, "2", 1), ==, VMU_S_OK);
 	g_assert_cmphex(complete(f), ==, VMU_S_OK);
@@ -423,7 +427,7 @@ static void test_cancel(struct fixture *f, gconstpointer data)
 static void test_hibernate(struct fixture *f, gconstpointer data)
 {
 	start_daemon(f);
-	write_half(f, "hib", 1 << 20);
+	write_half(f, "hib", HALF_COPY);
 	g_assert_cmpint(hvsim_hibernate(f->sim, VMU_SERVICE_FCOPY), ==, 0);
 	/* the daemon answers the fake CANCEL, its reply is refused, it reopens the device and
 	 * registers again (the host sends nothing meanwhile: the guest is asleep) */
@@ -440,7 +444,7 @@ static void kill_and_restart(struct fixture *f, const char *config)
 {
 	write_config(f, config);
 	start_daemon(f);
-	write_half(f, "killed", 1 << 20);
+	write_half(f, "killed", HALF_COPY);
 	if (config) {
 		g_autofree char *listing = list_dir(f->dest);
 		g_assert_nonnull(strstr(listing, ".hv-fcopy-"));
