@@ -638,6 +638,25 @@ static void test_reload_mid_copy(struct fixture *f, gconstpointer data)
 	g_assert_false(g_file_test(pending, G_FILE_TEST_EXISTS));
 	assert_copied(f, src, inbox2, "after", 0600);
 	g_assert_cmphex(copy_file(f, src, inbox, "refused", 0), ==, VMU_E_FAIL);
+
+	/* a reload in the middle of a copy written with direct I/O (large, reserved) */
+	g_autofree char *big = make_source(f, HALF_COPY + 1234, 4);
+	g_autofree char *bytes = NULL;
+	gsize size = 0;
+
+	g_assert_true(g_file_get_contents(big, &bytes, &size, NULL));
+	g_assert_cmphex(start(f, inbox2, "big", 0, size), ==, VMU_S_OK);
+	for (gsize off = 0; off < size; off += VMU_FCOPY_DATA_FRAGMENT) {
+		if (off / VMU_FCOPY_DATA_FRAGMENT == size / VMU_FCOPY_DATA_FRAGMENT / 2)
+			test_daemon_reload(f->daemon, "reloaded the configuration");
+		g_assert_cmphex(write_at(f, off, bytes + off,
+					 (uint32_t)MIN(VMU_FCOPY_DATA_FRAGMENT, size - off)),
+				==, VMU_S_OK);
+	}
+	g_assert_cmphex(complete(f), ==, VMU_S_OK);
+	g_autofree char *copied = g_build_filename(inbox2, "big", NULL);
+	g_autofree char *want = sha256_of(big), *got = sha256_of(copied);
+	g_assert_cmpstr(got, ==, want);
 }
 
 /* ---------------------------------------------------------------- out of space */
