@@ -450,7 +450,7 @@ static void bench_pools(double min_sec)
 	run_stop(&r);
 	/* The same comparison with nothing to tell the two apart (an A/A test: a second
 	 * hv-kvpd inserting at 8 records): the resolution of the row above. Its deviation from
-	 * 1 read up to 1.5% here, the difference looked for is below 0.5%. */
+	 * 1 read up to 1.2% here, the difference looked for is below 0.5%. */
 	run_start(&r, "daemons/kvp/hv-kvpd", LATER_RECORDS, NULL);
 	fill_aa = measure_pair2(&r, OP_SET_INSERT, LATER_RECORDS, &later, OP_SET_INSERT,
 				LATER_RECORDS, false, min_sec);

@@ -108,7 +108,6 @@
 static aio_context_t direct_ctx;
 
 struct direct {
-	aio_context_t ctx;
 	size_t align;     /* file offsets and memory, as the file system asks */
 	unsigned cur;     /* the buffer being filled */
 	unsigned pending; /* writes submitted, not reaped */
@@ -116,10 +115,14 @@ struct direct {
 	size_t len;       /* bytes in buf[cur] */
 	int error;        /* the first failed write's */
 	bool busy[DIRECT_BUFS];
-	uint8_t *mem; /* the buffers' mapping (direct_map()) */
-	uint8_t *buf[DIRECT_BUFS];
+	uint8_t *mem; /* DIRECT_BUFS buffers of DIRECT_BUF bytes (direct_map()) */
 	struct iocb cb[DIRECT_BUFS];
 };
+
+static uint8_t *direct_buf(const struct direct *d, unsigned i)
+{
+	return d->mem + (size_t)i * DIRECT_BUF;
+}
 
 struct target {
 	int dir_fd;
@@ -774,8 +777,8 @@ static void direct_reap(struct direct *d, unsigned min_nr)
 	struct io_event ev[DIRECT_BUFS];
 
 	while (d->pending) {
-		long n =
-		    syscall(SYS_io_getevents, d->ctx, (long)min_nr, (long)DIRECT_BUFS, ev, NULL);
+		long n = syscall(SYS_io_getevents, direct_ctx, (long)min_nr, (long)DIRECT_BUFS, ev,
+				 NULL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -812,7 +815,7 @@ static void direct_free(struct direct *d)
 	direct_reap(d, d->pending);
 	if (d->pending) {
 		/* cannot happen (the reap failed): io_destroy() waits for what is in flight */
-		(void)syscall(SYS_io_destroy, d->ctx);
+		(void)syscall(SYS_io_destroy, direct_ctx);
 		direct_ctx = 0;
 	}
 	if (d->mem)
@@ -848,7 +851,6 @@ static bool direct_start(struct target *t)
 	struct direct *d;
 	size_t align = direct_align(t->fd);
 
-	t->direct_ok = false;
 	if (!align || !(d = calloc(1, sizeof(*d))))
 		return false;
 	d->align = align;
@@ -857,10 +859,7 @@ static bool direct_start(struct target *t)
 		free(d);
 		return false;
 	}
-	d->ctx = direct_ctx;
 	d->mem = direct_map();
-	for (unsigned i = 0; d->mem && i < DIRECT_BUFS; i++)
-		d->buf[i] = d->mem + (size_t)i * DIRECT_BUF;
 	if (!d->mem || set_o_direct(t->fd, true) < 0) {
 		direct_free(d);
 		return false;
@@ -879,12 +878,12 @@ static int direct_submit(struct direct *d, int fd, size_t len)
 	    .aio_data = d->cur,
 	    .aio_lio_opcode = IOCB_CMD_PWRITE,
 	    .aio_fildes = (uint32_t)fd,
-	    .aio_buf = (uint64_t)(uintptr_t)d->buf[d->cur],
+	    .aio_buf = (uint64_t)(uintptr_t)direct_buf(d, d->cur),
 	    .aio_nbytes = len,
 	    .aio_offset = (int64_t)d->off,
 	};
 	for (;;) {
-		long n = syscall(SYS_io_submit, d->ctx, 1L, list);
+		long n = syscall(SYS_io_submit, direct_ctx, 1L, list);
 
 		if (n == 1)
 			break;
@@ -917,7 +916,7 @@ static int direct_end(struct target *t)
 	if (set_o_direct(t->fd, false) < 0 && !d->error)
 		d->error = -EIO; /* cannot happen for a flag it accepted; never write unaligned */
 	if (!d->error && d->len)
-		r = write_all(t->fd, off, d->buf[d->cur] + aligned, d->len);
+		r = write_all(t->fd, off, direct_buf(d, d->cur) + aligned, d->len);
 	r = d->error ? d->error : r;
 	direct_free(d);
 	return r;
@@ -932,7 +931,7 @@ static int direct_write(struct target *t, const uint8_t *data, size_t size)
 	while (size) {
 		size_t n = size < DIRECT_BUF - d->len ? size : DIRECT_BUF - d->len;
 
-		memcpy(d->buf[d->cur] + d->len, data, n);
+		memcpy(direct_buf(d, d->cur) + d->len, data, n);
 		d->len += n;
 		data += n;
 		size -= n;
