@@ -55,6 +55,9 @@ struct fcopyd {
 	uint64_t last_status_usec;
 	uint64_t copies, failures, bad_messages;
 	char *last_copy; /* the last copy's result as JSON text (fcopyd_publish) */
+	/* Every message is parsed into this one: a parse writes only what its op needs (see
+	 * struct vmu_fcopy_request), so a WRITE costs no clearing of START's names. */
+	struct vmu_fcopy_request req;
 };
 
 static const char *const parent_symlink_choices[] = {"deny", "root-owned", "follow", NULL};
@@ -438,11 +441,10 @@ static uint32_t fcopyd_dispatch(struct fcopyd *f, const struct vmu_fcopy_request
 static uint32_t fcopyd_parse_dispatch(struct fcopyd *f, bool host_format, const void *msg,
 				      size_t len)
 {
-	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
-	int r = host_format ? vmu_fcopy_host_message_parse(msg, len, &req)
-			    : vmu_fcopy_request_parse(msg, len, &req);
+	int r = host_format ? vmu_fcopy_host_message_parse(msg, len, &f->req)
+			    : vmu_fcopy_request_parse(msg, len, &f->req);
 
-	return r < 0 ? fcopyd_bad_message(f, r) : fcopyd_dispatch(f, &req);
+	return r < 0 ? fcopyd_bad_message(f, r) : fcopyd_dispatch(f, &f->req);
 }
 
 /* UIO: the whole IC message (the transport checked its header) goes back with the status
@@ -504,6 +506,7 @@ static int fcopyd_init(struct hvd *d, void **ret_state)
 	if (!f)
 		return -ENOMEM;
 	f->hvd = d;
+	f->req.size = sizeof(f->req);
 	f->untrusted_roots[0] = FCOPYD_UNTRUSTED_ROOT;
 	r = fcopyd_setup_pending(f, hvd_conf(d));
 	if (r >= 0)

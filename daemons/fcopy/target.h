@@ -39,6 +39,12 @@ enum target_tmpfile {
 #define TARGET_TEMP_PREFIX ".hv-fcopy-"
 #define TARGET_TEMP_SUFFIX ".part"
 
+/* Direct I/O (target.c): the buffers a copy written past the page cache gathers its data in,
+ * each written by one asynchronous write, and how many there are (writes in flight while
+ * the next fills). Exported for the tests, which size their copies from them. */
+#define TARGET_DIRECT_BUF (4u * 1024u * 1024u)
+#define TARGET_DIRECT_BUFS 3u
+
 struct target_policy {
 	mode_t file_mode; /* 0644 */
 	mode_t dir_mode;  /* 0755, for CREATE_PATH (the umask applies) */

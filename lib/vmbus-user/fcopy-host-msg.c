@@ -105,8 +105,7 @@ VMU_EXPORT int vmu_fcopy_host_request_parse(const void *buf, size_t len,
 	op = vmu_le32(b);
 	if (op >= _VMU_FCOPY_OP_MAX)
 		return -ERANGE;
-	memset(&req, 0, sizeof(req));
-	req.op = (enum vmu_fcopy_op)op;
+	vmu_fcopy_request_clear(&req, (enum vmu_fcopy_op)op);
 	switch (req.op) {
 	case VMU_FCOPY_OP_START:
 		r = host_start(b, len, &req);
@@ -122,7 +121,7 @@ VMU_EXPORT int vmu_fcopy_host_request_parse(const void *buf, size_t len,
 	}
 	if (r < 0)
 		return r;
-	vmu_sized_copy_out(ret, &req, sizeof(req));
+	vmu_fcopy_request_out(ret, &req);
 	return 0;
 }
 

@@ -110,8 +110,7 @@ VMU_EXPORT int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_f
 	op = vmu_le32(b);
 	if (op >= _VMU_FCOPY_OP_MAX)
 		return -ERANGE;
-	memset(&req, 0, sizeof(req));
-	req.op = (enum vmu_fcopy_op)op;
+	vmu_fcopy_request_clear(&req, (enum vmu_fcopy_op)op);
 	switch (req.op) {
 	case VMU_FCOPY_OP_START:
 		r = parse_start(b, len, &req);
@@ -127,7 +126,7 @@ VMU_EXPORT int vmu_fcopy_request_parse(const void *buf, size_t len, struct vmu_f
 	}
 	if (r < 0)
 		return r;
-	vmu_sized_copy_out(ret, &req, sizeof(req));
+	vmu_fcopy_request_out(ret, &req);
 	return 0;
 }
 

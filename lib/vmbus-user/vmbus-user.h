@@ -317,7 +317,10 @@ enum vmu_fcopy_op {
  * VMU_FCOPY_REQUEST_INIT); the parsers refuse a NULL view or a size below the 0.1 struct
  * (-EINVAL), fill no more than size bytes, keep size as given and leave fields a later
  * version added untouched for an older library (the INIT macro zeroes them). The union
- * stays the last member; its structs only grow at their ends. */
+ * stays the last member; its structs only grow at their ends. Read only the member of op: a
+ * parse writes op and that member (start for START; write, all zero for COMPLETE and
+ * CANCEL), and leaves the rest of the union as it was, so that a WRITE does not clear or
+ * copy START's names. A failed parse leaves the whole struct as it was. */
 struct vmu_fcopy_request {
 	size_t size; /* in: bytes the caller's struct has; kept as given */
 	enum vmu_fcopy_op op;

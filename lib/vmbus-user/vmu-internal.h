@@ -107,4 +107,31 @@ static inline void vmu_sized_copy_out(void *ret, const void *src, size_t src_siz
 	       (size < src_size ? size : src_size) - sizeof(size_t));
 }
 
+/* A parsed fcopy request req into the caller's ret (checked by vmu_sized_check). START is
+ * copied whole, as vmu_sized_copy_out() does. The other ops write op and the write member
+ * (zero for COMPLETE and CANCEL), which lies inside the 0.1 struct; the rest of the union,
+ * START's 1.5 KiB of names, is neither cleared nor copied: WRITE is nearly every message of
+ * a copy, and that clearing and copying cost as much as the data's own copy. A reader
+ * looks only at the member of op (see struct vmu_fcopy_request). */
+static inline void vmu_fcopy_request_out(struct vmu_fcopy_request *ret,
+					 const struct vmu_fcopy_request *req)
+{
+	if (req->op == VMU_FCOPY_OP_START) {
+		vmu_sized_copy_out(ret, req, sizeof(*req));
+		return;
+	}
+	ret->op = req->op;
+	memcpy(&ret->write, &req->write, sizeof(req->write));
+}
+
+/* Clears what vmu_fcopy_request_out() copies of a request of this op, before it is parsed. */
+static inline void vmu_fcopy_request_clear(struct vmu_fcopy_request *req, enum vmu_fcopy_op op)
+{
+	req->op = op;
+	if (op == VMU_FCOPY_OP_START)
+		memset(&req->start, 0, sizeof(req->start));
+	else
+		memset(&req->write, 0, sizeof(req->write));
+}
+
 #endif

@@ -225,6 +225,63 @@ static void test_view_size(void)
 	}
 }
 
+/* One struct parsed again and again, as hv-fcopyd does: each parse writes op and the member
+ * of its op (WRITE, COMPLETE: the write member) and leaves the rest of the union as the last
+ * START left it; a refused message changes nothing. */
+static void test_reuse(void)
+{
+	g_autofree uint8_t *start = g_malloc0(VMU_FCOPY_START_SIZE);
+	g_autofree uint8_t *write = g_malloc0(VMU_ICMSG_HDR_SIZE + VMU_FCOPY_WRITE_SIZE);
+	uint8_t done[VMU_ICMSG_HDR_SIZE + 36] = {0};
+	struct vmu_fcopy_request req = VMU_FCOPY_REQUEST_INIT;
+
+	g_assert_cmpuint(offsetof(struct vmu_fcopy_request, start.path_name), >=,
+			 offsetof(struct vmu_fcopy_request, write) + sizeof(req.write));
+	make_start(start, "f", "/p", 0, 5);
+	for (int format = 0; format < 2; format++) {
+		/* the host's format has the IC header before the same fields */
+		uint8_t *w = write + (format ? VMU_ICMSG_HDR_SIZE : 0);
+		uint8_t *c = done + (format ? VMU_ICMSG_HDR_SIZE : 0);
+		size_t wlen = VMU_FCOPY_WRITE_SIZE + (format ? VMU_ICMSG_HDR_SIZE : 0);
+		size_t clen = 36 + (format ? VMU_ICMSG_HDR_SIZE : 0);
+		int (*parse)(const void *, size_t, struct vmu_fcopy_request *) =
+		    format ? vmu_fcopy_host_message_parse : vmu_fcopy_request_parse;
+
+		if (format) {
+			struct vmu_icmsg hdr = {.icmsgtype = VMU_ICMSGTYPE_FCOPY};
+
+			hdr.icmsgsize = VMU_FCOPY_WRITE_SIZE;
+			g_assert_cmpint(vmu_icmsg_write(write, wlen, &hdr), ==, 0);
+			hdr.icmsgsize = 36;
+			g_assert_cmpint(vmu_icmsg_write(done, clen, &hdr), ==, 0);
+		}
+		g_assert_cmpint(vmu_fcopy_request_parse(start, VMU_FCOPY_START_SIZE, &req), ==, 0);
+		vmu_put_le32(w, VMU_FCOPY_OP_WRITE);
+		vmu_put_le64(w + W_OFFSET, 12288);
+		vmu_put_le32(w + W_SIZE, 100);
+		g_assert_cmpint(parse(write, wlen, &req), ==, 0);
+		g_assert_cmpint(req.op, ==, VMU_FCOPY_OP_WRITE);
+		g_assert_cmpuint(req.write.offset, ==, 12288);
+		g_assert_cmpuint(req.write.size, ==, 100);
+		g_assert_true(req.write.data == w + W_DATA);
+		g_assert_cmpstr(req.start.path_name, ==, "/p"); /* past the write member */
+		g_assert_cmpuint(req.size, ==, sizeof(req));
+
+		vmu_put_le32(w + W_SIZE, 6145); /* refused: nothing changes */
+		g_assert_cmpint(parse(write, wlen, &req), ==, -EBADMSG);
+		g_assert_cmpint(req.op, ==, VMU_FCOPY_OP_WRITE);
+		g_assert_cmpuint(req.write.size, ==, 100);
+
+		vmu_put_le32(c, VMU_FCOPY_OP_COMPLETE);
+		g_assert_cmpint(parse(done, clen, &req), ==, 0);
+		g_assert_cmpint(req.op, ==, VMU_FCOPY_OP_COMPLETE);
+		g_assert_cmpuint(req.write.offset, ==, 0);
+		g_assert_cmpuint(req.write.size, ==, 0);
+		g_assert_null(req.write.data);
+		g_assert_cmpstr(req.start.path_name, ==, "/p");
+	}
+}
+
 static void test_reply(void)
 {
 	uint8_t b[8];
@@ -245,6 +302,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/fcopy-msg/start", test_start);
 	g_test_add_func("/fcopy-msg/write", test_write);
 	g_test_add_func("/fcopy-msg/view-size", test_view_size);
+	g_test_add_func("/fcopy-msg/reuse", test_reuse);
 	g_test_add_func("/fcopy-msg/reply", test_reply);
 	return g_test_run();
 }

@@ -254,7 +254,7 @@ static size_t cached_pages(const char *path)
  * none of it: the tail's page went through the cache. */
 static void test_direct(struct fixture *f, gconstpointer data)
 {
-	const size_t frag = 6144, size = 9 * 1024 * 1024 + 1234;
+	const size_t frag = 6144, size = 2 * TARGET_DIRECT_BUFS * TARGET_DIRECT_BUF + 1234;
 	g_autofree guint8 *src = pattern(size);
 	g_autofree char *target = path_of(f, "direct");
 	g_autofree char *got = NULL;
@@ -286,7 +286,7 @@ static void test_direct(struct fixture *f, gconstpointer data)
  * leaves nothing. */
 static void test_direct_fallback(struct fixture *f, gconstpointer data)
 {
-	const size_t frag = 6144, size = 5 * 1024 * 1024 + 77;
+	const size_t frag = 6144, size = 2 * TARGET_DIRECT_BUF + 77;
 	g_autofree guint8 *src = pattern(size), *model = g_malloc0(size);
 	g_autofree char *target = path_of(f, "fallback");
 	g_autofree char *got = NULL, *listing = NULL;
@@ -299,7 +299,8 @@ static void test_direct_fallback(struct fixture *f, gconstpointer data)
 		return;
 	f->p.direct_io = true;
 	g_assert_cmpint(target_open(&f->p, f->dir, "fallback", false, false, size, &t), ==, 0);
-	for (off = 0; off < 5 * 512 * 1024; off += frag)
+	for (off = 0; off < TARGET_DIRECT_BUF + TARGET_DIRECT_BUF / 4;
+	     off += frag) /* one written */
 		PUT(off, frag, src + off);
 	g_assert_true(target_is_direct(t));
 	PUT(1000, frag, src + 700000); /* back into what was written direct */
@@ -314,7 +315,7 @@ static void test_direct_fallback(struct fixture *f, gconstpointer data)
 	g_assert_cmpmem(got, len, model, size);
 	/* freed with direct writes in flight */
 	g_assert_cmpint(target_open(&f->p, f->dir, "dropped", false, false, size, &t), ==, 0);
-	for (off = 0; off < 4 * 1024 * 1024 + frag; off += frag)
+	for (off = 0; off < TARGET_DIRECT_BUF + frag; off += frag)
 		g_assert_cmpint(target_write(t, off, src + off, frag), ==, 0);
 	g_assert_true(target_is_direct(t));
 	target_free(t);
