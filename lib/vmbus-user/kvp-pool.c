@@ -86,8 +86,13 @@
  * queue at the next lock proves nobody wrote since the index was last exact; the racy
  * rule is then not needed (and the snapshot is refreshed, which keeps the rule meaningful
  * for later; once the snapshot is safely past the file's last change, an empty queue skips
- * the fstat altogether: a rename over the path or an unlink queues IN_ATTRIB on our inode,
- * and the path's lstat stays). Any event, and IN_Q_OVERFLOW, sends the decision back to the stat
+ * the fstat altogether: a rename over the path or an unlink queues IN_ATTRIB on our inode).
+ * What queues nothing on our inode, a directory above it renamed or a mount over the path,
+ * is seen by an lstat of the path. That check is of one moment in any case (nothing stops
+ * a rename just after it), so while the watch stays quiet it is made at most every
+ * VMU_KVP_POOL_PATH_RECHECK_NS (1 ms): a burst of host requests pays one lstat (its path
+ * walk was 3-5% of hv-kvpd's CPU per request, perf). Any event, and IN_Q_OVERFLOW, makes
+ * the next lock look at the path, and sends the decision back to the stat
  * comparison and the racy rule, exactly as without inotify; without inotify or /proc
  * (the watch is added through /proc/self/fd, so that it is on our inode and not on
  * whatever the path names) the rule alone decides. No fd is polled: the queue is read
@@ -209,6 +214,7 @@ struct vmu_kvp_pool_file {
 	bool loaded;
 	struct pool_snapshot snap;
 	bool snap_deferred; /* our change's fstat is the next lock's (see after_change()) */
+	int64_t path_ok_ns; /* CLOCK_MONOTONIC when the path was last found ours; 0: look */
 
 	struct pool_slot *slots;
 	uint32_t n_slots, cap_slots;
@@ -927,6 +933,22 @@ static int path_is_ours(const struct vmu_kvp_pool_file *p, const struct pool_sna
 	return fd_now->dev == b.st_dev && fd_now->ino == b.st_ino;
 }
 
+/* Whether the path names the file behind our fd, as path_is_ours(), looked at only when
+ * needed (see the top): not again within VMU_KVP_POOL_PATH_RECHECK_NS of the last time it
+ * was found ours, while every lock since found the watch quiet. An event, a path that is
+ * not ours and a reopen make the next lock look. */
+static int path_check(struct vmu_kvp_pool_file *p, const struct pool_snapshot *fd_now, bool quiet)
+{
+	int64_t now = monotonic_ns();
+	int r;
+
+	if (quiet && p->path_ok_ns && now - p->path_ok_ns < VMU_KVP_POOL_PATH_RECHECK_NS)
+		return 1;
+	r = path_is_ours(p, fd_now);
+	p->path_ok_ns = r > 0 ? now : 0;
+	return r;
+}
+
 /* Called without locks: the old fd is closed and the path opened again. */
 static int pool_reopen(struct vmu_kvp_pool_file *p)
 {
@@ -938,6 +960,7 @@ static int pool_reopen(struct vmu_kvp_pool_file *p)
 	p->fd = fd;
 	index_clear(p);
 	watch_start(p);
+	p->path_ok_ns = 0;
 	p->stats.reopens++;
 	return 0;
 }
@@ -968,15 +991,15 @@ static int pool_lock(struct vmu_kvp_pool_file *p, bool exclusive)
 			 * snapshot is safely past its file's last change (should the watch be
 			 * lost, it is still one to trust): no fstat. A rename over the path or
 			 * an unlink changes our inode's link count, which queues IN_ATTRIB; the
-			 * path is still looked at, for a directory above it renamed or a file
-			 * put in its place by other means. */
-			r = path_is_ours(p, &p->snap);
+			 * path is still looked at (path_check()), for a directory above it
+			 * renamed or a file put in its place by other means. */
+			r = path_check(p, &p->snap, quiet);
 			if (r > 0)
 				return 0;
 		} else {
 			r = snapshot_take(p, &now);
 			if (r >= 0)
-				r = path_is_ours(p, &now);
+				r = path_check(p, &now, quiet);
 			if (r > 0) {
 				r = pool_check(p, why, quiet, now);
 				if (r >= 0)
