@@ -18,7 +18,7 @@
  * and above the floor.
  *
  * Usage: bench-fcopy [BUILDDIR] [MiB]   (default: $HVGUEST_BUILDDIR or ., 256); $BENCH_ROUNDS
- * rounds of the four copies (default 9): every figure is a median over the rounds.
+ * rounds of the four copies (default 15): every figure is a median over the rounds.
  *
  * Profile mode: bench-fcopy --profile chardev|uio MiB [PROGRAM] makes one copy through
  * PROGRAM (default daemons/fcopy/hv-fcopyd) only, with $BENCH_WRAPPER (e.g. "strace -c -f -o
@@ -175,6 +175,7 @@ static struct result bench_transport(const char *builddir, const char *program, 
 	g_autofree char *target = g_build_filename(dest, "copy", NULL);
 	g_autofree char *config = NULL;
 	g_autofree char *src = make_source(dir, size);
+	char *run_dir = bench_tmpfs_dir(); /* its state file, on a tmpfs as /run is */
 	struct hvsim *sim = NULL;
 	struct hvsim_result res;
 	double t0, t1, c0, c1;
@@ -184,7 +185,8 @@ static struct result bench_transport(const char *builddir, const char *program, 
 	g_mkdir(dest, 0755);
 	config = g_strdup_printf("[fcopy]\ndevice=unix:%s\nstate-dir=%s\nrun-dir=%s\n"
 				 "log-target=stderr\ntransport=%s\nsysfs-root=%s\nuio-dev-dir=%s\n",
-				 sock, dir, dir, uio ? "uio" : "chardev", sysfs, dev_dir);
+				 sock, dir, run_dir ? run_dir : dir, uio ? "uio" : "chardev", sysfs,
+				 dev_dir);
 	g_file_set_contents(conf, config, -1, NULL);
 	if (hvsim_new(NULL, &sim) < 0 || (uio ? hvsim_listen_uio(sim, sysfs, dev_dir, 0)
 					      : hvsim_listen(sim, VMU_SERVICE_FCOPY, sock)) < 0)
@@ -214,6 +216,9 @@ static struct result bench_transport(const char *builddir, const char *program, 
 	g_rmdir(dest);
 	/* the fake sysfs tree, and what the daemon left (its state file) */
 	remove_tree(dir);
+	if (run_dir)
+		remove_tree(run_dir);
+	free(run_dir);
 	return out;
 }
 
@@ -243,7 +248,7 @@ int main(int argc, char **argv)
 	double own_before[2] = {FCOPY_OWN_CPU_BEFORE_CHARDEV, FCOPY_OWN_CPU_BEFORE_UIO};
 	struct medians med[2];
 	double uio_vs_cd[MAX_ROUNDS];
-	int rounds = 9;
+	int rounds = 15;
 
 	/* --profile: one copy through one program */
 	bench_pin_cpu();

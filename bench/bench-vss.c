@@ -41,7 +41,7 @@
 #include "tools/hv-host-sim/hvsim.h"
 #include "shared/time-util.h"
 
-#define ROUNDS 31
+#define ROUNDS 201
 #define MAX_MOUNTS 8
 #define TARGET_EXTRA_USEC 100
 
