@@ -404,7 +404,9 @@ bool vmu_chardev_has_pending(const struct vmu_chardev *dev);
  * 2560-byte records (char key[512]; char value[2048]; NUL-terminated UTF-8), shared with
  * cloud-init, azure-init, WALinuxAgent and the kernel's reference daemon. See kvp-pool.c for the
  * design: both lock kinds around every access, in-place updates, an in-memory index reloaded only
- * when the file changed.
+ * when the file changed. The object follows the path: a file replaced there (renamed over,
+ * or deleted and made again) is opened at the next access; a directory above it renamed, or a
+ * mount over it, which queues nothing on the file itself, within a millisecond.
  *
  * One object per pool file and per thread; the library takes no mutex. Open each pool file
  * once per process: fcntl locks belong to the process, and closing any other fd of the same
