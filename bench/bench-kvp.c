@@ -11,9 +11,7 @@
  * of idleness; then SET into an empty pool against inserts at 8 records, judged against what
  * the kernel alone charges more for a write into an emptied file (bare_fill(), no daemon,
  * in the same run) and the same comparison of two identical daemons (its A/A noise), and
- * the latency of GET_IP_INFO
- * for one adapter
- * (in a private network namespace, as root). Every target figure is also printed as one
+ * the latency of GET_IP_INFO for one adapter (in a private network namespace, as root). Every target figure is also printed as one
  * tab-separated line "TABLE figure hvguest floor ratio target met|NOT met", which
  * bench/table.sh gathers into the table of `make bench`. The floor and hv-kvpd are measured
  * in this one run, one after the other: the machines are noisy, compare ratios.
@@ -558,14 +556,11 @@ static void bench_pools(double min_sec)
 	{
 		double cost = 1 / fill.ratio, aa_cost = 1 / fill_aa.ratio;
 		double noise = fabs(aa_cost - 1);
-		double kernel = 1 + (bare_first_ns - bare_later_ns) * fill.floor / 1e9;
-		g_autofree char *h = NULL, *k = NULL;
+		/* below 1: none that this run resolves */
+		double kernel = MAX(1.0, 1 + (bare_first_ns - bare_later_ns) * fill.floor / 1e9);
+		g_autofree char *h = g_strdup_printf("%.3fx", cost);
+		g_autofree char *k = g_strdup_printf("%.3fx", kernel);
 		g_autofree char *ha = g_strdup_printf("%.3fx", aa_cost);
-
-		if (kernel < 1)
-			kernel = 1; /* none that this run resolves */
-		h = g_strdup_printf("%.3fx", cost);
-		k = g_strdup_printf("%.3fx", kernel);
 		g_autofree char *target = g_strdup_printf(
 		    "<= the kernel's own (floor column), beyond noise (%.3f)", noise);
 
