@@ -776,22 +776,25 @@ static int set_o_direct(int fd, bool on)
 	return fcntl(fd, F_SETFL, fl) < 0 ? negative_errno() : 0;
 }
 
-/* Reaps completed writes, waiting for at least min_nr; the first error stays in d->error. */
-static void direct_reap(struct direct *d, unsigned min_nr)
+/* Reaps completed writes, waiting until at least min_nr of ours completed (never for more
+ * than are in flight); the first error stays in d->error. false when the events cannot be
+ * read (cannot happen with a valid context): then no buffer in flight may be reused. */
+static bool direct_reap(struct direct *d, unsigned min_nr)
 {
 	struct io_event ev[DIRECT_BUFS];
 
 	while (d->pending) {
-		long n = syscall(SYS_io_getevents, direct_ctx, (long)min_nr, (long)DIRECT_BUFS, ev,
-				 NULL);
+		unsigned want = min_nr < d->pending ? min_nr : d->pending;
+		long n =
+		    syscall(SYS_io_getevents, direct_ctx, (long)want, (long)DIRECT_BUFS, ev, NULL);
+		unsigned reaped = 0;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			/* cannot happen with a valid context; never reuse a buffer blindly */
 			if (!d->error)
 				d->error = negative_errno();
-			return;
+			return false;
 		}
 		for (long i = 0; i < n; i++) {
 			unsigned b = (unsigned)ev[i].data;
@@ -801,15 +804,27 @@ static void direct_reap(struct direct *d, unsigned min_nr)
 				continue;
 			d->busy[b] = false;
 			d->pending--;
+			reaped++;
 			if (res < 0 && !d->error)
 				d->error = space_error((int)res);
 			else if (res >= 0 && (uint64_t)res != d->cb[b].aio_nbytes && !d->error)
 				d->error = -EIO; /* short, into reserved space: the disk failed */
 		}
-		if ((unsigned)n >= min_nr)
-			return;
-		min_nr -= (unsigned)n;
+		if (reaped >= min_nr)
+			return true;
+		min_nr -= reaped;
 	}
+	return true;
+}
+
+/* Reaps what completed, and waits until buffer b's write did: writes may complete out of
+ * order, so a completion is not necessarily the oldest write's. */
+static void direct_wait(struct direct *d, unsigned b)
+{
+	do {
+		if (!direct_reap(d, d->busy[b] ? 1 : 0))
+			return;
+	} while (d->busy[b]);
 }
 
 /* Frees the direct state after every write in flight completed: they read its buffers. */
@@ -914,7 +929,8 @@ static int direct_end(struct target *t)
 	int r = 0;
 
 	t->direct = NULL;
-	if (aligned && direct_submit(d, t->fd, aligned) < 0)
+	/* after an error nothing more is written (and the buffer may still be in flight) */
+	if (aligned && (d->error || direct_submit(d, t->fd, aligned) < 0))
 		aligned = 0; /* refused: it goes through the cache with the rest */
 	direct_reap(d, d->pending);
 	off = d->off;
@@ -933,6 +949,8 @@ static int direct_write(struct target *t, const uint8_t *data, size_t size)
 {
 	struct direct *d = t->direct;
 
+	if (d->error)
+		return d->error; /* the copy failed: its buffer may still be in flight */
 	while (size) {
 		size_t n = size < DIRECT_BUF - d->len ? size : DIRECT_BUF - d->len;
 
@@ -950,7 +968,7 @@ static int direct_write(struct target *t, const uint8_t *data, size_t size)
 			return r < 0 || !size ? r : write_all(t->fd, next, data, size);
 		}
 		d->cur = (d->cur + 1) % DIRECT_BUFS;
-		direct_reap(d, d->busy[d->cur] ? 1 : 0);
+		direct_wait(d, d->cur);
 		if (d->error)
 			return d->error;
 	}
