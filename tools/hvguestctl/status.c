@@ -306,13 +306,19 @@ static const char *str(json_object *o, const char *key)
 static const char *when(json_object *o, const char *key, char *buf, size_t size)
 {
 	json_object *v = member(o, key);
+	double d;
 	time_t t;
 	struct tm tm;
 
 	if (!v ||
 	    !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
 		return "never";
-	t = (time_t)json_object_get_double(v);
+	d = json_object_get_double(v);
+	/* a time a file (anyone who could write it) says: one past what time_t holds, or NaN,
+	 * is no time, and converting it would be undefined */
+	if (!(d > -1e15 && d < 1e15))
+		return "?";
+	t = (time_t)d;
 	if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		return "?";
 	return buf;
